@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { Checked } from '../validation/result';
+import { checkCidr, checkDns1123Label, checkHostname, checkOriginService, checkPathPrefix } from '../validation';
+
+/** Turns a validator into a zod string schema that normalises its input and reports the validator's message. */
+export function checkedString(check: (input: string) => Checked<string>) {
+  return z.string().transform((input, ctx) => {
+    const result = check(input);
+    if (!result.ok) {
+      ctx.addIssue({ code: 'custom', message: result.message, input });
+      return z.NEVER;
+    }
+    return result.value;
+  });
+}
+
+/** A DNS-1123 label used as a resource id (clusters, tunnels, namespaces). */
+export const resourceId = (what: string) => checkedString((s) => checkDns1123Label(s, what));
+
+/** A route hostname (exact or `*.` wildcard). */
+export const hostname = checkedString(checkHostname);
+
+/** A route path prefix. */
+export const pathPrefix = checkedString(checkPathPrefix);
+
+/** A canonical CIDR, v4 or v6. */
+export const cidr = checkedString((s) => {
+  const result = checkCidr(s);
+  return result.ok ? { ok: true, value: result.value.text } : result;
+});
+
+/** A cloudflared origin service string (URL or http_status:NNN). */
+export const originService = checkedString(checkOriginService);
+
+/** A Cloudflare account id: 32 lower-case hex characters. */
+export const accountId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/, 'a Cloudflare account id is 32 lower-case hex characters (dashboard → Account home → Account ID)');
+
+/** A UUID as Cloudflare uses for tunnel and policy ids. */
+export const uuid = z
+  .string()
+  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a lower-case UUID such as "c1744f8b-faa1-48a4-9e5c-02ac921467fa"');
+
+/** Port 1–65535. */
+export const port = z.number().int('port must be an integer').min(1, 'port must be 1 to 65535').max(65535, 'port must be 1 to 65535');
+
+/** Free-form labels with Kubernetes-like keys. */
+export const labels = z.record(z.string().regex(/^[a-z0-9A-Z._/-]{1,63}$/, 'label keys use letters, digits, ".", "_", "/" and "-"'), z.string().max(63));

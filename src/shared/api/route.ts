@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { resourceMeta } from './common';
+import { hostname, originService, pathPrefix, resourceId } from './fields';
+import { serviceRef } from './tunnel';
+
+/** Where a route sends traffic: a Service in the tunnel's cluster, or a URL / http_status as cloudflared takes it. */
+export const origin = z.union([z.strictObject({ service: serviceRef }), z.strictObject({ url: originService })]);
+export type Origin = z.infer<typeof origin>;
+
+/** Cloudflare Access protection checked by cloudflared at the origin. */
+export const access = z.strictObject({
+  required: z.boolean().default(true),
+  teamName: z.string().min(1).max(100),
+  audTag: z.array(z.string().min(1).max(100)).min(1),
+});
+
+/** Body of POST /v1/routes. */
+export const routeCreate = z.strictObject({
+  tunnel: resourceId('tunnel id'),
+  hostname,
+  path: pathPrefix.optional().describe('path prefix; "/api" matches /api and /api/x but not /apix'),
+  origin,
+  originRequest: z.record(z.string(), z.unknown()).default({}),
+  dns: z.boolean().default(true).describe('manage a proxied CNAME for the hostname'),
+  access: access.optional(),
+});
+export type RouteCreate = z.infer<typeof routeCreate>;
+
+/** Body of PATCH /v1/routes/:id. */
+export const routeUpdate = routeCreate.omit({ tunnel: true }).partial().extend({ path: pathPrefix.nullable().optional() }).strict();
+export type RouteUpdate = z.infer<typeof routeUpdate>;
+
+/** A route as the API returns it. */
+export const route = z.object({
+  id: z.string(),
+  tunnel: z.string(),
+  hostname: z.string(),
+  path: z.string().nullable(),
+  origin,
+  originRequest: z.record(z.string(), z.unknown()),
+  dns: z.boolean(),
+  access: access.nullable(),
+  ...resourceMeta,
+});
+export type Route = z.infer<typeof route>;

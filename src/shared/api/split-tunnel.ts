@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { resourceMeta } from './common';
+import { cidr, hostname, uuid } from './fields';
+
+/** Device profile: the account's default profile or a custom device settings policy by id. */
+export const profile = z.union([z.literal('default'), uuid]);
+
+const description = z.string().max(100, 'Cloudflare limits a split-tunnel description to 100 characters').default('');
+
+/** Body of POST /v1/split-tunnel: exactly one of address (CIDR) or host. */
+export const splitTunnelCreate = z
+  .strictObject({
+    profile: profile.default('default'),
+    mode: z.enum(['include', 'exclude']),
+    address: cidr.optional(),
+    host: hostname.optional(),
+    description,
+  })
+  .superRefine((v, ctx) => {
+    if ((v.address === undefined) === (v.host === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['address'], message: 'give exactly one of "address" (a CIDR) or "host" (a hostname)' });
+    }
+  });
+export type SplitTunnelCreate = z.infer<typeof splitTunnelCreate>;
+
+/** Body of PATCH /v1/split-tunnel/:id. */
+export const splitTunnelUpdate = z.strictObject({ description: description.unwrap() });
+export type SplitTunnelUpdate = z.infer<typeof splitTunnelUpdate>;
+
+/** A split-tunnel entry; `owner: "foreign"` entries were made elsewhere and are read-only. */
+export const splitTunnelEntry = z.object({
+  id: z.string(),
+  profile: z.string(),
+  mode: z.enum(['include', 'exclude']),
+  address: z.string().nullable(),
+  host: z.string().nullable(),
+  description: z.string(),
+  owner: z.enum(['edgeplane', 'foreign']),
+  ...resourceMeta,
+});
+export type SplitTunnelEntry = z.infer<typeof splitTunnelEntry>;

@@ -1,0 +1,6 @@
+export * from './result';
+export * from './hostname';
+export * from './kubernetes';
+export * from './path-prefix';
+export * from './cidr';
+export * from './origin-url';

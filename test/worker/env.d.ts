@@ -1,0 +1,12 @@
+import type { D1Migration } from '@cloudflare/vitest-pool-workers';
+
+declare global {
+  namespace Cloudflare {
+    interface Env {
+      TEST_MIGRATIONS: D1Migration[];
+      EDGEPLANE_DEV_ADMIN_TOKEN: string;
+      EDGEPLANE_ENCRYPTION_KEY: string;
+    }
+  }
+}
+export {};

@@ -1,0 +1,9 @@
+import { defineConfig } from 'vitest/config';
+
+// One `vitest run` drives every suite; each project is split by intent (see docs/ARCHITECTURE.md → Tests).
+export default defineConfig({
+  test: {
+    projects: ['test/unit/vitest.config.ts', 'test/worker/vitest.config.ts', 'test/agent/vitest.config.ts', 'test/browser/vitest.config.ts'],
+    reporters: ['default', ['json', { outputFile: '.test-results/results.json' }]],
+  },
+});

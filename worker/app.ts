@@ -1,0 +1,58 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import type { ErrorEnvelope } from '../src/shared/api/common';
+import type { AppEnv } from './app-env';
+import { parseConfig } from './env';
+import { AppError } from './errors';
+import { authenticate, authorizeV1 } from './middleware/auth';
+import { provideDeps } from './middleware/deps';
+import { requestId } from './middleware/request-id';
+import { validationError } from './validation-errors';
+
+/** A router whose request validation failures become the 422 envelope. */
+export const newRouter = () =>
+  new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw validationError(result.error, result.target);
+    },
+  });
+
+export type Router = ReturnType<typeof newRouter>;
+
+/** Builds the app shell: request ids, config, the error envelope, and auth in front of /v1. */
+export function createApp(): Router {
+  const app = newRouter();
+
+  app.use('*', requestId);
+  app.use('*', async (c, next) => {
+    c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
+    await next();
+  });
+  app.use('/v1/*', authenticate, authorizeV1, provideDeps);
+
+  app.notFound((c) => {
+    throw new AppError('not_found', `no endpoint ${c.req.method} ${new URL(c.req.url).pathname}; see /openapi.json`);
+  });
+
+  app.onError((error, c) => {
+    const id = c.get('requestId');
+    let appError: AppError;
+    if (error instanceof AppError) appError = error;
+    else if (error instanceof HTTPException && error.status < 500) {
+      const code = error.status === 401 ? 'unauthorized' : error.status === 413 ? 'payload_too_large' : 'bad_request';
+      appError = new AppError(code, error.message || 'bad request');
+    } else appError = new AppError('internal_error', `internal error; quote request id ${id} when reporting it`);
+    if (appError.status >= 500) console.error(JSON.stringify({ requestId: id, error: String(error), stack: (error as Error).stack }));
+    const body: ErrorEnvelope = {
+      error: {
+        code: appError.code,
+        message: appError.message,
+        ...(appError.details ? { details: appError.details } : {}),
+        requestId: id,
+      },
+    };
+    return c.json(body, appError.status, appError.headers);
+  });
+
+  return app;
+}

@@ -1,0 +1,46 @@
+const encoder = new TextEncoder();
+
+const toHex = (bytes: ArrayBuffer): string => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+const toBase64 = (bytes: Uint8Array): string => btoa(String.fromCharCode(...bytes));
+
+const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+
+/** SHA-256 of a secret, hex; tokens and agent credentials are stored only as this. */
+export async function hashSecret(secret: string): Promise<string> {
+  return toHex(await crypto.subtle.digest('SHA-256', encoder.encode(secret)));
+}
+
+/** Compares two strings in time that depends only on their length. */
+export function constantTimeEqual(a: string, b: string): boolean {
+  const left = encoder.encode(a);
+  const right = encoder.encode(b);
+  if (left.byteLength !== right.byteLength) return false;
+  return crypto.subtle.timingSafeEqual(left, right);
+}
+
+/** A fresh random secret with a readable prefix, e.g. `ep_admin_…` (32 random bytes, base64url). */
+export function newSecret(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `${prefix}_${toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')}`;
+}
+
+async function importKey(keyBase64: string): Promise<CryptoKey> {
+  const raw = fromBase64(keyBase64);
+  if (raw.byteLength !== 32) throw new Error('EDGEPLANE_ENCRYPTION_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  return crypto.subtle.importKey('raw', raw, 'AES-GCM', false, ['encrypt', 'decrypt']);
+}
+
+/** Encrypts a secret for storage with AES-GCM: `base64(iv).base64(ciphertext)`. */
+export async function encryptSecret(keyBase64: string, plaintext: string): Promise<string> {
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ciphertext = await crypto.subtle.encrypt({ name: 'AES-GCM', iv }, await importKey(keyBase64), encoder.encode(plaintext));
+  return `${toBase64(iv)}.${toBase64(new Uint8Array(ciphertext))}`;
+}
+
+/** Decrypts what `encryptSecret` produced; throws if the key is wrong or the value was tampered with. */
+export async function decryptSecret(keyBase64: string, stored: string): Promise<string> {
+  const [iv = '', data = ''] = stored.split('.');
+  const plaintext = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: fromBase64(iv) }, await importKey(keyBase64), fromBase64(data));
+  return new TextDecoder().decode(plaintext);
+}

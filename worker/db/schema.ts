@@ -1,0 +1,203 @@
+import { sql } from 'drizzle-orm';
+import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+// Row types stay inside worker/: the API is described by the zod schemas in src/shared/api and every
+// response is mapped field by field (worker/services/*-mapper), so no column can leak by accident.
+
+const timestamps = {
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+};
+
+/** Incremented on every write; the resource's etag is derived from it. */
+const version = integer('version').notNull().default(1);
+
+export const clusters = sqliteTable('clusters', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  labels: text('labels', { mode: 'json' }).$type<Record<string, string>>().notNull(),
+  nodes: text('nodes', { mode: 'json' }).$type<{ name: string; role: string; address?: string }[]>().notNull(),
+  desiredRevision: integer('desired_revision').notNull().default(1),
+  appliedRevision: integer('applied_revision'),
+  agentCredentialHash: text('agent_credential_hash'),
+  identity: text('identity'),
+  connection: text('connection', { enum: ['connected', 'unreachable', 'unauthorized', 'never'] }).notNull().default('never'),
+  lastSeenAt: text('last_seen_at'),
+  agentVersion: text('agent_version'),
+  kubernetesVersion: text('kubernetes_version'),
+  nodeCount: integer('node_count'),
+  health: text('health', { mode: 'json' }).$type<unknown>(),
+  version,
+  ...timestamps,
+});
+
+export const tunnels = sqliteTable(
+  'tunnels',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'restrict' }),
+    account: text('account').notNull(),
+    name: text('name').notNull(),
+    cloudflareTunnelId: text('cloudflare_tunnel_id'),
+    placement: text('placement', { mode: 'json' }).$type<unknown>().notNull(),
+    mode: text('mode', { mode: 'json' }).$type<unknown>().notNull(),
+    originRequest: text('origin_request', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    catchAll: text('catch_all').notNull(),
+    driftPolicy: text('drift_policy', { enum: ['alert', 'revert'] }).notNull(),
+    /** AES-GCM ciphertext of the connector token (base64 iv.ciphertext); never returned by the API. */
+    tokenCiphertext: text('token_ciphertext'),
+    version,
+    ...timestamps,
+  },
+  (t) => [index('tunnels_cluster').on(t.clusterId), uniqueIndex('tunnels_cf_id').on(t.cloudflareTunnelId)],
+);
+
+export const routes = sqliteTable(
+  'routes',
+  {
+    id: text('id').primaryKey(),
+    tunnelId: text('tunnel_id')
+      .notNull()
+      .references(() => tunnels.id, { onDelete: 'restrict' }),
+    hostname: text('hostname').notNull(),
+    /** Empty string when the route has no path prefix, so the unique index treats "no path" as one value. */
+    path: text('path').notNull().default(''),
+    origin: text('origin', { mode: 'json' }).$type<unknown>().notNull(),
+    originRequest: text('origin_request', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    dns: integer('dns', { mode: 'boolean' }).notNull().default(true),
+    access: text('access', { mode: 'json' }).$type<unknown>(),
+    version,
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('routes_tunnel_host_path').on(t.tunnelId, t.hostname, t.path), index('routes_hostname').on(t.hostname)],
+);
+
+export const privateNetworks = sqliteTable(
+  'private_networks',
+  {
+    id: text('id').primaryKey(),
+    tunnelId: text('tunnel_id')
+      .notNull()
+      .references(() => tunnels.id, { onDelete: 'restrict' }),
+    cidr: text('cidr').notNull(),
+    virtualNetworkId: text('virtual_network_id'),
+    comment: text('comment').notNull().default(''),
+    /** Id of the teamnet route in Cloudflare once created. */
+    cloudflareRouteId: text('cloudflare_route_id'),
+    version,
+    ...timestamps,
+  },
+  (t) => [uniqueIndex('private_networks_cidr_vnet').on(t.cidr, t.virtualNetworkId)],
+);
+
+export const splitTunnelEntries = sqliteTable(
+  'split_tunnel_entries',
+  {
+    id: text('id').primaryKey(),
+    account: text('account').notNull().default(''),
+    profile: text('profile').notNull(),
+    mode: text('mode', { enum: ['include', 'exclude'] }).notNull(),
+    address: text('address'),
+    host: text('host'),
+    /** address or host, whichever is set: the key Cloudflare's list is merged on. */
+    target: text('target').notNull(),
+    description: text('description').notNull(),
+    owner: text('owner', { enum: ['edgeplane', 'foreign'] }).notNull(),
+    version,
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('split_tunnel_target').on(t.account, t.profile, t.mode, t.target),
+    check('split_tunnel_one_target', sql`(${t.address} IS NULL) <> (${t.host} IS NULL)`),
+  ],
+);
+
+export const inferenceBackends = sqliteTable('inference_backends', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  baseUrl: text('base_url').notNull(),
+  credentialsCiphertext: text('credentials_ciphertext'),
+  allowedModels: text('allowed_models', { mode: 'json' }).$type<string[]>().notNull(),
+  timeouts: text('timeouts', { mode: 'json' }).$type<Record<string, number>>().notNull(),
+  retryPolicy: text('retry_policy', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  weight: integer('weight').notNull().default(1),
+  version,
+  ...timestamps,
+});
+
+export const mlBackends = sqliteTable('ml_backends', {
+  id: text('id').primaryKey(),
+  inferenceBackend: text('inference_backend').notNull(),
+  model: text('model').notNull(),
+  inputMapping: text('input_mapping', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  outputMapping: text('output_mapping', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+  labels: text('labels', { mode: 'json' }).$type<string[]>().notNull(),
+  version,
+  ...timestamps,
+});
+
+export const apiTokens = sqliteTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** SHA-256 of the secret, hex; the secret itself is shown once at creation and never stored. */
+    hash: text('hash').notNull(),
+    role: text('role', { enum: ['admin', 'editor', 'viewer', 'inference'] }).notNull(),
+    scopes: text('scopes', { mode: 'json' }).$type<string[]>().notNull(),
+    expiresAt: text('expires_at'),
+    lastUsedAt: text('last_used_at'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.hash)],
+);
+
+export const audit = sqliteTable(
+  'audit',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: text('at').notNull(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id').notNull(),
+    before: text('before', { mode: 'json' }).$type<unknown>(),
+    after: text('after', { mode: 'json' }).$type<unknown>(),
+    requestId: text('request_id').notNull(),
+  },
+  (t) => [index('audit_entity').on(t.entityType, t.entityId)],
+);
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    account: text('account').notNull(),
+    /** What must change in Cloudflare: tunnel (create/adopt/delete), tunnel_config, dns, split_tunnel, private_network. */
+    kind: text('kind').notNull(),
+    /** The entity the row is about, e.g. the tunnel id or the split-tunnel profile. */
+    target: text('target').notNull(),
+    payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
+    status: text('status', { enum: ['pending', 'done'] }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: text('next_attempt_at'),
+    createdAt: text('created_at').notNull(),
+    doneAt: text('done_at'),
+  },
+  (t) => [index('outbox_pending').on(t.status, t.account)],
+);
+
+/**
+ * A write's preconditions checked inside its own D1 batch: a guard row is inserted only when a precondition
+ * does not hold, and the CHECK makes that insert fail, so the whole batch rolls back (see worker/db/write.ts).
+ */
+export const writeGuards = sqliteTable(
+  'write_guards',
+  {
+    reason: text('reason').notNull(),
+  },
+  (t) => [check('write_guard_never_stored', sql`${t.reason} = ''`)],
+);

@@ -1,0 +1,128 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src/shared/api';
+import { commitWrite } from '../db/write';
+import { clusters, tunnels } from '../db/schema';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { checkIfMatch, etagOf } from './etag';
+import { decodeCursor, toPage } from './pagination';
+
+type Row = typeof clusters.$inferSelect;
+
+/** Maps a stored cluster to the API shape, field by field (the credential hash and identity stay inside). */
+export const toApiCluster = (row: Row): Cluster => ({
+  id: row.id,
+  name: row.name,
+  labels: row.labels,
+  nodes: row.nodes.map((n) => ({ name: n.name, role: n.role as 'control-plane' | 'worker' | 'gpu', ...(n.address ? { address: n.address } : {}) })),
+  desiredRevision: row.desiredRevision,
+  appliedRevision: row.appliedRevision,
+  connection: row.connection,
+  lastSeenAt: row.lastSeenAt,
+  agentVersion: row.agentVersion,
+  kubernetesVersion: row.kubernetesVersion,
+  nodeCount: row.nodeCount,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Loads a cluster row or answers 404. */
+export async function loadCluster(deps: Deps, id: string): Promise<Row> {
+  const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, id) });
+  if (!row) throw notFound('cluster', id);
+  return row;
+}
+
+/** Lists clusters by id, a page at a time. */
+export async function listClusters(deps: Deps, query: ListQuery) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(clusters)
+    .where(after ? gt(clusters.id, after) : undefined)
+    .orderBy(asc(clusters.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toApiCluster);
+}
+
+/** Returns one cluster. */
+export async function getCluster(deps: Deps, id: string): Promise<Cluster> {
+  return toApiCluster(await loadCluster(deps, id));
+}
+
+/** Creates a cluster; its id must be new. */
+export async function createCluster(deps: Deps, input: ClusterCreate): Promise<Cluster> {
+  const existing = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.id) });
+  if (existing) throw new AppError('conflict', `cluster "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+  const at = deps.now().toISOString();
+  const row: Row = {
+    id: input.id,
+    name: input.name,
+    labels: input.labels,
+    nodes: input.nodes,
+    desiredRevision: 1,
+    appliedRevision: null,
+    agentCredentialHash: null,
+    identity: null,
+    connection: 'never',
+    lastSeenAt: null,
+    agentVersion: null,
+    kubernetesVersion: null,
+    nodeCount: null,
+    health: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await commitWrite(deps, {
+    statements: [deps.db.insert(clusters).values(row)],
+    audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: toApiCluster(row) },
+  });
+  return toApiCluster(row);
+}
+
+/** Updates name, labels or declared nodes; bumps the cluster's revision because the bundle may change. */
+export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate, ifMatch?: string): Promise<Cluster> {
+  const before = await loadCluster(deps, id);
+  checkIfMatch(ifMatch, before, `cluster "${id}"`);
+  const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  await commitWrite(deps, {
+    guards: [versionGuard(id, before.version)],
+    statements: [
+      deps.db
+        .update(clusters)
+        .set({ name: after.name, labels: after.labels, nodes: after.nodes, version: after.version, updatedAt: after.updatedAt })
+        .where(and(eq(clusters.id, id), eq(clusters.version, before.version))),
+    ],
+    audit: { action: 'update', entityType: 'cluster', entityId: id, before: toApiCluster(before), after: toApiCluster(after) },
+    clusters: [id],
+  });
+  return toApiCluster({ ...after, desiredRevision: before.desiredRevision + 1 });
+}
+
+/** Deletes a cluster that no tunnel references any more. */
+export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const before = await loadCluster(deps, id);
+  checkIfMatch(ifMatch, before, `cluster "${id}"`);
+  const used = await deps.db.select({ id: tunnels.id }).from(tunnels).where(eq(tunnels.clusterId, id)).limit(5);
+  if (used.length > 0) {
+    throw new AppError('conflict', `cluster "${id}" still has tunnels (${used.map((t) => t.id).join(', ')}); delete or move them first`);
+  }
+  await commitWrite(deps, {
+    guards: [
+      versionGuard(id, before.version),
+      {
+        holds: sql`NOT EXISTS (SELECT 1 FROM ${tunnels} WHERE ${tunnels.clusterId} = ${id})`,
+        error: new AppError('conflict', `cluster "${id}" gained a tunnel while it was being deleted`),
+      },
+    ],
+    statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],
+    audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before) },
+  });
+}
+
+const versionGuard = (id: string, version: number) => ({
+  holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${id} AND ${clusters.version} = ${version})`,
+  error: new AppError('precondition_failed', `cluster "${id}" changed while this request was processed; fetch it again`),
+});
