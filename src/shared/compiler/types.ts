@@ -5,6 +5,11 @@ export interface DesiredTunnel {
   tunnel: Tunnel;
   routes: Route[];
   privateNetworks: PrivateNetwork[];
+  /**
+   * The connector token, decrypted by the Worker only while it builds this cluster's bundle. Absent until the
+   * Cloudflare sync has created (or adopted) the tunnel; the bundle then references a Secret to be filled.
+   */
+  connectorToken?: string;
 }
 
 /** Everything the compiler needs to build one cluster's bundle. */
