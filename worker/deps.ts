@@ -18,6 +18,8 @@ export interface Deps {
   now: () => Date;
   requestId: string;
   actor: Actor;
+  /** Runs work after the response (ctx.waitUntil), e.g. waking the Cloudflare sync or a cluster's agent. */
+  defer: (work: Promise<unknown>) => void;
 }
 
 /** Opens the drizzle handle on the D1 binding. */

@@ -11,6 +11,7 @@ export const provideDeps = createMiddleware<AppEnv>(async (c, next) => {
     now: () => new Date(),
     requestId: c.get('requestId'),
     actor: c.get('actor'),
+    defer: (work) => c.executionCtx.waitUntil(work),
   });
   await next();
 });
