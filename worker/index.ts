@@ -1,10 +1,22 @@
 import { createApp } from './app';
+import { registerAudit } from './routes/v1-audit';
 import { registerClusters } from './routes/v1-clusters';
+import { registerPrivateNetworks } from './routes/v1-private-networks';
+import { registerRoutes } from './routes/v1-routes';
+import { registerSplitTunnel } from './routes/v1-split-tunnel';
+import { registerTokens } from './routes/v1-tokens';
+import { registerTunnels } from './routes/v1-tunnels';
 import { registerSystem } from './routes/system';
 
 const app = createApp();
 registerSystem(app);
 registerClusters(app);
+registerTunnels(app);
+registerRoutes(app);
+registerPrivateNetworks(app);
+registerSplitTunnel(app);
+registerTokens(app);
+registerAudit(app);
 
 export default {
   fetch: app.fetch,

@@ -1,5 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src/shared/api';
+import { unchangedSince } from '../db/guards';
 import { commitWrite } from '../db/write';
 import { clusters, tunnels } from '../db/schema';
 import type { Deps } from '../deps';
@@ -122,7 +123,4 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
   });
 }
 
-const versionGuard = (id: string, version: number) => ({
-  holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${id} AND ${clusters.version} = ${version})`,
-  error: new AppError('precondition_failed', `cluster "${id}" changed while this request was processed; fetch it again`),
-});
+const versionGuard = (id: string, version: number) => unchangedSince(clusters, id, version, `cluster "${id}"`);

@@ -5,3 +5,4 @@ export * from './tunnel';
 export * from './route';
 export * from './private-network';
 export * from './split-tunnel';
+export * from './token';

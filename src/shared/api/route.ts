@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { originRequestSchema } from '../compiler/origin-request';
 import { resourceMeta } from './common';
 import { hostname, originService, pathPrefix, resourceId } from './fields';
 import { serviceRef } from './tunnel';
@@ -20,7 +21,7 @@ export const routeCreate = z.strictObject({
   hostname,
   path: pathPrefix.optional().describe('path prefix; "/api" matches /api and /api/x but not /apix'),
   origin,
-  originRequest: z.record(z.string(), z.unknown()).default({}),
+  originRequest: originRequestSchema.default({}).describe('cloudflared originRequest overrides for this rule'),
   dns: z.boolean().default(true).describe('manage a proxied CNAME for the hostname'),
   access: access.optional(),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourceMeta } from './common';
-import { cidr, hostname, uuid } from './fields';
+import { accountId, cidr, hostname, uuid } from './fields';
 
 /** Device profile: the account's default profile or a custom device settings policy by id. */
 export const profile = z.union([z.literal('default'), uuid]);
@@ -10,6 +10,7 @@ const description = z.string().max(100, 'Cloudflare limits a split-tunnel descri
 /** Body of POST /v1/split-tunnel: exactly one of address (CIDR) or host. */
 export const splitTunnelCreate = z
   .strictObject({
+    account: accountId.optional().describe('defaults to CLOUDFLARE_ACCOUNT_ID, or the one account all tunnels use'),
     profile: profile.default('default'),
     mode: z.enum(['include', 'exclude']),
     address: cidr.optional(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { originRequestSchema } from '../compiler/origin-request';
 import { resourceMeta } from './common';
 import { accountId, originService, port, resourceId, uuid } from './fields';
 
@@ -48,7 +49,7 @@ export const tunnelCreate = z.strictObject({
   cloudflareTunnelId: uuid.optional().describe('adopt an existing tunnel instead of creating one'),
   placement: placement.default({ type: 'cluster', replicas: 2 }),
   mode: routingMode.default({ type: 'direct' }),
-  originRequest: z.record(z.string(), z.unknown()).default({}).describe('default originRequest for every rule'),
+  originRequest: originRequestSchema.default({}).describe('default originRequest for every rule (cloudflared keys only)'),
   catchAll: originService.default('http_status:404'),
   driftPolicy: z.enum(['alert', 'revert']).default('alert'),
 });

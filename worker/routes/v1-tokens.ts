@@ -1,0 +1,48 @@
+import { createRoute } from '@hono/zod-openapi';
+import { z } from 'zod';
+import { createdToken, listQuery, page, token, tokenCreate } from '../../src/shared/api';
+import type { Router } from '../app';
+import { buildDeps } from '../middleware/deps';
+import { AppError } from '../errors';
+import { requireAdmin } from '../middleware/auth';
+import { bootstrapAdmin, createToken, deleteToken, listTokens } from '../services/tokens';
+import { errors, idParam, json, security } from './contract';
+
+const tags = ['tokens'];
+
+/** Mounts /v1/tokens (admin only) and POST /bootstrap (first admin token, authorised by a Worker secret). */
+export function registerTokens(app: Router): void {
+  app.use('/v1/tokens', requireAdmin);
+  app.use('/v1/tokens/*', requireAdmin);
+  app.openapi(
+    createRoute({ method: 'get', path: '/v1/tokens', tags, security, request: { query: listQuery }, responses: { 200: json(page(token), 'tokens'), ...errors } }),
+    async (c) => c.json(await listTokens(c.var.deps, c.req.valid('query')), 200),
+  );
+  app.openapi(
+    createRoute({ method: 'post', path: '/v1/tokens', tags, security, request: { body: { ...json(tokenCreate), required: true } }, responses: { 201: json(createdToken, 'the new token, with its secret shown once'), ...errors } }),
+    async (c) => c.json(await createToken(c.var.deps, c.req.valid('json')), 201),
+  );
+  app.openapi(
+    createRoute({ method: 'delete', path: '/v1/tokens/{id}', tags, security, request: { params: idParam }, responses: { 204: { description: 'revoked' }, ...errors } }),
+    async (c) => {
+      await deleteToken(c.var.deps, c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bootstrap',
+      tags,
+      description: 'Creates the first admin token. Authorise with `Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>`; works only while no admin token exists.',
+      request: { body: { ...json(z.strictObject({ name: z.string().min(1).max(100).default('first admin') })), required: false } },
+      responses: { 201: json(createdToken, 'the first admin token'), ...errors },
+    }),
+    async (c) => {
+      const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      if (!presented) throw new AppError('unauthorized', 'send the bootstrap secret as Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>');
+      const deps = buildDeps(c, { id: 'bootstrap', role: 'admin' });
+      return c.json(await bootstrapAdmin(deps, presented, c.req.valid('json').name), 201);
+    },
+  );
+}

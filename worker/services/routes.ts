@@ -1,0 +1,182 @@
+import { and, asc, eq, gt, ne } from 'drizzle-orm';
+import type { ListQuery, Origin, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
+import { stillExists, unchangedSince } from '../db/guards';
+import { routes, tunnels } from '../db/schema';
+import { commitWrite, type OutboxIntent } from '../db/write';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { newId } from '../ids';
+import { checkIfMatch, etagOf } from './etag';
+import { decodeCursor, toPage } from './pagination';
+import { loadReferencedTunnel } from './tunnels';
+
+type Row = typeof routes.$inferSelect;
+type Access = Route['access'];
+
+/** Maps a stored route to the API shape (an empty stored path is "no path"). */
+export const toApiRoute = (row: Row): Route => ({
+  id: row.id,
+  tunnel: row.tunnelId,
+  hostname: row.hostname,
+  path: row.path === '' ? null : row.path,
+  origin: row.origin as Origin,
+  originRequest: row.originRequest,
+  dns: row.dns,
+  access: (row.access ?? null) as Access,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Loads a route row or answers 404. */
+export async function loadRoute(deps: Deps, id: string): Promise<Row> {
+  const row = await deps.db.query.routes.findFirst({ where: eq(routes.id, id) });
+  if (!row) throw notFound('route', id);
+  return row;
+}
+
+/** Lists routes, optionally of one tunnel or one hostname. */
+export async function listRoutes(deps: Deps, query: ListQuery & { tunnel?: string; hostname?: string }) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(routes)
+    .where(
+      and(
+        after ? gt(routes.id, after) : undefined,
+        query.tunnel ? eq(routes.tunnelId, query.tunnel) : undefined,
+        query.hostname ? eq(routes.hostname, query.hostname.toLowerCase()) : undefined,
+      ),
+    )
+    .orderBy(asc(routes.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toApiRoute);
+}
+
+/** Returns one route. */
+export async function getRoute(deps: Deps, id: string): Promise<Route> {
+  return toApiRoute(await loadRoute(deps, id));
+}
+
+/**
+ * Refuses a hostname+path already routed on the tunnel, and a hostname that another tunnel serves: a DNS name
+ * can point at one tunnel only.
+ */
+async function checkRouteUnique(deps: Deps, candidate: { id?: string; tunnelId: string; hostname: string; path: string }): Promise<void> {
+  const sameHost = await deps.db
+    .select()
+    .from(routes)
+    .where(and(eq(routes.hostname, candidate.hostname), candidate.id ? ne(routes.id, candidate.id) : undefined));
+  const otherTunnel = sameHost.find((r) => r.tunnelId !== candidate.tunnelId);
+  if (otherTunnel) {
+    throw new AppError('conflict', `hostname "${candidate.hostname}" is already routed through tunnel "${otherTunnel.tunnelId}" (route ${otherTunnel.id}); a hostname can point at one tunnel only`, {
+      details: [{ path: 'body.hostname', message: `served by tunnel "${otherTunnel.tunnelId}"` }],
+    });
+  }
+  const duplicate = sameHost.find((r) => r.path === candidate.path);
+  if (duplicate) {
+    const where = candidate.path ? `${candidate.hostname}${candidate.path}` : `${candidate.hostname} (no path)`;
+    throw new AppError('conflict', `${where} is already routed on tunnel "${candidate.tunnelId}" by route ${duplicate.id}; update that route instead`, {
+      details: [{ path: candidate.path ? 'body.path' : 'body.hostname', message: `duplicate of route ${duplicate.id}` }],
+    });
+  }
+}
+
+function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | false)[]): OutboxIntent[] {
+  return [...new Set(hostnames.filter((h): h is string => Boolean(h)))].map((hostname) => ({
+    account,
+    kind: 'dns',
+    target: hostname,
+    payload: { tunnel: tunnelId },
+  }));
+}
+
+/** Creates a route on a tunnel: the tunnel config, the cluster bundle and (optionally) DNS follow. */
+export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route> {
+  const tunnel = await loadReferencedTunnel(deps, input.tunnel);
+  const path = input.path ?? '';
+  await checkRouteUnique(deps, { tunnelId: tunnel.id, hostname: input.hostname, path });
+  const at = deps.now().toISOString();
+  const row: Row = {
+    id: newId('rt', deps.now()),
+    tunnelId: tunnel.id,
+    hostname: input.hostname,
+    path,
+    origin: input.origin,
+    originRequest: input.originRequest,
+    dns: input.dns,
+    access: input.access ?? null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const created = toApiRoute(row);
+  await commitWrite(deps, {
+    guards: [stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`))],
+    statements: [deps.db.insert(routes).values(row)],
+    audit: { action: 'create', entityType: 'route', entityId: row.id, after: created },
+    outbox: [{ account: tunnel.account, kind: 'tunnel_config', target: tunnel.id }, ...dnsIntents(tunnel.account, tunnel.id, row.dns && row.hostname)],
+    clusters: [tunnel.clusterId],
+  });
+  return created;
+}
+
+/** Updates a route; a hostname change leaves DNS work for both the old and the new name. */
+export async function updateRoute(deps: Deps, id: string, input: RouteUpdate, ifMatch?: string): Promise<Route> {
+  const before = await loadRoute(deps, id);
+  checkIfMatch(ifMatch, before, `route "${id}"`);
+  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
+  const after: Row = {
+    ...before,
+    hostname: input.hostname ?? before.hostname,
+    path: input.path === undefined ? before.path : (input.path ?? ''),
+    origin: input.origin ?? before.origin,
+    originRequest: input.originRequest ?? before.originRequest,
+    dns: input.dns ?? before.dns,
+    access: input.access === undefined ? before.access : input.access,
+    version: before.version + 1,
+    updatedAt: deps.now().toISOString(),
+  };
+  if (after.hostname !== before.hostname || after.path !== before.path) {
+    await checkRouteUnique(deps, { id, tunnelId: tunnel.id, hostname: after.hostname, path: after.path });
+  }
+  await commitWrite(deps, {
+    guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
+    statements: [
+      deps.db
+        .update(routes)
+        .set({
+          hostname: after.hostname,
+          path: after.path,
+          origin: after.origin,
+          originRequest: after.originRequest,
+          dns: after.dns,
+          access: after.access,
+          version: after.version,
+          updatedAt: after.updatedAt,
+        })
+        .where(eq(routes.id, id)),
+    ],
+    audit: { action: 'update', entityType: 'route', entityId: id, before: toApiRoute(before), after: toApiRoute(after) },
+    outbox: [
+      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+      ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname, after.dns && after.hostname),
+    ],
+    clusters: [tunnel.clusterId],
+  });
+  return toApiRoute(after);
+}
+
+/** Deletes a route; its DNS record (if edgeplane owns it) is removed by the sync. */
+export async function deleteRoute(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const before = await loadRoute(deps, id);
+  checkIfMatch(ifMatch, before, `route "${id}"`);
+  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
+  await commitWrite(deps, {
+    guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
+    statements: [deps.db.delete(routes).where(eq(routes.id, id))],
+    audit: { action: 'delete', entityType: 'route', entityId: id, before: toApiRoute(before) },
+    outbox: [{ account: tunnel.account, kind: 'tunnel_config', target: tunnel.id }, ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname)],
+    clusters: [tunnel.clusterId],
+  });
+}

@@ -1,0 +1,150 @@
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { ListQuery, SplitTunnelCreate, SplitTunnelEntry, SplitTunnelUpdate } from '../../src/shared/api';
+import { unchangedSince } from '../db/guards';
+import { splitTunnelEntries, tunnels } from '../db/schema';
+import { commitWrite, type OutboxIntent } from '../db/write';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { newId } from '../ids';
+import { checkIfMatch, etagOf } from './etag';
+import { decodeCursor, toPage } from './pagination';
+
+type Row = typeof splitTunnelEntries.$inferSelect;
+
+/** Maps a stored entry to the API shape. */
+export const toApiSplitTunnelEntry = (row: Row): SplitTunnelEntry => ({
+  id: row.id,
+  profile: row.profile,
+  mode: row.mode,
+  address: row.address,
+  host: row.host,
+  description: row.description,
+  owner: row.owner,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+async function loadEntry(deps: Deps, id: string): Promise<Row> {
+  const row = await deps.db.query.splitTunnelEntries.findFirst({ where: eq(splitTunnelEntries.id, id) });
+  if (!row) throw notFound('split-tunnel entry', id);
+  return row;
+}
+
+/** Refuses to change an entry made outside edgeplane: those are mirrored read-only and never touched. */
+function refuseForeign(row: Row): void {
+  if (row.owner === 'foreign') {
+    throw new AppError('conflict', `split-tunnel entry ${row.address ?? row.host ?? row.id} was made outside edgeplane; it is shown read-only and never changed or deleted by edgeplane`);
+  }
+}
+
+/** Lists split-tunnel entries (edgeplane's and foreign ones), optionally of one profile and mode. */
+export async function listSplitTunnelEntries(deps: Deps, query: ListQuery & { profile?: string; mode?: 'include' | 'exclude' }) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(splitTunnelEntries)
+    .where(
+      and(
+        after ? gt(splitTunnelEntries.id, after) : undefined,
+        query.profile ? eq(splitTunnelEntries.profile, query.profile) : undefined,
+        query.mode ? eq(splitTunnelEntries.mode, query.mode) : undefined,
+      ),
+    )
+    .orderBy(asc(splitTunnelEntries.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toApiSplitTunnelEntry);
+}
+
+/** Returns one entry. */
+export async function getSplitTunnelEntry(deps: Deps, id: string): Promise<SplitTunnelEntry> {
+  return toApiSplitTunnelEntry(await loadEntry(deps, id));
+}
+
+/** The account an entry belongs to: given, else CLOUDFLARE_ACCOUNT_ID, else the one account all tunnels use. */
+async function resolveAccount(deps: Deps, given: string | undefined): Promise<string> {
+  if (given) return given;
+  if (deps.config.CLOUDFLARE_ACCOUNT_ID) return deps.config.CLOUDFLARE_ACCOUNT_ID;
+  const accounts = await deps.db.selectDistinct({ account: tunnels.account }).from(tunnels).limit(2);
+  if (accounts.length === 1 && accounts[0]) return accounts[0].account;
+  throw new AppError('validation_failed', 'body.account: which Cloudflare account? give "account", or configure CLOUDFLARE_ACCOUNT_ID', {
+    details: [{ path: 'body.account', message: 'required when the account cannot be inferred' }],
+  });
+}
+
+const syncIntent = (row: Row): OutboxIntent => ({ account: row.account, kind: 'split_tunnel', target: `${row.profile}:${row.mode}` });
+
+/** Adds an edgeplane-owned entry; the sync merges it into the profile's list without touching foreign entries. */
+export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreate & { account?: string }): Promise<SplitTunnelEntry> {
+  const account = await resolveAccount(deps, input.account);
+  const target = input.address ?? input.host ?? '';
+  const duplicate = await deps.db.query.splitTunnelEntries.findFirst({
+    where: and(
+      eq(splitTunnelEntries.account, account),
+      eq(splitTunnelEntries.profile, input.profile),
+      eq(splitTunnelEntries.mode, input.mode),
+      eq(splitTunnelEntries.target, target),
+    ),
+  });
+  if (duplicate) {
+    const owner = duplicate.owner === 'foreign' ? ' (made outside edgeplane)' : '';
+    throw new AppError('conflict', `${target} is already in the ${input.mode} list of profile "${input.profile}" as entry ${duplicate.id}${owner}`, {
+      details: [{ path: input.address ? 'body.address' : 'body.host', message: `duplicate of ${duplicate.id}` }],
+    });
+  }
+  const at = deps.now().toISOString();
+  const row: Row = {
+    id: newId('st', deps.now()),
+    account,
+    profile: input.profile,
+    mode: input.mode,
+    address: input.address ?? null,
+    host: input.host ?? null,
+    target,
+    description: input.description,
+    owner: 'edgeplane',
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const created = toApiSplitTunnelEntry(row);
+  await commitWrite(deps, {
+    statements: [deps.db.insert(splitTunnelEntries).values(row)],
+    audit: { action: 'create', entityType: 'split_tunnel_entry', entityId: row.id, after: created },
+    outbox: [syncIntent(row)],
+  });
+  return created;
+}
+
+/** Changes the description of an edgeplane-owned entry. */
+export async function updateSplitTunnelEntry(deps: Deps, id: string, input: SplitTunnelUpdate, ifMatch?: string): Promise<SplitTunnelEntry> {
+  const before = await loadEntry(deps, id);
+  refuseForeign(before);
+  checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
+  const after: Row = { ...before, description: input.description, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  await commitWrite(deps, {
+    guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
+    statements: [
+      deps.db
+        .update(splitTunnelEntries)
+        .set({ description: after.description, version: after.version, updatedAt: after.updatedAt })
+        .where(eq(splitTunnelEntries.id, id)),
+    ],
+    audit: { action: 'update', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before), after: toApiSplitTunnelEntry(after) },
+    outbox: [syncIntent(after)],
+  });
+  return toApiSplitTunnelEntry(after);
+}
+
+/** Removes an edgeplane-owned entry. */
+export async function deleteSplitTunnelEntry(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const before = await loadEntry(deps, id);
+  refuseForeign(before);
+  checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
+  await commitWrite(deps, {
+    guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
+    statements: [deps.db.delete(splitTunnelEntries).where(eq(splitTunnelEntries.id, id))],
+    audit: { action: 'delete', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before) },
+    outbox: [syncIntent(before)],
+  });
+}

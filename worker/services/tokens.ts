@@ -1,0 +1,82 @@
+import { asc, count, eq, gt } from 'drizzle-orm';
+import type { ListQuery, Token, TokenCreate } from '../../src/shared/api';
+import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
+import { apiTokens } from '../db/schema';
+import { commitWrite } from '../db/write';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { newId } from '../ids';
+import { decodeCursor, toPage } from './pagination';
+
+type Row = typeof apiTokens.$inferSelect;
+
+/** Maps a token row to the API shape; the hash never leaves. */
+export const toApiToken = (row: Row): Token => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  scopes: row.scopes,
+  expiresAt: row.expiresAt,
+  lastUsedAt: row.lastUsedAt,
+  createdAt: row.createdAt,
+});
+
+/** Lists tokens. */
+export async function listTokens(deps: Deps, query: ListQuery) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(apiTokens)
+    .where(after ? gt(apiTokens.id, after) : undefined)
+    .orderBy(asc(apiTokens.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toApiToken);
+}
+
+/** Creates a token; the secret is returned once and only its SHA-256 is stored. */
+export async function createToken(deps: Deps, input: TokenCreate): Promise<Token & { secret: string }> {
+  const now = deps.now();
+  const secret = newSecret(`ep_${input.role}`);
+  const row: Row = {
+    id: newId('tok', now),
+    name: input.name,
+    hash: await hashSecret(secret),
+    role: input.role,
+    scopes: input.scopes,
+    expiresAt: input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * 86_400_000).toISOString() : null,
+    lastUsedAt: null,
+    createdAt: now.toISOString(),
+  };
+  await commitWrite(deps, {
+    statements: [deps.db.insert(apiTokens).values(row)],
+    audit: { action: 'create', entityType: 'api_token', entityId: row.id, after: toApiToken(row) },
+  });
+  return { ...toApiToken(row), secret };
+}
+
+/** Revokes a token. */
+export async function deleteToken(deps: Deps, id: string): Promise<void> {
+  const row = await deps.db.query.apiTokens.findFirst({ where: eq(apiTokens.id, id) });
+  if (!row) throw notFound('token', id);
+  await commitWrite(deps, {
+    statements: [deps.db.delete(apiTokens).where(eq(apiTokens.id, id))],
+    audit: { action: 'delete', entityType: 'api_token', entityId: id, before: toApiToken(row) },
+  });
+}
+
+/**
+ * Creates the first admin token on a fresh deployment, authorised by the EDGEPLANE_BOOTSTRAP_TOKEN secret.
+ * It works only while no admin token exists, so the secret is useless once the first admin has been made.
+ */
+export async function bootstrapAdmin(deps: Deps, presented: string, name: string): Promise<Token & { secret: string }> {
+  const expected = deps.config.EDGEPLANE_BOOTSTRAP_TOKEN;
+  if (!expected) {
+    throw new AppError('forbidden', 'bootstrap is disabled: set it up with `wrangler secret put EDGEPLANE_BOOTSTRAP_TOKEN` first');
+  }
+  if (!constantTimeEqual(presented, expected)) throw new AppError('unauthorized', 'the bootstrap token does not match EDGEPLANE_BOOTSTRAP_TOKEN');
+  const [admins] = await deps.db.select({ n: count() }).from(apiTokens).where(eq(apiTokens.role, 'admin'));
+  if ((admins?.n ?? 0) > 0) {
+    throw new AppError('conflict', 'an admin token already exists; bootstrap works only once. Create more tokens with POST /v1/tokens');
+  }
+  return createToken({ ...deps, actor: { id: 'bootstrap', role: 'admin' } }, { name, role: 'admin', scopes: [] });
+}

@@ -1,0 +1,214 @@
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import type { ListQuery, Placement, RoutingMode, Tunnel, TunnelCreate, TunnelUpdate } from '../../src/shared/api';
+import { stillExists, unchangedSince } from '../db/guards';
+import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
+import { commitWrite, type OutboxIntent } from '../db/write';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { checkIfMatch, etagOf } from './etag';
+import { decodeCursor, toPage } from './pagination';
+import { toApiRoute } from './routes';
+
+type Row = typeof tunnels.$inferSelect;
+
+/** Maps a stored tunnel to the API shape; the token ciphertext only shows up as `hasToken`. */
+export const toApiTunnel = (row: Row, warpRouting: boolean): Tunnel => ({
+  id: row.id,
+  cluster: row.clusterId,
+  account: row.account,
+  name: row.name,
+  cloudflareTunnelId: row.cloudflareTunnelId,
+  placement: row.placement as Placement,
+  mode: row.mode as RoutingMode,
+  originRequest: row.originRequest,
+  catchAll: row.catchAll,
+  driftPolicy: row.driftPolicy,
+  warpRouting,
+  hasToken: row.tokenCiphertext !== null,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Loads a tunnel row or answers 404. */
+export async function loadTunnel(deps: Deps, id: string): Promise<Row> {
+  const row = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, id) });
+  if (!row) throw notFound('tunnel', id);
+  return row;
+}
+
+/** Loads the tunnel a new child resource points at, or a 422 naming the field. */
+export async function loadReferencedTunnel(deps: Deps, id: string): Promise<Row> {
+  const row = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, id) });
+  if (!row) {
+    throw new AppError('validation_failed', `body.tunnel: tunnel "${id}" does not exist; create it first with POST /v1/tunnels`, {
+      details: [{ path: 'body.tunnel', message: `tunnel "${id}" does not exist` }],
+    });
+  }
+  return row;
+}
+
+async function hasPrivateNetworks(deps: Deps, tunnelId: string): Promise<boolean> {
+  const row = await deps.db.select({ id: privateNetworks.id }).from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId)).limit(1);
+  return row.length > 0;
+}
+
+/** Lists tunnels by id, optionally of one cluster. */
+export async function listTunnels(deps: Deps, query: ListQuery & { cluster?: string }) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(tunnels)
+    .where(and(after ? gt(tunnels.id, after) : undefined, query.cluster ? eq(tunnels.clusterId, query.cluster) : undefined))
+    .orderBy(asc(tunnels.id))
+    .limit(query.limit + 1);
+  const withWarp = new Set(
+    (await deps.db.selectDistinct({ tunnelId: privateNetworks.tunnelId }).from(privateNetworks)).map((r) => r.tunnelId),
+  );
+  return toPage(rows, query.limit, (row) => toApiTunnel(row, withWarp.has(row.id)));
+}
+
+/** Returns one tunnel. */
+export async function getTunnel(deps: Deps, id: string): Promise<Tunnel> {
+  const row = await loadTunnel(deps, id);
+  return toApiTunnel(row, await hasPrivateNetworks(deps, id));
+}
+
+function checkPlacement(placement: Placement, declaredNodes: { name: string }[]): void {
+  if (placement.type !== 'node' || declaredNodes.length === 0) return;
+  if (!declaredNodes.some((n) => n.name === placement.node)) {
+    const names = declaredNodes.map((n) => `"${n.name}"`).join(', ');
+    throw new AppError('validation_failed', `body.placement.node: node "${placement.node}" is not one of the cluster's nodes (${names})`, {
+      details: [{ path: 'body.placement.node', message: `expected one of ${names}` }],
+    });
+  }
+}
+
+/** Creates a tunnel in a cluster; the Cloudflare side (create or adopt) is left to the sync via the outbox. */
+export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tunnel> {
+  const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.cluster) });
+  if (!cluster) {
+    throw new AppError('validation_failed', `body.cluster: cluster "${input.cluster}" does not exist; create it first with POST /v1/clusters`, {
+      details: [{ path: 'body.cluster', message: `cluster "${input.cluster}" does not exist` }],
+    });
+  }
+  checkPlacement(input.placement, cluster.nodes);
+  if (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) {
+    throw new AppError('conflict', `tunnel "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+  }
+  if (input.cloudflareTunnelId) {
+    const adopted = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.cloudflareTunnelId, input.cloudflareTunnelId) });
+    if (adopted) throw new AppError('conflict', `Cloudflare tunnel ${input.cloudflareTunnelId} is already managed as tunnel "${adopted.id}"`);
+  }
+  const at = deps.now().toISOString();
+  const row: Row = {
+    id: input.id,
+    clusterId: input.cluster,
+    account: input.account,
+    name: input.name ?? `${input.cluster}-${input.id}`,
+    cloudflareTunnelId: input.cloudflareTunnelId ?? null,
+    placement: input.placement,
+    mode: input.mode,
+    originRequest: input.originRequest,
+    catchAll: input.catchAll,
+    driftPolicy: input.driftPolicy,
+    tokenCiphertext: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const created = toApiTunnel(row, false);
+  await commitWrite(deps, {
+    guards: [stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`))],
+    statements: [deps.db.insert(tunnels).values(row)],
+    audit: { action: 'create', entityType: 'tunnel', entityId: row.id, after: created },
+    outbox: [{ account: row.account, kind: 'tunnel', target: row.id }],
+    clusters: [row.clusterId],
+  });
+  return created;
+}
+
+/** Updates placement, routing mode, originRequest defaults, catch-all or drift policy. */
+export async function updateTunnel(deps: Deps, id: string, input: TunnelUpdate, ifMatch?: string): Promise<Tunnel> {
+  const before = await loadTunnel(deps, id);
+  checkIfMatch(ifMatch, before, `tunnel "${id}"`);
+  if (input.placement) {
+    const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, before.clusterId) });
+    checkPlacement(input.placement, cluster?.nodes ?? []);
+  }
+  const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  const warp = await hasPrivateNetworks(deps, id);
+  await commitWrite(deps, {
+    guards: [unchangedSince(tunnels, id, before.version, `tunnel "${id}"`)],
+    statements: [
+      deps.db
+        .update(tunnels)
+        .set({
+          name: after.name,
+          placement: after.placement,
+          mode: after.mode,
+          originRequest: after.originRequest,
+          catchAll: after.catchAll,
+          driftPolicy: after.driftPolicy,
+          version: after.version,
+          updatedAt: after.updatedAt,
+        })
+        .where(eq(tunnels.id, id)),
+    ],
+    audit: { action: 'update', entityType: 'tunnel', entityId: id, before: toApiTunnel(before, warp), after: toApiTunnel(after, warp) },
+    outbox: [{ account: after.account, kind: 'tunnel_config', target: id }],
+    clusters: [after.clusterId],
+  });
+  return toApiTunnel(after, warp);
+}
+
+/**
+ * Deletes a tunnel. With routes or private networks left it answers 409 unless `cascade` is set, in which case they
+ * go in the same batch and the sync removes their DNS records and private routes before deleting the tunnel.
+ */
+export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: string; cascade: boolean }): Promise<void> {
+  const before = await loadTunnel(deps, id);
+  checkIfMatch(options.ifMatch, before, `tunnel "${id}"`);
+  const childRoutes = await deps.db.select().from(routes).where(eq(routes.tunnelId, id));
+  const childNetworks = await deps.db.select().from(privateNetworks).where(eq(privateNetworks.tunnelId, id));
+  if (!options.cascade && (childRoutes.length > 0 || childNetworks.length > 0)) {
+    throw new AppError(
+      'conflict',
+      `tunnel "${id}" still has ${childRoutes.length} route(s) and ${childNetworks.length} private network(s); delete them first or pass ?cascade=true`,
+    );
+  }
+  const outbox: OutboxIntent[] = [
+    ...childRoutes.filter((r) => r.dns).map((r): OutboxIntent => ({ account: before.account, kind: 'dns', target: r.hostname, payload: { tunnel: id } })),
+    ...childNetworks.map(
+      (n): OutboxIntent => ({
+        account: before.account,
+        kind: 'private_network',
+        target: n.id,
+        payload: { tunnel: id, cidr: n.cidr, virtualNetworkId: n.virtualNetworkId, cloudflareRouteId: n.cloudflareRouteId },
+      }),
+    ),
+    { account: before.account, kind: 'tunnel', target: id, payload: { deleted: true, cloudflareTunnelId: before.cloudflareTunnelId } },
+  ];
+  await commitWrite(deps, {
+    guards: [
+      unchangedSince(tunnels, id, before.version, `tunnel "${id}"`),
+      {
+        holds: sql`(SELECT count(*) FROM ${routes} WHERE ${routes.tunnelId} = ${id}) = ${childRoutes.length}`,
+        error: new AppError('conflict', `tunnel "${id}" gained or lost routes while it was being deleted; retry`),
+      },
+    ],
+    statements: [
+      deps.db.delete(routes).where(eq(routes.tunnelId, id)),
+      deps.db.delete(privateNetworks).where(eq(privateNetworks.tunnelId, id)),
+      deps.db.delete(tunnels).where(eq(tunnels.id, id)),
+    ],
+    audit: {
+      action: 'delete',
+      entityType: 'tunnel',
+      entityId: id,
+      before: { ...toApiTunnel(before, childNetworks.length > 0), routes: childRoutes.map(toApiRoute) },
+    },
+    outbox,
+    clusters: [before.clusterId],
+  });
+}
