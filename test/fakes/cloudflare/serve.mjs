@@ -1,0 +1,30 @@
+// Runs the Cloudflare API fake for local dev: `npm run fake:cloudflare` (Node 24 strips the TypeScript types).
+// Point the Worker at it with CLOUDFLARE_API_BASE_URL=<printed URL>, CLOUDFLARE_API_TOKEN=<printed token>.
+import { registerHooks } from 'node:module';
+
+// The fake's modules import each other without extensions (as the TypeScript build expects); resolve them to .ts.
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (error) {
+      if (specifier.startsWith('.') && !specifier.endsWith('.ts')) return next(`${specifier}.ts`, context);
+      throw error;
+    }
+  },
+});
+
+const { startFakeCloudflare, DEFAULT_TOKEN } = await import('./server.ts');
+const port = Number(process.env.FAKE_CLOUDFLARE_PORT ?? 8788);
+const token = process.env.CLOUDFLARE_API_TOKEN || DEFAULT_TOKEN;
+const fake = await startFakeCloudflare({ port, token });
+const zone = process.env.FAKE_CLOUDFLARE_ZONE;
+const account = process.env.CLOUDFLARE_ACCOUNT_ID;
+if (zone && account) fake.state.addZone(account, zone);
+console.log(fake.baseUrl);
+console.error(`Cloudflare API fake: CLOUDFLARE_API_BASE_URL=${fake.baseUrl} CLOUDFLARE_API_TOKEN=${token}; control endpoints at ${fake.origin}/__fake/*`);
+const stop = () => {
+  fake.close().then(() => process.exit(0), () => process.exit(1));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
