@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parse as parseYaml } from 'yaml';
+import { isObject, type JsonObject } from './fields';
+import { groupList, groupVersion, RESOURCES, resourceList, type ResourceType } from './resources';
+import { badRequest, namespaceNotFound, notFound, type StatusBody } from './status';
+import { Store } from './store';
+
+/** One request as the fake saw it. */
+export interface LoggedRequest {
+  at: number;
+  method: string;
+  path: string;
+  fieldManager?: string;
+  force?: boolean;
+  contentType?: string;
+  status: number;
+}
+
+export interface FakeOptions {
+  /** Delay of each Deployment controller step (ms). */
+  controllerDelayMs?: number;
+  /** Worker nodes reported by `/api/v1/nodes`. */
+  nodes?: string[];
+  kubernetesVersion?: string;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * A kube-apiserver that speaks the real HTTP API for the kinds edgeplane applies: discovery, get/list with label
+ * selectors, server-side apply with managedFields and conflicts, create, delete, 404/409/422 Status bodies, and a tiny
+ * Deployment controller. Control endpoints live under `/__fake/`.
+ */
+export class FakeKubeApiserver {
+  readonly store = new Store();
+  readonly log: LoggedRequest[] = [];
+  /** Client write requests (POST/PUT/PATCH/DELETE), successful or not. */
+  writes = 0;
+  /** Deployments ("namespace/name", or "*") whose rollout fails with ProgressDeadlineExceeded. */
+  readonly failing = new Set<string>();
+  private server: Server | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly controllerDelayMs: number;
+  private readonly kubernetesVersion: string;
+
+  constructor(options: FakeOptions = {}) {
+    this.controllerDelayMs = options.controllerDelayMs ?? 20;
+    this.kubernetesVersion = options.kubernetesVersion ?? 'v1.31.4+k3s1';
+    const ns = this.type('', 'Namespace');
+    for (const name of ['default', 'kube-system', 'kube-public']) this.store.create(ns, undefined, { metadata: { name } }, 'k3s');
+    const node = this.type('', 'Node');
+    for (const name of options.nodes ?? ['cp-1', 'worker-1', 'worker-2', 'gpu-1']) this.store.create(node, undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } } }, 'k3s');
+    this.store.onChange = (type, object) => {
+      if (type.kind === 'Deployment') this.scheduleRollout(object);
+    };
+  }
+
+  get url(): string {
+    const address = this.server?.address() as AddressInfo | null;
+    if (!address) throw new Error('the fake apiserver is not listening; call start() first');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** A kubeconfig for @kubernetes/client-node (plain HTTP needs insecure-skip-tls-verify there). */
+  kubeconfig(): string {
+    return [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: fake',
+      '  cluster:',
+      `    server: ${this.url}`,
+      '    insecure-skip-tls-verify: true',
+      'users:',
+      '- name: fake',
+      '  user:',
+      '    token: fake-token',
+      'contexts:',
+      '- name: fake',
+      '  context: { cluster: fake, user: fake, namespace: default }',
+      'current-context: fake',
+      '',
+    ].join('\n');
+  }
+
+  async start(port = 0): Promise<this> {
+    const server = createServer((req, res) => {
+      void this.handle(req, res).catch((error: unknown) => {
+        res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(badRequest(`fake apiserver error: ${String(error)}`)));
+      });
+    });
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    this.server = undefined;
+  }
+
+  /** Objects of one kind, as a client would list them (for assertions). */
+  objects(kind: string, namespace?: string): JsonObject[] {
+    const type = RESOURCES.find((t) => t.kind === kind);
+    if (!type) throw new Error(`the fake does not serve kind ${kind}`);
+    return this.store.list(type, namespace, () => true);
+  }
+
+  type(group: string, kind: string): ResourceType {
+    const type = RESOURCES.find((t) => t.group === group && t.kind === kind);
+    if (!type) throw new Error(`unknown kind ${group}/${kind}`);
+    return type;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const method = req.method ?? 'GET';
+    const body = MUTATING.has(method) || method === 'POST' ? await readBody(req) : '';
+    if (url.pathname.startsWith('/__fake/')) return this.control(method, url, body, res);
+    const result = this.route(method, url, body, req.headers['content-type'] ?? '');
+    if (MUTATING.has(method)) this.writes++;
+    this.log.push({
+      at: Date.now(),
+      method,
+      path: url.pathname,
+      status: result.status,
+      ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager') ?? '' } : {}),
+      ...(url.searchParams.get('force') ? { force: url.searchParams.get('force') === 'true' } : {}),
+      ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+    });
+    res.writeHead(result.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(result.body));
+  }
+
+  private route(method: string, url: URL, body: string, contentType: string): { status: number; body: unknown } {
+    const parts = url.pathname.split('/').filter(Boolean);
+    if (url.pathname === '/version') {
+      const [major = '1', minor = '31'] = this.kubernetesVersion.replace(/^v/, '').split('.');
+      return { status: 200, body: { major, minor, gitVersion: this.kubernetesVersion, platform: 'linux/amd64' } };
+    }
+    if (url.pathname === '/api') return { status: 200, body: { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] } };
+    if (url.pathname === '/apis') return { status: 200, body: groupList() };
+    let group: string;
+    let version: string;
+    let rest: string[];
+    if (parts[0] === 'api' && parts.length >= 2) {
+      group = '';
+      version = parts[1] ?? '';
+      rest = parts.slice(2);
+    } else if (parts[0] === 'apis' && parts.length >= 3) {
+      group = parts[1] ?? '';
+      version = parts[2] ?? '';
+      rest = parts.slice(3);
+    } else return fail(404, { ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`), reason: 'NotFound', code: 404 });
+    if (rest.length === 0) {
+      const list = resourceList(group, version);
+      return list ? { status: 200, body: list } : fail(404, { ...badRequest(`no group version ${group}/${version}`), reason: 'NotFound', code: 404 });
+    }
+    // /namespaces/{ns}/{plural}[/{name}] or /{plural}[/{name}]; /namespaces/{name} alone is the Namespace itself.
+    let namespace: string | undefined;
+    if (rest[0] === 'namespaces' && rest.length >= 3) {
+      namespace = rest[1];
+      rest = rest.slice(2);
+    }
+    const [plural, name, subresource] = rest;
+    const type = RESOURCES.find((t) => t.group === group && t.version === version && t.plural === plural);
+    if (!type) return fail(404, { ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`), reason: 'NotFound', code: 404 });
+    if (subresource) return fail(404, { ...badRequest(`subresource ${subresource} is not served by the fake`), reason: 'NotFound', code: 404 });
+    if (type.namespaced && namespace === undefined && name !== undefined) return fail(404, badRequest('a namespaced object needs /namespaces/{ns}/ in its path'));
+    const manager = url.searchParams.get('fieldManager') ?? '';
+
+    if (!name) {
+      if (method === 'GET') {
+        const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
+        if (!selector.ok) return fail(400, badRequest(selector.error));
+        const items = this.store.list(type, namespace, selector.matches).map(({ apiVersion: _a, kind: _k, ...item }) => item);
+        return { status: 200, body: { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: this.store.resourceVersion }, items } };
+      }
+      if (method === 'POST') {
+        const object = parseObject(body, contentType);
+        if (!object.ok) return fail(400, badRequest(object.error));
+        if (type.namespaced && namespace && !this.store.namespaceExists(namespace)) return fail(404, namespaceNotFound(namespace));
+        const outcome = this.store.create(type, namespace, object.value, manager || 'unknown');
+        return outcome.ok ? { status: outcome.status, body: outcome.object } : fail(outcome.status, outcome.body);
+      }
+      return fail(405, { ...badRequest(`method ${method} is not allowed on a collection`), reason: 'MethodNotAllowed', code: 405 });
+    }
+
+    if (method === 'GET') {
+      const object = this.store.get(type, namespace, name);
+      return object ? { status: 200, body: object } : fail(404, notFound(type, name));
+    }
+    if (method === 'DELETE') {
+      const outcome = this.store.delete(type, namespace, name);
+      return outcome.ok ? { status: outcome.status, body: outcome.object } : fail(outcome.status, outcome.body);
+    }
+    if (method === 'PATCH') {
+      if (!contentType.startsWith('application/apply-patch+yaml')) {
+        return fail(415, { ...badRequest(`the fake serves server-side apply only, not ${contentType}`), reason: 'UnsupportedMediaType', code: 415 });
+      }
+      if (!manager) return fail(400, badRequest('fieldManager is required for apply requests'));
+      const object = parseObject(body, contentType);
+      if (!object.ok) return fail(400, badRequest(object.error));
+      const meta = isObject(object.value.metadata) ? object.value.metadata : {};
+      if (meta.name !== name) return fail(400, badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`));
+      if (object.value.kind !== type.kind || object.value.apiVersion !== groupVersion(type)) {
+        return fail(400, badRequest(`the body's apiVersion/kind ${String(object.value.apiVersion)}/${String(object.value.kind)} does not match the URL (${groupVersion(type)}/${type.kind})`));
+      }
+      if (type.namespaced && namespace && !this.store.namespaceExists(namespace)) return fail(404, namespaceNotFound(namespace));
+      const outcome = this.store.apply(type, namespace, name, object.value, manager, url.searchParams.get('force') === 'true');
+      return outcome.ok ? { status: outcome.status, body: outcome.object } : fail(outcome.status, outcome.body);
+    }
+    return fail(405, { ...badRequest(`method ${method} is not served by the fake`), reason: 'MethodNotAllowed', code: 405 });
+  }
+
+  private control(method: string, url: URL, body: string, res: ServerResponse): void {
+    const send = (status: number, value: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    const path = url.pathname.replace('/__fake/', '');
+    if (path === 'log' && method === 'GET') return send(200, this.log);
+    if (path === 'writes' && method === 'GET') return send(200, { writes: this.writes, requests: this.log.length });
+    if (path === 'reset' && method === 'POST') {
+      this.log.length = 0;
+      this.writes = 0;
+      return send(200, { ok: true });
+    }
+    if (path === 'objects' && method === 'GET') return send(200, this.store.all().map((o) => o.object));
+    if (path === 'fail' && method === 'POST') {
+      const input = JSON.parse(body || '{}') as { deployment?: string; fail?: boolean };
+      const target = input.deployment ?? '*';
+      if (input.fail === false) this.failing.delete(target);
+      else this.failing.add(target);
+      for (const { type, object } of this.store.all()) if (type.kind === 'Deployment') this.scheduleRollout(object);
+      return send(200, { failing: [...this.failing] });
+    }
+    send(404, { error: `no control endpoint ${method} ${url.pathname}` });
+  }
+
+  /** Moves a Deployment's status forward in two steps (observed, then ready), or to ProgressDeadlineExceeded. */
+  scheduleRollout(object: JsonObject): void {
+    const type = this.type('apps', 'Deployment');
+    const meta = object.metadata as JsonObject;
+    const namespace = String(meta.namespace);
+    const name = String(meta.name);
+    const generation = Number(meta.generation ?? 1);
+    const replicas = Number((object.spec as JsonObject | undefined)?.replicas ?? 1);
+    const fails = this.failing.has('*') || this.failing.has(`${namespace}/${name}`);
+    const step = (delay: number, status: JsonObject) => {
+      const timer = setTimeout(() => {
+        this.timers.delete(timer);
+        const current = this.store.get(type, namespace, name);
+        if (current && Number((current.metadata as JsonObject).generation) === generation) this.store.setStatus(type, namespace, name, status);
+      }, delay);
+      this.timers.add(timer);
+    };
+    const condition = (t: string, s: string, reason: string) => ({ type: t, status: s, reason, message: `${reason} (fake controller)`, lastUpdateTime: new Date().toISOString() });
+    step(this.controllerDelayMs, { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: replicas, conditions: [condition('Progressing', 'True', 'ReplicaSetUpdated')] });
+    step(
+      this.controllerDelayMs * 2,
+      fails
+        ? { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: replicas, conditions: [condition('Available', 'False', 'MinimumReplicasUnavailable'), condition('Progressing', 'False', 'ProgressDeadlineExceeded')] }
+        : { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas, conditions: [condition('Available', 'True', 'MinimumReplicasAvailable'), condition('Progressing', 'True', 'NewReplicaSetAvailable')] },
+    );
+  }
+}
+
+const fail = (status: number, body: StatusBody) => ({ status, body });
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function parseObject(body: string, contentType: string): { ok: true; value: JsonObject } | { ok: false; error: string } {
+  try {
+    const value: unknown = contentType.includes('yaml') ? parseYaml(body) : JSON.parse(body);
+    if (!isObject(value)) return { ok: false, error: 'the request body must be an object' };
+    return { ok: true, value };
+  } catch (error) {
+    return { ok: false, error: `the request body is not valid ${contentType.includes('yaml') ? 'YAML' : 'JSON'}: ${String(error)}` };
+  }
+}
+
+/** Equality-based and set-based label selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x)`. */
+export function parseSelector(text: string): { ok: true; matches: (labels: Record<string, string>) => boolean } | { ok: false; error: string } {
+  const terms: ((labels: Record<string, string>) => boolean)[] = [];
+  const parts = text.match(/[^,()]+(\([^)]*\))?/g) ?? [];
+  for (const raw of parts) {
+    const term = raw.trim();
+    if (!term) continue;
+    let m: RegExpExecArray | null;
+    if ((m = /^([\w./-]+)\s*(==|=|!=)\s*([\w.-]*)$/.exec(term))) {
+      const [, key = '', op, value = ''] = m;
+      terms.push(op === '!=' ? (l) => l[key] !== value : (l) => l[key] === value);
+    } else if ((m = /^([\w./-]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term))) {
+      const [, key = '', op, list = ''] = m;
+      const values = new Set(list.split(',').map((v) => v.trim()));
+      terms.push(op === 'in' ? (l) => l[key] !== undefined && values.has(l[key] ?? '') : (l) => l[key] === undefined || !values.has(l[key] ?? ''));
+    } else if ((m = /^!([\w./-]+)$/.exec(term))) {
+      const key = m[1] ?? '';
+      terms.push((l) => l[key] === undefined);
+    } else if ((m = /^([\w./-]+)$/.exec(term))) {
+      const key = m[1] ?? '';
+      terms.push((l) => l[key] !== undefined);
+    } else return { ok: false, error: `unable to parse requirement: "${term}"` };
+  }
+  return { ok: true, matches: (labels) => terms.every((t) => t(labels)) };
+}
+
+/** A fresh uid, exported for tests that seed objects. */
+export const uid = (): string => randomUUID();
