@@ -6,6 +6,7 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       EDGEPLANE_DEV_ADMIN_TOKEN: string;
       EDGEPLANE_ENCRYPTION_KEY: string;
+      TEST_CLOUDFLARE_FAKE: string;
     }
   }
 }

@@ -9,7 +9,8 @@ export default defineConfig(async () => {
   const migrations = await readD1Migrations(path.join(root, 'migrations'));
   return {
     plugins: [
-      cloudflareTest({
+      // The options function runs after globalSetup, so the Worker's Cloudflare API base URL is the fake's.
+      cloudflareTest(async ({ inject }) => ({
         wrangler: { configPath: path.join(root, 'wrangler.toml') },
         miniflare: {
           bindings: {
@@ -18,15 +19,23 @@ export default defineConfig(async () => {
             ENVIRONMENT: 'production',
             EDGEPLANE_DEV_ADMIN_TOKEN: 'dev-admin-token',
             EDGEPLANE_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+            CLOUDFLARE_API_BASE_URL: inject('cloudflareFake').baseUrl,
+            CLOUDFLARE_API_TOKEN: inject('cloudflareFake').token,
+            CLOUDFLARE_ACCOUNT_ID: '0000000000000000000000000000test',
+            // Control endpoints of the fake (/__fake/*), reached from inside workerd over loopback.
+            TEST_CLOUDFLARE_FAKE: inject('cloudflareFake').origin,
+            // Alarms never fire on their own in tests: each test drains the writer with runDurableObjectAlarm.
+            EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
           },
         },
-      }),
+      })),
     ],
     test: {
       name: 'worker',
       root,
       include: ['test/worker/**/*.test.ts'],
       setupFiles: ['test/worker/setup.ts'],
+      globalSetup: ['test/worker/cloudflare-fake.global.ts'],
     },
   };
 });
