@@ -1,0 +1,31 @@
+import type { Route } from '../api';
+
+// cloudflared takes the first rule that matches, so the compiler orders rules from most to least specific: for any
+// request, the first rule that matches is then the one with the most specific hostname that matches, and among those
+// the longest path prefix that matches. Why this is enough: two wildcards that both match one hostname are suffixes of
+// it, so the one with more labels is the more specific; an exact hostname beats every wildcard.
+
+/** How specific a route hostname is: exact names first, then wildcards by depth (more labels = more specific). */
+export function hostnameRank(hostname: string): { wildcard: boolean; labels: number } {
+  return { wildcard: hostname.startsWith('*.'), labels: hostname.split('.').length };
+}
+
+/** Sort order of two routes in the compiled config: negative when `a` must come before `b`. */
+export function compareRoutes(a: Pick<Route, 'hostname' | 'path' | 'id'>, b: Pick<Route, 'hostname' | 'path' | 'id'>): number {
+  const ra = hostnameRank(a.hostname);
+  const rb = hostnameRank(b.hostname);
+  if (ra.wildcard !== rb.wildcard) return ra.wildcard ? 1 : -1;
+  if (ra.labels !== rb.labels) return rb.labels - ra.labels;
+  if (a.hostname !== b.hostname) return a.hostname < b.hostname ? -1 : 1;
+  // A missing path is the shortest prefix of all (it matches everything), so it goes last for its hostname.
+  const pa = a.path ?? '';
+  const pb = b.path ?? '';
+  if (pa.length !== pb.length) return pb.length - pa.length;
+  if (pa !== pb) return pa < pb ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/** Returns the routes in compiled rule order (a new array; the input order never matters). */
+export function orderRoutes<R extends Pick<Route, 'hostname' | 'path' | 'id'>>(routes: readonly R[]): R[] {
+  return [...routes].sort(compareRoutes);
+}

@@ -1,0 +1,53 @@
+import type { Route } from '../api';
+import { sortKeysDeep } from './canonical-json';
+import { originService } from './origin';
+import { pathPrefixRegex } from './path-regex';
+import { orderRoutes } from './rule-order';
+import type { DesiredTunnel, IngressRule, TunnelConfig } from './types';
+
+/** A compiled rule with the route it came from (`routeId` is null for the catch-all). */
+export interface TracedRule {
+  routeId: string | null;
+  rule: IngressRule;
+}
+
+const isEmpty = (value: Record<string, unknown>): boolean => Object.keys(value).length === 0;
+
+/** The per-rule originRequest: the route's overrides plus its Access protection, keys in canonical order. */
+function ruleOriginRequest(route: Route): Record<string, unknown> {
+  const merged: Record<string, unknown> = { ...route.originRequest };
+  if (route.access) merged.access = { required: route.access.required, teamName: route.access.teamName, audTag: [...route.access.audTag] };
+  return sortKeysDeep(merged) as Record<string, unknown>;
+}
+
+/** Compiles one route into its ingress rule (keys in the fixed order hostname, path, service, originRequest). */
+function compileRule(route: Route, desired: DesiredTunnel): IngressRule {
+  const originRequest = ruleOriginRequest(route);
+  return {
+    hostname: route.hostname.toLowerCase(),
+    ...(route.path ? { path: pathPrefixRegex(route.path) } : {}),
+    service: originService(route.origin, desired.tunnel.mode),
+    ...(isEmpty(originRequest) ? {} : { originRequest }),
+  };
+}
+
+/** Compiles the tunnel's rules in order, each traced to its route; the catch-all is last. */
+export function compileTracedRules(desired: DesiredTunnel): TracedRule[] {
+  const traced: TracedRule[] = orderRoutes(desired.routes).map((route) => ({ routeId: route.id, rule: compileRule(route, desired) }));
+  traced.push({ routeId: null, rule: { service: desired.tunnel.catchAll || 'http_status:404' } });
+  return traced;
+}
+
+/**
+ * Compiles a tunnel's remote config exactly as it is PUT to Cloudflare: rules ordered most specific first, path
+ * prefixes as anchored regexes, the catch-all last, the tunnel's default originRequest at the top level (cloudflared
+ * merges it into every rule) and warp-routing on when the tunnel has private networks. Deterministic: the same
+ * desired state gives the same JSON.stringify output whatever the order of routes in the input.
+ */
+export function compileTunnelConfig(desired: DesiredTunnel): TunnelConfig {
+  const config: TunnelConfig = { ingress: compileTracedRules(desired).map((t) => t.rule) };
+  const defaults = sortKeysDeep(desired.tunnel.originRequest) as Record<string, unknown>;
+  if (!isEmpty(defaults)) config.originRequest = defaults;
+  config['warp-routing'] = { enabled: desired.privateNetworks.length > 0 };
+  return config;
+}
