@@ -201,3 +201,52 @@ export const writeGuards = sqliteTable(
   },
   (t) => [check('write_guard_never_stored', sql`${t.reason} = ''`)],
 );
+
+/**
+ * Cloudflare sync state per target (`<kind>:<target>`, e.g. `tunnel_config:web`, `dns:app.example.com`,
+ * `split_tunnel:<account>:default:include`, `account:<account>`), written only by the account's sync writer.
+ */
+export const cfSync = sqliteTable(
+  'cf_sync',
+  {
+    key: text('key').primaryKey(),
+    account: text('account').notNull(),
+    kind: text('kind').notNull(),
+    target: text('target').notNull(),
+    lastSuccessAt: text('last_success_at'),
+    /** Tunnel config `version` as Cloudflare reported it after our last read or write. */
+    remoteVersion: integer('remote_version'),
+    /** Hash of the desired state last written to (or confirmed in) Cloudflare; equal hash = nothing to write. */
+    pushedHash: text('pushed_hash'),
+    /** What edgeplane owns inside a shared remote object (split tunnel: the targets it last pushed). */
+    owned: text('owned', { mode: 'json' }).$type<string[]>(),
+    lastError: text('last_error'),
+    attempts: integer('attempts').notNull().default(0),
+    /** A foreign object in the way (a DNS record, a teamnet route): reported, never changed. */
+    conflict: text('conflict'),
+    drift: text('drift', { mode: 'json' }).$type<{ detectedAt: string; summary: string; reverted: boolean }>(),
+    driftCheckedAt: text('drift_checked_at'),
+    /** account rows: Cloudflare API calls wait until then (429 retry-after or our own budget). */
+    rateLimitedUntil: text('rate_limited_until'),
+    lastRunId: text('last_run_id'),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('cf_sync_account').on(t.account, t.kind)],
+);
+
+/** DNS records edgeplane created: the only records it ever changes or deletes (ownership is here, not in TXT records). */
+export const cfDnsRecords = sqliteTable(
+  'cf_dns_records',
+  {
+    hostname: text('hostname').primaryKey(),
+    account: text('account').notNull(),
+    zoneId: text('zone_id').notNull(),
+    recordId: text('record_id').notNull(),
+    /** edgeplane tunnel id the CNAME points at (through its Cloudflare tunnel id). */
+    tunnelId: text('tunnel_id').notNull(),
+    content: text('content').notNull(),
+    createdAt: text('created_at').notNull(),
+    updatedAt: text('updated_at').notNull(),
+  },
+  (t) => [index('cf_dns_records_tunnel').on(t.tunnelId)],
+);
