@@ -1,0 +1,191 @@
+import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+
+/** A Kubernetes object as the agent handles it: plain JSON, exactly as the API server returned it. */
+export interface KObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+    generation?: number;
+    uid?: string;
+    managedFields?: { manager?: string; operation?: string; fieldsV1?: unknown }[];
+  };
+  [key: string]: unknown;
+}
+
+/** Kubernetes' Status body of a failed request. */
+export interface KStatus {
+  message?: string;
+  reason?: string;
+  code?: number;
+  details?: { causes?: { reason?: string; message?: string; field?: string }[] };
+}
+
+/** The outcome of one API call: expected failures (404, 409, 422, ...) are results with the real status, not throws. */
+export type KubeResult<T> = { ok: true; status: number; value: T } | { ok: false; status: number; error: KStatus };
+
+/** Identifies one object. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string | undefined;
+  name: string;
+}
+
+interface Resource {
+  plural: string;
+  namespaced: boolean;
+}
+
+/** `apiVersion/kind/namespace/name`, the key of an object in inventories and reports. */
+export const refKey = (r: ObjectRef): string => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+
+/** Parses a key made by `refKey`. */
+export function parseRefKey(key: string): ObjectRef {
+  const parts = key.split('/');
+  const name = parts.pop() ?? '';
+  const namespace = parts.pop() ?? '';
+  const kind = parts.pop() ?? '';
+  return { apiVersion: parts.join('/'), kind, name, ...(namespace ? { namespace } : {}) };
+}
+
+export const refOf = (o: KObject): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+
+/**
+ * The agent's one module for Kubernetes calls. It takes the connection and credentials from @kubernetes/client-node's
+ * KubeConfig (in-cluster service account, or KUBECONFIG) and speaks plain JSON over node:http(s), so objects are never
+ * rewritten by a typed serializer (which would drop unknown fields and turn timestamps into Dates) and every status
+ * code reaches the caller.
+ */
+export class Kube {
+  private readonly discovery = new Map<string, Promise<Map<string, Resource>>>();
+  /** Write requests sent (apply, delete), for /metrics. */
+  writes = 0;
+
+  private constructor(
+    private readonly server: string,
+    private readonly options: RequestOptions,
+  ) {}
+
+  /** Connects with a kubeconfig file, or the in-cluster service account when none is given. */
+  static async connect(kubeconfigPath?: string, kubeconfigText?: string): Promise<Kube> {
+    const kc = new KubeConfig();
+    if (kubeconfigText) kc.loadFromString(kubeconfigText);
+    else if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
+    else kc.loadFromCluster();
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error('the kubeconfig has no current cluster');
+    const options: RequestOptions = {};
+    await kc.applyToHTTPSOptions(options);
+    return new Kube(cluster.server.replace(/\/+$/, ''), options);
+  }
+
+  async get(ref: ObjectRef): Promise<KubeResult<KObject>> {
+    const path = await this.path(ref, true);
+    if (!path.ok) return path;
+    const result = await this.call<KObject>('GET', path.value);
+    if (result.ok) result.value = { ...result.value, apiVersion: ref.apiVersion, kind: ref.kind };
+    return result;
+  }
+
+  /** Lists a kind (in one namespace, or all), optionally by label selector; list items get their apiVersion/kind back. */
+  async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeResult<KObject[]>> {
+    const path = await this.path({ apiVersion, kind, name: '', ...(namespace ? { namespace } : {}) }, false);
+    if (!path.ok) return path;
+    const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
+    const result = await this.call<{ items?: KObject[] }>('GET', `${path.value}${query}`);
+    if (!result.ok) return result;
+    return { ok: true, status: result.status, value: (result.value.items ?? []).map((i) => ({ ...i, apiVersion, kind })) };
+  }
+
+  /** Server-side apply with field manager `edgeplane`; `force` only when the desired object asks to take ownership. */
+  async apply(object: KObject, force: boolean): Promise<KubeResult<KObject>> {
+    const path = await this.path(refOf(object), true);
+    if (!path.ok) return path;
+    this.writes++;
+    return this.call<KObject>('PATCH', `${path.value}?fieldManager=edgeplane${force ? '&force=true' : ''}`, JSON.stringify(object), 'application/apply-patch+yaml');
+  }
+
+  async delete(ref: ObjectRef): Promise<KubeResult<unknown>> {
+    const path = await this.path(ref, true);
+    if (!path.ok) return path;
+    this.writes++;
+    return this.call('DELETE', `${path.value}?propagationPolicy=Background`);
+  }
+
+  async version(): Promise<KubeResult<{ gitVersion: string }>> {
+    return this.call('GET', '/version');
+  }
+
+  private async path(ref: ObjectRef, withName: boolean): Promise<KubeResult<string>> {
+    const resources = await this.resources(ref.apiVersion);
+    if (!resources.ok) return resources;
+    const resource = resources.value.get(ref.kind);
+    if (!resource) return { ok: false, status: 404, error: { reason: 'NotFound', message: `the API server does not serve kind ${ref.kind} in ${ref.apiVersion} (is its CRD installed?)` } };
+    const root = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+    const ns = resource.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
+    return { ok: true, status: 200, value: `${root}${ns}/${resource.plural}${withName ? `/${encodeURIComponent(ref.name)}` : ''}` };
+  }
+
+  private async resources(apiVersion: string): Promise<KubeResult<Map<string, Resource>>> {
+    let pending = this.discovery.get(apiVersion);
+    if (!pending) {
+      const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+      pending = this.call<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>('GET', root).then((r) => {
+        if (!r.ok) throw Object.assign(new Error(r.error.message ?? `discovery of ${apiVersion} failed`), { result: r });
+        return new Map((r.value.resources ?? []).filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
+      });
+      this.discovery.set(apiVersion, pending);
+    }
+    try {
+      return { ok: true, status: 200, value: await pending };
+    } catch (error) {
+      this.discovery.delete(apiVersion);
+      const result = (error as { result?: KubeResult<never> }).result;
+      if (result) return result;
+      throw error;
+    }
+  }
+
+  /** One HTTP call; throws only when the API server cannot be reached at all. */
+  private call<T>(method: string, path: string, body?: string, contentType?: string): Promise<KubeResult<T>> {
+    const url = new URL(this.server + path);
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers: Record<string, string> = { accept: 'application/json' };
+    for (const [k, v] of Object.entries(this.options.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    if (contentType) headers['content-type'] = contentType;
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        { ...this.options, method, headers, agent: this.options.agent as HttpAgent | undefined, timeout: 30_000 },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            const status = res.statusCode ?? 0;
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = text ? JSON.parse(text) : {};
+            } catch {
+              parsed = { message: text.slice(0, 500) };
+            }
+            if (status >= 200 && status < 300) resolve({ ok: true, status, value: parsed as T });
+            else resolve({ ok: false, status, error: parsed as KStatus });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error(`request to the Kubernetes API timed out: ${method} ${path}`)));
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import { parseConfig } from './config';
+import { Kube } from './kube';
+import { log } from './log';
+import { Metrics } from './metrics';
+import { startServer } from './server';
+import { StateStore } from './state';
+import { Syncer, type SyncResult } from './sync';
+import { backoff, Transport } from './transport';
+import { AGENT_VERSION } from './version';
+
+/** Reads the facts registration reports: the kube-system UID (identity), the version and the node count. */
+async function clusterFacts(kube: Kube): Promise<{ identity: string; kubernetesVersion: string; nodeCount: number }> {
+  const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' });
+  if (!ns.ok || !ns.value.metadata.uid) throw new Error(`cannot read the kube-system namespace (${ns.status}); the agent needs "get namespaces"`);
+  const version = await kube.version();
+  const nodes = await kube.list('v1', 'Node');
+  return { identity: ns.value.metadata.uid, kubernetesVersion: version.ok ? version.value.gitVersion : 'unknown', nodeCount: nodes.ok ? nodes.value.length : 0 };
+}
+
+async function main(): Promise<void> {
+  const config = parseConfig(process.env);
+  const kube = await Kube.connect(config.kubeconfig);
+  const store = new StateStore(kube, config.namespace);
+  const metrics = new Metrics();
+  const transport = new Transport(config.url, config.backoffBaseMs, config.backoffMaxMs);
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, ms);
+    });
+
+  const { server, port } = await startServer(config.listenPort, {
+    health: () => ({
+      ok: !stopping,
+      body: { ok: !stopping, cluster: config.clusterId, lastAppliedRevision: metrics.lastAppliedRevision, worker: metrics.workerReachable ? 'reachable' : 'unreachable', notify: metrics.notifyConnected ? 'connected' : 'polling' },
+    }),
+    metrics: () => metrics.render({ apiserverWrites: kube.writes, workerRequests: transport.requests }),
+  });
+  log('info', 'agent started', { version: AGENT_VERSION, cluster: config.clusterId, namespace: config.namespace, worker: config.url, port });
+
+  process.on('SIGTERM', () => {
+    log('info', 'SIGTERM: finishing the current pass and exiting');
+    stopping = true;
+    transport.close();
+    if (timer) clearTimeout(timer);
+    wake?.();
+  });
+
+  // Register once; the credential is kept in a Secret so a restart does not need the (one-time) bootstrap token.
+  let credential = await store.loadCredential();
+  for (let attempt = 0; !credential && !stopping; attempt++) {
+    const token = config.bootstrapToken();
+    if (!token) throw new Error('no agent credential is stored and no bootstrap token is mounted; re-install from GET /v1/clusters/<id>/install.yaml');
+    const facts = await clusterFacts(kube);
+    const registered = await transport.register(token, { clusterId: config.clusterId, agentVersion: AGENT_VERSION, ...facts });
+    if (registered.ok) {
+      credential = registered.value.credential;
+      await store.saveCredential(credential);
+      log('info', 'registered', { cluster: config.clusterId, kubernetesVersion: facts.kubernetesVersion, nodes: facts.nodeCount });
+    } else if (registered.status === 0 || registered.status >= 500) {
+      log('warn', 'registration failed; retrying', { reason: registered.message });
+      await sleep(backoff(attempt, config.backoffBaseMs, config.backoffMaxMs));
+    } else throw new Error(`registration refused (${registered.status}): ${registered.message}`);
+  }
+  if (!credential) return shutdown();
+  transport.setCredential(credential);
+
+  const state = await store.load();
+  const syncer = new Syncer(config.clusterId, kube, transport, store, state, metrics, config.applyConcurrency);
+  let notified = 0;
+  transport.openNotify(
+    (revision) => {
+      notified = revision;
+      if (revision !== syncer.cachedRevision) wake?.();
+    },
+    (connected, reason) => {
+      metrics.notifyConnected = connected ? 1 : 0;
+      log(connected ? 'info' : 'warn', connected ? 'notify channel open' : 'notify channel down; polling', { reason });
+      if (connected) wake?.();
+    },
+  );
+
+  let failures = 0;
+  let chased = 0;
+  while (!stopping) {
+    let result: SyncResult;
+    try {
+      result = await syncer.sync();
+    } catch (error) {
+      result = 'failed';
+      metrics.syncs.failed++;
+      log('error', 'sync pass failed', { error: (error as Error).message });
+    }
+    if (stopping) break;
+    failures = result === 'offline' || result === 'unauthorized' || result === 'failed' ? failures + 1 : 0;
+    // A revision that arrived during the pass is fetched at once; otherwise wait for a notification or the timer.
+    if (failures === 0 && notified > syncer.cachedRevision && notified !== chased) {
+      chased = notified;
+      continue;
+    }
+    const interval = transport.notifyConnected ? config.resyncIntervalMs : config.pollIntervalMs;
+    const wait = failures > 0 ? Math.min(interval, backoff(failures, config.backoffBaseMs, config.backoffMaxMs) + config.backoffBaseMs) : syncer.healthInProgress ? Math.min(interval, 2000) : interval;
+    await sleep(wait);
+  }
+  await shutdown();
+
+  async function shutdown(): Promise<void> {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    log('info', 'agent stopped');
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    log('error', 'agent failed', { error: (error as Error).message });
+    process.exit(1);
+  },
+);

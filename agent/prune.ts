@@ -1,0 +1,59 @@
+import type { ObjectResult } from '../src/shared/api/agent';
+import { ownedByEdgeplane } from './inventory';
+import { parseRefKey, type Kube } from './kube';
+
+export interface PrunePlan {
+  delete: string[];
+  /** Why nothing is deleted this pass, when the plan was refused. */
+  refused?: string;
+}
+
+/**
+ * Which objects to delete: those in the previous inventory and gone from the new bundle. Refuses when that is more
+ * than `maxDeletes`, or when an empty bundle would remove everything and the cluster was not deliberately emptied.
+ */
+export function planPrune(previous: string[], next: string[], prune: { maxDeletes: number; allowEmpty: boolean }): PrunePlan {
+  const keep = new Set(next);
+  const gone = previous.filter((k) => !keep.has(k)).sort();
+  if (gone.length === 0) return { delete: [] };
+  if (next.length === 0 && !prune.allowEmpty) {
+    return { delete: [], refused: `the bundle is empty and would prune all ${gone.length} objects; refused (the cluster was not deliberately emptied)` };
+  }
+  if (gone.length > prune.maxDeletes) {
+    return { delete: [], refused: `pruning ${gone.length} objects exceeds the limit of ${prune.maxDeletes} per pass; nothing was deleted` };
+  }
+  return { delete: gone };
+}
+
+/** Namespaces go last, so what lives in them is deleted by name first. */
+const order = (keys: string[]) => [...keys].sort((a, b) => Number(parseRefKey(a).kind === 'Namespace') - Number(parseRefKey(b).kind === 'Namespace'));
+
+/**
+ * Deletes the planned objects, each only if it still carries edgeplane's labels for this cluster. Returns one result
+ * per key and the keys that are gone (deleted now or already missing).
+ */
+export async function executePrune(kube: Kube, keys: string[], clusterId: string): Promise<{ results: ObjectResult[]; gone: string[] }> {
+  const results: ObjectResult[] = [];
+  const gone: string[] = [];
+  for (const key of order(keys)) {
+    const ref = parseRefKey(key);
+    const id = { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
+    const live = await kube.get(ref);
+    if (!live.ok) {
+      if (live.status === 404) gone.push(key);
+      else results.push({ ...id, action: 'error', message: `read before prune failed (${live.status}): ${live.error.message ?? ''}` });
+      continue;
+    }
+    if (!ownedByEdgeplane(live.value, clusterId)) {
+      results.push({ ...id, action: 'prune_refused', message: 'not deleted: it no longer carries edgeplane\'s labels for this cluster' });
+      gone.push(key);
+      continue;
+    }
+    const removed = await kube.delete(ref);
+    if (removed.ok || removed.status === 404) {
+      gone.push(key);
+      results.push({ ...id, action: 'pruned' });
+    } else results.push({ ...id, action: 'error', message: `delete failed (${removed.status}): ${removed.error.message ?? ''}` });
+  }
+  return { results, gone };
+}

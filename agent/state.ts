@@ -1,0 +1,81 @@
+import type { Kube, KObject } from './kube';
+
+/** What survives a restart: the last applied revision and hash, and the inventory of objects edgeplane may own. */
+export interface AgentState {
+  revision: number;
+  hash: string;
+  /** Keys (`apiVersion/kind/namespace/name`) of every object edgeplane applied and has not pruned yet. */
+  inventory: string[];
+}
+
+export const STATE_CONFIGMAP = 'edgeplane-agent-state';
+export const CREDENTIAL_SECRET = 'edgeplane-agent-credential';
+
+const EMPTY: AgentState = { revision: 0, hash: '', inventory: [] };
+
+/**
+ * Persists the agent's state in its own namespace: a ConfigMap (revision, hash, inventory) and a Secret (the cluster
+ * credential). Writes go out only when the content changes, so an idle cluster sees none.
+ */
+export class StateStore {
+  private last: AgentState | undefined;
+
+  constructor(
+    private readonly kube: Kube,
+    private readonly namespace: string,
+  ) {}
+
+  async load(): Promise<AgentState> {
+    const found = await this.kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name: STATE_CONFIGMAP });
+    if (!found.ok) {
+      if (found.status === 404) return (this.last = { ...EMPTY });
+      throw new Error(`cannot read ${this.namespace}/${STATE_CONFIGMAP} (${found.status}): ${found.error.message ?? ''}`);
+    }
+    const data = (found.value.data ?? {}) as Record<string, string>;
+    let inventory: string[] = [];
+    try {
+      const parsed: unknown = JSON.parse(data.inventory ?? '[]');
+      if (Array.isArray(parsed)) inventory = parsed.filter((x): x is string => typeof x === 'string');
+    } catch {
+      // A damaged inventory must not lead to blind pruning: treat it as empty (prune nothing) and rewrite it.
+    }
+    this.last = { revision: Number(data.revision ?? 0) || 0, hash: data.hash ?? '', inventory };
+    return { ...this.last, inventory: [...inventory] };
+  }
+
+  async save(state: AgentState): Promise<void> {
+    const next = { ...state, inventory: [...new Set(state.inventory)].sort() };
+    if (this.last && this.last.revision === next.revision && this.last.hash === next.hash && this.last.inventory.join('\n') === next.inventory.join('\n')) return;
+    const object: KObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: STATE_CONFIGMAP, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
+      data: { revision: String(next.revision), hash: next.hash, inventory: JSON.stringify(next.inventory) },
+    };
+    const result = await this.kube.apply(object, true);
+    if (!result.ok) throw new Error(`cannot write ${this.namespace}/${STATE_CONFIGMAP} (${result.status}): ${result.error.message ?? ''}`);
+    this.last = next;
+  }
+
+  async loadCredential(): Promise<string | undefined> {
+    const found = await this.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: CREDENTIAL_SECRET });
+    if (!found.ok) {
+      if (found.status === 404) return undefined;
+      throw new Error(`cannot read ${this.namespace}/${CREDENTIAL_SECRET} (${found.status}): ${found.error.message ?? ''}`);
+    }
+    const value = ((found.value.data ?? {}) as Record<string, string>).credential;
+    return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+  }
+
+  async saveCredential(credential: string): Promise<void> {
+    const object: KObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: CREDENTIAL_SECRET, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
+      type: 'Opaque',
+      data: { credential: Buffer.from(credential).toString('base64') },
+    };
+    const result = await this.kube.apply(object, true);
+    if (!result.ok) throw new Error(`cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${result.status}): ${result.error.message ?? ''}`);
+  }
+}

@@ -1,0 +1,202 @@
+import type { AgentStatus, DesiredBundle, FieldConflict, ObjectResult } from '../src/shared/api/agent';
+import { applyObject, type ApplyOutcome } from './apply';
+import { assessHealth } from './health';
+import { inventoryOf, pendingInventory } from './inventory';
+import type { Kube, KObject } from './kube';
+import { log } from './log';
+import type { Metrics } from './metrics';
+import { executePrune, planPrune } from './prune';
+import type { AgentState, StateStore } from './state';
+import type { Transport } from './transport';
+import { AGENT_VERSION } from './version';
+
+export type SyncResult = 'applied' | 'unchanged' | 'offline' | 'unauthorized' | 'failed';
+
+/** Runs `work` over items with at most `limit` in flight, keeping result order. */
+async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      const item = items[i];
+      if (item !== undefined) results[i] = await work(item);
+    }
+  });
+  await Promise.all(runners);
+  return results;
+}
+
+/**
+ * The level-based loop body: fetch the whole bundle (or learn it is unchanged), converge the cluster to it, prune
+ * exactly, check health, report. With the Worker unreachable it re-converges to the last bundle it had, prunes
+ * nothing, and the caller backs off.
+ */
+export class Syncer {
+  private bundle: DesiredBundle | undefined;
+  private etag: string | undefined;
+  private lastReport = '';
+  private pendingReport: AgentStatus | undefined;
+  /** Conflicts already reported for an unchanged live object and desired object: not retried (no write) until either changes. */
+  private readonly conflictMemo = new Map<string, { fingerprint: string; outcome: ApplyOutcome }>();
+  /** True while the last converge left a rollout in progress (the caller re-checks soon). */
+  healthInProgress = false;
+
+  constructor(
+    private readonly clusterId: string,
+    private readonly kube: Kube,
+    private readonly transport: Transport,
+    private readonly store: StateStore,
+    private state: AgentState,
+    private readonly metrics: Metrics,
+    private readonly concurrency: number,
+  ) {
+    metrics.lastAppliedRevision = state.revision;
+  }
+
+  get cachedRevision(): number {
+    return this.bundle?.revision ?? this.state.revision;
+  }
+
+  async sync(): Promise<SyncResult> {
+    const fetched = await this.transport.fetchDesired(this.bundle ? this.etag : undefined);
+    this.metrics.lastSyncAt = Date.now();
+    if (fetched.kind === 'unreachable' || fetched.kind === 'unauthorized') {
+      this.metrics.workerReachable = 0;
+      this.metrics.syncs.offline++;
+      log(fetched.kind === 'unauthorized' ? 'error' : 'warn', fetched.kind === 'unauthorized' ? 'the Worker refused the agent credential' : 'the Worker is unreachable; keeping the last applied state', { reason: fetched.message });
+      // Keep the cluster at the last bundle this agent had (drift repair only), never prune while offline.
+      if (this.bundle) await this.converge(this.bundle, false);
+      return fetched.kind === 'unauthorized' ? 'unauthorized' : 'offline';
+    }
+    this.metrics.workerReachable = 1;
+    if (fetched.kind === 'bundle') {
+      this.bundle = fetched.bundle;
+      this.etag = fetched.etag;
+    }
+    const bundle = this.bundle;
+    if (!bundle) return 'failed';
+    const changed = await this.converge(bundle, true);
+    return changed ? 'applied' : 'unchanged';
+  }
+
+  /** Converges the cluster to `bundle`; returns whether anything was written. */
+  private async converge(bundle: DesiredBundle, mayPrune: boolean): Promise<boolean> {
+    const started = performance.now();
+    const writesBefore = this.kube.writes;
+    const objects = bundle.objects as KObject[];
+    const previous = this.state.inventory;
+    const next = inventoryOf(objects);
+    // Record everything that may exist after this pass before creating any of it (crash safety: no orphans).
+    await this.store.save({ ...this.state, inventory: pendingInventory(previous, next) });
+
+    const namespaces = objects.filter((o) => o.kind === 'Namespace');
+    const rest = objects.filter((o) => o.kind !== 'Namespace');
+    const outcomes: ApplyOutcome[] = [];
+    for (const ns of namespaces) outcomes.push(await this.applyOne(ns));
+    outcomes.push(...(await mapLimit(rest, this.concurrency, (o) => this.applyOne(o))));
+
+    const results: ObjectResult[] = outcomes.map((o) => o.result);
+    const conflicts: FieldConflict[] = outcomes.flatMap((o) => o.conflicts);
+    const failed = results.some((r) => r.action === 'conflict' || r.action === 'invalid' || r.action === 'error');
+
+    let inventory = pendingInventory(previous, next);
+    const pruned: string[] = [];
+    let pruneRefused: string | undefined;
+    if (mayPrune) {
+      const plan = planPrune(previous, next, bundle.prune);
+      pruneRefused = plan.refused;
+      if (plan.refused) {
+        log('warn', 'prune refused', { reason: plan.refused });
+        const keep = new Set(next);
+        results.push(...previous.filter((k) => !keep.has(k)).map((k) => ({ ...idOf(k), action: 'prune_refused' as const, message: plan.refused })));
+      } else if (plan.delete.length > 0) {
+        const done = await executePrune(this.kube, plan.delete, this.clusterId);
+        results.push(...done.results);
+        pruned.push(...done.results.filter((r) => r.action === 'pruned').map((r) => keyOf(r)));
+        const gone = new Set(done.gone);
+        inventory = inventory.filter((k) => !gone.has(k));
+        this.metrics.pruned += pruned.length;
+      }
+    }
+    const appliedAll = !failed;
+    this.state = {
+      revision: appliedAll ? bundle.revision : this.state.revision,
+      hash: appliedAll ? bundle.hash : this.state.hash,
+      inventory,
+    };
+    await this.store.save(this.state);
+
+    const seconds = (performance.now() - started) / 1000;
+    const wrote = this.kube.writes > writesBefore;
+    this.metrics.lastApplyDurationSeconds = seconds;
+    this.metrics.applyDurationSecondsSum += seconds;
+    this.metrics.applyDurationSecondsCount++;
+    this.metrics.conflicts = conflicts.length;
+    this.metrics.lastAppliedRevision = this.state.revision;
+    if (failed) this.metrics.syncs.failed++;
+    else this.metrics.syncs.ok++;
+    if (wrote) log('info', 'converged', { revision: bundle.revision, written: results.filter((r) => r.action !== 'unchanged').length, conflicts: conflicts.length, pruned: pruned.length, ms: Math.round(seconds * 1000) });
+
+    const health = await assessHealth(this.kube, objects, bundle.origins);
+    this.healthInProgress = health.status === 'InProgress';
+    const report: AgentStatus = {
+      revision: bundle.revision,
+      hash: bundle.hash,
+      applied: appliedAll,
+      durationMs: Math.round(seconds * 1000),
+      results,
+      conflicts,
+      pruned,
+      ...(pruneRefused ? { pruneRefused } : {}),
+      health,
+      agentVersion: AGENT_VERSION,
+    };
+    await this.report(report);
+    return wrote;
+  }
+
+  private async applyOne(object: KObject): Promise<ApplyOutcome> {
+    const key = keyOf({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
+    const memo = this.conflictMemo.get(key);
+    const desired = JSON.stringify(object);
+    if (memo) {
+      const live = await this.kube.get({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
+      if (live.ok && `${live.value.metadata.resourceVersion ?? ''}|${desired}` === memo.fingerprint) return memo.outcome;
+    }
+    const outcome = await applyObject(this.kube, object);
+    if (outcome.result.action === 'conflict') {
+      this.metrics.conflictsTotal += outcome.conflicts.length;
+      const live = await this.kube.get({ apiVersion: object.apiVersion, kind: object.kind, name: object.metadata.name, namespace: object.metadata.namespace });
+      if (live.ok) this.conflictMemo.set(key, { fingerprint: `${live.value.metadata.resourceVersion ?? ''}|${desired}`, outcome });
+      log('warn', 'field-ownership conflict; not forced', { object: key, conflicts: outcome.conflicts });
+    } else this.conflictMemo.delete(key);
+    if (outcome.result.action === 'invalid' || outcome.result.action === 'error') log('warn', 'object not applied', { object: key, action: outcome.result.action, message: outcome.result.message });
+    return outcome;
+  }
+
+  /** Sends the report when it differs from the last one delivered (durations aside); retried on the next pass if it failed. */
+  private async report(report: AgentStatus): Promise<void> {
+    const fingerprint = JSON.stringify({ ...report, durationMs: 0 });
+    if (fingerprint === this.lastReport && !this.pendingReport) return;
+    this.pendingReport = report;
+    const sent = await this.transport.postStatus(report);
+    if (sent.ok) {
+      this.lastReport = fingerprint;
+      this.pendingReport = undefined;
+    } else {
+      this.metrics.workerReachable = sent.status === 0 ? 0 : this.metrics.workerReachable;
+      log('warn', 'status report not delivered; will retry', { status: sent.status, reason: sent.message });
+    }
+  }
+}
+
+const keyOf = (r: { apiVersion: string; kind: string; namespace?: string | undefined; name: string }) => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
+
+function idOf(key: string): { apiVersion: string; kind: string; name: string; namespace?: string } {
+  const parts = key.split('/');
+  const name = parts.pop() ?? '';
+  const namespace = parts.pop() ?? '';
+  const kind = parts.pop() ?? '';
+  return { apiVersion: parts.join('/'), kind, name, ...(namespace ? { namespace } : {}) };
+}

@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+// The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
+
+/** Body of POST /agent/v1/register (the bootstrap token travels in `Authorization: Bearer`). */
+export const agentRegister = z.strictObject({
+  clusterId: z.string().min(1).max(63),
+  identity: z.string().min(1).max(100).describe('the kube-system namespace UID: the cluster\'s identity'),
+  kubernetesVersion: z.string().min(1).max(100),
+  nodeCount: z.number().int().min(0).max(100_000),
+  agentVersion: z.string().min(1).max(100),
+});
+export type AgentRegister = z.infer<typeof agentRegister>;
+
+/** Answer of POST /agent/v1/register: the per-cluster credential, shown only this once. */
+export const agentRegistered = z.object({
+  clusterId: z.string(),
+  credential: z.string(),
+  pollIntervalSeconds: z.number().int(),
+});
+export type AgentRegistered = z.infer<typeof agentRegistered>;
+
+/** A Kubernetes object of a bundle (validated against the Kubernetes schemas by the compiler's tests). */
+export const bundleObject = z
+  .object({
+    apiVersion: z.string().min(1),
+    kind: z.string().min(1),
+    metadata: z
+      .object({
+        name: z.string().min(1),
+        namespace: z.string().optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .loose(),
+  })
+  .loose();
+
+/** A route origin the agent checks against the live cluster: a Service and port. */
+export const originCheckTarget = z.object({
+  route: z.string().describe('route id, or "<tunnel>:controller" for an ingress/gateway Service'),
+  hostname: z.string(),
+  namespace: z.string(),
+  name: z.string(),
+  port: z.number().int(),
+});
+export type OriginCheckTarget = z.infer<typeof originCheckTarget>;
+
+/** Answer of GET /agent/v1/desired (200). */
+export const desiredBundle = z.object({
+  clusterId: z.string(),
+  revision: z.number().int(),
+  hash: z.string(),
+  objects: z.array(bundleObject),
+  origins: z.array(originCheckTarget),
+  prune: z.object({
+    maxDeletes: z.number().int().min(0),
+    allowEmpty: z.boolean().describe('true only when the cluster was deliberately emptied (it has no tunnels)'),
+  }),
+});
+export type DesiredBundle = z.infer<typeof desiredBundle>;
+
+/** What the agent did with one object. */
+export const objectResult = z.object({
+  apiVersion: z.string(),
+  kind: z.string(),
+  namespace: z.string().optional(),
+  name: z.string(),
+  action: z.enum(['created', 'configured', 'unchanged', 'recreated', 'conflict', 'invalid', 'error', 'pruned', 'prune_refused']),
+  message: z.string().max(2000).optional(),
+});
+export type ObjectResult = z.infer<typeof objectResult>;
+
+/** A field another manager owns, found by server-side apply. */
+export const fieldConflict = z.object({
+  object: z.string().describe('apiVersion/kind/namespace/name'),
+  field: z.string(),
+  manager: z.string(),
+});
+export type FieldConflict = z.infer<typeof fieldConflict>;
+
+/** kstatus-style readiness of one applied object. */
+export const objectHealth = z.object({
+  object: z.string(),
+  status: z.enum(['Current', 'InProgress', 'Failed', 'NotFound']),
+  message: z.string().max(1000),
+});
+
+/** One route origin checked against the live cluster. */
+export const originCheck = z.object({
+  route: z.string(),
+  hostname: z.string(),
+  service: z.string().describe('namespace/name:port'),
+  ok: z.boolean(),
+  message: z.string().max(1000),
+});
+export type OriginCheck = z.infer<typeof originCheck>;
+
+/** Health summary the agent reports and the Worker stores on the cluster. */
+export const clusterHealth = z.object({
+  status: z.enum(['Current', 'InProgress', 'Failed']),
+  objects: z.array(objectHealth).max(5000),
+  connectors: z.object({ desired: z.number().int(), ready: z.number().int() }),
+  origins: z.array(originCheck).max(5000),
+});
+export type ClusterHealth = z.infer<typeof clusterHealth>;
+
+/** Body of POST /agent/v1/status. */
+export const agentStatus = z.strictObject({
+  revision: z.number().int(),
+  hash: z.string().max(200),
+  /** True when every object was applied (no conflict, no invalid object, no error). */
+  applied: z.boolean(),
+  durationMs: z.number().min(0),
+  results: z.array(objectResult).max(5000),
+  conflicts: z.array(fieldConflict).max(5000),
+  pruned: z.array(z.string()).max(5000),
+  pruneRefused: z.string().max(1000).optional(),
+  health: clusterHealth,
+  agentVersion: z.string().max(100),
+});
+export type AgentStatus = z.infer<typeof agentStatus>;
+
+/** A message on the notify WebSocket. */
+export const notifyMessage = z.object({ revision: z.number().int() });

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyObject, TAKE_OWNERSHIP } from '../../agent/apply';
+import { assessHealth, checkOrigin, editDistance } from '../../agent/health';
+import { Kube, type KObject } from '../../agent/kube';
+import { executePrune, planPrune } from '../../agent/prune';
+import { StateStore } from '../../agent/state';
+import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
+
+let fake: FakeKubeApiserver;
+let kube: Kube;
+
+beforeAll(async () => {
+  fake = await new FakeKubeApiserver({ controllerDelayMs: 5 }).start();
+  kube = await Kube.connect(undefined, fake.kubeconfig());
+});
+afterAll(() => fake.stop());
+
+const labels = { 'app.kubernetes.io/managed-by': 'edgeplane', 'edgeplane.dev/cluster': 'c1' };
+const deployment = (name: string, replicas: number, annotations?: Record<string, string>, app = name): KObject => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name, namespace: 'default', labels, ...(annotations ? { annotations } : {}) },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app } },
+    template: { metadata: { labels: { app } }, spec: { containers: [{ name: 'c', image: 'nginx:1.27' }] } },
+  },
+});
+const configMap = (name: string, data: Record<string, string>, extraLabels: Record<string, string> = labels): KObject => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, namespace: 'default', labels: extraLabels },
+  data,
+});
+
+describe('apply', () => {
+  it('creates, then writes nothing while the object matches, and removes a field it stopped setting', async () => {
+    expect((await applyObject(kube, configMap('a', { x: '1', y: '2' }))).result.action).toBe('created');
+    const writes = fake.writes;
+    expect((await applyObject(kube, configMap('a', { x: '1', y: '2' }))).result.action).toBe('unchanged');
+    expect(fake.writes).toBe(writes);
+    expect((await applyObject(kube, configMap('a', { x: '1' }))).result.action).toBe('configured');
+    expect(fake.objects('ConfigMap', 'default').find((o) => (o.metadata as { name: string }).name === 'a')?.data).toEqual({ x: '1' });
+  });
+
+  it('treats a Secret written with stringData as unchanged once stored as data', async () => {
+    const secret: KObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default', labels }, type: 'Opaque', stringData: { token: 'abc' } };
+    expect((await applyObject(kube, secret)).result.action).toBe('created');
+    const writes = fake.writes;
+    expect((await applyObject(kube, secret)).result.action).toBe('unchanged');
+    expect(fake.writes).toBe(writes);
+  });
+
+  it('reports a conflict with the owning manager and does not force it', async () => {
+    await fake.store.apply(fake.type('apps', 'Deployment'), 'default', 'owned', deployment('owned', 1) as never, 'helm', false);
+    const writesBefore = fake.log.filter((l) => l.force).length;
+    const outcome = await applyObject(kube, deployment('owned', 3));
+    expect(outcome.result.action).toBe('conflict');
+    expect(outcome.conflicts).toEqual([{ object: 'apps/v1/Deployment/default/owned', field: '.spec.replicas', manager: 'helm' }]);
+    expect(fake.log.filter((l) => l.force).length).toBe(writesBefore);
+    expect((fake.objects('Deployment', 'default').find((o) => (o.metadata as { name: string }).name === 'owned')?.spec as { replicas: number }).replicas).toBe(1);
+  });
+
+  it('takes ownership only when the desired object says so', async () => {
+    await fake.store.apply(fake.type('apps', 'Deployment'), 'default', 'taken', deployment('taken', 1) as never, 'helm', false);
+    const outcome = await applyObject(kube, deployment('taken', 3, { [TAKE_OWNERSHIP]: 'true' }));
+    expect(outcome.result.action).toBe('configured');
+    expect(fake.log.at(-1)).toMatchObject({ method: 'PATCH', force: true });
+  });
+
+  it('recreates an object whose immutable selector changed, and reports other 422s', async () => {
+    await applyObject(kube, deployment('moved', 1));
+    const outcome = await applyObject(kube, deployment('moved', 1, undefined, 'moved-v2'));
+    expect(outcome.result.action).toBe('recreated');
+    expect(fake.log.slice(-3).map((l) => l.method)).toEqual(['PATCH', 'DELETE', 'PATCH']);
+    const invalid = await applyObject(kube, { ...deployment('bad', 1), spec: { replicas: 'x' } });
+    expect(invalid.result.action).toBe('invalid');
+    expect(invalid.result.message).toContain('422');
+  });
+});
+
+describe('prune', () => {
+  it('plans only what left the bundle, with the circuit breaker and the empty-bundle guard', () => {
+    expect(planPrune(['a', 'b', 'c'], ['a'], { maxDeletes: 5, allowEmpty: false })).toEqual({ delete: ['b', 'c'] });
+    expect(planPrune(['a', 'b', 'c'], ['a'], { maxDeletes: 1, allowEmpty: false }).refused).toContain('exceeds the limit of 1');
+    expect(planPrune(['a', 'b'], [], { maxDeletes: 10, allowEmpty: false }).refused).toContain('bundle is empty');
+    expect(planPrune(['a', 'b'], [], { maxDeletes: 10, allowEmpty: true })).toEqual({ delete: ['a', 'b'] });
+  });
+
+  it('deletes only objects that still carry edgeplane labels for this cluster', async () => {
+    await applyObject(kube, configMap('mine', {}));
+    await applyObject(kube, configMap('relabelled', {}, { 'app.kubernetes.io/managed-by': 'helm' }));
+    const { results, gone } = await executePrune(kube, ['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/relabelled', 'v1/ConfigMap/default/never'], 'c1');
+    expect(results.map((r) => [r.name, r.action])).toEqual([
+      ['mine', 'pruned'],
+      ['relabelled', 'prune_refused'],
+    ]);
+    expect(gone.sort()).toEqual(['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/never', 'v1/ConfigMap/default/relabelled']);
+    const names = fake.objects('ConfigMap', 'default').map((o) => (o.metadata as { name: string }).name);
+    expect(names).toContain('relabelled');
+    expect(names).not.toContain('mine');
+  });
+});
+
+describe('state', () => {
+  it('persists revision and inventory, writing only on change', async () => {
+    const store = new StateStore(kube, 'default');
+    expect(await store.load()).toEqual({ revision: 0, hash: '', inventory: [] });
+    await store.save({ revision: 3, hash: 'h', inventory: ['b', 'a'] });
+    const writes = fake.writes;
+    await store.save({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
+    expect(fake.writes).toBe(writes);
+    expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
+    await store.saveCredential('epa.c1.secret');
+    expect(await new StateStore(kube, 'default').loadCredential()).toBe('epa.c1.secret');
+  });
+});
+
+describe('health', () => {
+  it('follows a Deployment to Current, and to Failed on ProgressDeadlineExceeded', async () => {
+    const ok = deployment('cloudflared-t1', 2);
+    ok.metadata.labels = { ...labels, 'app.kubernetes.io/name': 'cloudflared' };
+    await applyObject(kube, ok);
+    const deadline = Date.now() + 3000;
+    let health = await assessHealth(kube, [ok], []);
+    while (health.status !== 'Current' && Date.now() < deadline) health = await assessHealth(kube, [ok], []);
+    expect(health).toMatchObject({ status: 'Current', connectors: { desired: 2, ready: 2 } });
+
+    fake.failing.add('default/doomed');
+    const doomed = deployment('doomed', 1);
+    await applyObject(kube, doomed);
+    let failed = await assessHealth(kube, [doomed], []);
+    while (failed.status !== 'Failed' && Date.now() < deadline + 3000) failed = await assessHealth(kube, [doomed], []);
+    expect(failed.objects[0]?.message).toContain('ProgressDeadlineExceeded');
+  });
+
+  it('names the nearest Service for a missing origin and the real ports for a wrong one', async () => {
+    await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } }, false);
+    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'label-studio-ls-app', namespace: 'apps' }, spec: { ports: [{ name: 'http', port: 8085, targetPort: 8085 }] } }, false);
+    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: 'apps' }, spec: { ports: [{ port: 5432 }] } }, false);
+    const services = async () => {
+      const r = await kube.list('v1', 'Service');
+      return r.ok ? r.value : [];
+    };
+    const missing = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio', port: 8080 }, services);
+    expect(missing).toMatchObject({ ok: false, message: 'Service `label-studio` not found in `apps` — `label-studio-ls-app` exists in `apps`' });
+    const port = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8080 }, services);
+    expect(port).toMatchObject({ ok: false, message: 'Service apps/label-studio-ls-app has no port 8080; it has 8085 (http) → 8085' });
+    const good = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8085 }, services);
+    expect(good.ok).toBe(true);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+  });
+});
