@@ -250,3 +250,44 @@ export const cfDnsRecords = sqliteTable(
   },
   (t) => [index('cf_dns_records_tunnel').on(t.tunnelId)],
 );
+
+/** One-time agent bootstrap tokens handed out in install manifests; only the hash is stored. */
+export const bootstrapTokens = sqliteTable(
+  'bootstrap_tokens',
+  {
+    /** SHA-256 of the token, hex. */
+    hash: text('hash').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    createdBy: text('created_by').notNull(),
+    createdAt: text('created_at').notNull(),
+    expiresAt: text('expires_at').notNull(),
+    /** Set by the one registration that used it; a second use is refused. */
+    usedAt: text('used_at'),
+  },
+  (t) => [index('bootstrap_tokens_cluster').on(t.clusterId)],
+);
+
+/** What an agent did for one revision: per-object results, conflicts, prunes and health (the last 50 per cluster are kept). */
+export const applyReports = sqliteTable(
+  'apply_reports',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    revision: integer('revision').notNull(),
+    hash: text('hash').notNull(),
+    applied: integer('applied', { mode: 'boolean' }).notNull(),
+    durationMs: integer('duration_ms').notNull(),
+    results: text('results', { mode: 'json' }).$type<unknown[]>().notNull(),
+    conflicts: text('conflicts', { mode: 'json' }).$type<unknown[]>().notNull(),
+    pruned: text('pruned', { mode: 'json' }).$type<string[]>().notNull(),
+    pruneRefused: text('prune_refused'),
+    health: text('health', { mode: 'json' }).$type<unknown>().notNull(),
+    agentVersion: text('agent_version').notNull(),
+    receivedAt: text('received_at').notNull(),
+  },
+  (t) => [index('apply_reports_cluster').on(t.clusterId, t.id)],
+);
