@@ -63,13 +63,13 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 /** Reads a cloudflared `config.yml` (YAML text) into an import proposal; YAML errors name the line. */
 export function parseCloudflaredConfigYaml(text: string, options: ImportOptions = {}): ImportResult {
   if (text.trim() === '') return fail(null, 'config', 'the config is empty; paste the contents of cloudflared\'s config.yml');
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       errors: doc.errors.map((e) => {
         const at = e.linePos?.[0];
-        return { index: null, path: at ? `config.yml line ${at.line} column ${at.col}` : 'config.yml', message: `not valid YAML: ${e.message.split('\n')[0] ?? e.code}` };
+        return { index: null, path: at ? `config.yml line ${at.line} column ${at.col}` : 'config.yml', message: `not valid YAML: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     };
   }

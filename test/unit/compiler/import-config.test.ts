@@ -1,0 +1,181 @@
+import { describe, expect, it } from 'vitest';
+import { compileTunnelConfig, type ImportResult, parseCloudflaredConfigYaml, parseRemoteConfig } from '../../../src/shared/compiler';
+import { makeRoute, makeTunnel } from './arbitraries';
+
+// A config.yml as people run it after moving from Docker Compose to k3s.
+const SEED_CONFIG_YML = `
+tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef
+credentials-file: /etc/cloudflared/creds/credentials.json
+originRequest:
+  connectTimeout: 30s
+ingress:
+  - hostname: ls.example.com
+    service: http://traefik:80
+  - hostname: gpu.example.com
+    path: ^/v2(/|$)
+    service: http://localhost:8000
+    originRequest:
+      noTLSVerify: true
+  - hostname: api.example.com
+    service: http://api.web.svc.cluster.local:8080
+  - hostname: app.example.com
+    path: \\.(png|jpg)$
+    service: http://static:80
+  - hostname: mac.example.com
+    service: http://host.docker.internal:3000
+  - service: http_status:404
+`;
+
+const proposalOf = (result: ImportResult) => {
+  if (!result.ok) throw new Error(`import failed: ${JSON.stringify(result.errors)}`);
+  return result.proposal;
+};
+
+describe('parseCloudflaredConfigYaml', () => {
+  it('turns a seed config.yml into routes, flags origins that cannot work in a pod, keeps regex rules and finds the catch-all', () => {
+    const proposal = proposalOf(parseCloudflaredConfigYaml(SEED_CONFIG_YML));
+    expect(proposal.routes.map((r) => [r.index, r.route.hostname, r.route.path ?? null, r.route.origin])).toEqual([
+      [0, 'ls.example.com', null, { url: 'http://traefik:80' }],
+      [1, 'gpu.example.com', '/v2', { url: 'http://localhost:8000' }],
+      [2, 'api.example.com', null, { service: { namespace: 'web', name: 'api', port: 8080 } }],
+      [4, 'mac.example.com', null, { url: 'http://host.docker.internal:3000' }],
+    ]);
+    const [traefik, gpu, api, mac] = proposal.routes;
+    expect(traefik?.warnings[0]).toContain('"traefik" is a Docker network name');
+    expect(traefik?.warnings[0]).toContain('http://traefik.kube-system.svc.cluster.local:80');
+    expect(traefik?.suggestedOrigin).toEqual({ service: { namespace: 'kube-system', name: 'traefik', port: 80 } });
+    expect(gpu?.warnings[0]).toContain('localhost inside the cloudflared pod is the pod itself');
+    expect(gpu?.route.originRequest).toEqual({ noTLSVerify: true });
+    expect(api?.warnings).toEqual([]);
+    expect(mac?.warnings[0]).toContain('host.docker.internal exists only under Docker');
+    expect(proposal.unsupported).toEqual([
+      {
+        index: 3,
+        status: 'unsupported',
+        rule: { hostname: 'app.example.com', path: '\\.(png|jpg)$', service: 'http://static:80' },
+        reason: expect.stringContaining('unanchored'),
+      },
+    ]);
+    expect(proposal.catchAll).toEqual({ index: 5, service: 'http_status:404' });
+    expect(proposal.originRequest).toEqual({ connectTimeout: 30 });
+  });
+
+  it('does not warn about localhost when the connector runs on the node with host networking', () => {
+    const proposal = proposalOf(parseCloudflaredConfigYaml(SEED_CONFIG_YML, { placement: 'node' }));
+    expect(proposal.routes.find((r) => r.route.hostname === 'gpu.example.com')?.warnings).toEqual([]);
+  });
+
+  it('suggests a default-namespace Service for other Docker names, and says it is a guess', () => {
+    const proposal = proposalOf(parseCloudflaredConfigYaml('ingress:\n  - hostname: ls.example.com\n    service: http://label-studio:8080\n  - service: http_status:404\n'));
+    expect(proposal.routes[0]?.suggestedOrigin).toEqual({ service: { namespace: 'default', name: 'label-studio', port: 8080 } });
+    expect(proposal.routes[0]?.warnings[0]).toContain('is a guess');
+  });
+
+  it('warns when edgeplane\'s order would change which rule serves a request, and marks exact duplicates unreachable', () => {
+    const proposal = proposalOf(
+      parseCloudflaredConfigYaml(`ingress:
+  - hostname: "*.example.com"
+    service: http://10.0.0.1:80
+  - hostname: app.example.com
+    service: http://10.0.0.2:80
+  - hostname: app.example.com
+    service: http://10.0.0.3:80
+  - service: http_status:404
+`),
+    );
+    expect(proposal.routes[1]?.warnings).toEqual([expect.stringContaining('rule 1 will now come before rule 0')]);
+    expect(proposal.unsupported[0]).toMatchObject({ index: 2, reason: expect.stringContaining('unreachable: rule 1') });
+  });
+
+  it('imported routes compile back to the same matching for the rules they express', () => {
+    const proposal = proposalOf(parseCloudflaredConfigYaml(SEED_CONFIG_YML));
+    const routes = proposal.routes.map((p, i) => makeRoute(`r${i}`, p.route.hostname, p.route.path ?? null, p.route.origin, { originRequest: p.route.originRequest }));
+    const config = compileTunnelConfig({ tunnel: makeTunnel('t1'), routes, privateNetworks: [] });
+    expect(config.ingress.find((r) => r.hostname === 'gpu.example.com')).toEqual({
+      hostname: 'gpu.example.com',
+      path: '^/v2(/|$)',
+      service: 'http://localhost:8000',
+      originRequest: { noTLSVerify: true },
+    });
+  });
+
+  it.each([
+    ['ingress: [', /config\.yml line 1 column \d+/, 'not valid YAML'],
+    ['', /^config$/, 'empty'],
+    ['- a\n- b\n', /^config\.yml$/, 'expected a mapping'],
+    ['url: http://localhost:8000\n', /^ingress$/, 'single-origin "url: http://localhost:8000"'],
+    ['ingress: []\n', /^ingress$/, 'non-empty list'],
+    ['ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'rule 0: has no "service"'],
+    ['ingress:\n  - hostname: a.example.com\n    service: ftp://x\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'scheme "ftp" is not supported'],
+    ['ingress:\n  - hostname: a.example.com\n    service: http_status:999\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'status code from 100 to 599'],
+    ['ingress:\n  - hostnme: a.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostnme$/, 'did you mean "hostname"?'],
+    ['ingress:\n  - hostname: a.*.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'wildcard'],
+    ['ingress:\n  - hostname: a.example.com:8443\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'has a port'],
+    ['ingress:\n  - hostname: a.example.com\n    service: http://x:1\n', /^ingress\[0\]$/, 'the last rule must be the catch-all'],
+    ['ingress:\n  - service: http://x:1\n  - hostname: a.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]$/, 'not the last rule'],
+    ['ingress:\n  - hostname: a.example.com\n    service: http://x:1\n    originRequest:\n      noTlsVerify: true\n  - service: http_status:404\n', /^ingress\[0\]\.originRequest\.noTlsVerify$/, 'did you mean "noTLSVerify"?'],
+    ['ingress:\n  - hostname: [a]\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'must be a string'],
+    ['ingress:\n  - just-a-string\n  - service: http_status:404\n', /^ingress\[0\]$/, 'expected a mapping'],
+    ['originRequest:\n  tlsTimeout: soon\ningress:\n  - service: http_status:404\n', /^originRequest\.tlsTimeout$/, 'expected whole seconds'],
+    ['warp-routing: yes\ningress:\n  - service: http_status:404\n', /^warp-routing$/, 'expected { enabled'],
+    ['a: 1\na: 2\ningress:\n  - service: http_status:404\n', /config\.yml line 2/, 'not valid YAML'],
+  ])('reports malformed input %j at its place', (text, path, message) => {
+    const result = parseCloudflaredConfigYaml(text);
+    expect(result.ok).toBe(false);
+    if (result.ok) return;
+    expect(result.errors[0]?.path).toMatch(path);
+    expect(result.errors[0]?.message).toContain(message);
+  });
+
+  it('reports every broken rule, not only the first', () => {
+    const result = parseCloudflaredConfigYaml('ingress:\n  - hostname: a.example.com\n  - hostname: b.example.com\n    service: nope\n  - service: http_status:404\n');
+    expect(result.ok ? [] : result.errors.map((e) => e.index)).toEqual([0, 1]);
+  });
+});
+
+describe('parseRemoteConfig', () => {
+  const remote = {
+    success: true,
+    errors: [],
+    messages: [],
+    result: {
+      tunnel_id: '6ff42ae2-765d-4adf-8112-31c55c1551ef',
+      version: 7,
+      source: 'cloudflare',
+      config: {
+        ingress: [
+          { hostname: 'ls.example.com', service: 'http://traefik:80', originRequest: { connectTimeout: 10 } },
+          { hostname: 'gpu.example.com', path: '^/v2(/.*)?$', service: 'http://triton.ml.svc.cluster.local:8000' },
+          { hostname: 'api.example.com', path: '/api', service: 'http://api:8080' },
+          { service: 'http_status:404' },
+        ],
+        'warp-routing': { enabled: true },
+      },
+    },
+  };
+
+  it('reads Cloudflare\'s response envelope, its result, or the bare config the same way', () => {
+    const a = proposalOf(parseRemoteConfig(remote));
+    expect(proposalOf(parseRemoteConfig(remote.result))).toEqual(a);
+    expect(proposalOf(parseRemoteConfig(remote.result.config))).toEqual(a);
+    expect(a.routes.map((r) => [r.route.hostname, r.route.path ?? null, r.route.origin])).toEqual([
+      ['ls.example.com', null, { url: 'http://traefik:80' }],
+      ['gpu.example.com', '/v2', { service: { namespace: 'ml', name: 'triton', port: 8000 } }],
+    ]);
+    expect(a.routes[0]?.route.originRequest).toEqual({ connectTimeout: 10 });
+    expect(a.unsupported).toEqual([expect.objectContaining({ index: 2, reason: expect.stringContaining('unanchored'), rule: remote.result.config.ingress[2] })]);
+    expect(a.warpRouting).toBe(true);
+    expect(a.catchAll).toEqual({ index: 3, service: 'http_status:404' });
+  });
+
+  it.each([
+    [null, 'config'],
+    ['text', 'config'],
+    [{ result: { config: { ingress: 'all' } } }, 'ingress'],
+    [{ ingress: [{ hostname: 'a.example.com', service: 'http://x:1', originRequest: { keepAliveConnections: -1 } }, { service: 'http_status:404' }] }, 'ingress[0].originRequest.keepAliveConnections'],
+  ])('reports malformed input %j', (json, path) => {
+    const result = parseRemoteConfig(json);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.errors[0]?.path).toBe(path);
+  });
+});
