@@ -7,6 +7,8 @@ import { registerSplitTunnel } from './routes/v1-split-tunnel';
 import { registerTokens } from './routes/v1-tokens';
 import { registerTunnels } from './routes/v1-tunnels';
 import { registerSystem } from './routes/system';
+import { registerAgentApi } from './routes/agent-v1';
+import { registerInstall } from './routes/v1-install';
 
 const app = createApp();
 registerSystem(app);
@@ -17,6 +19,10 @@ registerPrivateNetworks(app);
 registerSplitTunnel(app);
 registerTokens(app);
 registerAudit(app);
+registerInstall(app);
+registerAgentApi(app);
+
+export { ClusterNotifier } from './durable/cluster-notifier';
 
 export default {
   fetch: app.fetch,

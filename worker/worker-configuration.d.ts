@@ -5,10 +5,12 @@ interface __BaseEnv_Env {
 	DB: D1Database;
 	ENVIRONMENT: string;
 	CLOUDFLARE_API_BASE_URL: string;
+	CLUSTER_NOTIFIER: DurableObjectNamespace<import("./index").ClusterNotifier>;
 }
 declare namespace Cloudflare {
 	interface GlobalProps {
 		mainModule: typeof import("./index");
+		durableNamespaces: "ClusterNotifier";
 	}
 	interface Env extends __BaseEnv_Env {}
 }

@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import type { Deps } from '../deps';
 import { audit, clusters, outbox, writeGuards } from './schema';
 import { redactSecrets } from './redact';
+import { notifyClusters } from '../services/agents';
 
 /** A condition that must still hold when the write commits, and the error to report when it does not. */
 export interface Guard {
@@ -64,6 +65,8 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
   } catch (error) {
     throw await explainFailure(deps, write, error);
   }
+  // Wake the affected clusters' agents after the response; a lost notification only delays them to their next poll.
+  if (affected.length > 0) deps.defer(notifyClusters(deps, affected));
 }
 
 async function explainFailure(deps: Deps, write: Write, error: unknown): Promise<unknown> {

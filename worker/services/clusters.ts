@@ -10,6 +10,16 @@ import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof clusters.$inferSelect;
 
+/**
+ * An agent with its notify socket up fetches at least every 120 s (every 30 s while polling): three missed resyncs
+ * mean it is unreachable.
+ */
+export const UNREACHABLE_AFTER_MS = 3 * 120_000;
+
+/** The connection status shown in the API: `connected` turns `unreachable` once the agent has been silent too long. */
+export const connectionOf = (row: Pick<Row, 'connection' | 'lastSeenAt'>, now = Date.now()): Row['connection'] =>
+  row.connection === 'connected' && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > UNREACHABLE_AFTER_MS ? 'unreachable' : row.connection;
+
 /** Maps a stored cluster to the API shape, field by field (the credential hash and identity stay inside). */
 export const toApiCluster = (row: Row): Cluster => ({
   id: row.id,
@@ -18,7 +28,7 @@ export const toApiCluster = (row: Row): Cluster => ({
   nodes: row.nodes.map((n) => ({ name: n.name, role: n.role as 'control-plane' | 'worker' | 'gpu', ...(n.address ? { address: n.address } : {}) })),
   desiredRevision: row.desiredRevision,
   appliedRevision: row.appliedRevision,
-  connection: row.connection,
+  connection: connectionOf(row),
   lastSeenAt: row.lastSeenAt,
   agentVersion: row.agentVersion,
   kubernetesVersion: row.kubernetesVersion,

@@ -1,0 +1,196 @@
+import { env, SELF } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { clusterWithTunnel, labelStudio } from './fixtures';
+import { api, expectError, uid } from './helpers';
+
+interface Doc {
+  kind: string;
+  metadata: { name: string };
+  stringData?: { token?: string };
+  rules?: unknown[];
+}
+
+/** Fetches an install manifest as admin and returns its objects and bootstrap token. */
+async function install(cluster: string): Promise<{ docs: Doc[]; token: string }> {
+  const response = await api('GET', `/v1/clusters/${cluster}/install.yaml`);
+  expect(response.status).toBe(200);
+  expect(response.headers.get('content-type')).toContain('application/yaml');
+  const docs = parseAllDocuments(await response.text()).map((d) => d.toJSON() as Doc);
+  const token = docs.find((d) => d.kind === 'Secret')?.stringData?.token ?? '';
+  expect(token).toMatch(/^epb_/);
+  return { docs, token };
+}
+
+const facts = (clusterId: string, identity = 'uid-kube-system-1') => ({ clusterId, identity, kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 4, agentVersion: '0.1.0' });
+
+async function register(token: string, body: unknown): Promise<Response> {
+  return SELF.fetch('https://edgeplane.test/agent/v1/register', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+async function registered(cluster: string, identity?: string): Promise<string> {
+  const { token } = await install(cluster);
+  const response = await register(token, facts(cluster, identity));
+  expect(response.status).toBe(201);
+  const body = (await response.json()) as { credential: string; clusterId: string };
+  expect(body.clusterId).toBe(cluster);
+  return body.credential;
+}
+
+const agent = (path: string, credential: string, init: RequestInit = {}) =>
+  SELF.fetch(`https://edgeplane.test${path}`, { ...init, headers: { authorization: `Bearer ${credential}`, ...(init.headers as Record<string, string> | undefined) } });
+
+describe('install manifest', () => {
+  it('is admin only and holds namespace, service account, RBAC, a bootstrap Secret and the Deployment', async () => {
+    const { cluster } = await clusterWithTunnel();
+    await expectError(await api('GET', `/v1/clusters/${cluster}/install.yaml`, { role: 'editor' }), 403, 'forbidden');
+    await expectError(await api('GET', `/v1/clusters/${cluster}/install.yaml`, { role: null }), 401, 'unauthorized');
+    await expectError(await api('GET', `/v1/clusters/no-such-cluster/install.yaml`), 404, 'not_found');
+    const { docs } = await install(cluster);
+    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Secret', 'Deployment']);
+    expect(JSON.stringify(docs.find((d) => d.kind === 'ClusterRole')?.rules)).not.toContain('"*"');
+    const row = await env.DB.prepare('SELECT expires_at, created_at, used_at FROM bootstrap_tokens WHERE cluster_id = ?').bind(cluster).first<{ expires_at: string; created_at: string; used_at: string | null }>();
+    expect(row?.used_at).toBeNull();
+    expect(Date.parse(row?.expires_at ?? '') - Date.parse(row?.created_at ?? '')).toBe(24 * 3_600_000);
+  });
+});
+
+describe('agent registration', () => {
+  it('exchanges a bootstrap token once for a credential and records the cluster facts', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const { token } = await install(cluster);
+    const first = await register(token, facts(cluster));
+    expect(first.status).toBe(201);
+    const { credential } = (await first.json()) as { credential: string };
+    expect(credential.startsWith(`epa.${cluster}.`)).toBe(true);
+    const stored = await env.DB.prepare('SELECT agent_credential_hash, identity FROM clusters WHERE id = ?').bind(cluster).first<{ agent_credential_hash: string; identity: string }>();
+    expect(stored?.identity).toBe('uid-kube-system-1');
+    expect(stored?.agent_credential_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(stored?.agent_credential_hash).not.toContain(credential);
+
+    const view = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ connection: 'connected', kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 4, agentVersion: '0.1.0' });
+    expect(JSON.stringify(view)).not.toContain(stored?.agent_credential_hash ?? 'x');
+
+    const reused = await expectError(await register(token, facts(cluster)), 401, 'unauthorized');
+    expect(reused.error.message).toContain('already used');
+  });
+
+  it('refuses a different identity, a token of another cluster, and an unknown token', async () => {
+    const { cluster } = await clusterWithTunnel();
+    await registered(cluster, 'uid-a');
+    const { token } = await install(cluster);
+    const mismatch = await expectError(await register(token, facts(cluster, 'uid-b')), 409, 'conflict');
+    expect(mismatch.error.message).toContain('registered to another Kubernetes cluster');
+    const other = (await clusterWithTunnel()).cluster;
+    await expectError(await register(token, facts(other, 'uid-a')), 403, 'forbidden');
+    await expectError(await register('epb_not-a-token', facts(cluster, 'uid-a')), 401, 'unauthorized');
+    // The refused attempts did not burn the token: the right identity still registers with it.
+    expect((await register(token, facts(cluster, 'uid-a'))).status).toBe(201);
+  });
+
+  it('refuses an expired bootstrap token', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const { token } = await install(cluster);
+    await env.DB.prepare("UPDATE bootstrap_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE cluster_id = ?").bind(cluster).run();
+    const expired = await expectError(await register(token, facts(cluster)), 401, 'unauthorized');
+    expect(expired.error.message).toContain('expired');
+  });
+});
+
+describe('desired bundle and status', () => {
+  it('answers the bundle with an ETag, 304 while unchanged, and the new revision after a write', async () => {
+    const { cluster, tunnel } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    const first = await agent('/agent/v1/desired', credential);
+    expect(first.status).toBe(200);
+    const etag = first.headers.get('etag') ?? '';
+    const bundle = (await first.json()) as { revision: number; hash: string; objects: { kind: string }[]; prune: { maxDeletes: number; allowEmpty: boolean } };
+    expect(bundle.objects.map((o) => o.kind)).toContain('Deployment');
+    expect(bundle.prune).toEqual({ maxDeletes: 25, allowEmpty: false });
+
+    const same = await agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
+    expect(same.status).toBe(304);
+
+    const route = await api('POST', '/v1/routes', { body: { tunnel, hostname: `${uid('ls')}.example.com`, origin: labelStudio } });
+    expect(route.status).toBe(201);
+    const changed = await agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
+    expect(changed.status).toBe(200);
+    const next = (await changed.json()) as { revision: number; origins: { name: string; port: number }[] };
+    expect(next.revision).toBeGreaterThan(bundle.revision);
+    expect(next.origins).toEqual([expect.objectContaining({ namespace: 'apps', name: 'label-studio-ls-app', port: 8085 })]);
+  });
+
+  it('records a status report: apply_reports, applied revision, health', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    const bundle = (await (await agent('/agent/v1/desired', credential)).json()) as { revision: number; hash: string };
+    const report = {
+      revision: bundle.revision,
+      hash: bundle.hash,
+      applied: true,
+      durationMs: 12,
+      results: [{ apiVersion: 'v1', kind: 'Namespace', name: 'edgeplane-tunnels', action: 'created' }],
+      conflicts: [],
+      pruned: [],
+      health: { status: 'Current', objects: [], connectors: { desired: 2, ready: 2 }, origins: [] },
+      agentVersion: '0.1.0',
+    };
+    const posted = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) });
+    expect(posted.status).toBe(204);
+    const view = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { appliedRevision: number; connection: string };
+    expect(view).toMatchObject({ appliedRevision: bundle.revision, connection: 'connected' });
+    const stored = await env.DB.prepare('SELECT revision, applied, results FROM apply_reports WHERE cluster_id = ?').bind(cluster).all<{ revision: number; applied: number; results: string }>();
+    expect(stored.results).toHaveLength(1);
+    expect(JSON.parse(stored.results[0]?.results ?? '[]')).toEqual(report.results);
+
+    const ahead = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...report, revision: bundle.revision + 5 }) });
+    await expectError(ahead, 422, 'validation_failed');
+    const malformed = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ revision: 'x' }) });
+    await expectError(malformed, 422, 'validation_failed');
+  });
+
+  it('confines a credential to its own cluster', async () => {
+    const a = (await clusterWithTunnel()).cluster;
+    const b = (await clusterWithTunnel()).cluster;
+    const credentialA = await registered(a, 'uid-a');
+    await registered(b, 'uid-b');
+    const body = (await (await agent('/agent/v1/desired', credentialA)).json()) as { clusterId: string };
+    expect(body.clusterId).toBe(a);
+    // A's secret presented under B's name is not B's credential.
+    const secretA = credentialA.split('.')[2] ?? '';
+    await expectError(await agent('/agent/v1/desired', `epa.${b}.${secretA}`), 401, 'unauthorized');
+    await expectError(await agent('/agent/v1/desired', 'not-a-credential'), 401, 'unauthorized');
+    await expectError(await SELF.fetch('https://edgeplane.test/agent/v1/desired'), 401, 'unauthorized');
+    // An API token is not an agent credential, and an agent credential does not open /v1.
+    await expectError(await agent('/agent/v1/desired', 'test-admin-token-0123456789'), 401, 'unauthorized');
+    await expectError(await api('GET', `/v1/clusters/${a}`, { token: credentialA }), 401, 'unauthorized');
+  });
+
+  it('pushes the new revision on the notify WebSocket after a write', async () => {
+    const { cluster, tunnel } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    await expectError(await agent('/agent/v1/notify', credential), 400, 'bad_request');
+    const response = await agent('/agent/v1/notify', credential, { headers: { upgrade: 'websocket' } });
+    expect(response.status).toBe(101);
+    const socket = response.webSocket;
+    if (!socket) throw new Error('no WebSocket in the 101 response');
+    const messages: number[] = [];
+    const waiters: (() => void)[] = [];
+    socket.addEventListener('message', (event) => {
+      messages.push((JSON.parse(String(event.data)) as { revision: number }).revision);
+      waiters.splice(0).forEach((w) => w());
+    });
+    socket.accept();
+    const next = async (count: number) => {
+      const deadline = Date.now() + 5000;
+      while (messages.length < count && Date.now() < deadline) await new Promise<void>((r) => waiters.push(r));
+      return messages[count - 1];
+    };
+    const initial = await next(1);
+    expect(typeof initial).toBe('number');
+    expect((await api('POST', '/v1/routes', { body: { tunnel, hostname: `${uid('n')}.example.com`, origin: labelStudio } })).status).toBe(201);
+    expect(await next(2)).toBe((initial ?? 0) + 1);
+    socket.close(1000, 'done');
+  });
+});

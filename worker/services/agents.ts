@@ -1,0 +1,264 @@
+import { and, desc, eq, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
+import type { AgentRegister, AgentStatus, DesiredBundle, OriginCheckTarget } from '../../src/shared/api/agent';
+import type { DesiredCluster, DesiredTunnel } from '../../src/shared/compiler';
+import { compileClusterBundle } from '../../src/shared/compiler';
+import { constantTimeEqual, decryptSecret, hashSecret, newSecret } from '../crypto';
+import { applyReports, bootstrapTokens, clusters, privateNetworks, routes, tunnels } from '../db/schema';
+import { commitWrite } from '../db/write';
+import type { Deps } from '../deps';
+import { AppError } from '../errors';
+import { loadCluster, toApiCluster } from './clusters';
+import { toApiPrivateNetwork } from './private-networks';
+import { toApiRoute } from './routes';
+import { toApiTunnel } from './tunnels';
+
+type ClusterRow = typeof clusters.$inferSelect;
+
+/** How long an install manifest's bootstrap token stays valid unless asked otherwise. */
+export const BOOTSTRAP_TTL_HOURS = 24;
+/** The agent's poll interval while its notify socket is down (its resync interval with the socket up is 120 s). */
+export const POLL_INTERVAL_SECONDS = 30;
+/** Most objects an agent may prune in one pass; more is refused and reported (circuit breaker). */
+export const MAX_DELETES_PER_PASS = 25;
+/** Apply reports kept per cluster. */
+const REPORTS_KEPT = 50;
+/** last_seen_at is refreshed at most this often, so a 304 poll rarely writes to D1. */
+const LAST_SEEN_GRANULARITY_MS = 20_000;
+/**
+ * Part of every ETag: bumped when the compiler's output for the same desired state changes, so a Worker deploy with a
+ * new compiler makes agents fetch again even though no revision changed.
+ */
+const BUNDLE_FORMAT = 1;
+
+/** `"<revision>.<format>"`: answering 304 needs only the cluster row the credential check already read. */
+export const desiredEtag = (revision: number): string => `"${revision}.${BUNDLE_FORMAT}"`;
+
+/** Creates a one-time bootstrap token for a cluster's install manifest; only its hash is stored. */
+export async function issueBootstrapToken(deps: Deps, clusterId: string, ttlHours = BOOTSTRAP_TTL_HOURS): Promise<{ token: string; expiresAt: string }> {
+  await loadCluster(deps, clusterId);
+  const token = newSecret('epb');
+  const now = deps.now();
+  const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000).toISOString();
+  await deps.db.insert(bootstrapTokens).values({ hash: await hashSecret(token), clusterId, createdBy: deps.actor.id, createdAt: now.toISOString(), expiresAt });
+  return { token, expiresAt };
+}
+
+const unauthorized = (message: string) => new AppError('unauthorized', message, { headers: { 'www-authenticate': 'Bearer realm="edgeplane-agent"' } });
+
+/** The bearer secret of an agent request, or a 401 naming what is missing. */
+export function bearer(header: string | undefined): string {
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match?.[1]) throw unauthorized(header ? 'Authorization header must be "Bearer <token>"' : 'missing Authorization: Bearer <agent credential>');
+  return match[1];
+}
+
+/**
+ * Exchanges a one-time bootstrap token for the cluster's agent credential. Refuses an unknown, expired or already used
+ * token, a token of another cluster, and an agent in a different Kubernetes cluster (kube-system UID) than the one
+ * registered first. The token's use and the new credential hash commit in one batch, so two racing registrations
+ * cannot both succeed.
+ */
+export async function registerAgent(deps: Deps, token: string, input: AgentRegister): Promise<{ clusterId: string; credential: string; pollIntervalSeconds: number }> {
+  const hash = await hashSecret(token);
+  const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
+  if (!row || !constantTimeEqual(row.hash, hash)) throw unauthorized('the bootstrap token is not valid; get a new install manifest from GET /v1/clusters/{id}/install.yaml');
+  if (row.clusterId !== input.clusterId) throw new AppError('forbidden', `this bootstrap token is for cluster "${row.clusterId}", not "${input.clusterId}"`);
+  if (row.usedAt) throw unauthorized(`this bootstrap token was already used at ${row.usedAt}; a bootstrap token registers one agent once. Get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`);
+  if (Date.parse(row.expiresAt) <= deps.now().getTime()) throw unauthorized(`this bootstrap token expired at ${row.expiresAt}; get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`);
+  const cluster = await loadCluster(deps, row.clusterId);
+  const identityError = new AppError(
+    'conflict',
+    `cluster "${cluster.id}" is registered to another Kubernetes cluster (kube-system UID ${cluster.identity ?? '?'}); this agent runs in ${input.identity}. Install into the original cluster, or create a new edgeplane cluster for this one`,
+  );
+  if (cluster.identity && cluster.identity !== input.identity) throw identityError;
+
+  const credential = `epa.${cluster.id}.${newSecret('k').slice(2)}`;
+  const at = deps.now().toISOString();
+  await commitWrite(deps, {
+    guards: [
+      {
+        holds: sql`EXISTS (SELECT 1 FROM ${bootstrapTokens} WHERE ${bootstrapTokens.hash} = ${hash} AND ${bootstrapTokens.usedAt} IS NULL)`,
+        error: unauthorized('this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once'),
+      },
+      { holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`, error: identityError },
+    ],
+    statements: [
+      deps.db.update(bootstrapTokens).set({ usedAt: at }).where(and(eq(bootstrapTokens.hash, hash), isNull(bootstrapTokens.usedAt))),
+      deps.db
+        .update(clusters)
+        .set({
+          agentCredentialHash: await hashSecret(credential),
+          identity: input.identity,
+          kubernetesVersion: input.kubernetesVersion,
+          nodeCount: input.nodeCount,
+          agentVersion: input.agentVersion,
+          connection: 'connected',
+          lastSeenAt: at,
+        })
+        .where(eq(clusters.id, cluster.id)),
+    ],
+    audit: {
+      action: 'agent.register',
+      entityType: 'cluster',
+      entityId: cluster.id,
+      before: toApiCluster(cluster),
+      after: { identity: input.identity, kubernetesVersion: input.kubernetesVersion, nodeCount: input.nodeCount, agentVersion: input.agentVersion },
+    },
+  });
+  return { clusterId: cluster.id, credential, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+}
+
+/**
+ * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster. The credential names its cluster, so a
+ * credential can only ever read and report for that one; a wrong secret for an existing cluster marks it
+ * `unauthorized` (e.g. an agent still holding a credential replaced by a re-registration).
+ */
+export async function authenticateAgent(deps: Deps, credential: string): Promise<ClusterRow> {
+  const [prefix, clusterId, secret] = credential.split('.');
+  if (prefix !== 'epa' || !clusterId || !secret) throw unauthorized('the agent credential is malformed; it must be the value returned by POST /agent/v1/register');
+  const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
+  const hash = await hashSecret(credential);
+  if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
+    if (row?.agentCredentialHash && row.connection !== 'unauthorized') {
+      deps.defer(deps.db.update(clusters).set({ connection: 'unauthorized' }).where(eq(clusters.id, row.id)).run());
+    }
+    throw unauthorized('the agent credential is not valid (unknown, or replaced by a newer registration); re-install the agent');
+  }
+  return row;
+}
+
+/** Records that the agent was heard from, at most every few seconds, after the response. */
+export function touch(deps: Deps, row: ClusterRow, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): void {
+  const last = row.lastSeenAt ? Date.parse(row.lastSeenAt) : 0;
+  const now = deps.now();
+  if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return;
+  deps.defer(deps.db.update(clusters).set({ lastSeenAt: now.toISOString(), connection: 'connected', ...extra }).where(eq(clusters.id, row.id)).run());
+}
+
+/** Reads everything the compiler needs for one cluster; the connector tokens are decrypted here and only here. */
+async function loadDesired(deps: Deps, row: ClusterRow): Promise<DesiredCluster> {
+  const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, row.id)).orderBy(tunnels.id);
+  const ids = tunnelRows.map((t) => t.id);
+  const routeRows = ids.length ? await deps.db.select().from(routes).where(inArray(routes.tunnelId, ids)).orderBy(routes.id) : [];
+  const networkRows = ids.length ? await deps.db.select().from(privateNetworks).where(inArray(privateNetworks.tunnelId, ids)).orderBy(privateNetworks.id) : [];
+  const desired: DesiredTunnel[] = [];
+  for (const t of tunnelRows) {
+    const networks = networkRows.filter((n) => n.tunnelId === t.id).map(toApiPrivateNetwork);
+    let connectorToken: string | undefined;
+    if (t.tokenCiphertext) {
+      const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
+      if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set; the connector token cannot be decrypted');
+      connectorToken = await decryptSecret(key, t.tokenCiphertext);
+    }
+    desired.push({
+      tunnel: toApiTunnel(t, networks.length > 0),
+      routes: routeRows.filter((r) => r.tunnelId === t.id).map(toApiRoute),
+      privateNetworks: networks,
+      ...(connectorToken ? { connectorToken } : {}),
+    });
+  }
+  return { cluster: toApiCluster(row), tunnels: desired };
+}
+
+/** The Services the agent checks: every Service origin of a route, and the ingress/gateway Service a mode routes through. */
+function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
+  const targets: OriginCheckTarget[] = [];
+  for (const { tunnel, routes: tunnelRoutes } of desired.tunnels) {
+    for (const route of tunnelRoutes) {
+      if ('service' in route.origin) targets.push({ route: route.id, hostname: route.hostname, ...route.origin.service });
+    }
+    const mode = tunnel.mode;
+    if (tunnelRoutes.length > 0 && mode.type === 'ingress') targets.push({ route: `${tunnel.id}:controller`, hostname: '*', ...mode.controller });
+    if (tunnelRoutes.length > 0 && mode.type === 'gateway') targets.push({ route: `${tunnel.id}:gateway`, hostname: '*', ...mode.service });
+  }
+  return targets;
+}
+
+/** The cluster's whole desired bundle (the only response that carries connector tokens, to that cluster's agent). */
+export async function desiredBundleFor(deps: Deps, row: ClusterRow): Promise<DesiredBundle> {
+  const desired = await loadDesired(deps, row);
+  const bundle = compileClusterBundle(desired);
+  return {
+    clusterId: row.id,
+    revision: row.desiredRevision,
+    hash: bundle.hash,
+    objects: bundle.objects,
+    origins: originTargets(desired),
+    // A cluster with no tunnels was emptied on purpose through the API: only then may an empty bundle prune everything.
+    prune: { maxDeletes: MAX_DELETES_PER_PASS, allowEmpty: desired.tunnels.length === 0 },
+  };
+}
+
+/** Stores an agent's report and moves the cluster's applied revision, health and connection. */
+export async function recordStatus(deps: Deps, row: ClusterRow, report: AgentStatus): Promise<void> {
+  if (report.revision > row.desiredRevision) {
+    throw new AppError('validation_failed', `revision ${report.revision} is newer than the cluster's desired revision ${row.desiredRevision}`, {
+      details: [{ path: 'body.revision', message: `must be ≤ ${row.desiredRevision}` }],
+    });
+  }
+  const at = deps.now().toISOString();
+  const health = {
+    status: report.health.status,
+    connectors: report.health.connectors,
+    conflicts: report.conflicts,
+    brokenOrigins: report.health.origins.filter((o) => !o.ok),
+    notReady: report.health.objects.filter((o) => o.status !== 'Current'),
+    pruneRefused: report.pruneRefused ?? null,
+    revision: report.revision,
+    reportedAt: at,
+  };
+  const keep = deps.db.select({ id: applyReports.id }).from(applyReports).where(eq(applyReports.clusterId, row.id)).orderBy(desc(applyReports.id)).limit(REPORTS_KEPT);
+  await deps.db.batch([
+    deps.db.insert(applyReports).values({
+      clusterId: row.id,
+      revision: report.revision,
+      hash: report.hash,
+      applied: report.applied,
+      durationMs: Math.round(report.durationMs),
+      results: report.results,
+      conflicts: report.conflicts,
+      pruned: report.pruned,
+      pruneRefused: report.pruneRefused ?? null,
+      health: report.health,
+      agentVersion: report.agentVersion,
+      receivedAt: at,
+    }),
+    deps.db
+      .update(clusters)
+      .set({
+        // Applied revision only moves forward, and only for a revision applied completely.
+        ...(report.applied ? { appliedRevision: sql`max(coalesce(${clusters.appliedRevision}, 0), ${report.revision})` } : {}),
+        health,
+        connection: 'connected',
+        lastSeenAt: at,
+        agentVersion: report.agentVersion,
+      })
+      .where(eq(clusters.id, row.id)),
+    deps.db.delete(applyReports).where(and(eq(applyReports.clusterId, row.id), notInArray(applyReports.id, keep))),
+  ]);
+}
+
+/** The latest apply reports of a cluster, newest first (admin page and tests). */
+export async function latestReports(deps: Deps, clusterId: string, limit = 10) {
+  return deps.db.select().from(applyReports).where(eq(applyReports.clusterId, clusterId)).orderBy(desc(applyReports.id)).limit(limit);
+}
+
+/** Removes expired, unused bootstrap tokens (called opportunistically when a new one is issued). */
+export async function purgeExpiredBootstrapTokens(deps: Deps): Promise<void> {
+  await deps.db.delete(bootstrapTokens).where(and(isNull(bootstrapTokens.usedAt), lt(bootstrapTokens.expiresAt, deps.now().toISOString())));
+}
+
+/** Tells the clusters' notifiers their new desired revisions (after a committed write; failures only delay the agent). */
+export async function notifyClusters(deps: Pick<Deps, 'db' | 'env'>, clusterIds: string[]): Promise<void> {
+  if (clusterIds.length === 0) return;
+  const rows = await deps.db.select({ id: clusters.id, revision: clusters.desiredRevision }).from(clusters).where(inArray(clusters.id, clusterIds));
+  await Promise.all(
+    rows.map(async (r) => {
+      try {
+        await deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(r.id)).notify(r.revision);
+      } catch (error) {
+        console.warn(JSON.stringify({ msg: 'cluster notify failed; the agent will catch up by polling', cluster: r.id, error: String(error) }));
+      }
+    }),
+  );
+}
