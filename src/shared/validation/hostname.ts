@@ -18,7 +18,6 @@ export function checkHostname(input: string): Checked<string> {
   if (/:\d*$/.test(raw)) {
     return fail(`hostname "${raw}" has a port; cloudflared routes by hostname only, drop ":${raw.split(':').pop() ?? ''}"`);
   }
-  // eslint-disable-next-line no-control-regex -- rejecting raw Unicode and control characters is the point here
   if (/[^\x21-\x7e]/.test(raw)) {
     return fail(`hostname "${raw}" contains non-ASCII characters; use its punycode form (labels starting with "xn--")`);
   }
