@@ -16,7 +16,26 @@ export function sortKeysDeep(value: unknown): unknown {
   return value;
 }
 
-/** Canonical JSON: object keys sorted at every level, no whitespace, `undefined` members dropped. */
+/** Canonical JSON: object keys sorted at every level, no whitespace, `undefined` members dropped (as JSON.stringify does). */
 export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeysDeep(value));
+  // Written out rather than sortKeysDeep + JSON.stringify: it hashes every bundle, and copying the tree doubled its cost.
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      out += (i > 0 ? ',' : '') + (item === undefined || typeof item === 'function' ? 'null' : canonicalJson(item));
+    }
+    return `${out}]`;
+  }
+  const record = value as Record<string, unknown>;
+  let out = '{';
+  let first = true;
+  for (const key of Object.keys(record).sort()) {
+    const v = record[key];
+    if (v === undefined || typeof v === 'function') continue;
+    out += `${first ? '' : ','}${JSON.stringify(key)}:${canonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
 }

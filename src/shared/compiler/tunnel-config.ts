@@ -15,6 +15,7 @@ const isEmpty = (value: Record<string, unknown>): boolean => Object.keys(value).
 
 /** The per-rule originRequest: the route's overrides plus its Access protection, keys in canonical order. */
 function ruleOriginRequest(route: Route): Record<string, unknown> {
+  if (!route.access && isEmpty(route.originRequest)) return {};
   const merged: Record<string, unknown> = { ...route.originRequest };
   if (route.access) merged.access = { required: route.access.required, teamName: route.access.teamName, audTag: [...route.access.audTag] };
   return sortKeysDeep(merged) as Record<string, unknown>;
