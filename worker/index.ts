@@ -9,6 +9,8 @@ import { registerTunnels } from './routes/v1-tunnels';
 import { registerSystem } from './routes/system';
 import { registerAgentApi } from './routes/agent-v1';
 import { registerInstall } from './routes/v1-install';
+import { registerSync } from './routes/v1-sync';
+import { runScheduledDrift } from './sync/scheduled';
 
 const app = createApp();
 registerSystem(app);
@@ -21,9 +23,12 @@ registerTokens(app);
 registerAudit(app);
 registerInstall(app);
 registerAgentApi(app);
+registerSync(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
+export { AccountWriter } from './sync/account-writer';
 
 export default {
   fetch: app.fetch,
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduledDrift(env)),
 } satisfies ExportedHandler<Env>;

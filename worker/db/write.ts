@@ -4,6 +4,7 @@ import { AppError } from '../errors';
 import type { Deps } from '../deps';
 import { audit, clusters, outbox, writeGuards } from './schema';
 import { redactSecrets } from './redact';
+import { kickWriters } from '../sync/kick';
 import { notifyClusters } from '../services/agents';
 
 /** A condition that must still hold when the write commits, and the error to report when it does not. */
@@ -65,6 +66,8 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
   } catch (error) {
     throw await explainFailure(deps, write, error);
   }
+  // Wake each affected account's Cloudflare writer; it debounces, so a burst of writes becomes one sync.
+  if (write.outbox?.length) deps.defer(kickWriters(deps.env, write.outbox.map((o) => o.account)));
   // Wake the affected clusters' agents after the response; a lost notification only delays them to their next poll.
   if (affected.length > 0) deps.defer(notifyClusters(deps, affected));
 }

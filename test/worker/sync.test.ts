@@ -1,0 +1,42 @@
+import { env } from 'cloudflare:test';
+import { describe, expect, it } from 'vitest';
+import { api } from './helpers';
+import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake, pendingRows, setup } from './sync-helpers';
+
+describe('Cloudflare sync: tunnels, config and DNS', () => {
+  it('creates the tunnel, stores its token encrypted, and routes a new hostname: config rule and proxied CNAME', async () => {
+    const { account, tunnel, zone } = await setup();
+    const host = `app.${zone}`;
+    await addRoute(tunnel, host);
+    const [report] = await drainAll(account);
+    expect(report?.errors).toEqual([]);
+    const cfId = await cloudflareTunnelId(tunnel);
+    const state = await fake.state(account);
+    expect(state.tunnels).toMatchObject([{ id: cfId, config_src: 'cloudflare', deleted_at: null }]);
+    expect(state.configs[cfId]?.config?.ingress).toEqual([{ hostname: host, service: 'http://web.apps.svc.cluster.local:80' }, { service: 'http_status:404' }]);
+    expect(state.records).toEqual([expect.objectContaining({ name: host, type: 'CNAME', content: `${cfId}.cfargotunnel.com`, proxied: true, comment: 'managed by edgeplane' })]);
+    const row = await env.DB.prepare('SELECT token_ciphertext AS t FROM tunnels WHERE id = ?').bind(tunnel).first<{ t: string }>();
+    expect(row?.t).toMatch(/^[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
+    expect(row?.t).not.toContain(cfId);
+    const got = (await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as Record<string, unknown>;
+    expect(got.hasToken).toBe(true);
+    expect(JSON.stringify(got)).not.toContain(row?.t ?? 'x');
+    expect(await pendingRows(account)).toEqual([]);
+    await expectNoViolations(account);
+  });
+
+  it('renames a hostname: the old CNAME goes, the new one appears, the config follows', async () => {
+    const { account, tunnel, zone } = await setup();
+    const route = await addRoute(tunnel, `old.${zone}`);
+    await drainAll(account);
+    const renamed = await api('PATCH', `/v1/routes/${route.id}`, { body: { hostname: `new.${zone}` }, headers: { 'if-match': route.etag } });
+    expect(renamed.status).toBe(200);
+    await drainAll(account);
+    const cfId = await cloudflareTunnelId(tunnel);
+    const state = await fake.state(account);
+    expect(state.records.map((r) => r.name)).toEqual([`new.${zone}`]);
+    expect(state.configs[cfId]?.config?.ingress.map((r) => r.hostname)).toEqual([`new.${zone}`, undefined]);
+    expect(await env.DB.prepare('SELECT hostname FROM cf_dns_records WHERE tunnel_id = ?').bind(tunnel).all()).toMatchObject({ results: [{ hostname: `new.${zone}` }] });
+    await expectNoViolations(account);
+  });
+});

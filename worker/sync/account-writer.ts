@@ -1,0 +1,79 @@
+import { DurableObject } from 'cloudflare:workers';
+import { openDb } from '../deps';
+import { parseConfig } from '../env';
+import { newId } from '../ids';
+import { cloudflareClient } from './client';
+import type { SyncContext } from './context';
+import { type DrainReport, drainOutbox } from './drain';
+import { type DriftReport, checkDrift } from './drift';
+import { type BudgetState, DEFAULT_BUDGET, RateBudget } from './rate-budget';
+
+const DEFAULT_DEBOUNCE_MS = 1_500;
+
+/**
+ * The single writer of one Cloudflare account (`idFromName(account)`): every change to Cloudflare goes through it, so
+ * two drains never race. A kick arms an alarm a short time after the first change (bursts of edits become one drain);
+ * the alarm drains the outbox and re-arms itself for the earliest retry or the end of a rate-limit wait.
+ */
+export class AccountWriter extends DurableObject<Env> {
+  private readonly zones = new Map<string, string | null>();
+  private running: Promise<unknown> = Promise.resolve();
+
+  /** Notes that the account has work; the drain starts after the debounce unless one is already scheduled sooner. */
+  async kick(account: string, options: { immediate?: boolean } = {}): Promise<void> {
+    await this.ctx.storage.put('account', account);
+    const at = Date.now() + (options.immediate ? 0 : this.debounceMs());
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
+  }
+
+  override async alarm(): Promise<void> {
+    const account = await this.ctx.storage.get<string>('account');
+    if (!account) return;
+    const report = await this.drain(account);
+    if (report.nextRunAt) await this.ctx.storage.setAlarm(Math.max(Date.parse(report.nextRunAt), Date.now() + this.debounceMs()));
+  }
+
+  /** Drains the account's due outbox rows now (serialised with any drain already running). */
+  async drain(account: string, runId: string = newId('sync')): Promise<DrainReport> {
+    await this.ctx.storage.put('account', account);
+    return this.exclusive((ctx) => drainOutbox(ctx), account, runId);
+  }
+
+  /** Re-reads the remote state of the account and reports (or reverts) drift. */
+  async driftCheck(account: string, runId: string = newId('drift')): Promise<DriftReport> {
+    await this.ctx.storage.put('account', account);
+    return this.exclusive((ctx) => checkDrift(ctx), account, runId);
+  }
+
+  private debounceMs(): number {
+    const configured = Number(this.env.EDGEPLANE_SYNC_DEBOUNCE_MS);
+    return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_DEBOUNCE_MS;
+  }
+
+  private async exclusive<T>(work: (ctx: SyncContext) => Promise<T>, account: string, runId: string): Promise<T> {
+    const run = this.running.then(async () => {
+      const stored = (await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh();
+      const budget = new RateBudget(stored, DEFAULT_BUDGET, () => Date.now());
+      const config = parseConfig(this.env as unknown as Record<string, unknown>);
+      const ctx: SyncContext = {
+        db: openDb(this.env.DB),
+        config,
+        cf: cloudflareClient(config, budget.wrap((input, init) => fetch(input, init))),
+        budget,
+        account,
+        now: () => new Date(),
+        zones: this.zones,
+        runId,
+      };
+      try {
+        return await work(ctx);
+      } finally {
+        await this.ctx.storage.put('budget', budget.snapshot());
+      }
+    });
+    // The next run waits for this one whether it succeeds or fails.
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,52 @@
+import { APIError } from 'cloudflare/core/error';
+import type { Db } from '../deps';
+import type { Config } from '../env';
+import type { CloudflareClient } from './client';
+import { RateBudget, RateLimitWait } from './rate-budget';
+
+/** Everything one drain of an account's outbox (or one drift check) needs. */
+export interface SyncContext {
+  db: Db;
+  config: Config;
+  cf: CloudflareClient;
+  budget: RateBudget;
+  account: string;
+  now: () => Date;
+  /** Zone name → zone id (null: no such zone in the account), kept by the account's writer between drains. */
+  zones: Map<string, string | null>;
+  runId: string;
+}
+
+/** The HTTP status of a Cloudflare SDK error, or undefined for anything else (a timeout, a bug). */
+export function statusOf(error: unknown): number | undefined {
+  return error instanceof APIError && typeof error.status === 'number' ? error.status : undefined;
+}
+
+/** A RateLimitWait anywhere in an error's cause chain (the SDK wraps what its fetch throws). */
+export function rateLimitWait(error: unknown, budget: RateBudget): RateLimitWait | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+    if (current instanceof RateLimitWait) return current;
+    current = current.cause;
+  }
+  if (statusOf(error) === 429) {
+    const until = budget.waitUntil();
+    return new RateLimitWait(until ?? new Date(Date.now() + 60_000), 'Cloudflare answered 429');
+  }
+  return undefined;
+}
+
+/** A short, secret-free description of a failed call for last_error. */
+export function describeError(error: unknown): string {
+  if (error instanceof APIError) return `Cloudflare API ${error.status ?? 'connection'} error: ${error.message}`.slice(0, 500);
+  if (error instanceof Error) return error.message.slice(0, 500);
+  return String(error).slice(0, 500);
+}
+
+/** A failure that is about the desired state or a foreign object, not a transient API problem. */
+export class SyncProblem extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SyncProblem';
+  }
+}

@@ -1,0 +1,133 @@
+import { and, eq } from 'drizzle-orm';
+import type { RecordResponse } from 'cloudflare/resources/dns/records';
+import { sha256Hex } from '../../src/shared/compiler';
+import { cfDnsRecords, routes, tunnels } from '../db/schema';
+import { type SyncContext, statusOf } from './context';
+import { markSuccess, readSync, syncKey } from './sync-state';
+
+// DNS for route hostnames: a proxied CNAME <hostname> → <cloudflare tunnel id>.cfargotunnel.com in the zone that owns
+// the hostname. edgeplane changes or deletes only records listed in cf_dns_records (the ones it created); the record
+// comment says so to people looking at the dashboard. A foreign record on the name is reported, never touched.
+
+export const OWNER_COMMENT = 'managed by edgeplane';
+type OwnedRecord = typeof cfDnsRecords.$inferSelect;
+
+export type DnsOutcome = 'unchanged' | 'created' | 'updated' | 'deleted' | 'conflict' | 'waiting-for-tunnel' | 'drift-reported';
+
+/** The zone that owns a hostname: the longest suffix that is a zone of the account (walks up the labels; cached). */
+export async function findZone(ctx: SyncContext, hostname: string): Promise<{ id: string; name: string } | undefined> {
+  const labels = hostname.replace(/^\*\./, '').split('.');
+  for (let i = 0; i < labels.length - 1; i++) {
+    const name = labels.slice(i).join('.');
+    let id = ctx.zones.get(name);
+    if (id === undefined) {
+      const page = await ctx.cf.zones.list({ name, account: { id: ctx.account }, per_page: 5 });
+      id = page.result.find((z) => z.name === name)?.id ?? null;
+      ctx.zones.set(name, id);
+    }
+    if (id) return { id, name };
+  }
+  return undefined;
+}
+
+/** Records on a name (any type), with the schema's plain `name` filter (the SDK's `name.exact` is not in the contract). */
+async function recordsNamed(ctx: SyncContext, zoneId: string, hostname: string): Promise<RecordResponse[]> {
+  const page = await ctx.cf.dns.records.list({ zone_id: zoneId }, { query: { name: hostname, per_page: 100 } });
+  return page.result;
+}
+
+/** The desired CNAME target of a hostname, or null when no route with DNS management uses it. */
+async function desiredTarget(ctx: SyncContext, hostname: string): Promise<{ tunnelId: string; content: string | null } | null> {
+  const rows = await ctx.db
+    .select({ tunnelId: tunnels.id, cfId: tunnels.cloudflareTunnelId })
+    .from(routes)
+    .innerJoin(tunnels, eq(routes.tunnelId, tunnels.id))
+    .where(and(eq(routes.hostname, hostname), eq(routes.dns, true), eq(tunnels.account, ctx.account)))
+    .limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  return { tunnelId: row.tunnelId, content: row.cfId ? `${row.cfId}.cfargotunnel.com` : null };
+}
+
+/** Deletes a record edgeplane owns (already gone counts as deleted) and forgets its ownership. */
+export async function deleteOwnedRecord(ctx: SyncContext, owned: OwnedRecord): Promise<void> {
+  try {
+    await ctx.cf.dns.records.delete(owned.recordId, { zone_id: owned.zoneId });
+  } catch (error) {
+    if (statusOf(error) !== 404) throw error;
+  }
+  await ctx.db.delete(cfDnsRecords).where(eq(cfDnsRecords.hostname, owned.hostname));
+}
+
+const describeForeign = (r: RecordResponse): string => `${r.type} ${r.name} → ${'content' in r ? String(r.content) : '?'} (record ${r.id}, not created by edgeplane)`;
+
+/**
+ * Reconciles one hostname. `outbox` mode skips the remote read when the desired record was already pushed and nothing
+ * failed since (a no-op sync costs nothing here); `drift` mode always reads and repairs only under `revert`.
+ */
+export async function reconcileDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsOutcome> {
+  const desired = await desiredTarget(ctx, hostname);
+  if (desired && desired.content === null) return 'waiting-for-tunnel';
+  const owned = await ctx.db.query.cfDnsRecords.findFirst({ where: eq(cfDnsRecords.hostname, hostname) });
+  const hash = sha256Hex(JSON.stringify(desired));
+  const previous = await readSync(ctx, syncKey('dns', hostname));
+  if (options.mode === 'outbox' && previous?.pushedHash === hash && !previous.lastError && !previous.conflict) return 'unchanged';
+
+  if (!desired) {
+    if (owned) await deleteOwnedRecord(ctx, owned);
+    await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null });
+    return owned ? 'deleted' : 'unchanged';
+  }
+  const content = desired.content ?? '';
+  const zone = owned ? { id: owned.zoneId } : await findZone(ctx, hostname);
+  if (!zone) {
+    await markSuccess(ctx, 'dns', hostname, { conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route` });
+    return 'conflict';
+  }
+  const existing = await recordsNamed(ctx, zone.id, hostname);
+  const mine = owned ? existing.find((r) => r.id === owned.recordId) : undefined;
+  const foreign = existing.filter((r) => r.id !== mine?.id);
+  const at = ctx.now().toISOString();
+  const body = { type: 'CNAME' as const, name: hostname, content, proxied: true, ttl: 1, comment: OWNER_COMMENT };
+
+  if (mine) {
+    const same = 'content' in mine && mine.content === content && mine.proxied === true;
+    if (same) {
+      if (owned && owned.tunnelId !== desired.tunnelId) await ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
+      await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at });
+      return 'unchanged';
+    }
+    const policy = await driftPolicyOf(ctx, desired.tunnelId);
+    const drift = { detectedAt: at, summary: `CNAME ${hostname} was changed outside edgeplane`, reverted: false };
+    if (options.mode === 'drift' && policy !== 'revert') {
+      await markSuccess(ctx, 'dns', hostname, { drift, driftCheckedAt: at });
+      return 'drift-reported';
+    }
+    await ctx.cf.dns.records.edit(mine.id, { zone_id: zone.id, ...body });
+    await ctx.db.update(cfDnsRecords).set({ content, tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
+    await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: options.mode === 'drift' ? { ...drift, reverted: true } : null, driftCheckedAt: at });
+    return 'updated';
+  }
+  const blocking = foreign.find((r) => ['CNAME', 'A', 'AAAA'].includes(r.type ?? ''));
+  if (blocking) {
+    await markSuccess(ctx, 'dns', hostname, { conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route` });
+    return 'conflict';
+  }
+  if (owned && options.mode === 'drift' && (await driftPolicyOf(ctx, desired.tunnelId)) !== 'revert') {
+    await markSuccess(ctx, 'dns', hostname, { drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false }, driftCheckedAt: at });
+    return 'drift-reported';
+  }
+  const record = await ctx.cf.dns.records.create({ zone_id: zone.id, ...body });
+  await ctx.db
+    .insert(cfDnsRecords)
+    .values({ hostname, account: ctx.account, zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, createdAt: at, updatedAt: at })
+    .onConflictDoUpdate({ target: cfDnsRecords.hostname, set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at } });
+  const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
+  await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at });
+  return 'created';
+}
+
+async function driftPolicyOf(ctx: SyncContext, tunnelId: string): Promise<'alert' | 'revert'> {
+  const row = await ctx.db.query.tunnels.findFirst({ where: eq(tunnels.id, tunnelId), columns: { driftPolicy: true } });
+  return row?.driftPolicy ?? 'alert';
+}

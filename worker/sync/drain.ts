@@ -1,0 +1,200 @@
+import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
+import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
+import { reconcileDns } from './dns';
+import { type PrivateNetworkPayload, reconcilePrivateNetwork } from './private-networks';
+import { reconcileSplitTunnel } from './split-tunnel';
+import { markFailure, noteSync } from './sync-state';
+import { reconcileTunnelConfig } from './tunnel-config';
+import { deleteTunnel, ensureTunnel } from './tunnels';
+
+// One drain of an account's outbox. Rows are intents ("this target must be reconciled"), so rows about the same target
+// collapse into one reconcile (100 route edits → one config GET and at most one PUT). Targets run in an order that
+// keeps Cloudflare consistent: tunnels exist before their config, a config routes a hostname before its CNAME
+// appears, and tunnel deletions come last (they remove their own DNS records first).
+
+type OutboxRow = typeof outbox.$inferSelect;
+
+const PHASES = ['tunnel', 'tunnel_config', 'dns', 'private_network', 'split_tunnel', 'tunnel_delete'] as const;
+type Phase = (typeof PHASES)[number];
+
+interface Group {
+  phase: Phase;
+  target: string;
+  rows: OutboxRow[];
+  payload: Record<string, unknown>;
+}
+
+export interface DrainReport {
+  runId: string;
+  targets: number;
+  done: number;
+  failed: number;
+  /** Cloudflare API calls this drain made. */
+  calls: number;
+  waitingUntil: string | null;
+  /** When the writer should run again (earliest retry or the end of a rate-limit wait), or null when all is done. */
+  nextRunAt: string | null;
+  errors: { target: string; error: string }[];
+}
+
+const MAX_ROWS = 500;
+const BASE_BACKOFF_MS = 2_000;
+const MAX_BACKOFF_MS = 10 * 60_000;
+
+/** Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 10 min, each between half and the full step. */
+export function backoffMs(attempts: number, random: () => number = Math.random): number {
+  const step = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(step / 2 + (random() * step) / 2);
+}
+
+function groupRows(rows: OutboxRow[]): Group[] {
+  const groups = new Map<string, Group>();
+  for (const row of rows) {
+    const deleted = row.kind === 'tunnel' && row.payload.deleted === true;
+    const phase: Phase = deleted ? 'tunnel_delete' : (row.kind as Phase);
+    const key = `${phase}|${row.target}`;
+    const group = groups.get(key) ?? { phase, target: row.target, rows: [], payload: {} };
+    group.rows.push(row);
+    // Later rows know more (e.g. the Cloudflare route id captured at delete time); keep non-null values.
+    for (const [k, v] of Object.entries(row.payload)) if (v !== null && v !== undefined) group.payload[k] = v;
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+const syncKind = (phase: Phase): string => (phase === 'tunnel_delete' ? 'tunnel' : phase);
+const syncTarget = (ctx: SyncContext, group: Group): string => (group.phase === 'split_tunnel' ? `${ctx.account}/${group.target}` : group.target);
+
+/** After a tunnel is created or adopted, everything that waited for its Cloudflare id is reconciled in the same drain. */
+async function followUps(ctx: SyncContext, tunnelId: string): Promise<Group[]> {
+  const hostnames = await ctx.db.selectDistinct({ hostname: routes.hostname }).from(routes).where(and(eq(routes.tunnelId, tunnelId), eq(routes.dns, true)));
+  const networks = await ctx.db.select({ id: privateNetworks.id }).from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId));
+  return [
+    { phase: 'tunnel_config', target: tunnelId, rows: [], payload: {} },
+    ...hostnames.map((h): Group => ({ phase: 'dns', target: h.hostname, rows: [], payload: {} })),
+    ...networks.map((n): Group => ({ phase: 'private_network', target: n.id, rows: [], payload: {} })),
+  ];
+}
+
+async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
+  switch (group.phase) {
+    case 'tunnel': {
+      const outcome = await ensureTunnel(ctx, group.target);
+      return outcome.ready ? followUps(ctx, group.target) : [];
+    }
+    case 'tunnel_config':
+      await reconcileTunnelConfig(ctx, group.target, { mode: 'outbox' });
+      return [];
+    case 'dns':
+      await reconcileDns(ctx, group.target, { mode: 'outbox' });
+      return [];
+    case 'private_network':
+      await reconcilePrivateNetwork(ctx, group.target, group.payload as PrivateNetworkPayload);
+      return [];
+    case 'split_tunnel':
+      await reconcileSplitTunnel(ctx, group.target, { mode: 'outbox' });
+      return [];
+    case 'tunnel_delete': {
+      const cfId = typeof group.payload.cloudflareTunnelId === 'string' ? group.payload.cloudflareTunnelId : null;
+      await deleteTunnel(ctx, group.target, cfId);
+      return [];
+    }
+    default:
+      throw new SyncProblem(`unknown outbox kind "${String(group.phase)}"`);
+  }
+}
+
+async function markDone(ctx: SyncContext, group: Group): Promise<void> {
+  const ids = group.rows.map((r) => r.id);
+  if (ids.length === 0) return;
+  await ctx.db.update(outbox).set({ status: 'done', doneAt: ctx.now().toISOString(), lastError: null, nextAttemptAt: null }).where(inArray(outbox.id, ids));
+}
+
+/** A failed row keeps its intent: one more attempt, the error, and when to try again. Never dropped. */
+async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date | null): Promise<Date> {
+  let earliest = at ?? new Date(ctx.now().getTime() + MAX_BACKOFF_MS);
+  for (const row of group.rows) {
+    const next = at ?? new Date(ctx.now().getTime() + backoffMs(row.attempts + 1));
+    if (next < earliest) earliest = next;
+    await ctx.db.update(outbox).set({ attempts: row.attempts + 1, lastError: error, nextAttemptAt: next.toISOString() }).where(eq(outbox.id, row.id));
+  }
+  return earliest;
+}
+
+/** Works the account's due outbox rows once. */
+export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
+  const now = ctx.now();
+  const rows = await ctx.db
+    .select()
+    .from(outbox)
+    .where(and(eq(outbox.account, ctx.account), eq(outbox.status, 'pending'), or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now.toISOString()))))
+    .orderBy(asc(outbox.id))
+    .limit(MAX_ROWS);
+  const queue = groupRows(rows);
+  const seen = new Set(queue.map((g) => `${g.phase}|${g.target}`));
+  const report: DrainReport = { runId: ctx.runId, targets: 0, done: 0, failed: 0, calls: 0, waitingUntil: null, nextRunAt: null, errors: [] };
+  const callsBefore = ctx.budget.calls;
+  let nextRun: Date | null = null;
+
+  for (let phase = 0; phase < PHASES.length; phase++) {
+    const current = PHASES[phase];
+    for (let i = 0; i < queue.length; i++) {
+      const group = queue[i];
+      if (!group || group.phase !== current) continue;
+      report.targets += 1;
+      try {
+        for (const extra of await reconcile(ctx, group)) {
+          const key = `${extra.phase}|${extra.target}`;
+          if (!seen.has(key)) (seen.add(key), queue.push(extra));
+        }
+        await markDone(ctx, group);
+        report.done += group.rows.length;
+      } catch (error) {
+        const wait = rateLimitWait(error, ctx.budget);
+        const message = wait ? wait.message : describeError(error);
+        report.failed += group.rows.length;
+        report.errors.push({ target: `${syncKind(group.phase)}:${group.target}`, error: message });
+        await markFailure(ctx, syncKind(group.phase), syncTarget(ctx, group), message);
+        const retryAt = await markRetry(ctx, group, message, wait ? wait.until : null);
+        if (group.rows.length === 0) {
+          // A follow-up without a row of its own: keep the intent as a row so it is not forgotten.
+          await ctx.db.insert(outbox).values({ account: ctx.account, kind: syncKind(group.phase), target: group.target, payload: group.payload, createdAt: ctx.now().toISOString(), attempts: 1, lastError: message, nextAttemptAt: retryAt.toISOString() });
+        }
+        if (!nextRun || retryAt < nextRun) nextRun = retryAt;
+        if (wait) {
+          // Every call would fail until then: stop here; the rows not reached keep their place and run next time.
+          report.waitingUntil = wait.until.toISOString();
+          await noteRateLimit(ctx, wait.until);
+          report.calls = ctx.budget.calls - callsBefore;
+          report.nextRunAt = wait.until.toISOString();
+          return report;
+        }
+      }
+    }
+  }
+  await noteRateLimit(ctx, null);
+  report.calls = ctx.budget.calls - callsBefore;
+  const remaining = rows.length === MAX_ROWS ? now : await nextDue(ctx);
+  const candidates = [nextRun, remaining].filter((d): d is Date => d !== null);
+  report.nextRunAt = candidates.length ? new Date(Math.min(...candidates.map((d) => d.getTime()))).toISOString() : null;
+  return report;
+}
+
+async function noteRateLimit(ctx: SyncContext, until: Date | null): Promise<void> {
+  await noteSync(ctx, 'account', ctx.account, {});
+  await ctx.db.update(cfSync).set({ rateLimitedUntil: until ? until.toISOString() : null, lastRunId: ctx.runId }).where(eq(cfSync.key, `account:${ctx.account}`));
+}
+
+/** When the earliest pending row of the account is due, or null when none is pending. */
+export async function nextDue(ctx: SyncContext): Promise<Date | null> {
+  const pending = await ctx.db
+    .select({ next: outbox.nextAttemptAt })
+    .from(outbox)
+    .where(and(eq(outbox.account, ctx.account), eq(outbox.status, 'pending')))
+    .orderBy(asc(outbox.nextAttemptAt))
+    .limit(1);
+  const first = pending[0];
+  if (!first) return null;
+  return first.next ? new Date(first.next) : ctx.now();
+}
