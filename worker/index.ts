@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { registerAdmin } from './routes/admin';
 import { registerAudit } from './routes/v1-audit';
 import { registerClusters } from './routes/v1-clusters';
 import { registerPrivateNetworks } from './routes/v1-private-networks';
@@ -21,6 +22,7 @@ registerPrivateNetworks(app);
 registerSplitTunnel(app);
 registerTokens(app);
 registerAudit(app);
+registerAdmin(app);
 registerInstall(app);
 registerAgentApi(app);
 registerSync(app);
