@@ -143,6 +143,8 @@ describe('desired bundle and status', () => {
     const stored = await env.DB.prepare('SELECT revision, applied, results FROM apply_reports WHERE cluster_id = ?').bind(cluster).all<{ revision: number; applied: number; results: string }>();
     expect(stored.results).toHaveLength(1);
     expect(JSON.parse(stored.results[0]?.results ?? '[]')).toEqual(report.results);
+    const listed = (await (await api('GET', `/v1/clusters/${cluster}/reports`, { role: 'viewer' })).json()) as { items: { revision: number; results: unknown[] }[] };
+    expect(listed.items).toEqual([expect.objectContaining({ revision: bundle.revision, results: report.results })]);
 
     const ahead = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...report, revision: bundle.revision + 5 }) });
     await expectError(ahead, 422, 'validation_failed');
