@@ -8,6 +8,8 @@ const port = Number(process.env.PORT ?? 8787);
 const devToken = process.env.EDGEPLANE_DEV_ADMIN_TOKEN || 'dev-admin-token';
 const baseUrl = `http://localhost:${port}`;
 const wrangler = ['wrangler'];
+// Where the local D1 lives: wrangler's default (.wrangler/state) unless EDGEPLANE_PERSIST_DIR says otherwise.
+const persist = process.env.EDGEPLANE_PERSIST_DIR ? ['--persist-to', process.env.EDGEPLANE_PERSIST_DIR] : [];
 
 // A random encryption key for tunnel tokens in the local D1, made once and kept under .wrangler/ (git-ignored).
 // Not in .dev.vars: `wrangler types` reads that file, and the committed Env types must not depend on local state.
@@ -17,7 +19,7 @@ if (!existsSync(keyFile)) {
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
 }
 
-const migrate = spawnSync('npx', [...wrangler, 'd1', 'migrations', 'apply', 'edgeplane', '--local'], {
+const migrate = spawnSync('npx', [...wrangler, 'd1', 'migrations', 'apply', 'edgeplane', '--local', ...persist], {
   stdio: 'inherit',
   env: { ...process.env, CI: 'true' },
 });
@@ -29,7 +31,7 @@ for (const name of ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLA
   if (process.env[name]) vars[name] = process.env[name];
 }
 const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-const dev = spawn('npx', [...wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', ...varArgs], { stdio: 'inherit' });
+const dev = spawn('npx', [...wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', ...persist, ...varArgs], { stdio: 'inherit' });
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal));
 dev.on('exit', (code) => process.exit(code ?? 0));
 
