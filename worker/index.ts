@@ -12,6 +12,10 @@ import { registerAgentApi } from './routes/agent-v1';
 import { registerInstall } from './routes/v1-install';
 import { registerSync } from './routes/v1-sync';
 import { runScheduledDrift } from './sync/scheduled';
+import { registerTunnelConfig } from './routes/v1-tunnel-config';
+import { registerManifests } from './routes/v1-manifests';
+import { registerImport } from './routes/v1-import';
+import { registerPlan } from './routes/v1-plan';
 
 const app = createApp();
 registerSystem(app);
@@ -26,6 +30,10 @@ registerAdmin(app);
 registerInstall(app);
 registerAgentApi(app);
 registerSync(app);
+registerTunnelConfig(app);
+registerManifests(app);
+registerImport(app);
+registerPlan(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
