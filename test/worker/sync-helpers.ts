@@ -55,6 +55,7 @@ export const fake = {
   violations: (account: string) => control<unknown[]>('GET', `/__fake/violations?account=${account}`),
   fault: (fault: { account: string; method?: string; path?: string; status?: number; retryAfter?: number; hang?: boolean; times: number }) =>
     control('POST', '/__fake/faults', fault),
+  clearFaults: (account: string) => control('DELETE', `/__fake/faults?account=${account}`),
   connect: (tunnelId: string) => control('POST', '/__fake/connections', { tunnelId }),
   /** Calls the Cloudflare API of the fake as the dashboard or another tool would (validated like any request). */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -133,4 +134,21 @@ export async function cloudflareTunnelId(tunnel: string): Promise<string> {
 /** Asserts that the fake recorded no request that broke the Cloudflare contract for this account. */
 export async function expectNoViolations(account: string): Promise<void> {
   expect(await fake.violations(account)).toEqual([]);
+}
+
+/** Clears the writer's rate-limit memory: the test's stand-in for the retry-after period having passed. */
+export async function forgetRateLimit(account: string): Promise<void> {
+  await runInDurableObject(writer(account), async (_instance, state) => {
+    await state.storage.delete('budget');
+  });
+}
+
+/** GET /v1/sync as a viewer. */
+export async function syncStatus(): Promise<{
+  accounts: { account: string; pending: number; waiting: string | null; rateLimitedUntil: string | null }[];
+  targets: { account: string; kind: string; target: string; lastError: string | null; attempts: number; pending: number; remoteVersion: number | null; conflict: string | null; drift: { summary: string; reverted: boolean } | null; lastSuccessAt: string | null }[];
+}> {
+  const response = await api('GET', '/v1/sync', { role: 'viewer' });
+  expect(response.status).toBe(200);
+  return response.json();
 }

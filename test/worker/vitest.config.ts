@@ -26,6 +26,8 @@ export default defineConfig(async () => {
             TEST_CLOUDFLARE_FAKE: inject('cloudflareFake').origin,
             // Alarms never fire on their own in tests: each test drains the writer with runDurableObjectAlarm.
             EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
+            // The fake answers in milliseconds; a hung request is abandoned quickly.
+            EDGEPLANE_CLOUDFLARE_TIMEOUT_MS: '1500',
           },
         },
       })),

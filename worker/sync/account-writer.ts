@@ -9,6 +9,7 @@ import { type DriftReport, checkDrift } from './drift';
 import { type BudgetState, DEFAULT_BUDGET, RateBudget } from './rate-budget';
 
 const DEFAULT_DEBOUNCE_MS = 1_500;
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * The single writer of one Cloudflare account (`idFromName(account)`): every change to Cloudflare goes through it, so
@@ -46,6 +47,11 @@ export class AccountWriter extends DurableObject<Env> {
     return this.exclusive((ctx) => checkDrift(ctx), account, runId);
   }
 
+  private timeoutMs(): number {
+    const configured = Number(this.env.EDGEPLANE_CLOUDFLARE_TIMEOUT_MS);
+    return Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_TIMEOUT_MS;
+  }
+
   private debounceMs(): number {
     const configured = Number(this.env.EDGEPLANE_SYNC_DEBOUNCE_MS);
     return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_DEBOUNCE_MS;
@@ -59,7 +65,7 @@ export class AccountWriter extends DurableObject<Env> {
       const ctx: SyncContext = {
         db: openDb(this.env.DB),
         config,
-        cf: cloudflareClient(config, budget.wrap((input, init) => fetch(input, init))),
+        cf: cloudflareClient(config, budget.wrap((input, init) => fetch(input, init)), this.timeoutMs()),
         budget,
         account,
         now: () => new Date(),

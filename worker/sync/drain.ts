@@ -72,7 +72,7 @@ async function followUps(ctx: SyncContext, tunnelId: string): Promise<Group[]> {
   const networks = await ctx.db.select({ id: privateNetworks.id }).from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId));
   return [
     { phase: 'tunnel_config', target: tunnelId, rows: [], payload: {} },
-    ...hostnames.map((h): Group => ({ phase: 'dns', target: h.hostname, rows: [], payload: {} })),
+    ...hostnames.map((h): Group => ({ phase: 'dns', target: h.hostname, rows: [], payload: { tunnel: tunnelId } })),
     ...networks.map((n): Group => ({ phase: 'private_network', target: n.id, rows: [], payload: {} })),
   ];
 }
@@ -122,6 +122,20 @@ async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date
   return earliest;
 }
 
+/** A follow-up without a row of its own that could not run: keep the intent as a row so it is not forgotten. */
+async function keepIntent(ctx: SyncContext, group: Group, error: string, at: Date): Promise<void> {
+  await ctx.db.insert(outbox).values({
+    account: ctx.account,
+    kind: syncKind(group.phase),
+    target: group.target,
+    payload: group.payload,
+    createdAt: ctx.now().toISOString(),
+    attempts: 1,
+    lastError: error,
+    nextAttemptAt: at.toISOString(),
+  });
+}
+
 /** Works the account's due outbox rows once. */
 export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
   const now = ctx.now();
@@ -136,6 +150,8 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
   const report: DrainReport = { runId: ctx.runId, targets: 0, done: 0, failed: 0, calls: 0, waitingUntil: null, nextRunAt: null, errors: [] };
   const callsBefore = ctx.budget.calls;
   let nextRun: Date | null = null;
+  // A hostname's CNAME waits for its tunnel's config: never point DNS at a tunnel whose rules failed to update.
+  const blockedConfigs = new Map<string, { at: Date; error: string }>();
 
   for (let phase = 0; phase < PHASES.length; phase++) {
     const current = PHASES[phase];
@@ -143,6 +159,14 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
       const group = queue[i];
       if (!group || group.phase !== current) continue;
       report.targets += 1;
+      const blocked = group.phase === 'dns' && typeof group.payload.tunnel === 'string' ? blockedConfigs.get(group.payload.tunnel) : undefined;
+      if (blocked) {
+        const message = `waiting for the config of tunnel "${String(group.payload.tunnel)}" (${blocked.error})`;
+        report.failed += group.rows.length;
+        await markRetry(ctx, group, message, blocked.at);
+        if (group.rows.length === 0) await keepIntent(ctx, group, message, blocked.at);
+        continue;
+      }
       try {
         for (const extra of await reconcile(ctx, group)) {
           const key = `${extra.phase}|${extra.target}`;
@@ -157,10 +181,8 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
         report.errors.push({ target: `${syncKind(group.phase)}:${group.target}`, error: message });
         await markFailure(ctx, syncKind(group.phase), syncTarget(ctx, group), message);
         const retryAt = await markRetry(ctx, group, message, wait ? wait.until : null);
-        if (group.rows.length === 0) {
-          // A follow-up without a row of its own: keep the intent as a row so it is not forgotten.
-          await ctx.db.insert(outbox).values({ account: ctx.account, kind: syncKind(group.phase), target: group.target, payload: group.payload, createdAt: ctx.now().toISOString(), attempts: 1, lastError: message, nextAttemptAt: retryAt.toISOString() });
-        }
+        if (group.rows.length === 0) await keepIntent(ctx, group, message, retryAt);
+        if (group.phase === 'tunnel_config') blockedConfigs.set(group.target, { at: retryAt, error: message });
         if (!nextRun || retryAt < nextRun) nextRun = retryAt;
         if (wait) {
           // Every call would fail until then: stop here; the rows not reached keep their place and run next time.

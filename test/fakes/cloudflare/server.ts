@@ -83,6 +83,9 @@ function control(state: FakeState, method: string, pathname: string, query: URLS
       state.faults.push(fault);
       return ok(fault);
     }
+    case 'DELETE /__fake/faults':
+      state.faults = state.faults.filter((f) => account !== undefined && f.account !== account);
+      return ok({});
     case 'POST /__fake/zones':
       return ok(state.addZone(str('account'), str('name')));
     case 'POST /__fake/policies':
