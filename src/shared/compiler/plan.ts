@@ -1,5 +1,6 @@
 import { canonicalJson } from './canonical-json';
 import { objectKey } from './manifests';
+import { normalizeTunnelConfig } from './tunnel-config';
 import type { ClusterBundle, IngressRule, KubeObject, TunnelConfig } from './types';
 
 /** One rule-level difference between two tunnel configs; rules are identified by hostname and path. */
@@ -48,8 +49,13 @@ export interface BundleDiff {
 /** The identity of a rule: `hostname path`, `(catch-all)` for the last rule. */
 export const ruleKey = (rule: IngressRule): string => (rule.hostname || rule.path ? `${rule.hostname ?? '*'} ${rule.path ?? ''}`.trim() : '(catch-all)');
 
-/** Rule by rule differences between a tunnel's current config (null when none was pushed yet) and a proposed one. */
-export function diffTunnelConfig(before: TunnelConfig | null, after: TunnelConfig): TunnelConfigDiff {
+/**
+ * Rule by rule differences between a tunnel's current config (null when none was pushed yet) and a proposed one. Both
+ * are normalised first, so a config as Cloudflare echoes it (empty originRequest objects) compares equal to the compiled one.
+ */
+export function diffTunnelConfig(beforeInput: TunnelConfig | null, afterInput: TunnelConfig): TunnelConfigDiff {
+  const before = beforeInput ? (normalizeTunnelConfig(beforeInput) ?? beforeInput) : null;
+  const after = normalizeTunnelConfig(afterInput) ?? afterInput;
   const old = new Map((before?.ingress ?? []).map((rule, index) => [ruleKey(rule), { rule, index }] as const));
   const next = new Map(after.ingress.map((rule, index) => [ruleKey(rule), { rule, index }] as const));
   const rules: RuleChange[] = [];

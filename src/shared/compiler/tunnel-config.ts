@@ -52,3 +52,31 @@ export function compileTunnelConfig(desired: DesiredTunnel): TunnelConfig {
   config['warp-routing'] = { enabled: desired.privateNetworks.length > 0 };
   return config;
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Brings a tunnel config read back from Cloudflare (or compiled) to the compiler's canonical form, so the two compare
+ * equal when they mean the same: empty `originRequest` objects dropped (top level and per rule), `warp-routing`
+ * defaulted to `{ enabled: false }`, keys of `originRequest` sorted. Returns null when the value is not a config.
+ */
+export function normalizeTunnelConfig(value: unknown): TunnelConfig | null {
+  if (!isRecord(value) || !Array.isArray(value.ingress)) return null;
+  const ingress: IngressRule[] = [];
+  for (const rule of value.ingress) {
+    if (!isRecord(rule) || typeof rule.service !== 'string') return null;
+    const originRequest = isRecord(rule.originRequest) ? (sortKeysDeep(rule.originRequest) as Record<string, unknown>) : {};
+    ingress.push({
+      ...(typeof rule.hostname === 'string' && rule.hostname !== '' ? { hostname: rule.hostname } : {}),
+      ...(typeof rule.path === 'string' && rule.path !== '' ? { path: rule.path } : {}),
+      service: rule.service,
+      ...(isEmpty(originRequest) ? {} : { originRequest }),
+    });
+  }
+  const config: TunnelConfig = { ingress };
+  const defaults = isRecord(value.originRequest) ? (sortKeysDeep(value.originRequest) as Record<string, unknown>) : {};
+  if (!isEmpty(defaults)) config.originRequest = defaults;
+  const warp = value['warp-routing'];
+  config['warp-routing'] = { enabled: isRecord(warp) && warp.enabled === true };
+  return config;
+}

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Route } from '../../../src/shared/api';
-import { compileTracedRules, compileTunnelConfig, type DesiredTunnel, hostnameRank, pathPrefixRegex } from '../../../src/shared/compiler';
+import { compileTracedRules, compileTunnelConfig, type DesiredTunnel, hostnameRank, normalizeTunnelConfig, pathPrefixRegex } from '../../../src/shared/compiler';
 import { desiredTunnelArb, makeRoute, makeTunnel, requestArb, routesArb } from './arbitraries';
 import { findMatchingRule, stripPort } from './cloudflared-matcher';
 
@@ -198,5 +198,32 @@ describe('compileTunnelConfig: origins, originRequest, warp-routing', () => {
 
   it('compiles a tunnel without routes to the catch-all alone', () => {
     expect(compileTunnelConfig(desiredOf([]))).toEqual({ ingress: [{ service: 'http_status:404' }], 'warp-routing': { enabled: false } });
+  });
+});
+
+describe('normalizeTunnelConfig', () => {
+  it('leaves a compiled config unchanged', () => {
+    fc.assert(
+      fc.property(desiredTunnelArb(), (desired) => {
+        const config = compileTunnelConfig(desired);
+        expect(JSON.stringify(normalizeTunnelConfig(config))).toBe(JSON.stringify(config));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('makes a config echoed by Cloudflare with empty originRequest objects and no warp-routing equal to the compiled one', () => {
+    const compiled = compileTunnelConfig(desiredOf([makeRoute('r', 'app.example.com', '/api', { url: 'http://10.0.0.1:80' }, { originRequest: { noTLSVerify: true } })]));
+    const echoed = {
+      originRequest: {},
+      ingress: [
+        { originRequest: { noTLSVerify: true }, service: 'http://10.0.0.1:80', path: '^/api(/|$)', hostname: 'app.example.com' },
+        { service: 'http_status:404', originRequest: {}, hostname: '' },
+      ],
+    };
+    expect(normalizeTunnelConfig(echoed)).toEqual(compiled);
+    expect(JSON.stringify(normalizeTunnelConfig(echoed))).toBe(JSON.stringify(compiled));
+    expect(normalizeTunnelConfig({ ingress: 'x' })).toBeNull();
+    expect(normalizeTunnelConfig({ ingress: [{ hostname: 'a.example.com' }] })).toBeNull();
   });
 });
