@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { api, expectError } from './helpers';
-import { addRoute, cloudflareTunnelId, drain, drainAll, driftCheck, expectNoViolations, fake, setup, syncStatus } from './sync-helpers';
+import { addRoute, cloudflareTunnelId, drain, drainAll, driftCheck, expectNoViolations, fake, pendingRows, setup, syncStatus } from './sync-helpers';
 
 interface RemoteConfig {
   version: number;
@@ -73,18 +73,24 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await expectNoViolations(account);
   });
 
-  it('debounces a burst: 20 route edits become one config PUT', async () => {
+  it('debounces a burst: 105 route edits become one config PUT, and their CNAMEs one zone listing', async () => {
     const { account, tunnel, zone } = await setup();
     await drainAll(account);
     const before = (await fake.calls(account)).length;
-    for (let i = 0; i < 20; i++) await addRoute(tunnel, `burst${i}.${zone}`, { dns: false });
+    // More rows than D1 binds parameters in one statement (100), and enough hostnames to list the zone once.
+    for (let i = 0; i < 105; i++) await addRoute(tunnel, `burst${i}.${zone}`, { dns: i < 10 });
     await drainAll(account);
-    const writes = (await fake.calls(account)).slice(before).filter((c) => c.method !== 'GET');
-    expect(writes.map((c) => c.operationId)).toEqual(['cloudflare-tunnel-configuration-put-configuration']);
+    const calls = (await fake.calls(account)).slice(before);
+    const writes = calls.filter((c) => c.method !== 'GET').map((c) => c.operationId);
+    expect(writes).toEqual(['cloudflare-tunnel-configuration-put-configuration', ...Array<string>(10).fill('dns-records-for-a-zone-create-dns-record')]);
+    expect(calls.filter((c) => c.operationId === 'dns-records-for-a-zone-list-dns-records')).toHaveLength(1);
     const cfId = await cloudflareTunnelId(tunnel);
-    expect((await fake.state(account)).configs[cfId]?.config?.ingress).toHaveLength(21);
+    const state = await fake.state(account);
+    expect(state.configs[cfId]?.config?.ingress).toHaveLength(106);
+    expect(state.records).toHaveLength(10);
+    expect(await pendingRows(account)).toEqual([]);
     await expectNoViolations(account);
-  });
+  }, 30_000);
 
   it('POST /v1/sync needs an editor; GET /v1/sync is readable by a viewer and shows no secrets', async () => {
     const { account, tunnel, zone } = await setup();

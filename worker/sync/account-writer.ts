@@ -3,7 +3,7 @@ import { openDb } from '../deps';
 import { parseConfig } from '../env';
 import { newId } from '../ids';
 import { cloudflareClient } from './client';
-import type { SyncContext } from './context';
+import { type SyncContext, emptyZoneCache } from './context';
 import { type DrainReport, drainOutbox } from './drain';
 import { type DriftReport, checkDrift } from './drift';
 import { type BudgetState, DEFAULT_BUDGET, RateBudget } from './rate-budget';
@@ -17,7 +17,7 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * the alarm drains the outbox and re-arms itself for the earliest retry or the end of a rate-limit wait.
  */
 export class AccountWriter extends DurableObject<Env> {
-  private readonly zones = new Map<string, string | null>();
+  private readonly zones = emptyZoneCache();
   private running: Promise<unknown> = Promise.resolve();
 
   /** Notes that the account has work; the drain starts after the debounce unless one is already scheduled sooner. */
@@ -70,6 +70,7 @@ export class AccountWriter extends DurableObject<Env> {
         account,
         now: () => new Date(),
         zones: this.zones,
+        records: new Map(),
         runId,
       };
       try {

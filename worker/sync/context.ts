@@ -1,4 +1,5 @@
 import { APIError } from 'cloudflare/core/error';
+import type { RecordResponse } from 'cloudflare/resources/dns/records';
 import type { Db } from '../deps';
 import type { Config } from '../env';
 import type { CloudflareClient } from './client';
@@ -12,10 +13,21 @@ export interface SyncContext {
   budget: RateBudget;
   account: string;
   now: () => Date;
-  /** Zone name → zone id (null: no such zone in the account), kept by the account's writer between drains. */
-  zones: Map<string, string | null>;
+  /** The account's zones, kept by the account's writer between drains (reloaded when stale or on a miss). */
+  zones: ZoneCache;
+  /** DNS records prefetched for this drain by zone id, then by name (a bulk change lists each zone once). */
+  records: Map<string, Map<string, RecordResponse[]>>;
   runId: string;
 }
+
+/** Zone name → id for one account, with when and by which run it was loaded. */
+export interface ZoneCache {
+  byName: Map<string, string>;
+  loadedAt: number;
+  loadedBy: string;
+}
+
+export const emptyZoneCache = (): ZoneCache => ({ byName: new Map(), loadedAt: 0, loadedBy: '' });
 
 /** The HTTP status of a Cloudflare SDK error, or undefined for anything else (a timeout, a bug). */
 export function statusOf(error: unknown): number | undefined {

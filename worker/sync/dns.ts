@@ -14,24 +14,68 @@ type OwnedRecord = typeof cfDnsRecords.$inferSelect;
 
 export type DnsOutcome = 'unchanged' | 'created' | 'updated' | 'deleted' | 'conflict' | 'waiting-for-tunnel' | 'drift-reported';
 
-/** The zone that owns a hostname: the longest suffix that is a zone of the account (walks up the labels; cached). */
-export async function findZone(ctx: SyncContext, hostname: string): Promise<{ id: string; name: string } | undefined> {
+const ZONE_CACHE_MS = 10 * 60_000;
+
+async function loadZones(ctx: SyncContext): Promise<void> {
+  const byName = new Map<string, string>();
+  for await (const zone of ctx.cf.zones.list({ account: { id: ctx.account }, per_page: 50 })) byName.set(zone.name, zone.id);
+  ctx.zones.byName = byName;
+  ctx.zones.loadedAt = Date.now();
+  ctx.zones.loadedBy = ctx.runId;
+}
+
+function longestZone(ctx: SyncContext, hostname: string): { id: string; name: string } | undefined {
   const labels = hostname.replace(/^\*\./, '').split('.');
   for (let i = 0; i < labels.length - 1; i++) {
     const name = labels.slice(i).join('.');
-    let id = ctx.zones.get(name);
-    if (id === undefined) {
-      const page = await ctx.cf.zones.list({ name, account: { id: ctx.account }, per_page: 5 });
-      id = page.result.find((z) => z.name === name)?.id ?? null;
-      ctx.zones.set(name, id);
-    }
+    const id = ctx.zones.byName.get(name);
     if (id) return { id, name };
   }
   return undefined;
 }
 
+/**
+ * The zone that owns a hostname: the longest suffix of it that is a zone of the account. The account's zone list is
+ * read once (one call for up to 50 zones) and cached; a miss reloads it at most once per drain.
+ */
+export async function findZone(ctx: SyncContext, hostname: string): Promise<{ id: string; name: string } | undefined> {
+  const stale = Date.now() - ctx.zones.loadedAt > ZONE_CACHE_MS;
+  if (stale) await loadZones(ctx);
+  const found = longestZone(ctx, hostname);
+  if (found || ctx.zones.loadedBy === ctx.runId) return found;
+  await loadZones(ctx);
+  return longestZone(ctx, hostname);
+}
+
+/** Lists every record of the zones of many hostnames once, so a bulk change costs one list per zone, not per name. */
+export async function prefetchRecords(ctx: SyncContext, hostnames: string[]): Promise<void> {
+  const zoneIds = new Set<string>();
+  for (const hostname of hostnames) {
+    const owned = await ctx.db.query.cfDnsRecords.findFirst({ where: eq(cfDnsRecords.hostname, hostname), columns: { zoneId: true } });
+    const zoneId = owned?.zoneId ?? (await findZone(ctx, hostname))?.id;
+    if (zoneId) zoneIds.add(zoneId);
+  }
+  for (const zoneId of zoneIds) {
+    const byName = new Map<string, RecordResponse[]>();
+    for await (const record of ctx.cf.dns.records.list({ zone_id: zoneId }, { query: { per_page: 5000 } })) {
+      byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
+    }
+    ctx.records.set(zoneId, byName);
+  }
+}
+
+/** Keeps this drain's prefetched records true after a write. */
+function remember(ctx: SyncContext, zoneId: string, hostname: string, record: RecordResponse | null, removedId?: string): void {
+  const byName = ctx.records.get(zoneId);
+  if (!byName) return;
+  const others = (byName.get(hostname) ?? []).filter((r) => r.id !== removedId && r.id !== record?.id);
+  byName.set(hostname, record ? [...others, record] : others);
+}
+
 /** Records on a name (any type), with the schema's plain `name` filter (the SDK's `name.exact` is not in the contract). */
 async function recordsNamed(ctx: SyncContext, zoneId: string, hostname: string): Promise<RecordResponse[]> {
+  const prefetched = ctx.records.get(zoneId);
+  if (prefetched) return prefetched.get(hostname) ?? [];
   const page = await ctx.cf.dns.records.list({ zone_id: zoneId }, { query: { name: hostname, per_page: 100 } });
   return page.result;
 }
@@ -56,22 +100,36 @@ export async function deleteOwnedRecord(ctx: SyncContext, owned: OwnedRecord): P
   } catch (error) {
     if (statusOf(error) !== 404) throw error;
   }
+  remember(ctx, owned.zoneId, owned.hostname, null, owned.recordId);
   await ctx.db.delete(cfDnsRecords).where(eq(cfDnsRecords.hostname, owned.hostname));
 }
 
 const describeForeign = (r: RecordResponse): string => `${r.type} ${r.name} → ${'content' in r ? String(r.content) : '?'} (record ${r.id}, not created by edgeplane)`;
+
+/** The desired record of a hostname, its hash, and whether exactly that was already pushed without error since. */
+async function plan(ctx: SyncContext, hostname: string) {
+  const desired = await desiredTarget(ctx, hostname);
+  const hash = sha256Hex(JSON.stringify(desired));
+  const previous = await readSync(ctx, syncKey('dns', hostname));
+  const settled = previous?.pushedHash === hash && !previous.lastError && !previous.conflict;
+  return { desired, hash, settled };
+}
+
+/** Whether an outbox reconcile of this hostname will read Cloudflare (used to decide on a bulk prefetch). */
+export async function dnsNeedsRead(ctx: SyncContext, hostname: string): Promise<boolean> {
+  const { desired, settled } = await plan(ctx, hostname);
+  return !settled && !(desired && desired.content === null);
+}
 
 /**
  * Reconciles one hostname. `outbox` mode skips the remote read when the desired record was already pushed and nothing
  * failed since (a no-op sync costs nothing here); `drift` mode always reads and repairs only under `revert`.
  */
 export async function reconcileDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsOutcome> {
-  const desired = await desiredTarget(ctx, hostname);
+  const { desired, hash, settled } = await plan(ctx, hostname);
   if (desired && desired.content === null) return 'waiting-for-tunnel';
+  if (options.mode === 'outbox' && settled) return 'unchanged';
   const owned = await ctx.db.query.cfDnsRecords.findFirst({ where: eq(cfDnsRecords.hostname, hostname) });
-  const hash = sha256Hex(JSON.stringify(desired));
-  const previous = await readSync(ctx, syncKey('dns', hostname));
-  if (options.mode === 'outbox' && previous?.pushedHash === hash && !previous.lastError && !previous.conflict) return 'unchanged';
 
   if (!desired) {
     if (owned) await deleteOwnedRecord(ctx, owned);
@@ -103,7 +161,7 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
       await markSuccess(ctx, 'dns', hostname, { drift, driftCheckedAt: at });
       return 'drift-reported';
     }
-    await ctx.cf.dns.records.edit(mine.id, { zone_id: zone.id, ...body });
+    remember(ctx, zone.id, hostname, await ctx.cf.dns.records.edit(mine.id, { zone_id: zone.id, ...body }));
     await ctx.db.update(cfDnsRecords).set({ content, tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
     await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: options.mode === 'drift' ? { ...drift, reverted: true } : null, driftCheckedAt: at });
     return 'updated';
@@ -118,6 +176,7 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
     return 'drift-reported';
   }
   const record = await ctx.cf.dns.records.create({ zone_id: zone.id, ...body });
+  remember(ctx, zone.id, hostname, record);
   await ctx.db
     .insert(cfDnsRecords)
     .values({ hostname, account: ctx.account, zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, createdAt: at, updatedAt: at })

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
 import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
-import { reconcileDns } from './dns';
+import { dnsNeedsRead, prefetchRecords, reconcileDns } from './dns';
 import { type PrivateNetworkPayload, reconcilePrivateNetwork } from './private-networks';
 import { reconcileSplitTunnel } from './split-tunnel';
 import { markFailure, noteSync } from './sync-state';
@@ -39,6 +39,7 @@ export interface DrainReport {
 }
 
 const MAX_ROWS = 500;
+const ID_CHUNK = 90;
 const BASE_BACKOFF_MS = 2_000;
 const MAX_BACKOFF_MS = 10 * 60_000;
 
@@ -107,8 +108,11 @@ async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
 
 async function markDone(ctx: SyncContext, group: Group): Promise<void> {
   const ids = group.rows.map((r) => r.id);
-  if (ids.length === 0) return;
-  await ctx.db.update(outbox).set({ status: 'done', doneAt: ctx.now().toISOString(), lastError: null, nextAttemptAt: null }).where(inArray(outbox.id, ids));
+  const doneAt = ctx.now().toISOString();
+  // D1 binds at most 100 parameters per statement: mark rows done in chunks.
+  for (let i = 0; i < ids.length; i += ID_CHUNK) {
+    await ctx.db.update(outbox).set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null }).where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK)));
+  }
 }
 
 /** A failed row keeps its intent: one more attempt, the error, and when to try again. Never dropped. */
@@ -120,6 +124,21 @@ async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date
     await ctx.db.update(outbox).set({ attempts: row.attempts + 1, lastError: error, nextAttemptAt: next.toISOString() }).where(eq(outbox.id, row.id));
   }
   return earliest;
+}
+
+const PREFETCH_FROM = 5;
+
+/** With many hostnames to reconcile, list each zone's records once instead of once per hostname. */
+async function prefetchDns(ctx: SyncContext, queue: Group[]): Promise<void> {
+  const hostnames: string[] = [];
+  for (const group of queue) if (group.phase === 'dns' && (await dnsNeedsRead(ctx, group.target))) hostnames.push(group.target);
+  if (hostnames.length < PREFETCH_FROM) return;
+  try {
+    await prefetchRecords(ctx, hostnames);
+  } catch {
+    // Best effort: without the prefetch each hostname lists its own name, and a real failure is reported there.
+    ctx.records.clear();
+  }
 }
 
 /** A follow-up without a row of its own that could not run: keep the intent as a row so it is not forgotten. */
@@ -155,6 +174,7 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
 
   for (let phase = 0; phase < PHASES.length; phase++) {
     const current = PHASES[phase];
+    if (current === 'dns') await prefetchDns(ctx, queue);
     for (let i = 0; i < queue.length; i++) {
       const group = queue[i];
       if (!group || group.phase !== current) continue;

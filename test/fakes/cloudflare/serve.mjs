@@ -1,20 +1,8 @@
 // Runs the Cloudflare API fake for local dev: `npm run fake:cloudflare` (Node 24 strips the TypeScript types).
 // Point the Worker at it with CLOUDFLARE_API_BASE_URL=<printed URL>, CLOUDFLARE_API_TOKEN=<printed token>.
-import { registerHooks } from 'node:module';
+import { loadFake } from './load.mjs';
 
-// The fake's modules import each other without extensions (as the TypeScript build expects); resolve them to .ts.
-registerHooks({
-  resolve(specifier, context, next) {
-    try {
-      return next(specifier, context);
-    } catch (error) {
-      if (specifier.startsWith('.') && !specifier.endsWith('.ts')) return next(`${specifier}.ts`, context);
-      throw error;
-    }
-  },
-});
-
-const { startFakeCloudflare, DEFAULT_TOKEN } = await import('./server.ts');
+const { startFakeCloudflare, DEFAULT_TOKEN } = await loadFake();
 const port = Number(process.env.FAKE_CLOUDFLARE_PORT ?? 8788);
 const token = process.env.CLOUDFLARE_API_TOKEN || DEFAULT_TOKEN;
 const fake = await startFakeCloudflare({ port, token });

@@ -1,0 +1,148 @@
+// Cloudflare sync benchmark: the real Worker under `wrangler dev` (local D1, the account writer Durable Object) against
+// the Cloudflare API fake. Figures, each with a ratio against its baseline from the same run:
+//   1. API calls of a sync where nothing changed          vs the budget of 1 per tunnel (and the anchors' ≈ 3 + 2 × zones)
+//   2. API calls to publish a 100-route change             vs the naive count of one call per route (and 2 with DNS)
+//   3. time of the fake-backed sync of those 100 routes    vs a naive client against the same fake (PUT + CNAME per route)
+import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadFake } from '../test/fakes/cloudflare/load.mjs';
+
+const ROUTES = 100;
+const TUNNELS = 3;
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const account = randomBytes(16).toString('hex');
+const zone = 'bench.example.com';
+const devToken = 'bench-dev-admin-token';
+const port = 20_000 + Math.floor(Math.random() * 20_000);
+const base = `http://127.0.0.1:${port}`;
+const persist = mkdtempSync(path.join(tmpdir(), 'edgeplane-sync-bench-'));
+
+const { startFakeCloudflare, DEFAULT_TOKEN } = await loadFake();
+const fake = await startFakeCloudflare();
+fake.state.addZone(account, zone);
+
+const run = (args) => spawnSync('npx', args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
+if (run(['wrangler', 'd1', 'migrations', 'apply', 'edgeplane', '--local', '--persist-to', persist]).status !== 0) throw new Error('migrations failed');
+
+const vars = {
+  ENVIRONMENT: 'development',
+  EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
+  EDGEPLANE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+  CLOUDFLARE_API_BASE_URL: fake.baseUrl,
+  CLOUDFLARE_API_TOKEN: DEFAULT_TOKEN,
+  CLOUDFLARE_ACCOUNT_ID: account,
+  // Syncs are started by POST /v1/sync here, so the measured run is exactly one drain.
+  EDGEPLANE_SYNC_DEBOUNCE_MS: '600000',
+};
+const dev = spawn(
+  'npx',
+  ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(port + 1), '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+  { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], detached: true },
+);
+
+async function stop() {
+  try {
+    process.kill(-dev.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+  await fake.close();
+  rmSync(persist, { recursive: true, force: true });
+}
+
+async function api(method, url, body) {
+  const response = await fetch(`${base}${url}`, {
+    method,
+    headers: { authorization: `Bearer ${devToken}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (response.status >= 400) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+  return response.status === 204 ? null : response.json();
+}
+
+async function waitForHealth() {
+  for (let i = 0; i < 400; i++) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error('wrangler dev did not start within 100 s');
+}
+
+/** Starts a sync and polls GET /v1/sync until the account has nothing pending (a bench may poll; tests may not). */
+async function syncAndWait() {
+  const started = performance.now();
+  await api('POST', '/v1/sync', { account });
+  for (;;) {
+    const status = await api('GET', '/v1/sync');
+    const mine = status.accounts.find((a) => a.account === account);
+    const failed = status.targets.filter((t) => t.account === account && t.lastError);
+    if (failed.length > 0) throw new Error(`sync failed: ${failed.map((t) => `${t.kind}:${t.target}: ${t.lastError}`).join('; ')}`);
+    if (mine && mine.pending === 0 && mine.lastRunId) return performance.now() - started;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const callCount = () => fake.state.calls.filter((c) => c.account === account).length;
+
+/** The naive client: every route edit PUTs the whole config and creates its CNAME, one after the other. */
+async function naiveSync(cfTunnelId) {
+  const headers = { authorization: `Bearer ${DEFAULT_TOKEN}`, 'content-type': 'application/json' };
+  const zoneId = [...fake.state.zones.values()].find((z) => z.name === zone)?.id;
+  const started = performance.now();
+  const ingress = [];
+  for (let i = 0; i < ROUTES; i++) {
+    ingress.push({ hostname: `naive${i}.${zone}`, service: 'http://web.apps.svc.cluster.local:80' });
+    await fetch(`${fake.baseUrl}/accounts/${account}/cfd_tunnel/${cfTunnelId}/configurations`, {
+      method: 'PUT',
+      headers,
+      body: JSON.stringify({ config: { ingress: [...ingress, { service: 'http_status:404' }] } }),
+    });
+    await fetch(`${fake.baseUrl}/zones/${zoneId}/dns_records`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ type: 'CNAME', name: `naive${i}.${zone}`, content: `${cfTunnelId}.cfargotunnel.com`, proxied: true, ttl: 1 }),
+    });
+  }
+  return performance.now() - started;
+}
+
+const ratio = (value, baseline) => (baseline === 0 ? 'n/a' : `${(value / baseline).toFixed(2)}×`);
+
+try {
+  await waitForHealth();
+  await api('POST', '/v1/clusters', { id: 'bench', name: 'bench' });
+  for (let t = 0; t < TUNNELS; t++) {
+    await api('POST', '/v1/tunnels', { id: `t${t}`, cluster: 'bench', account });
+    await api('POST', '/v1/routes', { tunnel: `t${t}`, hostname: `base${t}.${zone}`, origin: { url: 'http://web.apps.svc.cluster.local:80' } });
+  }
+  await syncAndWait();
+
+  let before = callCount();
+  await syncAndWait();
+  const noopCalls = callCount() - before;
+
+  for (let i = 0; i < ROUTES; i++) {
+    await api('POST', '/v1/routes', { tunnel: 't0', hostname: `r${i}.${zone}`, origin: { url: 'http://web.apps.svc.cluster.local:80' } });
+  }
+  before = callCount();
+  const syncMs = await syncAndWait();
+  const changeCalls = callCount() - before;
+
+  const cfTunnel = [...fake.state.tunnels.values()].find((t) => t.account_tag === account && !t.deleted_at)?.id;
+  const naiveMs = await naiveSync(cfTunnel);
+  const violations = fake.state.violations.filter((v) => v.account === account).length;
+
+  console.log(`no-op sync, ${TUNNELS} tunnels: ${noopCalls} API calls (${(noopCalls / TUNNELS).toFixed(2)} per tunnel); ratio vs budget 1/tunnel: ${ratio(noopCalls, TUNNELS)}; vs anchors 3 + 2 × zones = 5: ${ratio(noopCalls, 5)}`);
+  console.log(`${ROUTES}-route change (DNS on): ${changeCalls} API calls; ratio vs naive 1 call/route (${ROUTES}): ${ratio(changeCalls, ROUTES)}; vs naive PUT + CNAME per route (${2 * ROUTES}): ${ratio(changeCalls, 2 * ROUTES)}`);
+  console.log(`${ROUTES}-route sync time (fake-backed, incl. API round trips of wrangler dev): ${syncMs.toFixed(0)} ms; ratio vs naive client (${naiveMs.toFixed(0)} ms): ${ratio(syncMs, naiveMs)}`);
+  console.log(`schema violations recorded by the fake: ${violations}`);
+} finally {
+  await stop();
+}
