@@ -100,7 +100,9 @@ export function run(iterations = 200): { medianMs: number; baselineMs: number; r
   const bundle = compileClusterBundle(state);
   const config = compileTunnelConfig(desiredTunnel);
   console.log(`compile: ${desiredTunnel.routes.length} routes → ${config.ingress.length} rules + ${bundle.objects.length} objects`);
-  console.log(`compile: median ${medianMs.toFixed(2)} ms (budget ${BUDGET_MS} ms), baseline ${baselineMs.toFixed(2)} ms, ratio ${ratio.toFixed(1)}`);
+  console.log(
+    `compile: median ${medianMs.toFixed(2)} ms (budget ${BUDGET_MS} ms), baseline ${baselineMs.toFixed(2)} ms, ratio ${ratio.toFixed(1)}`,
+  );
   return { medianMs, baselineMs, ratio, ok: medianMs <= BUDGET_MS };
 }
 

@@ -17,7 +17,14 @@ interface KubeObject {
 }
 interface ImportReport {
   dryRun: boolean;
-  routes: { index: number; status: string; reason?: string; id?: string; warnings: string[]; route: { hostname: string; path?: string; origin: unknown } }[];
+  routes: {
+    index: number;
+    status: string;
+    reason?: string;
+    id?: string;
+    warnings: string[];
+    route: { hostname: string; path?: string; origin: unknown };
+  }[];
   unsupported: { index: number; reason: string; rule: Record<string, unknown> }[];
   catchAll: { index: number; service: string; differs: boolean } | null;
   summary: { create: number; created: number; skipped: number; unsupported: number };
@@ -25,7 +32,11 @@ interface ImportReport {
 interface PlanReport {
   changes: number;
   tunnels: { id: string; status: string; diff: { noop: boolean; rules: { change: string; key: string }[] } }[];
-  clusters: { id: string; revision: number; diff: { noop: boolean; created: { key: string }[]; changed: { key: string }[]; deleted: { key: string }[] } }[];
+  clusters: {
+    id: string;
+    revision: number;
+    diff: { noop: boolean; created: { key: string }[]; changed: { key: string }[]; deleted: { key: string }[] };
+  }[];
 }
 
 async function route(tunnel: string, hostname: string, extra: Record<string, unknown> = {}): Promise<{ id: string }> {
@@ -79,7 +90,9 @@ describe('GET /v1/clusters/:id/manifests', () => {
     const host = `${uid('ls')}.example.com`;
     await route(tunnel, host, { path: '/api' });
     const token = `eyJ${uid('secret-connector-token')}`;
-    await env.DB.prepare('UPDATE tunnels SET token_ciphertext = ? WHERE id = ?').bind(await encryptSecret(env.EDGEPLANE_ENCRYPTION_KEY, token), tunnel).run();
+    await env.DB.prepare('UPDATE tunnels SET token_ciphertext = ? WHERE id = ?')
+      .bind(await encryptSecret(env.EDGEPLANE_ENCRYPTION_KEY, token), tunnel)
+      .run();
 
     const response = await api('GET', `/v1/clusters/${cluster}/manifests`, { role: 'viewer' });
     expect(response.status).toBe(200);
@@ -156,14 +169,22 @@ describe('POST /v1/import/cloudflared-config', () => {
     const { tunnel } = await clusterWithTunnel();
     const domain = `${uid('d')}.example.com`;
     const audits = await count('audit');
-    const first = (await (await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: seedYaml(domain), dryRun: false, useSuggestedOrigins: true } })).json()) as ImportReport;
+    const first = (await (
+      await api('POST', '/v1/import/cloudflared-config', {
+        body: { tunnel, config: seedYaml(domain), dryRun: false, useSuggestedOrigins: true },
+      })
+    ).json()) as ImportReport;
     expect(first.routes.map((r) => r.status)).toEqual(['created', 'created']);
     expect(first.summary).toMatchObject({ created: 2, skipped: 0, unsupported: 1 });
     expect(await count('audit')).toBe(audits + 2);
     const listed = (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as { items: { hostname: string; origin: unknown }[] };
-    expect(listed.items.find((r) => r.hostname === `ls.${domain}`)?.origin).toEqual({ service: { namespace: 'kube-system', name: 'traefik', port: 80 } });
+    expect(listed.items.find((r) => r.hostname === `ls.${domain}`)?.origin).toEqual({
+      service: { namespace: 'kube-system', name: 'traefik', port: 80 },
+    });
 
-    const second = (await (await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: seedYaml(domain), dryRun: false } })).json()) as ImportReport;
+    const second = (await (
+      await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: seedYaml(domain), dryRun: false } })
+    ).json()) as ImportReport;
     expect(second.routes.map((r) => r.status)).toEqual(['skipped', 'skipped']);
     expect(second.routes[0]?.reason).toContain(`already routed on this tunnel by route ${first.routes[0]?.id ?? '?'}`);
     expect(await count('audit')).toBe(audits + 2);
@@ -172,43 +193,82 @@ describe('POST /v1/import/cloudflared-config', () => {
   it('answers 422 naming the place of malformed input, and 401/403 without a usable token', async () => {
     const { tunnel } = await clusterWithTunnel();
     const before = await storeSnapshot();
-    const yaml = await expectError(await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: 'ingress: [', dryRun: false } }), 422, 'validation_failed');
-    expect(yaml.error.details?.[0]).toMatchObject({ path: 'body.config', message: expect.stringContaining('config.yml line 1') });
-    const rule = await expectError(
-      await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: 'ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n' } }),
+    const yaml = await expectError(
+      await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: 'ingress: [', dryRun: false } }),
       422,
       'validation_failed',
     );
-    expect(rule.error.details?.[0]).toMatchObject({ path: 'body.config.ingress[0].service', message: expect.stringContaining('rule 0: has no "service"') });
-    const missing = await expectError(await api('POST', '/v1/import/cloudflared-config', { body: { tunnel: 'no-such-tunnel', config: seedYaml('x.example.com') } }), 422, 'validation_failed');
+    expect(yaml.error.details?.[0]).toMatchObject({ path: 'body.config', message: expect.stringContaining('config.yml line 1') });
+    const rule = await expectError(
+      await api('POST', '/v1/import/cloudflared-config', {
+        body: { tunnel, config: 'ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n' },
+      }),
+      422,
+      'validation_failed',
+    );
+    expect(rule.error.details?.[0]).toMatchObject({
+      path: 'body.config.ingress[0].service',
+      message: expect.stringContaining('rule 0: has no "service"'),
+    });
+    const missing = await expectError(
+      await api('POST', '/v1/import/cloudflared-config', { body: { tunnel: 'no-such-tunnel', config: seedYaml('x.example.com') } }),
+      422,
+      'validation_failed',
+    );
     expect(missing.error.details?.[0]?.path).toBe('body.tunnel');
     await expectError(await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: 42 } }), 422, 'validation_failed');
-    await expectError(await api('POST', '/v1/import/cloudflared-config', { role: 'viewer', body: { tunnel, config: seedYaml('v.example.com') } }), 403, 'forbidden');
-    await expectError(await api('POST', '/v1/import/cloudflared-config', { role: null, body: { tunnel, config: seedYaml('v.example.com') } }), 401, 'unauthorized');
+    await expectError(
+      await api('POST', '/v1/import/cloudflared-config', { role: 'viewer', body: { tunnel, config: seedYaml('v.example.com') } }),
+      403,
+      'forbidden',
+    );
+    await expectError(
+      await api('POST', '/v1/import/cloudflared-config', { role: null, body: { tunnel, config: seedYaml('v.example.com') } }),
+      401,
+      'unauthorized',
+    );
     expect(await storeSnapshot()).toEqual(before);
   });
 });
 
 describe('POST /v1/import/remote-config', () => {
-  it('reads Cloudflare\'s configuration response the same way', async () => {
+  it("reads Cloudflare's configuration response the same way", async () => {
     const { tunnel } = await clusterWithTunnel();
     const domain = `${uid('r')}.example.com`;
     const config = {
       success: true,
       errors: [],
       messages: [],
-      result: { config: { ingress: [{ hostname: `gpu.${domain}`, service: 'http://localhost:8000' }, { service: 'http_status:503' }], 'warp-routing': { enabled: true } } },
+      result: {
+        config: {
+          ingress: [{ hostname: `gpu.${domain}`, service: 'http://localhost:8000' }, { service: 'http_status:503' }],
+          'warp-routing': { enabled: true },
+        },
+      },
     };
     const report = (await (await api('POST', '/v1/import/remote-config', { body: { tunnel, config } })).json()) as ImportReport;
     expect(report.routes.map((r) => [r.status, r.route.hostname])).toEqual([['would-create', `gpu.${domain}`]]);
     expect(report.routes[0]?.warnings[0]).toContain('is the pod itself');
     expect(report.catchAll).toMatchObject({ service: 'http_status:503', differs: true });
     const bad = await expectError(
-      await api('POST', '/v1/import/remote-config', { body: { tunnel, config: { ingress: [{ hostname: `a.${domain}`, service: 'http://x:1', originRequest: { noTlsVerify: true } }, { service: 'http_status:404' }] } } }),
+      await api('POST', '/v1/import/remote-config', {
+        body: {
+          tunnel,
+          config: {
+            ingress: [
+              { hostname: `a.${domain}`, service: 'http://x:1', originRequest: { noTlsVerify: true } },
+              { service: 'http_status:404' },
+            ],
+          },
+        },
+      }),
       422,
       'validation_failed',
     );
-    expect(bad.error.details?.[0]).toMatchObject({ path: 'body.config.ingress[0].originRequest.noTlsVerify', message: expect.stringContaining('"noTLSVerify"') });
+    expect(bad.error.details?.[0]).toMatchObject({
+      path: 'body.config.ingress[0].originRequest.noTlsVerify',
+      message: expect.stringContaining('"noTLSVerify"'),
+    });
   });
 });
 
@@ -233,10 +293,12 @@ describe('POST /v1/plan', () => {
     expect(plan.changes).toBe(3);
     const t = plan.tunnels.find((x) => x.id === tunnel);
     expect(t?.status).toBe('changed');
-    expect(t?.diff.rules.map((r) => [r.change, r.key]).sort()).toEqual([
-      ['added', `${host} ^/api(/|$)`],
-      ['removed', expect.stringContaining('old')],
-    ].sort());
+    expect(t?.diff.rules.map((r) => [r.change, r.key]).sort()).toEqual(
+      [
+        ['added', `${host} ^/api(/|$)`],
+        ['removed', expect.stringContaining('old')],
+      ].sort(),
+    );
     const c = plan.clusters.find((x) => x.id === cluster);
     expect(c?.diff.created.map((o) => o.key)).toEqual([`networking.k8s.io/v1/Ingress/apps/edgeplane-${tunnel}-${host}`]);
     expect(c?.diff.changed.map((o) => o.key)).toEqual([`apps/v1/Deployment/edgeplane-tunnels/cloudflared-${tunnel}`]);
@@ -246,9 +308,16 @@ describe('POST /v1/plan', () => {
   it('plans a new tunnel and reports no change when there are no changes', async () => {
     const { cluster } = await clusterWithTunnel();
     const id = uid('nt');
-    const created = (await (await api('POST', '/v1/plan', { body: { changes: [{ action: 'tunnel.create', tunnel: { id, cluster, account: ACCOUNT } }] } })).json()) as PlanReport;
-    expect(created.tunnels.find((t) => t.id === id)).toMatchObject({ status: 'created', diff: { rules: [{ change: 'added', key: '(catch-all)' }] } });
-    expect(created.clusters.find((c) => c.id === cluster)?.diff.created.map((o) => o.key)).toContain(`apps/v1/Deployment/edgeplane-tunnels/cloudflared-${id}`);
+    const created = (await (
+      await api('POST', '/v1/plan', { body: { changes: [{ action: 'tunnel.create', tunnel: { id, cluster, account: ACCOUNT } }] } })
+    ).json()) as PlanReport;
+    expect(created.tunnels.find((t) => t.id === id)).toMatchObject({
+      status: 'created',
+      diff: { rules: [{ change: 'added', key: '(catch-all)' }] },
+    });
+    expect(created.clusters.find((c) => c.id === cluster)?.diff.created.map((o) => o.key)).toContain(
+      `apps/v1/Deployment/edgeplane-tunnels/cloudflared-${id}`,
+    );
     const none = (await (await api('POST', '/v1/plan', { body: {} })).json()) as PlanReport;
     expect(none.changes).toBe(0);
     expect(none.clusters.find((c) => c.id === cluster)?.diff.noop).toBe(true);
@@ -258,18 +327,42 @@ describe('POST /v1/plan', () => {
   it('answers 422 naming the failing change, and 401/403 without a usable token', async () => {
     const { tunnel } = await clusterWithTunnel();
     await route(tunnel, `${uid('keep')}.example.com`);
-    const unknown = await expectError(await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.delete', id: 'rt_missing' }] } }), 422, 'validation_failed');
-    expect(unknown.error.details?.[0]).toMatchObject({ path: 'body.changes.0.id', message: 'route "rt_missing" does not exist' });
-    const cascade = await expectError(await api('POST', '/v1/plan', { body: { changes: [{ action: 'tunnel.delete', id: tunnel }] } }), 422, 'validation_failed');
-    expect(cascade.error.details?.[0]?.path).toBe('body.changes.0.cascade');
-    const shape = await expectError(await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.rename' }] } }), 422, 'validation_failed');
-    expect(shape.error.details?.[0]?.path).toContain('body.changes.0');
-    const originRequest = await expectError(
-      await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.create', route: { tunnel, hostname: 'x.example.com', origin: labelStudio, originRequest: { conectTimeout: 5 } } }] } }),
+    const unknown = await expectError(
+      await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.delete', id: 'rt_missing' }] } }),
       422,
       'validation_failed',
     );
-    expect(originRequest.error.details?.[0]).toMatchObject({ path: 'body.changes.0.route.originRequest.conectTimeout', message: expect.stringContaining('"connectTimeout"') });
+    expect(unknown.error.details?.[0]).toMatchObject({ path: 'body.changes.0.id', message: 'route "rt_missing" does not exist' });
+    const cascade = await expectError(
+      await api('POST', '/v1/plan', { body: { changes: [{ action: 'tunnel.delete', id: tunnel }] } }),
+      422,
+      'validation_failed',
+    );
+    expect(cascade.error.details?.[0]?.path).toBe('body.changes.0.cascade');
+    const shape = await expectError(
+      await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.rename' }] } }),
+      422,
+      'validation_failed',
+    );
+    expect(shape.error.details?.[0]?.path).toContain('body.changes.0');
+    const originRequest = await expectError(
+      await api('POST', '/v1/plan', {
+        body: {
+          changes: [
+            {
+              action: 'route.create',
+              route: { tunnel, hostname: 'x.example.com', origin: labelStudio, originRequest: { conectTimeout: 5 } },
+            },
+          ],
+        },
+      }),
+      422,
+      'validation_failed',
+    );
+    expect(originRequest.error.details?.[0]).toMatchObject({
+      path: 'body.changes.0.route.originRequest.conectTimeout',
+      message: expect.stringContaining('"connectTimeout"'),
+    });
     await expectError(await api('POST', '/v1/plan', { role: null, body: {} }), 401, 'unauthorized');
     await expectError(await api('POST', '/v1/plan', { role: 'inference', body: {} }), 403, 'forbidden');
   });

@@ -8,19 +8,27 @@ import { errors, json, security } from './contract';
 const options = {
   tunnel: resourceId('tunnel id').describe('the tunnel the routes are created on'),
   dryRun: z.boolean().default(true).describe('report only (default); false creates the routes'),
-  useSuggestedOrigins: z.boolean().default(false).describe('create routes with the suggested in-cluster origin where the imported one cannot work from a pod'),
+  useSuggestedOrigins: z
+    .boolean()
+    .default(false)
+    .describe('create routes with the suggested in-cluster origin where the imported one cannot work from a pod'),
 };
 
 /** Body of POST /v1/import/cloudflared-config. */
 export const cloudflaredConfigImport = z.strictObject({
   ...options,
-  config: z.string().max(512 * 1024, 'config is limited to 512 KiB').describe('the text of cloudflared\'s config.yml'),
+  config: z
+    .string()
+    .max(512 * 1024, 'config is limited to 512 KiB')
+    .describe("the text of cloudflared's config.yml"),
 });
 
 /** Body of POST /v1/import/remote-config. */
 export const remoteConfigImport = z.strictObject({
   ...options,
-  config: z.record(z.string(), z.unknown()).describe('the remote config as Cloudflare returns it (the response, its result, or the config object)'),
+  config: z
+    .record(z.string(), z.unknown())
+    .describe('the remote config as Cloudflare returns it (the response, its result, or the config object)'),
 });
 
 const proposedRoute = z.object({
@@ -38,7 +46,9 @@ export const importReport = z.object({
   tunnel: z.string(),
   dryRun: z.boolean(),
   routes: z.array(proposedRoute),
-  unsupported: z.array(z.object({ index: z.number().int(), status: z.literal('unsupported'), rule: z.record(z.string(), z.unknown()), reason: z.string() })),
+  unsupported: z.array(
+    z.object({ index: z.number().int(), status: z.literal('unsupported'), rule: z.record(z.string(), z.unknown()), reason: z.string() }),
+  ),
   catchAll: z.object({ index: z.number().int(), service: z.string(), tunnelCatchAll: z.string(), differs: z.boolean() }).nullable(),
   originRequest: z.record(z.string(), z.unknown()),
   warpRouting: z.boolean().nullable(),
@@ -76,7 +86,7 @@ export function registerImport(app: Router): void {
       path: '/v1/import/remote-config',
       tags,
       security,
-      summary: 'Turn a remotely-managed tunnel\'s config into routes (dry run by default)',
+      summary: "Turn a remotely-managed tunnel's config into routes (dry run by default)",
       request: { body: { ...json(remoteConfigImport), required: true } },
       responses: { 200: json(importReport, 'what the import did or would do'), ...errors },
     }),

@@ -20,9 +20,9 @@ const kubeObject = z
 
 /** Response of GET /v1/clusters/:id/manifests. */
 export const manifestsResponse = z.object({
-  revision: z.number().int().describe('the cluster\'s desired revision'),
+  revision: z.number().int().describe("the cluster's desired revision"),
   hash: z.string().describe('SHA-256 of the canonical JSON of the bundle the agent receives (the same value as its ETag source)'),
-  objects: z.array(kubeObject).describe('Secret data is redacted here: connector tokens only reach the cluster\'s agent'),
+  objects: z.array(kubeObject).describe("Secret data is redacted here: connector tokens only reach the cluster's agent"),
 });
 
 /** Mounts GET /v1/clusters/{id}/manifests. */
@@ -35,13 +35,15 @@ export function registerManifests(app: Router): void {
       security,
       summary: 'The Kubernetes objects edgeplane applies in a cluster (secrets redacted)',
       request: { params: idParam },
-      responses: { 200: json(manifestsResponse, 'the cluster\'s compiled bundle'), ...errors },
+      responses: { 200: json(manifestsResponse, "the cluster's compiled bundle"), ...errors },
     }),
     async (c) => {
       // Tokens are decrypted so `hash` is the hash of the bundle the agent really gets; they are removed before responding.
       const desired = await loadDesiredCluster(c.var.deps, c.req.valid('param').id);
       const bundle = compileClusterBundle(desired);
-      return c.json({ revision: desired.revision, hash: bundle.hash, objects: redactSecrets(bundle.objects) }, 200, { 'cache-control': 'no-store' });
+      return c.json({ revision: desired.revision, hash: bundle.hash, objects: redactSecrets(bundle.objects) }, 200, {
+        'cache-control': 'no-store',
+      });
     },
   );
 }

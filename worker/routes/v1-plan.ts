@@ -1,6 +1,17 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { access, hostname, origin, originService, pathPrefix, placement, resourceId, routeCreate, routingMode, tunnelCreate } from '../../src/shared/api';
+import {
+  access,
+  hostname,
+  origin,
+  originService,
+  pathPrefix,
+  placement,
+  resourceId,
+  routeCreate,
+  routingMode,
+  tunnelCreate,
+} from '../../src/shared/api';
 import { originRequestSchema } from '../../src/shared/compiler';
 import type { Router } from '../app';
 import { planChanges } from '../services/plan';
@@ -41,7 +52,13 @@ export const planChange = z.discriminatedUnion('action', [
 /** Body of POST /v1/plan: changes applied in order; none plans the current state. */
 export const planRequest = z.strictObject({ changes: z.array(planChange).max(200, 'plan at most 200 changes at once').default([]) });
 
-const objectRef = z.object({ key: z.string(), apiVersion: z.string(), kind: z.string(), namespace: z.string().nullable(), name: z.string() });
+const objectRef = z.object({
+  key: z.string(),
+  apiVersion: z.string(),
+  kind: z.string(),
+  namespace: z.string().nullable(),
+  name: z.string(),
+});
 const rule = z.record(z.string(), z.unknown());
 
 /** Response of POST /v1/plan. */
@@ -76,7 +93,13 @@ export const planResponse = z.object({
     z.object({
       id: z.string(),
       revision: z.number().int(),
-      diff: z.object({ noop: z.boolean(), created: z.array(objectRef), changed: z.array(objectRef), deleted: z.array(objectRef), unchanged: z.number().int() }),
+      diff: z.object({
+        noop: z.boolean(),
+        created: z.array(objectRef),
+        changed: z.array(objectRef),
+        deleted: z.array(objectRef),
+        unchanged: z.number().int(),
+      }),
     }),
   ),
 });

@@ -19,7 +19,8 @@ export interface LoadOptions {
 async function connectorToken(deps: Deps, row: TunnelRow, options: LoadOptions): Promise<string | undefined> {
   if (!row.tokenCiphertext || options.withTokens === false) return undefined;
   const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
-  if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so the connector token of a tunnel cannot be decrypted');
+  if (!key)
+    throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so the connector token of a tunnel cannot be decrypted');
   return decryptSecret(key, row.tokenCiphertext);
 }
 
@@ -28,7 +29,11 @@ export async function desiredTunnelsOf(deps: Deps, rows: TunnelRow[], options: L
   const ids = rows.map((t) => t.id);
   if (ids.length === 0) return [];
   const routeRows = await deps.db.select().from(routes).where(inArray(routes.tunnelId, ids)).orderBy(asc(routes.id));
-  const networkRows = await deps.db.select().from(privateNetworks).where(inArray(privateNetworks.tunnelId, ids)).orderBy(asc(privateNetworks.id));
+  const networkRows = await deps.db
+    .select()
+    .from(privateNetworks)
+    .where(inArray(privateNetworks.tunnelId, ids))
+    .orderBy(asc(privateNetworks.id));
   const out: DesiredTunnel[] = [];
   for (const row of rows) {
     const networks = networkRows.filter((n) => n.tunnelId === row.id).map(toApiPrivateNetwork);
@@ -56,7 +61,11 @@ export async function loadDesiredTunnel(deps: Deps, tunnelId: string, options: L
  * Everything the compiler needs for one cluster's bundle, plus its desired revision (404 when the cluster does not
  * exist). Connector tokens are decrypted unless `withTokens: false`; callers that show the bundle must redact them.
  */
-export async function loadDesiredCluster(deps: Deps, clusterId: string, options: LoadOptions = {}): Promise<DesiredCluster & { revision: number }> {
+export async function loadDesiredCluster(
+  deps: Deps,
+  clusterId: string,
+  options: LoadOptions = {},
+): Promise<DesiredCluster & { revision: number }> {
   const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
   if (!row) throw notFound('cluster', clusterId);
   const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, clusterId)).orderBy(asc(tunnels.id));

@@ -17,7 +17,10 @@ import { AppError } from '../errors';
 import { loadDesiredCluster } from './desired-state';
 
 /** Fields a route change sets; absent fields keep their value, `path: null` / `access: null` remove them. */
-export type RoutePatch = Partial<Pick<RouteCreate, 'hostname' | 'origin' | 'originRequest' | 'dns'>> & { path?: string | null; access?: RouteCreate['access'] | null };
+export type RoutePatch = Partial<Pick<RouteCreate, 'hostname' | 'origin' | 'originRequest' | 'dns'>> & {
+  path?: string | null;
+  access?: RouteCreate['access'] | null;
+};
 
 /** Fields a tunnel change sets; absent fields keep their value. */
 export type TunnelPatch = Partial<Pick<TunnelCreate, 'name' | 'placement' | 'mode' | 'originRequest' | 'catchAll' | 'driftPolicy'>>;
@@ -43,7 +46,9 @@ const DELETED_CONFIG: TunnelConfig = { ingress: [{ service: 'http_status:404' }]
 
 /** A failed change, named by its index so the caller knows which one to fix. */
 const invalid = (index: number, field: string, message: string): AppError =>
-  new AppError('validation_failed', `changes[${index}]: ${message}`, { details: [{ path: `body.changes.${index}${field ? `.${field}` : ''}`, message }] });
+  new AppError('validation_failed', `changes[${index}]: ${message}`, {
+    details: [{ path: `body.changes.${index}${field ? `.${field}` : ''}`, message }],
+  });
 
 /** The clusters a set of changes touches (every cluster when there are none). */
 async function affectedClusters(deps: Deps, changes: PlanChange[]): Promise<string[]> {
@@ -58,12 +63,26 @@ async function affectedClusters(deps: Deps, changes: PlanChange[]): Promise<stri
     else tunnelIds.add(change.id);
   }
   if (routeIds.size > 0) {
-    for (const r of await deps.db.select({ tunnelId: routes.tunnelId }).from(routes).where(inArray(routes.id, [...routeIds]))) tunnelIds.add(r.tunnelId);
+    for (const r of await deps.db
+      .select({ tunnelId: routes.tunnelId })
+      .from(routes)
+      .where(inArray(routes.id, [...routeIds])))
+      tunnelIds.add(r.tunnelId);
   }
   if (tunnelIds.size > 0) {
-    for (const t of await deps.db.select({ clusterId: tunnels.clusterId }).from(tunnels).where(inArray(tunnels.id, [...tunnelIds]))) ids.add(t.clusterId);
+    for (const t of await deps.db
+      .select({ clusterId: tunnels.clusterId })
+      .from(tunnels)
+      .where(inArray(tunnels.id, [...tunnelIds])))
+      ids.add(t.clusterId);
   }
-  const existing = ids.size > 0 ? await deps.db.select({ id: clusters.id }).from(clusters).where(inArray(clusters.id, [...ids])) : [];
+  const existing =
+    ids.size > 0
+      ? await deps.db
+          .select({ id: clusters.id })
+          .from(clusters)
+          .where(inArray(clusters.id, [...ids]))
+      : [];
   return existing.map((c) => c.id).sort();
 }
 
@@ -80,19 +99,34 @@ function findRoute(model: Model, id: string): { owner: DesiredTunnel; route: Rou
   return undefined;
 }
 
-async function checkHostnameFree(deps: Deps, model: Model, index: number, tunnelId: string, hostname: string, path: string | null, selfId?: string): Promise<void> {
+async function checkHostnameFree(
+  deps: Deps,
+  model: Model,
+  index: number,
+  tunnelId: string,
+  hostname: string,
+  path: string | null,
+  selfId?: string,
+): Promise<void> {
   for (const t of model.tunnels.values()) {
     for (const r of t.routes) {
       if (r.id === selfId || r.hostname !== hostname) continue;
-      if (t.tunnel.id !== tunnelId) throw invalid(index, 'route.hostname', `hostname "${hostname}" is routed through tunnel "${t.tunnel.id}" (route ${r.id}); a hostname can point at one tunnel only`);
-      if ((r.path ?? null) === path) throw invalid(index, 'route.path', `${hostname}${path ?? ' (no path)'} is already routed on tunnel "${tunnelId}" by route ${r.id}`);
+      if (t.tunnel.id !== tunnelId)
+        throw invalid(
+          index,
+          'route.hostname',
+          `hostname "${hostname}" is routed through tunnel "${t.tunnel.id}" (route ${r.id}); a hostname can point at one tunnel only`,
+        );
+      if ((r.path ?? null) === path)
+        throw invalid(index, 'route.path', `${hostname}${path ?? ' (no path)'} is already routed on tunnel "${tunnelId}" by route ${r.id}`);
     }
   }
   // Tunnels of clusters outside the plan are not in the model; ask the store about them.
-  const outside = (await deps.db.select({ id: routes.id, tunnelId: routes.tunnelId }).from(routes).where(eq(routes.hostname, hostname))).find(
-    (r) => !model.tunnels.has(r.tunnelId),
-  );
-  if (outside) throw invalid(index, 'route.hostname', `hostname "${hostname}" is routed through tunnel "${outside.tunnelId}" (route ${outside.id})`);
+  const outside = (
+    await deps.db.select({ id: routes.id, tunnelId: routes.tunnelId }).from(routes).where(eq(routes.hostname, hostname))
+  ).find((r) => !model.tunnels.has(r.tunnelId));
+  if (outside)
+    throw invalid(index, 'route.hostname', `hostname "${hostname}" is routed through tunnel "${outside.tunnelId}" (route ${outside.id})`);
 }
 
 async function apply(deps: Deps, model: Model, change: PlanChange, index: number): Promise<void> {
@@ -122,7 +156,8 @@ async function apply(deps: Deps, model: Model, change: PlanChange, index: number
         dns: input.dns ?? route.dns,
         access: input.access === undefined ? route.access : input.access,
       };
-      if (next.hostname !== route.hostname || next.path !== route.path) await checkHostnameFree(deps, model, index, found.owner.tunnel.id, next.hostname, next.path, route.id);
+      if (next.hostname !== route.hostname || next.path !== route.path)
+        await checkHostnameFree(deps, model, index, found.owner.tunnel.id, next.hostname, next.path, route.id);
       found.owner.routes = found.owner.routes.map((r) => (r.id === route.id ? next : r));
       return;
     }
@@ -136,7 +171,8 @@ async function apply(deps: Deps, model: Model, change: PlanChange, index: number
       const input = change.tunnel;
       const cluster = model.clusters.get(input.cluster);
       if (!cluster) throw invalid(index, 'tunnel.cluster', `cluster "${input.cluster}" does not exist`);
-      const taken = model.tunnels.has(input.id) || (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) !== undefined;
+      const taken =
+        model.tunnels.has(input.id) || (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) !== undefined;
       if (taken) throw invalid(index, 'tunnel.id', `tunnel "${input.id}" already exists`);
       const tunnel: Tunnel = {
         id: input.id,
@@ -177,7 +213,11 @@ async function apply(deps: Deps, model: Model, change: PlanChange, index: number
       const desired = model.tunnels.get(change.id);
       if (!desired) throw invalid(index, 'id', `tunnel "${change.id}" does not exist`);
       if (!change.cascade && (desired.routes.length > 0 || desired.privateNetworks.length > 0)) {
-        throw invalid(index, 'cascade', `tunnel "${change.id}" still has ${desired.routes.length} route(s) and ${desired.privateNetworks.length} private network(s); delete them first or set "cascade": true`);
+        throw invalid(
+          index,
+          'cascade',
+          `tunnel "${change.id}" still has ${desired.routes.length} route(s) and ${desired.privateNetworks.length} private network(s); delete them first or set "cascade": true`,
+        );
       }
       model.tunnels.delete(change.id);
       const cluster = model.clusters.get(desired.tunnel.cluster);
@@ -187,7 +227,10 @@ async function apply(deps: Deps, model: Model, change: PlanChange, index: number
   }
 }
 
-function snapshot(model: Model): { configs: Map<string, { cluster: string; config: TunnelConfig }>; bundles: Map<string, ReturnType<typeof compileClusterBundle>> } {
+function snapshot(model: Model): {
+  configs: Map<string, { cluster: string; config: TunnelConfig }>;
+  bundles: Map<string, ReturnType<typeof compileClusterBundle>>;
+} {
   const configs = new Map<string, { cluster: string; config: TunnelConfig }>();
   for (const [id, desired] of model.tunnels) configs.set(id, { cluster: desired.tunnel.cluster, config: compileTunnelConfig(desired) });
   const bundles = new Map<string, ReturnType<typeof compileClusterBundle>>();

@@ -1,6 +1,12 @@
 import { inArray } from 'drizzle-orm';
 import type { Origin, Placement } from '../../src/shared/api';
-import { type ImportResult, parseCloudflaredConfigYaml, parseRemoteConfig, type ProposedRoute, type UnsupportedRule } from '../../src/shared/compiler';
+import {
+  type ImportResult,
+  parseCloudflaredConfigYaml,
+  parseRemoteConfig,
+  type ProposedRoute,
+  type UnsupportedRule,
+} from '../../src/shared/compiler';
 import { routes } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
@@ -50,18 +56,29 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
   if (!parsed.ok) {
     // Rule errors point into the body (body.config.ingress[2].service); YAML syntax errors keep their line in the message.
     const details = parsed.errors.map((e) =>
-      e.path.startsWith('config') ? { path: 'body.config', message: e.path === 'config' ? e.message : `${e.path}: ${e.message}` } : { path: `body.config.${e.path}`, message: e.message },
+      e.path.startsWith('config')
+        ? { path: 'body.config', message: e.path === 'config' ? e.message : `${e.path}: ${e.message}` }
+        : { path: `body.config.${e.path}`, message: e.message },
     );
     const first = parsed.errors[0];
-    throw new AppError('validation_failed', `the imported config is not valid: ${first ? `${first.path}: ${first.message}` : 'unreadable'}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`, {
-      details,
-    });
+    throw new AppError(
+      'validation_failed',
+      `the imported config is not valid: ${first ? `${first.path}: ${first.message}` : 'unreadable'}${parsed.errors.length > 1 ? ` (and ${parsed.errors.length - 1} more)` : ''}`,
+      {
+        details,
+      },
+    );
   }
   const proposal = parsed.proposal;
   const hostnames = [...new Set(proposal.routes.map((p) => p.route.hostname))];
   const existing: (typeof routes.$inferSelect)[] = [];
   for (let i = 0; i < hostnames.length; i += CHUNK) {
-    existing.push(...(await deps.db.select().from(routes).where(inArray(routes.hostname, hostnames.slice(i, i + CHUNK)))));
+    existing.push(
+      ...(await deps.db
+        .select()
+        .from(routes)
+        .where(inArray(routes.hostname, hostnames.slice(i, i + CHUNK)))),
+    );
   }
   const reports: ImportedRouteReport[] = [];
   for (const proposed of proposal.routes) {
@@ -72,7 +89,11 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
     const same = existing.find((r) => r.hostname === route.hostname && r.path === path && r.tunnelId === tunnel.id);
     const base = { ...proposed, route };
     if (elsewhere) {
-      reports.push({ ...base, status: 'skipped', reason: `hostname "${route.hostname}" is already routed through tunnel "${elsewhere.tunnelId}" (route ${elsewhere.id})` });
+      reports.push({
+        ...base,
+        status: 'skipped',
+        reason: `hostname "${route.hostname}" is already routed through tunnel "${elsewhere.tunnelId}" (route ${elsewhere.id})`,
+      });
     } else if (same) {
       reports.push({ ...base, status: 'skipped', reason: `already routed on this tunnel by route ${same.id}` });
     } else if (request.dryRun) {

@@ -40,7 +40,12 @@ export function connectorSecret(clusterId: string, desired: DesiredTunnel): Kube
   const id = desired.tunnel.id;
   const metadata = { name: connectorNames(id).secret, namespace: CONNECTOR_NAMESPACE, labels: baseLabels(clusterId, id) };
   if (desired.connectorToken === undefined || desired.connectorToken === '') {
-    return { apiVersion: 'v1', kind: 'Secret', metadata: { ...metadata, annotations: { [TOKEN_PENDING_ANNOTATION]: 'pending' } }, type: 'Opaque' };
+    return {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { ...metadata, annotations: { [TOKEN_PENDING_ANNOTATION]: 'pending' } },
+      type: 'Opaque',
+    };
   }
   return { apiVersion: 'v1', kind: 'Secret', metadata, type: 'Opaque', data: { [TOKEN_KEY]: base64Utf8(desired.connectorToken) } };
 }
@@ -109,7 +114,8 @@ export function connectorDeployment(clusterId: string, desired: DesiredTunnel): 
       replicas: placement.type === 'node' ? 1 : placement.replicas,
       revisionHistoryLimit: 3,
       selector: { matchLabels: selector },
-      strategy: placement.type === 'node' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+      strategy:
+        placement.type === 'node' ? { type: 'Recreate' } : { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
       template: { metadata: { labels }, spec: podSpec },
     },
   };

@@ -62,14 +62,18 @@ const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typ
 
 /** Reads a cloudflared `config.yml` (YAML text) into an import proposal; YAML errors name the line. */
 export function parseCloudflaredConfigYaml(text: string, options: ImportOptions = {}): ImportResult {
-  if (text.trim() === '') return fail(null, 'config', 'the config is empty; paste the contents of cloudflared\'s config.yml');
+  if (text.trim() === '') return fail(null, 'config', "the config is empty; paste the contents of cloudflared's config.yml");
   const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       errors: doc.errors.map((e) => {
         const at = e.linePos?.[0];
-        return { index: null, path: at ? `config.yml line ${at.line} column ${at.col}` : 'config.yml', message: `not valid YAML: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}` };
+        return {
+          index: null,
+          path: at ? `config.yml line ${at.line} column ${at.col}` : 'config.yml',
+          message: `not valid YAML: ${(e.message.split('\n')[0] ?? e.code).replace(/ at line \d+, column \d+:?$/, '')}`,
+        };
       }),
     };
   }
@@ -91,7 +95,8 @@ export function parseRemoteConfig(json: unknown, options: ImportOptions = {}): I
   let value: unknown = json;
   if (isRecord(value) && isRecord(value.result)) value = value.result;
   if (isRecord(value) && isRecord(value.config)) value = value.config;
-  if (!isRecord(value)) return fail(null, 'config', 'expected the remote config object { "ingress": [...] } (or Cloudflare\'s response containing it)');
+  if (!isRecord(value))
+    return fail(null, 'config', 'expected the remote config object { "ingress": [...] } (or Cloudflare\'s response containing it)');
   return readConfig(value, options);
 }
 
@@ -114,7 +119,8 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions): Im
   }
   const rules = config.ingress;
   if (!Array.isArray(rules) || rules.length === 0) {
-    const hint = typeof config.url === 'string' ? ` (this config uses the single-origin "url: ${config.url}"; write it as ingress rules)` : '';
+    const hint =
+      typeof config.url === 'string' ? ` (this config uses the single-origin "url: ${config.url}"; write it as ingress rules)` : '';
     errors.push({ index: null, path: 'ingress', message: `expected a non-empty list of ingress rules ending with a catch-all${hint}` });
     return { ok: false, errors };
   }
@@ -124,9 +130,17 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions): Im
   return { ok: true, proposal };
 }
 
-function readRule(rule: unknown, index: number, total: number, proposal: ImportProposal, errors: ImportError[], options: ImportOptions): void {
+function readRule(
+  rule: unknown,
+  index: number,
+  total: number,
+  proposal: ImportProposal,
+  errors: ImportError[],
+  options: ImportOptions,
+): void {
   const where = `ingress[${index}]`;
-  const error = (path: string, message: string) => errors.push({ index, path: path ? `${where}.${path}` : where, message: `rule ${index}: ${message}` });
+  const error = (path: string, message: string) =>
+    errors.push({ index, path: path ? `${where}.${path}` : where, message: `rule ${index}: ${message}` });
   if (!isRecord(rule)) return void error('', 'expected a mapping with "hostname", "path" and "service"');
   for (const key of Object.keys(rule)) {
     if (!(RULE_KEYS as readonly string[]).includes(key)) {
@@ -135,7 +149,10 @@ function readRule(rule: unknown, index: number, total: number, proposal: ImportP
     }
   }
   if (typeof rule.service !== 'string' || rule.service.trim() === '') {
-    return void error('service', 'has no "service"; every rule needs one, e.g. "http://web.default.svc.cluster.local:80" or "http_status:404"');
+    return void error(
+      'service',
+      'has no "service"; every rule needs one, e.g. "http://web.default.svc.cluster.local:80" or "http_status:404"',
+    );
   }
   const service = checkOriginService(rule.service);
   if (!service.ok) return void error('service', service.message);
@@ -152,7 +169,11 @@ function readRule(rule: unknown, index: number, total: number, proposal: ImportP
   const path = typeof rule.path === 'string' ? rule.path : '';
   const last = index === total - 1;
   if (hostname === '' && path === '') {
-    if (!last) return void error('', `matches every request but is not the last rule (cloudflared rejects this); move it to the end or give it a hostname`);
+    if (!last)
+      return void error(
+        '',
+        `matches every request but is not the last rule (cloudflared rejects this); move it to the end or give it a hostname`,
+      );
     proposal.catchAll = { index, service: service.value };
     return;
   }
@@ -165,18 +186,30 @@ function readRule(rule: unknown, index: number, total: number, proposal: ImportP
   if (path !== '') {
     const reading = readPathRegex(path);
     if (reading.kind === 'regex') {
-      return void keep(`${reading.reason}; a route path is a prefix${reading.nearestPrefix ? `, the nearest is "${reading.nearestPrefix}"` : ''}`);
+      return void keep(
+        `${reading.reason}; a route path is a prefix${reading.nearestPrefix ? `, the nearest is "${reading.nearestPrefix}"` : ''}`,
+      );
     }
     if (reading.kind === 'prefix') {
       const checked = checkPathPrefix(reading.prefix);
-      if (!checked.ok) return void keep(`path regex "${path}" reads as the prefix "${reading.prefix}", which is not a valid route path: ${checked.message}`);
+      if (!checked.ok)
+        return void keep(
+          `path regex "${path}" reads as the prefix "${reading.prefix}", which is not a valid route path: ${checked.message}`,
+        );
       prefix = checked.value;
     }
   }
   const duplicate = proposal.routes.find((p) => p.route.hostname === host.value && p.route.path === prefix);
-  if (duplicate) return void keep(`unreachable: rule ${duplicate.index} has the same hostname and path and cloudflared always picks it first`);
+  if (duplicate)
+    return void keep(`unreachable: rule ${duplicate.index} has the same hostname and path and cloudflared always picks it first`);
   const advice = adviseOrigin(service.value, options.placement);
-  const candidate = importedRoute.safeParse({ hostname: host.value, ...(prefix ? { path: prefix } : {}), origin: advice.origin, originRequest, dns: true });
+  const candidate = importedRoute.safeParse({
+    hostname: host.value,
+    ...(prefix ? { path: prefix } : {}),
+    origin: advice.origin,
+    originRequest,
+    dns: true,
+  });
   if (!candidate.success) {
     for (const issue of candidate.error.issues) error(issue.path.join('.'), issue.message);
     return;

@@ -17,7 +17,12 @@ export const objectKey = (o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'
 
 /** Sort order of bundle objects: kind (apply order), then namespace, then name. */
 export function compareObjects(a: KubeObject, b: KubeObject): number {
-  return rank(a) - rank(b) || cmp(a.kind, b.kind) || cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') || cmp(a.metadata.name, b.metadata.name);
+  return (
+    rank(a) - rank(b) ||
+    cmp(a.kind, b.kind) ||
+    cmp(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    cmp(a.metadata.name, b.metadata.name)
+  );
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

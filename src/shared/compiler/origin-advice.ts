@@ -67,10 +67,15 @@ export function adviseOrigin(service: string, placement: 'cluster' | 'node' = 'c
     const guess = KNOWN_NAMESPACES[host] ? '' : ` (namespace "${namespace}" is a guess: use the namespace the Service runs in)`;
     const named = checkDns1123Label(host, 'service name');
     if (!named.ok) {
-      return { origin: asUrl, warning: `"${service}": "${host}" is a Docker network name, which does not resolve from a pod; use the app's Service (${named.message})` };
+      return {
+        origin: asUrl,
+        warning: `"${service}": "${host}" is a Docker network name, which does not resolve from a pod; use the app's Service (${named.message})`,
+      };
     }
     const suggestedOrigin: Origin =
-      scheme === 'http' ? { service: { namespace, name: host, port } } : { url: `${scheme}://${host}.${namespace}.svc.cluster.local:${port}` };
+      scheme === 'http'
+        ? { service: { namespace, name: host, port } }
+        : { url: `${scheme}://${host}.${namespace}.svc.cluster.local:${port}` };
     return {
       origin: asUrl,
       suggestedOrigin,

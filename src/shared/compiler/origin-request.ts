@@ -74,7 +74,8 @@ export interface OriginRequestProblem {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const typeName = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
+const typeName = (v: unknown): string =>
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
 
 const GO_DURATION = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
@@ -84,7 +85,8 @@ function toSeconds(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? value : undefined;
   if (typeof value !== 'string' || !GO_DURATION.test(value)) return undefined;
   let total = 0;
-  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(amount) * (UNIT_SECONDS[unit ?? 's'] ?? 1);
+  for (const [, amount, unit] of value.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(amount) * (UNIT_SECONDS[unit ?? 's'] ?? 1);
   const rounded = Math.round(total * 1e6) / 1e6;
   return Number.isInteger(rounded) ? rounded : undefined;
 }
@@ -95,7 +97,9 @@ function checkValue(key: OriginRequestKey, value: unknown): { value: unknown } |
   switch (kind) {
     case 'seconds': {
       const seconds = toSeconds(value);
-      return seconds === undefined ? problem(`expected whole seconds, e.g. 30 (or a duration such as "30s"), got ${typeName(value)}`) : { value: seconds };
+      return seconds === undefined
+        ? problem(`expected whole seconds, e.g. 30 (or a duration such as "30s"), got ${typeName(value)}`)
+        : { value: seconds };
     }
     case 'boolean':
       return typeof value === 'boolean' ? { value } : problem(`expected true or false, got ${typeName(value)}`);
@@ -116,7 +120,10 @@ function checkValue(key: OriginRequestKey, value: unknown): { value: unknown } |
   }
 }
 
-function checkAccess(value: unknown, problem: (m: string, p?: (string | number)[]) => OriginRequestProblem): { value: unknown } | OriginRequestProblem {
+function checkAccess(
+  value: unknown,
+  problem: (m: string, p?: (string | number)[]) => OriginRequestProblem,
+): { value: unknown } | OriginRequestProblem {
   if (!isRecord(value)) return problem(`expected an object { required, teamName, audTag }, got ${typeName(value)}`);
   for (const k of Object.keys(value)) {
     if (!(ACCESS_KEYS as readonly string[]).includes(k)) {
@@ -124,7 +131,8 @@ function checkAccess(value: unknown, problem: (m: string, p?: (string | number)[
       return problem(`unknown key "${k}" in access${near ? `; did you mean "${near}"?` : `; known keys: ${ACCESS_KEYS.join(', ')}`}`, [k]);
     }
   }
-  if (value.required !== undefined && typeof value.required !== 'boolean') return problem(`expected true or false, got ${typeName(value.required)}`, ['required']);
+  if (value.required !== undefined && typeof value.required !== 'boolean')
+    return problem(`expected true or false, got ${typeName(value.required)}`, ['required']);
   if (typeof value.teamName !== 'string' || value.teamName === '') {
     return problem('teamName is required: your Zero Trust team name (the "<team>" in <team>.cloudflareaccess.com)', ['teamName']);
   }
@@ -134,7 +142,10 @@ function checkAccess(value: unknown, problem: (m: string, p?: (string | number)[
   return { value: { required: value.required ?? false, teamName: value.teamName, audTag: [...(value.audTag as string[])] } };
 }
 
-function checkIpRules(value: unknown, problem: (m: string, p?: (string | number)[]) => OriginRequestProblem): { value: unknown } | OriginRequestProblem {
+function checkIpRules(
+  value: unknown,
+  problem: (m: string, p?: (string | number)[]) => OriginRequestProblem,
+): { value: unknown } | OriginRequestProblem {
   if (!Array.isArray(value)) return problem(`expected a list of { prefix, ports, allow }, got ${typeName(value)}`);
   const out: unknown[] = [];
   for (const [i, rule] of value.entries()) {
@@ -145,20 +156,25 @@ function checkIpRules(value: unknown, problem: (m: string, p?: (string | number)
         return problem(`unknown key "${k}"${near ? `; did you mean "${near}"?` : `; known keys: ${IP_RULE_KEYS.join(', ')}`}`, [i, k]);
       }
     }
-    if (typeof rule.prefix !== 'string' || rule.prefix === '') return problem('prefix is required: a CIDR such as "10.0.0.0/8"', [i, 'prefix']);
+    if (typeof rule.prefix !== 'string' || rule.prefix === '')
+      return problem('prefix is required: a CIDR such as "10.0.0.0/8"', [i, 'prefix']);
     const ports = rule.ports ?? [];
     if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
       return problem('ports must be a list of port numbers 1 to 65535', [i, 'ports']);
     }
-    if (rule.allow !== undefined && typeof rule.allow !== 'boolean') return problem(`expected true or false, got ${typeName(rule.allow)}`, [i, 'allow']);
+    if (rule.allow !== undefined && typeof rule.allow !== 'boolean')
+      return problem(`expected true or false, got ${typeName(rule.allow)}`, [i, 'allow']);
     out.push({ prefix: rule.prefix, ports: [...(ports as number[])], allow: rule.allow ?? false });
   }
   return { value: out };
 }
 
 /** Checks an originRequest object, returning it normalised (known keys in a fixed order, durations in seconds) or the first problem. */
-export function findOriginRequestProblem(value: unknown): { ok: true; value: Record<string, unknown> } | ({ ok: false } & OriginRequestProblem) {
-  if (!isRecord(value)) return { ok: false, path: [], message: `originRequest must be an object of cloudflared settings, got ${typeName(value)}` };
+export function findOriginRequestProblem(
+  value: unknown,
+): { ok: true; value: Record<string, unknown> } | ({ ok: false } & OriginRequestProblem) {
+  if (!isRecord(value))
+    return { ok: false, path: [], message: `originRequest must be an object of cloudflared settings, got ${typeName(value)}` };
   for (const key of Object.keys(value)) {
     if (!(key in ORIGIN_REQUEST_KEYS)) {
       const near = closestName(key, KNOWN);

@@ -36,9 +36,7 @@ const MATCH_ALL = new Set(['', '/', '^/', '.*', '^.*', '^.*$', '^/.*', '^/.*$', 
 
 /** Result of reading a cloudflared path regex back as a prefix. */
 export type PathRegexReading =
-  | { kind: 'all' }
-  | { kind: 'prefix'; prefix: string }
-  | { kind: 'regex'; nearestPrefix?: string; reason: string };
+  { kind: 'all' } | { kind: 'prefix'; prefix: string } | { kind: 'regex'; nearestPrefix?: string; reason: string };
 
 /** Unescapes a quoted literal; undefined when it still holds an unescaped metacharacter. */
 function unquote(text: string): string | undefined {

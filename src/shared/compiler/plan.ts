@@ -47,7 +47,8 @@ export interface BundleDiff {
 }
 
 /** The identity of a rule: `hostname path`, `(catch-all)` for the last rule. */
-export const ruleKey = (rule: IngressRule): string => (rule.hostname || rule.path ? `${rule.hostname ?? '*'} ${rule.path ?? ''}`.trim() : '(catch-all)');
+export const ruleKey = (rule: IngressRule): string =>
+  rule.hostname || rule.path ? `${rule.hostname ?? '*'} ${rule.path ?? ''}`.trim() : '(catch-all)';
 
 /**
  * Rule by rule differences between a tunnel's current config (null when none was pushed yet) and a proposed one. Both

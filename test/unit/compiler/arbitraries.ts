@@ -18,7 +18,10 @@ export const hostnameArb = fc
 /** A path prefix or none. */
 export const pathArb = fc.option(
   fc.oneof(
-    { arbitrary: fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 }).map((segments) => `/${segments.join('/')}`), weight: 9 },
+    {
+      arbitrary: fc.array(fc.constantFrom(...SEGMENTS), { minLength: 1, maxLength: 3 }).map((segments) => `/${segments.join('/')}`),
+      weight: 9,
+    },
     { arbitrary: fc.constant('/'), weight: 1 },
   ),
   { nil: null, freq: 3 },
@@ -39,24 +42,25 @@ export const originArb: fc.Arbitrary<Route['origin']> = fc.oneof(
 /** A set of routes of one tunnel, unique by (hostname, path) as the database enforces. */
 export const routesArb = (tunnelId = 't1', maxLength = 30): fc.Arbitrary<Route[]> =>
   fc
-    .uniqueArray(fc.record({ hostname: hostnameArb, path: pathArb, origin: originArb, noTLSVerify: fc.option(fc.boolean(), { nil: undefined }) }), {
-      maxLength,
-      selector: (r) => `${r.hostname} ${r.path ?? ''}`,
-    })
+    .uniqueArray(
+      fc.record({ hostname: hostnameArb, path: pathArb, origin: originArb, noTLSVerify: fc.option(fc.boolean(), { nil: undefined }) }),
+      {
+        maxLength,
+        selector: (r) => `${r.hostname} ${r.path ?? ''}`,
+      },
+    )
     .map((items) =>
-      items.map(
-        (r, i): Route => ({
-          id: `rt_${String(i).padStart(3, '0')}`,
-          tunnel: tunnelId,
-          hostname: r.hostname,
-          path: r.path,
-          origin: r.origin,
-          originRequest: r.noTLSVerify === undefined ? {} : { noTLSVerify: r.noTLSVerify },
-          dns: true,
-          access: i % 7 === 3 ? { required: true, teamName: 'team', audTag: ['aud1'] } : null,
-          ...meta,
-        }),
-      ),
+      items.map((r, i): Route => ({
+        id: `rt_${String(i).padStart(3, '0')}`,
+        tunnel: tunnelId,
+        hostname: r.hostname,
+        path: r.path,
+        origin: r.origin,
+        originRequest: r.noTLSVerify === undefined ? {} : { noTLSVerify: r.noTLSVerify },
+        dns: true,
+        access: i % 7 === 3 ? { required: true, teamName: 'team', audTag: ['aud1'] } : null,
+        ...meta,
+      })),
     );
 
 export const modeArb: fc.Arbitrary<RoutingMode> = fc.oneof(
@@ -95,7 +99,13 @@ export function makeTunnel(id: string, overrides: Partial<Tunnel> = {}): Tunnel 
 }
 
 /** Builds a route as the API returns it. */
-export function makeRoute(id: string, hostname: string, path: string | null, origin: Route['origin'], overrides: Partial<Route> = {}): Route {
+export function makeRoute(
+  id: string,
+  hostname: string,
+  path: string | null,
+  origin: Route['origin'],
+  overrides: Partial<Route> = {},
+): Route {
   return { id, tunnel: 't1', hostname, path, origin, originRequest: {}, dns: true, access: null, ...meta, ...overrides };
 }
 
@@ -157,7 +167,12 @@ export const desiredClusterArb: fc.Arbitrary<DesiredCluster> = fc
 /** A request Host header and URL path drawn from the same pools as the routes (plus ports, upper case, near misses). */
 export const requestArb = fc.record({
   host: fc
-    .tuple(fc.array(fc.constantFrom(...LABELS, 'zz'), { maxLength: 3 }), fc.constantFrom(...DOMAINS, 'example.net'), fc.boolean(), fc.boolean())
+    .tuple(
+      fc.array(fc.constantFrom(...LABELS, 'zz'), { maxLength: 3 }),
+      fc.constantFrom(...DOMAINS, 'example.net'),
+      fc.boolean(),
+      fc.boolean(),
+    )
     .map(([labels, domain, port, upper]) => {
       const host = [...labels, domain].join('.');
       return `${upper ? host.toUpperCase() : host}${port ? ':443' : ''}`;

@@ -6,7 +6,11 @@ import { canonicalJson } from '../../../src/shared/compiler';
 function reverseKeysDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reverseKeysDeep);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reverseKeysDeep(v)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .reverse()
+        .map(([k, v]) => [k, reverseKeysDeep(v)]),
+    );
   }
   return value;
 }

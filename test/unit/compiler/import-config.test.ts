@@ -66,12 +66,16 @@ describe('parseCloudflaredConfigYaml', () => {
   });
 
   it('suggests a default-namespace Service for other Docker names, and says it is a guess', () => {
-    const proposal = proposalOf(parseCloudflaredConfigYaml('ingress:\n  - hostname: ls.example.com\n    service: http://label-studio:8080\n  - service: http_status:404\n'));
+    const proposal = proposalOf(
+      parseCloudflaredConfigYaml(
+        'ingress:\n  - hostname: ls.example.com\n    service: http://label-studio:8080\n  - service: http_status:404\n',
+      ),
+    );
     expect(proposal.routes[0]?.suggestedOrigin).toEqual({ service: { namespace: 'default', name: 'label-studio', port: 8080 } });
     expect(proposal.routes[0]?.warnings[0]).toContain('is a guess');
   });
 
-  it('warns when edgeplane\'s order would change which rule serves a request, and marks exact duplicates unreachable', () => {
+  it("warns when edgeplane's order would change which rule serves a request, and marks exact duplicates unreachable", () => {
     const proposal = proposalOf(
       parseCloudflaredConfigYaml(`ingress:
   - hostname: "*.example.com"
@@ -89,7 +93,9 @@ describe('parseCloudflaredConfigYaml', () => {
 
   it('imported routes compile back to the same matching for the rules they express', () => {
     const proposal = proposalOf(parseCloudflaredConfigYaml(SEED_CONFIG_YML));
-    const routes = proposal.routes.map((p, i) => makeRoute(`r${i}`, p.route.hostname, p.route.path ?? null, p.route.origin, { originRequest: p.route.originRequest }));
+    const routes = proposal.routes.map((p, i) =>
+      makeRoute(`r${i}`, p.route.hostname, p.route.path ?? null, p.route.origin, { originRequest: p.route.originRequest }),
+    );
     const config = compileTunnelConfig({ tunnel: makeTunnel('t1'), routes, privateNetworks: [] });
     expect(config.ingress.find((r) => r.hostname === 'gpu.example.com')).toEqual({
       hostname: 'gpu.example.com',
@@ -106,17 +112,53 @@ describe('parseCloudflaredConfigYaml', () => {
     ['url: http://localhost:8000\n', /^ingress$/, 'single-origin "url: http://localhost:8000"'],
     ['ingress: []\n', /^ingress$/, 'non-empty list'],
     ['ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'rule 0: has no "service"'],
-    ['ingress:\n  - hostname: a.example.com\n    service: ftp://x\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'scheme "ftp" is not supported'],
-    ['ingress:\n  - hostname: a.example.com\n    service: http_status:999\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'status code from 100 to 599'],
-    ['ingress:\n  - hostnme: a.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostnme$/, 'did you mean "hostname"?'],
-    ['ingress:\n  - hostname: a.*.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'wildcard'],
-    ['ingress:\n  - hostname: a.example.com:8443\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'has a port'],
+    [
+      'ingress:\n  - hostname: a.example.com\n    service: ftp://x\n  - service: http_status:404\n',
+      /^ingress\[0\]\.service$/,
+      'scheme "ftp" is not supported',
+    ],
+    [
+      'ingress:\n  - hostname: a.example.com\n    service: http_status:999\n  - service: http_status:404\n',
+      /^ingress\[0\]\.service$/,
+      'status code from 100 to 599',
+    ],
+    [
+      'ingress:\n  - hostnme: a.example.com\n    service: http://x:1\n  - service: http_status:404\n',
+      /^ingress\[0\]\.hostnme$/,
+      'did you mean "hostname"?',
+    ],
+    [
+      'ingress:\n  - hostname: a.*.example.com\n    service: http://x:1\n  - service: http_status:404\n',
+      /^ingress\[0\]\.hostname$/,
+      'wildcard',
+    ],
+    [
+      'ingress:\n  - hostname: a.example.com:8443\n    service: http://x:1\n  - service: http_status:404\n',
+      /^ingress\[0\]\.hostname$/,
+      'has a port',
+    ],
     ['ingress:\n  - hostname: a.example.com\n    service: http://x:1\n', /^ingress\[0\]$/, 'the last rule must be the catch-all'],
-    ['ingress:\n  - service: http://x:1\n  - hostname: a.example.com\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]$/, 'not the last rule'],
-    ['ingress:\n  - hostname: a.example.com\n    service: http://x:1\n    originRequest:\n      noTlsVerify: true\n  - service: http_status:404\n', /^ingress\[0\]\.originRequest\.noTlsVerify$/, 'did you mean "noTLSVerify"?'],
-    ['ingress:\n  - hostname: [a]\n    service: http://x:1\n  - service: http_status:404\n', /^ingress\[0\]\.hostname$/, 'must be a string'],
+    [
+      'ingress:\n  - service: http://x:1\n  - hostname: a.example.com\n    service: http://x:1\n  - service: http_status:404\n',
+      /^ingress\[0\]$/,
+      'not the last rule',
+    ],
+    [
+      'ingress:\n  - hostname: a.example.com\n    service: http://x:1\n    originRequest:\n      noTlsVerify: true\n  - service: http_status:404\n',
+      /^ingress\[0\]\.originRequest\.noTlsVerify$/,
+      'did you mean "noTLSVerify"?',
+    ],
+    [
+      'ingress:\n  - hostname: [a]\n    service: http://x:1\n  - service: http_status:404\n',
+      /^ingress\[0\]\.hostname$/,
+      'must be a string',
+    ],
     ['ingress:\n  - just-a-string\n  - service: http_status:404\n', /^ingress\[0\]$/, 'expected a mapping'],
-    ['originRequest:\n  tlsTimeout: soon\ningress:\n  - service: http_status:404\n', /^originRequest\.tlsTimeout$/, 'expected whole seconds'],
+    [
+      'originRequest:\n  tlsTimeout: soon\ningress:\n  - service: http_status:404\n',
+      /^originRequest\.tlsTimeout$/,
+      'expected whole seconds',
+    ],
     ['warp-routing: yes\ningress:\n  - service: http_status:404\n', /^warp-routing$/, 'expected { enabled'],
     ['a: 1\na: 2\ningress:\n  - service: http_status:404\n', /config\.yml line 2/, 'not valid YAML'],
   ])('reports malformed input %j at its place', (text, path, message) => {
@@ -128,7 +170,9 @@ describe('parseCloudflaredConfigYaml', () => {
   });
 
   it('reports every broken rule, not only the first', () => {
-    const result = parseCloudflaredConfigYaml('ingress:\n  - hostname: a.example.com\n  - hostname: b.example.com\n    service: nope\n  - service: http_status:404\n');
+    const result = parseCloudflaredConfigYaml(
+      'ingress:\n  - hostname: a.example.com\n  - hostname: b.example.com\n    service: nope\n  - service: http_status:404\n',
+    );
     expect(result.ok ? [] : result.errors.map((e) => e.index)).toEqual([0, 1]);
   });
 });
@@ -154,7 +198,7 @@ describe('parseRemoteConfig', () => {
     },
   };
 
-  it('reads Cloudflare\'s response envelope, its result, or the bare config the same way', () => {
+  it("reads Cloudflare's response envelope, its result, or the bare config the same way", () => {
     const a = proposalOf(parseRemoteConfig(remote));
     expect(proposalOf(parseRemoteConfig(remote.result))).toEqual(a);
     expect(proposalOf(parseRemoteConfig(remote.result.config))).toEqual(a);
@@ -163,7 +207,9 @@ describe('parseRemoteConfig', () => {
       ['gpu.example.com', '/v2', { service: { namespace: 'ml', name: 'triton', port: 8000 } }],
     ]);
     expect(a.routes[0]?.route.originRequest).toEqual({ connectTimeout: 10 });
-    expect(a.unsupported).toEqual([expect.objectContaining({ index: 2, reason: expect.stringContaining('unanchored'), rule: remote.result.config.ingress[2] })]);
+    expect(a.unsupported).toEqual([
+      expect.objectContaining({ index: 2, reason: expect.stringContaining('unanchored'), rule: remote.result.config.ingress[2] }),
+    ]);
     expect(a.warpRouting).toBe(true);
     expect(a.catchAll).toEqual({ index: 3, service: 'http_status:404' });
   });
@@ -172,7 +218,15 @@ describe('parseRemoteConfig', () => {
     [null, 'config'],
     ['text', 'config'],
     [{ result: { config: { ingress: 'all' } } }, 'ingress'],
-    [{ ingress: [{ hostname: 'a.example.com', service: 'http://x:1', originRequest: { keepAliveConnections: -1 } }, { service: 'http_status:404' }] }, 'ingress[0].originRequest.keepAliveConnections'],
+    [
+      {
+        ingress: [
+          { hostname: 'a.example.com', service: 'http://x:1', originRequest: { keepAliveConnections: -1 } },
+          { service: 'http_status:404' },
+        ],
+      },
+      'ingress[0].originRequest.keepAliveConnections',
+    ],
   ])('reports malformed input %j', (json, path) => {
     const result = parseRemoteConfig(json);
     expect(result.ok).toBe(false);

@@ -47,7 +47,10 @@ describe('compileClusterBundle', () => {
         const { objects } = compileClusterBundle(desired);
         for (const object of objects) {
           validate(object);
-          expect(object.metadata.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'edgeplane', 'edgeplane.dev/cluster': desired.cluster.id });
+          expect(object.metadata.labels).toMatchObject({
+            'app.kubernetes.io/managed-by': 'edgeplane',
+            'edgeplane.dev/cluster': desired.cluster.id,
+          });
         }
         expect(new Set(objects.map(objectKey)).size).toBe(objects.length);
         expect(byKind(objects, 'Deployment')).toHaveLength(desired.tunnels.length);
@@ -117,11 +120,18 @@ describe('compileClusterBundle', () => {
   });
 
   it('pins a node-placed connector to its node with host networking and one replica, and emits no PDB', () => {
-    const { objects } = compileClusterBundle({ cluster: makeCluster(), tunnels: [connector({ tunnel: makeTunnel('gpu', { placement: { type: 'node', node: 'gpu-1' } }) })] });
+    const { objects } = compileClusterBundle({
+      cluster: makeCluster(),
+      tunnels: [connector({ tunnel: makeTunnel('gpu', { placement: { type: 'node', node: 'gpu-1' } }) })],
+    });
     const deployment = byKind(objects, 'Deployment')[0];
     const pod = (spec(deployment).template as { spec: Record<string, unknown> }).spec;
     expect(spec(deployment).replicas).toBe(1);
-    expect(pod).toMatchObject({ nodeSelector: { 'kubernetes.io/hostname': 'gpu-1' }, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
+    expect(pod).toMatchObject({
+      nodeSelector: { 'kubernetes.io/hostname': 'gpu-1' },
+      hostNetwork: true,
+      dnsPolicy: 'ClusterFirstWithHostNet',
+    });
     expect(spec(deployment).strategy).toEqual({ type: 'Recreate' });
     expect(byKind(objects, 'PodDisruptionBudget')).toEqual([]);
   });
@@ -131,7 +141,10 @@ describe('compileClusterBundle', () => {
     const secret = byKind(pending, 'Secret')[0];
     expect(secret?.data).toBeUndefined();
     expect(secret?.metadata.annotations).toEqual({ 'edgeplane.dev/token': 'pending' });
-    const withToken = compileClusterBundle({ cluster: makeCluster(), tunnels: [connector({ connectorToken: 'super-secret-token' })] }).objects;
+    const withToken = compileClusterBundle({
+      cluster: makeCluster(),
+      tunnels: [connector({ connectorToken: 'super-secret-token' })],
+    }).objects;
     const redacted = redactSecrets(withToken);
     const encoded = Buffer.from('super-secret-token').toString('base64');
     expect(JSON.stringify(withToken)).toContain(encoded);
@@ -143,7 +156,9 @@ describe('compileClusterBundle', () => {
   it('mode ingress: one Ingress per hostname in the Service namespace, Prefix paths longest first, the configured class', () => {
     const svc = (namespace: string, name: string, port: number) => ({ service: { namespace, name, port } });
     const tunnel = connector({
-      tunnel: makeTunnel('t1', { mode: { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } } }),
+      tunnel: makeTunnel('t1', {
+        mode: { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } },
+      }),
       routes: [
         makeRoute('r1', 'app.example.com', null, svc('web', 'web', 80)),
         makeRoute('r2', 'app.example.com', '/api', svc('web', 'api', 8080)),
@@ -152,7 +167,10 @@ describe('compileClusterBundle', () => {
       ],
     });
     const ingresses = byKind(compileClusterBundle({ cluster: makeCluster(), tunnels: [tunnel] }).objects, 'Ingress');
-    expect(ingresses.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(['ml/edgeplane-t1-ls.example.com', 'web/edgeplane-t1-app.example.com']);
+    expect(ingresses.map((i) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual([
+      'ml/edgeplane-t1-ls.example.com',
+      'web/edgeplane-t1-app.example.com',
+    ]);
     expect(spec(ingresses[1])).toEqual({
       ingressClassName: 'traefik',
       rules: [
@@ -174,7 +192,9 @@ describe('compileClusterBundle', () => {
       makeRoute(`r${i}`, 'api.example.com', `/v${i}`, { service: { namespace: 'web', name: 'api', port: 8080 } }),
     );
     const tunnel = connector({
-      tunnel: makeTunnel('t1', { mode: { type: 'gateway', gateway: { namespace: 'gw', name: 'public' }, service: { namespace: 'gw', name: 'public-gw', port: 80 } } }),
+      tunnel: makeTunnel('t1', {
+        mode: { type: 'gateway', gateway: { namespace: 'gw', name: 'public' }, service: { namespace: 'gw', name: 'public-gw', port: 80 } },
+      }),
       routes,
     });
     const httpRoutes = byKind(compileClusterBundle({ cluster: makeCluster(), tunnels: [tunnel] }).objects, 'HTTPRoute');

@@ -3,7 +3,9 @@ import { adviseOrigin } from '../../../src/shared/compiler';
 
 describe('adviseOrigin', () => {
   it('turns in-cluster Service URLs into Service origins (port defaults to 80)', () => {
-    expect(adviseOrigin('http://api.web.svc.cluster.local:8080')).toEqual({ origin: { service: { namespace: 'web', name: 'api', port: 8080 } } });
+    expect(adviseOrigin('http://api.web.svc.cluster.local:8080')).toEqual({
+      origin: { service: { namespace: 'web', name: 'api', port: 8080 } },
+    });
     expect(adviseOrigin('http://api.web.svc')).toEqual({ origin: { service: { namespace: 'web', name: 'api', port: 80 } } });
     // https stays a URL: a Service origin compiles to http.
     expect(adviseOrigin('https://api.web.svc.cluster.local:8443')).toEqual({ origin: { url: 'https://api.web.svc.cluster.local:8443' } });
@@ -20,7 +22,7 @@ describe('adviseOrigin', () => {
     expect(odd.warning).toContain('Docker network name');
   });
 
-  it('flags loopback and Docker host names unless the connector shares the node\'s network', () => {
+  it("flags loopback and Docker host names unless the connector shares the node's network", () => {
     for (const url of ['http://localhost:8000', 'http://127.0.0.1:8000', 'http://[::1]:8000']) {
       expect(adviseOrigin(url).warning, url).toContain('is the pod itself');
       expect(adviseOrigin(url, 'node').warning, url).toBeUndefined();

@@ -37,7 +37,10 @@ describe('checkOriginRequest', () => {
   });
 
   it.each([
-    [{ noTlsVerify: true }, 'route.noTlsVerify: "noTlsVerify" is not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?'],
+    [
+      { noTlsVerify: true },
+      'route.noTlsVerify: "noTlsVerify" is not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?',
+    ],
     [{ conectTimeout: 5 }, 'did you mean "connectTimeout"?'],
     [{ httpHostHeadr: 'x' }, 'did you mean "httpHostHeader"?'],
     [{ matchSniToHost: true }, 'did you mean "matchSNItoHost"?'],
@@ -52,7 +55,10 @@ describe('checkOriginRequest', () => {
     [{ httpHostHeader: 5 }, 'route.httpHostHeader: expected a string'],
     [{ access: { teamName: 'x' } }, 'route.access.audTag: audTag is required'],
     [{ access: { audTag: ['a'] } }, 'route.access.teamName: teamName is required'],
-    [{ access: { teamName: 'x', audTag: ['a'], requred: true } }, 'route.access.requred: unknown key "requred" in access; did you mean "required"?'],
+    [
+      { access: { teamName: 'x', audTag: ['a'], requred: true } },
+      'route.access.requred: unknown key "requred" in access; did you mean "required"?',
+    ],
     [{ access: 'yes' }, 'route.access: expected an object'],
     [{ ipRules: [{ prefix: '10.0.0.0/8', port: [1] }] }, 'route.ipRules.0.port: unknown key "port"; did you mean "ports"?'],
     [{ ipRules: 'all' }, 'route.ipRules: expected a list'],
@@ -63,7 +69,11 @@ describe('checkOriginRequest', () => {
   });
 
   it('rejects a value that is not an object', () => {
-    for (const value of [null, [], 'x', 3]) expect(checkOriginRequest(value, 'tunnel')).toMatchObject({ ok: false, message: expect.stringContaining('tunnel: originRequest must be an object') });
+    for (const value of [null, [], 'x', 3])
+      expect(checkOriginRequest(value, 'tunnel')).toMatchObject({
+        ok: false,
+        message: expect.stringContaining('tunnel: originRequest must be an object'),
+      });
   });
 
   it('suggests only plausible names', () => {
@@ -74,16 +84,36 @@ describe('checkOriginRequest', () => {
 
 describe('originRequestSchema in the API shapes', () => {
   it('makes a misspelled key a validation issue at that key in routeCreate and tunnelCreate', () => {
-    const route = routeCreate.safeParse({ tunnel: 't1', hostname: 'app.example.com', origin: { url: 'http://10.0.0.1:80' }, originRequest: { noTlsVerify: true } });
+    const route = routeCreate.safeParse({
+      tunnel: 't1',
+      hostname: 'app.example.com',
+      origin: { url: 'http://10.0.0.1:80' },
+      originRequest: { noTlsVerify: true },
+    });
     expect(route.success).toBe(false);
-    expect(route.error?.issues[0]).toMatchObject({ path: ['originRequest', 'noTlsVerify'], message: expect.stringContaining('did you mean "noTLSVerify"?') });
-    const tunnel = tunnelCreate.safeParse({ id: 't1', cluster: 'c', account: '0123456789abcdef0123456789abcdef', originRequest: { connectTimeout: 'x' } });
+    expect(route.error?.issues[0]).toMatchObject({
+      path: ['originRequest', 'noTlsVerify'],
+      message: expect.stringContaining('did you mean "noTLSVerify"?'),
+    });
+    const tunnel = tunnelCreate.safeParse({
+      id: 't1',
+      cluster: 'c',
+      account: '0123456789abcdef0123456789abcdef',
+      originRequest: { connectTimeout: 'x' },
+    });
     expect(tunnel.error?.issues[0]).toMatchObject({ path: ['originRequest', 'connectTimeout'] });
   });
 
   it('normalises a valid originRequest and defaults to {}', () => {
-    const route = routeCreate.parse({ tunnel: 't1', hostname: 'app.example.com', origin: { url: 'http://10.0.0.1:80' }, originRequest: { tlsTimeout: '10s' } });
+    const route = routeCreate.parse({
+      tunnel: 't1',
+      hostname: 'app.example.com',
+      origin: { url: 'http://10.0.0.1:80' },
+      originRequest: { tlsTimeout: '10s' },
+    });
     expect(route.originRequest).toEqual({ tlsTimeout: 10 });
-    expect(routeCreate.parse({ tunnel: 't1', hostname: 'app.example.com', origin: { url: 'http://10.0.0.1:80' } }).originRequest).toEqual({});
+    expect(routeCreate.parse({ tunnel: 't1', hostname: 'app.example.com', origin: { url: 'http://10.0.0.1:80' } }).originRequest).toEqual(
+      {},
+    );
   });
 });

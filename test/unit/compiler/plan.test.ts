@@ -3,8 +3,12 @@ import { compileClusterBundle, compileTunnelConfig, diffBundles, diffTunnelConfi
 import { makeCluster, makeRoute, makeTunnel } from './arbitraries';
 
 const svc = (name: string) => ({ service: { namespace: 'web', name, port: 80 } });
-const desired = (routes = [makeRoute('a', 'app.example.com', null, svc('web')), makeRoute('b', 'app.example.com', '/api', svc('api'))]): DesiredTunnel => ({
-  tunnel: makeTunnel('t1', { mode: { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } } }),
+const desired = (
+  routes = [makeRoute('a', 'app.example.com', null, svc('web')), makeRoute('b', 'app.example.com', '/api', svc('api'))],
+): DesiredTunnel => ({
+  tunnel: makeTunnel('t1', {
+    mode: { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } },
+  }),
   routes,
   privateNetworks: [],
   connectorToken: 'tok',
@@ -35,7 +39,12 @@ describe('diffTunnelConfig', () => {
   });
 
   it('treats a missing current config as everything added, and reports warp-routing and default changes', () => {
-    const after = compileTunnelConfig({ ...desired(), privateNetworks: [{ id: 'p', tunnel: 't1', cidr: '10.43.0.0/16', virtualNetworkId: null, comment: '', etag: '', createdAt: '', updatedAt: '' }] });
+    const after = compileTunnelConfig({
+      ...desired(),
+      privateNetworks: [
+        { id: 'p', tunnel: 't1', cidr: '10.43.0.0/16', virtualNetworkId: null, comment: '', etag: '', createdAt: '', updatedAt: '' },
+      ],
+    });
     const diff = diffTunnelConfig(null, after);
     expect(diff.rules.map((r) => r.change)).toEqual(['added', 'added', 'added']);
     expect(diff.warpRouting).toEqual({ before: false, after: true });
@@ -48,10 +57,20 @@ describe('diffBundles', () => {
   it('lists objects created, changed and deleted by apiVersion/kind/namespace/name', () => {
     const cluster = makeCluster();
     const before = compileClusterBundle({ cluster, tunnels: [desired()] });
-    expect(diffBundles(before, compileClusterBundle({ cluster, tunnels: [desired()] }))).toMatchObject({ noop: true, created: [], changed: [], deleted: [] });
+    expect(diffBundles(before, compileClusterBundle({ cluster, tunnels: [desired()] }))).toMatchObject({
+      noop: true,
+      created: [],
+      changed: [],
+      deleted: [],
+    });
     const after = compileClusterBundle({
       cluster,
-      tunnels: [{ ...desired([makeRoute('c', 'new.example.com', null, svc('new'))]), tunnel: makeTunnel('t1', { placement: { type: 'cluster', replicas: 3 }, mode: desired().tunnel.mode }) }],
+      tunnels: [
+        {
+          ...desired([makeRoute('c', 'new.example.com', null, svc('new'))]),
+          tunnel: makeTunnel('t1', { placement: { type: 'cluster', replicas: 3 }, mode: desired().tunnel.mode }),
+        },
+      ],
     });
     const diff = diffBundles(before, after);
     expect(diff.noop).toBe(false);

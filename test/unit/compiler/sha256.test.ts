@@ -14,16 +14,20 @@ describe('sha256Hex', () => {
   });
 
   it('agrees with node:crypto on arbitrary Unicode strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
-      expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
+        expect(sha256Hex(text)).toBe(createHash('sha256').update(text, 'utf8').digest('hex'));
+      }),
+    );
   });
 });
 
 describe('base64Utf8', () => {
   it('agrees with Buffer on arbitrary strings', () => {
-    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 100 }), (text) => {
-      expect(base64Utf8(text)).toBe(Buffer.from(text, 'utf8').toString('base64'));
-    }));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 100 }), (text) => {
+        expect(base64Utf8(text)).toBe(Buffer.from(text, 'utf8').toString('base64'));
+      }),
+    );
   });
 });

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Route } from '../../../src/shared/api';
-import { compileTracedRules, compileTunnelConfig, type DesiredTunnel, hostnameRank, normalizeTunnelConfig, pathPrefixRegex } from '../../../src/shared/compiler';
+import {
+  compileTracedRules,
+  compileTunnelConfig,
+  type DesiredTunnel,
+  hostnameRank,
+  normalizeTunnelConfig,
+  pathPrefixRegex,
+} from '../../../src/shared/compiler';
 import { desiredTunnelArb, makeRoute, makeTunnel, requestArb, routesArb } from './arbitraries';
 import { findMatchingRule, stripPort } from './cloudflared-matcher';
 
@@ -14,8 +21,13 @@ function intendedRoute(routes: Route[], hostHeader: string, path: string): strin
     const suffix = pattern.split('.').slice(1);
     return hostLabels.length > suffix.length && hostLabels.slice(hostLabels.length - suffix.length).join('.') === suffix.join('.');
   };
-  const prefixMatches = (prefix: string | null): boolean => prefix === null || prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
-  const score = (r: Route): [number, number, number] => [r.hostname.startsWith('*.') ? 0 : 1, r.hostname.split('.').length, r.path === null ? 0 : r.path.length];
+  const prefixMatches = (prefix: string | null): boolean =>
+    prefix === null || prefix === '/' || path === prefix || path.startsWith(`${prefix}/`);
+  const score = (r: Route): [number, number, number] => [
+    r.hostname.startsWith('*.') ? 0 : 1,
+    r.hostname.split('.').length,
+    r.path === null ? 0 : r.path.length,
+  ];
   let best: Route | undefined;
   for (const route of routes) {
     if (!hostMatches(route.hostname) || !prefixMatches(route.path)) continue;
@@ -29,7 +41,12 @@ function intendedRoute(routes: Route[], hostHeader: string, path: string): strin
   return best?.id ?? null;
 }
 
-const desiredOf = (routes: Route[], overrides: Partial<DesiredTunnel> = {}): DesiredTunnel => ({ tunnel: makeTunnel('t1'), routes, privateNetworks: [], ...overrides });
+const desiredOf = (routes: Route[], overrides: Partial<DesiredTunnel> = {}): DesiredTunnel => ({
+  tunnel: makeTunnel('t1'),
+  routes,
+  privateNetworks: [],
+  ...overrides,
+});
 
 describe('compileTunnelConfig: rule order', () => {
   it('puts exact hostnames before wildcards, deeper wildcards first, longer prefixes first and the catch-all last', () => {
@@ -70,7 +87,10 @@ describe('compileTunnelConfig: rule order', () => {
     fc.assert(
       fc.property(
         desiredTunnelArb().chain((desired) =>
-          fc.tuple(fc.constant(desired), fc.shuffledSubarray(desired.routes, { minLength: desired.routes.length, maxLength: desired.routes.length })),
+          fc.tuple(
+            fc.constant(desired),
+            fc.shuffledSubarray(desired.routes, { minLength: desired.routes.length, maxLength: desired.routes.length }),
+          ),
         ),
         ([desired, shuffled]) => {
           const a = JSON.stringify(compileTunnelConfig(desired));
@@ -101,18 +121,23 @@ describe('compileTunnelConfig: every request reaches the route the user meant (t
 
   it('holds for requests aimed at each route (its own hostname and prefix, plus near misses)', () => {
     fc.assert(
-      fc.property(routesArb('t1', 40), fc.constantFrom('', '/', '/x', 'x', '/v1/api'), fc.constantFrom('app', 'zz.a'), (routes, tail, label) => {
-        const desired = desiredOf(routes);
-        const config = compileTunnelConfig(desired);
-        const traced = compileTracedRules(desired);
-        for (const route of routes) {
-          const host = route.hostname.replace('*', label);
-          const joined = `${route.path === '/' || route.path === null ? '' : route.path}${tail}`;
-          const path = joined.startsWith('/') ? joined : `/${joined}`;
-          const index = findMatchingRule(config, host, path);
-          expect(traced[index]?.routeId ?? null, `${host}${path}`).toBe(intendedRoute(routes, host, path));
-        }
-      }),
+      fc.property(
+        routesArb('t1', 40),
+        fc.constantFrom('', '/', '/x', 'x', '/v1/api'),
+        fc.constantFrom('app', 'zz.a'),
+        (routes, tail, label) => {
+          const desired = desiredOf(routes);
+          const config = compileTunnelConfig(desired);
+          const traced = compileTracedRules(desired);
+          for (const route of routes) {
+            const host = route.hostname.replace('*', label);
+            const joined = `${route.path === '/' || route.path === null ? '' : route.path}${tail}`;
+            const path = joined.startsWith('/') ? joined : `/${joined}`;
+            const index = findMatchingRule(config, host, path);
+            expect(traced[index]?.routeId ?? null, `${host}${path}`).toBe(intendedRoute(routes, host, path));
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -122,7 +147,11 @@ describe('compileTunnelConfig: every request reaches the route the user meant (t
     const web = makeRoute('web', 'app.example.com', null, { service: { namespace: 'web', name: 'web', port: 80 } });
     const desired = desiredOf([web, api]);
     const config = compileTunnelConfig(desired);
-    expect(config.ingress[0]).toEqual({ hostname: 'app.example.com', path: '^/api(/|$)', service: 'http://api.web.svc.cluster.local:8080' });
+    expect(config.ingress[0]).toEqual({
+      hostname: 'app.example.com',
+      path: '^/api(/|$)',
+      service: 'http://api.web.svc.cluster.local:8080',
+    });
     const reached = (path: string) => compileTracedRules(desired)[findMatchingRule(config, 'app.example.com', path)]?.routeId;
     expect(['/api', '/api/', '/api/x', '/apix', '/v1/api', '/'].map(reached)).toEqual(['api', 'api', 'api', 'web', 'web', 'web']);
   });
@@ -158,17 +187,22 @@ describe('compileTunnelConfig: origins, originRequest, warp-routing', () => {
   const svc = { service: { namespace: 'ml', name: 'triton', port: 8000 } };
 
   it('sends a Service origin directly, through the ingress controller or through the Gateway by mode', () => {
-    const routes = [makeRoute('r', 'gpu.example.com', null, svc), makeRoute('u', 'raw.example.com', null, { url: 'https://10.0.0.5:8443' })];
+    const routes = [
+      makeRoute('r', 'gpu.example.com', null, svc),
+      makeRoute('u', 'raw.example.com', null, { url: 'https://10.0.0.5:8443' }),
+    ];
     const services = (mode: DesiredTunnel['tunnel']['mode']) =>
       compileTunnelConfig(desiredOf(routes, { tunnel: makeTunnel('t1', { mode }) })).ingress.map((r) => r.service);
     expect(services({ type: 'direct' })).toEqual(['http://triton.ml.svc.cluster.local:8000', 'https://10.0.0.5:8443', 'http_status:404']);
-    expect(services({ type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } })).toEqual([
-      'http://traefik.kube-system.svc.cluster.local:80',
-      'https://10.0.0.5:8443',
-      'http_status:404',
-    ]);
     expect(
-      services({ type: 'gateway', gateway: { namespace: 'gw', name: 'public' }, service: { namespace: 'gw', name: 'public-gw', port: 8080 } }),
+      services({ type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } }),
+    ).toEqual(['http://traefik.kube-system.svc.cluster.local:80', 'https://10.0.0.5:8443', 'http_status:404']);
+    expect(
+      services({
+        type: 'gateway',
+        gateway: { namespace: 'gw', name: 'public' },
+        service: { namespace: 'gw', name: 'public-gw', port: 8080 },
+      }),
     ).toEqual(['http://public-gw.gw.svc.cluster.local:8080', 'https://10.0.0.5:8443', 'http_status:404']);
   });
 
@@ -192,7 +226,12 @@ describe('compileTunnelConfig: origins, originRequest, warp-routing', () => {
         'warp-routing': { enabled: false },
       }),
     );
-    const withNetworks = { ...desired, privateNetworks: [{ id: 'p', tunnel: 't1', cidr: '10.43.0.0/16', virtualNetworkId: null, comment: '', etag: '', createdAt: '', updatedAt: '' }] };
+    const withNetworks = {
+      ...desired,
+      privateNetworks: [
+        { id: 'p', tunnel: 't1', cidr: '10.43.0.0/16', virtualNetworkId: null, comment: '', etag: '', createdAt: '', updatedAt: '' },
+      ],
+    };
     expect(compileTunnelConfig(withNetworks)['warp-routing']).toEqual({ enabled: true });
   });
 
@@ -213,7 +252,9 @@ describe('normalizeTunnelConfig', () => {
   });
 
   it('makes a config echoed by Cloudflare with empty originRequest objects and no warp-routing equal to the compiled one', () => {
-    const compiled = compileTunnelConfig(desiredOf([makeRoute('r', 'app.example.com', '/api', { url: 'http://10.0.0.1:80' }, { originRequest: { noTLSVerify: true } })]));
+    const compiled = compileTunnelConfig(
+      desiredOf([makeRoute('r', 'app.example.com', '/api', { url: 'http://10.0.0.1:80' }, { originRequest: { noTLSVerify: true } })]),
+    );
     const echoed = {
       originRequest: {},
       ingress: [
