@@ -25,7 +25,8 @@ const fake = await startFakeCloudflare();
 fake.state.addZone(account, zone);
 
 const run = (args) => spawnSync('npx', args, { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, CI: 'true' } });
-if (run(['wrangler', 'd1', 'migrations', 'apply', 'edgeplane', '--local', '--persist-to', persist]).status !== 0) throw new Error('migrations failed');
+if (run(['wrangler', 'd1', 'migrations', 'apply', 'edgeplane', '--local', '--persist-to', persist]).status !== 0)
+  throw new Error('migrations failed');
 
 const vars = {
   ENVIRONMENT: 'development',
@@ -39,7 +40,19 @@ const vars = {
 };
 const dev = spawn(
   'npx',
-  ['wrangler', 'dev', '--port', String(port), '--ip', '127.0.0.1', '--inspector-port', String(port + 1), '--persist-to', persist, ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`])],
+  [
+    'wrangler',
+    'dev',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    '--inspector-port',
+    String(port + 1),
+    '--persist-to',
+    persist,
+    ...Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ],
   { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], detached: true },
 );
 
@@ -120,7 +133,11 @@ try {
   await api('POST', '/v1/clusters', { id: 'bench', name: 'bench' });
   for (let t = 0; t < TUNNELS; t++) {
     await api('POST', '/v1/tunnels', { id: `t${t}`, cluster: 'bench', account });
-    await api('POST', '/v1/routes', { tunnel: `t${t}`, hostname: `base${t}.${zone}`, origin: { url: 'http://web.apps.svc.cluster.local:80' } });
+    await api('POST', '/v1/routes', {
+      tunnel: `t${t}`,
+      hostname: `base${t}.${zone}`,
+      origin: { url: 'http://web.apps.svc.cluster.local:80' },
+    });
   }
   await syncAndWait();
 
@@ -139,9 +156,15 @@ try {
   const naiveMs = await naiveSync(cfTunnel);
   const violations = fake.state.violations.filter((v) => v.account === account).length;
 
-  console.log(`no-op sync, ${TUNNELS} tunnels: ${noopCalls} API calls (${(noopCalls / TUNNELS).toFixed(2)} per tunnel); ratio vs budget 1/tunnel: ${ratio(noopCalls, TUNNELS)}; vs anchors 3 + 2 × zones = 5: ${ratio(noopCalls, 5)}`);
-  console.log(`${ROUTES}-route change (DNS on): ${changeCalls} API calls; ratio vs naive 1 call/route (${ROUTES}): ${ratio(changeCalls, ROUTES)}; vs naive PUT + CNAME per route (${2 * ROUTES}): ${ratio(changeCalls, 2 * ROUTES)}`);
-  console.log(`${ROUTES}-route sync time (fake-backed, incl. API round trips of wrangler dev): ${syncMs.toFixed(0)} ms; ratio vs naive client (${naiveMs.toFixed(0)} ms): ${ratio(syncMs, naiveMs)}`);
+  console.log(
+    `no-op sync, ${TUNNELS} tunnels: ${noopCalls} API calls (${(noopCalls / TUNNELS).toFixed(2)} per tunnel); ratio vs budget 1/tunnel: ${ratio(noopCalls, TUNNELS)}; vs anchors 3 + 2 × zones = 5: ${ratio(noopCalls, 5)}`,
+  );
+  console.log(
+    `${ROUTES}-route change (DNS on): ${changeCalls} API calls; ratio vs naive 1 call/route (${ROUTES}): ${ratio(changeCalls, ROUTES)}; vs naive PUT + CNAME per route (${2 * ROUTES}): ${ratio(changeCalls, 2 * ROUTES)}`,
+  );
+  console.log(
+    `${ROUTES}-route sync time (fake-backed, incl. API round trips of wrangler dev): ${syncMs.toFixed(0)} ms; ratio vs naive client (${naiveMs.toFixed(0)} ms): ${ratio(syncMs, naiveMs)}`,
+  );
   console.log(`schema violations recorded by the fake: ${violations}`);
 } finally {
   await stop();

@@ -62,28 +62,48 @@ describe('Cloudflare API fake', () => {
   it('ends the SDK auto-pagination with an empty page', async () => {
     for (let i = 0; i < 7; i++) await client.zeroTrust.tunnels.cloudflared.create({ account_id: ACCOUNT, name: `t${i}` });
     const names: string[] = [];
-    for await (const t of client.zeroTrust.tunnels.cloudflared.list({ account_id: ACCOUNT, per_page: 3, is_deleted: false })) names.push(t.name ?? '');
+    for await (const t of client.zeroTrust.tunnels.cloudflared.list({ account_id: ACCOUNT, per_page: 3, is_deleted: false }))
+      names.push(t.name ?? '');
     expect(names.sort()).toEqual(['t0', 't1', 't2', 't3', 't4', 't5', 't6']);
     const pages = fake.state.calls.filter((c) => c.method === 'GET').map((c) => c.status);
     expect(pages).toEqual([200, 200, 200, 200]); // 3 + 3 + 1, then the empty page that stops the iteration
-    const past = (await (await raw('GET', `/accounts/${ACCOUNT}/cfd_tunnel?page=9&per_page=3`)).json()) as { result: unknown[]; result_info: { total_count: number } };
+    const past = (await (await raw('GET', `/accounts/${ACCOUNT}/cfd_tunnel?page=9&per_page=3`)).json()) as {
+      result: unknown[];
+      result_info: { total_count: number };
+    };
     expect(past.result).toEqual([]);
     expect(past.result_info.total_count).toBe(7);
     expect(fake.state.violations).toEqual([]);
   });
 
   it('replaces the whole split-tunnel list on PUT and accepts host entries (schema defect 6)', async () => {
-    await client.zeroTrust.devices.policies.default.includes.update({ account_id: ACCOUNT, body: [{ address: '10.0.0.0/8', description: 'a' }, { host: 'db.internal' }] });
-    await client.zeroTrust.devices.policies.default.includes.update({ account_id: ACCOUNT, body: [{ address: '10.42.0.0/16', description: 'pods' }] });
+    await client.zeroTrust.devices.policies.default.includes.update({
+      account_id: ACCOUNT,
+      body: [{ address: '10.0.0.0/8', description: 'a' }, { host: 'db.internal' }],
+    });
+    await client.zeroTrust.devices.policies.default.includes.update({
+      account_id: ACCOUNT,
+      body: [{ address: '10.42.0.0/16', description: 'pods' }],
+    });
     const list = await client.zeroTrust.devices.policies.default.includes.get({ account_id: ACCOUNT });
     expect(list.getPaginatedItems()).toEqual([{ address: '10.42.0.0/16', description: 'pods' }]);
-    const both = await raw('PUT', `/accounts/${ACCOUNT}/devices/policy/include`, [{ address: '10.0.0.0/8', host: 'x.internal', description: '' }]);
+    const both = await raw('PUT', `/accounts/${ACCOUNT}/devices/policy/include`, [
+      { address: '10.0.0.0/8', host: 'x.internal', description: '' },
+    ]);
     expect(both.status).toBe(400);
   });
 
   it('creates a DNS CNAME with a normal body (schema defect 2) and refuses a second record of that name', async () => {
     const zone = fake.state.addZone(ACCOUNT, 'example.com');
-    const body = { zone_id: zone.id, type: 'CNAME' as const, name: 'app.example.com', content: 'x.cfargotunnel.com', proxied: true, ttl: 1, comment: 'c' };
+    const body = {
+      zone_id: zone.id,
+      type: 'CNAME' as const,
+      name: 'app.example.com',
+      content: 'x.cfargotunnel.com',
+      proxied: true,
+      ttl: 1,
+      comment: 'c',
+    };
     const record = await client.dns.records.create(body);
     expect(record.name).toBe('app.example.com');
     await expect(client.dns.records.create(body)).rejects.toMatchObject({ status: 400 });
@@ -105,7 +125,9 @@ describe('Cloudflare API fake', () => {
   });
 
   it('answers 404 for unknown objects and 409 for a duplicate tunnel name', async () => {
-    await expect(client.zeroTrust.tunnels.cloudflared.get('6d4b8e1c-3a0f-4b7e-9d51-2f9f0c1a2b3c', { account_id: ACCOUNT })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      client.zeroTrust.tunnels.cloudflared.get('6d4b8e1c-3a0f-4b7e-9d51-2f9f0c1a2b3c', { account_id: ACCOUNT }),
+    ).rejects.toMatchObject({ status: 404 });
     await client.zeroTrust.tunnels.cloudflared.create({ account_id: ACCOUNT, name: 'same' });
     await expect(client.zeroTrust.tunnels.cloudflared.create({ account_id: ACCOUNT, name: 'same' })).rejects.toMatchObject({ status: 409 });
   });

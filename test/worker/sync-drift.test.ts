@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { api, expectError } from './helpers';
-import { addRoute, cloudflareTunnelId, drain, drainAll, driftCheck, expectNoViolations, fake, pendingRows, setup, syncStatus } from './sync-helpers';
+import {
+  addRoute,
+  cloudflareTunnelId,
+  drain,
+  drainAll,
+  driftCheck,
+  expectNoViolations,
+  fake,
+  pendingRows,
+  setup,
+  syncStatus,
+} from './sync-helpers';
 
 interface RemoteConfig {
   version: number;
@@ -37,7 +48,9 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     const state = await fake.state(account);
     const zoneId = state.zones[0]?.id ?? '';
     const record = state.records[0];
-    await fake.api('PUT', `/accounts/${account}/cfd_tunnel/${cfId}/configurations`, { config: { ingress: [{ service: 'http_status:503' }] } });
+    await fake.api('PUT', `/accounts/${account}/cfd_tunnel/${cfId}/configurations`, {
+      config: { ingress: [{ service: 'http_status:503' }] },
+    });
     await fake.api('DELETE', `/zones/${zoneId}/dns_records/${record?.id ?? ''}`);
     const report = await driftCheck(account);
     expect(report).toMatchObject({ drifted: 2, reverted: 0, errors: [] });
@@ -46,7 +59,10 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     expect(after.records).toEqual([]);
     const targets = (await syncStatus()).targets;
     expect(targets.find((t) => t.kind === 'tunnel_config' && t.target === tunnel)?.drift).toMatchObject({ reverted: false });
-    expect(targets.find((t) => t.kind === 'dns' && t.target === `app.${zone}`)?.drift).toMatchObject({ reverted: false, summary: expect.stringMatching(/deleted outside edgeplane/) });
+    expect(targets.find((t) => t.kind === 'dns' && t.target === `app.${zone}`)?.drift).toMatchObject({
+      reverted: false,
+      summary: expect.stringMatching(/deleted outside edgeplane/),
+    });
     await expectNoViolations(account);
   });
 
@@ -82,7 +98,10 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await drainAll(account);
     const calls = (await fake.calls(account)).slice(before);
     const writes = calls.filter((c) => c.method !== 'GET').map((c) => c.operationId);
-    expect(writes).toEqual(['cloudflare-tunnel-configuration-put-configuration', ...Array<string>(10).fill('dns-records-for-a-zone-create-dns-record')]);
+    expect(writes).toEqual([
+      'cloudflare-tunnel-configuration-put-configuration',
+      ...Array<string>(10).fill('dns-records-for-a-zone-create-dns-record'),
+    ]);
     expect(calls.filter((c) => c.operationId === 'dns-records-for-a-zone-list-dns-records')).toHaveLength(1);
     const cfId = await cloudflareTunnelId(tunnel);
     const state = await fake.state(account);
@@ -102,8 +121,17 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await drain(account);
     const status = await syncStatus();
     expect(status.accounts.find((a) => a.account === account)).toMatchObject({ pending: 0, waiting: null });
-    expect(status.targets.filter((t) => t.account === account).map((t) => t.kind).sort()).toEqual(['dns', 'tunnel', 'tunnel_config']);
-    expect(status.targets.find((t) => t.kind === 'tunnel_config' && t.target === tunnel)).toMatchObject({ remoteVersion: 1, lastError: null, lastSuccessAt: expect.any(String) });
+    expect(
+      status.targets
+        .filter((t) => t.account === account)
+        .map((t) => t.kind)
+        .sort(),
+    ).toEqual(['dns', 'tunnel', 'tunnel_config']);
+    expect(status.targets.find((t) => t.kind === 'tunnel_config' && t.target === tunnel)).toMatchObject({
+      remoteVersion: 1,
+      lastError: null,
+      lastSuccessAt: expect.any(String),
+    });
     expect(JSON.stringify(status)).not.toMatch(/token|eyJ/i);
   });
 });

@@ -1,5 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake, forgetRateLimit, makeRetriesDue, pendingRows, setup, syncStatus } from './sync-helpers';
+import {
+  addRoute,
+  cloudflareTunnelId,
+  drain,
+  drainAll,
+  expectNoViolations,
+  fake,
+  forgetRateLimit,
+  makeRetriesDue,
+  pendingRows,
+  setup,
+  syncStatus,
+} from './sync-helpers';
 
 describe('Cloudflare sync: failures never lose intent', () => {
   it('a 429 storm mid-sync stops the writer, keeps every row, shows the wait, and converges after retry-after', async () => {
@@ -51,7 +63,11 @@ describe('Cloudflare sync: failures never lose intent', () => {
     expect(state.configs[cfId]?.version).toBe(1);
     expect(state.records).toEqual([]);
     expect(await pendingRows(account)).toEqual([{ kind: 'dns', target: host, attempts: 1, last_error: expect.stringMatching(/503/) }]);
-    expect((await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === host)).toMatchObject({ attempts: 1, pending: 1, lastError: expect.stringMatching(/503/) });
+    expect((await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === host)).toMatchObject({
+      attempts: 1,
+      pending: 1,
+      lastError: expect.stringMatching(/503/),
+    });
 
     // Backoff: not due yet, so a drain now does nothing.
     expect((await drain(account)).targets).toBe(0);
@@ -62,7 +78,11 @@ describe('Cloudflare sync: failures never lose intent', () => {
     expect(state.records.map((r) => [r.name, r.content])).toEqual([[host, `${cfId}.cfargotunnel.com`]]);
     expect(state.configs[cfId]?.version).toBe(1); // the config was not written again
     expect(await pendingRows(account)).toEqual([]);
-    expect((await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === host)).toMatchObject({ attempts: 0, pending: 0, lastError: null });
+    expect((await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === host)).toMatchObject({
+      attempts: 0,
+      pending: 0,
+      lastError: null,
+    });
     await expectNoViolations(account);
   });
 

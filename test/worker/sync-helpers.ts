@@ -31,7 +31,8 @@ export interface FakeCall {
   status: number;
 }
 
-const hex = (bytes: number): string => [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
+const hex = (bytes: number): string =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))].map((b) => b.toString(16).padStart(2, '0')).join('');
 
 /** A fresh Cloudflare account id for one test. */
 export const newAccount = (): string => hex(16);
@@ -53,15 +54,25 @@ export const fake = {
   state: (account: string) => control<FakeSnapshot>('GET', `/__fake/state?account=${account}`),
   calls: async (account: string) => (await control<{ count: number; calls: FakeCall[] }>('GET', `/__fake/calls?account=${account}`)).calls,
   violations: (account: string) => control<unknown[]>('GET', `/__fake/violations?account=${account}`),
-  fault: (fault: { account: string; method?: string; path?: string; status?: number; retryAfter?: number; hang?: boolean; times: number }) =>
-    control('POST', '/__fake/faults', fault),
+  fault: (fault: {
+    account: string;
+    method?: string;
+    path?: string;
+    status?: number;
+    retryAfter?: number;
+    hang?: boolean;
+    times: number;
+  }) => control('POST', '/__fake/faults', fault),
   clearFaults: (account: string) => control('DELETE', `/__fake/faults?account=${account}`),
   connect: (tunnelId: string) => control('POST', '/__fake/connections', { tunnelId }),
   /** Calls the Cloudflare API of the fake as the dashboard or another tool would (validated like any request). */
   async api<T>(method: string, path: string, body?: unknown): Promise<T> {
     const response = await fetch(`${env.CLOUDFLARE_API_BASE_URL}${path}`, {
       method,
-      headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const envelope = (await response.json()) as { success: boolean; result: T; errors: unknown[] };
@@ -72,15 +83,18 @@ export const fake = {
 
 // The class is typed with the Worker's Env; the tests' Cloudflare.Env adds test bindings, so the instance type is
 // not assignable by name, only by what the tests call.
-const asWriter = (instance: unknown): Pick<AccountWriter, 'drain' | 'driftCheck'> => instance as Pick<AccountWriter, 'drain' | 'driftCheck'>;
+const asWriter = (instance: unknown): Pick<AccountWriter, 'drain' | 'driftCheck'> =>
+  instance as Pick<AccountWriter, 'drain' | 'driftCheck'>;
 
 const writer = (account: string) => env.ACCOUNT_WRITER.get(env.ACCOUNT_WRITER.idFromName(account));
 
 /** Runs one drain of the account's outbox inside its Durable Object and returns its report. */
-export const drain = (account: string): Promise<DrainReport> => runInDurableObject(writer(account), (instance) => asWriter(instance).drain(account));
+export const drain = (account: string): Promise<DrainReport> =>
+  runInDurableObject(writer(account), (instance) => asWriter(instance).drain(account));
 
 /** Runs the drift check of the account inside its Durable Object. */
-export const driftCheck = (account: string): Promise<DriftReport> => runInDurableObject(writer(account), (instance) => asWriter(instance).driftCheck(account));
+export const driftCheck = (account: string): Promise<DriftReport> =>
+  runInDurableObject(writer(account), (instance) => asWriter(instance).driftCheck(account));
 
 /** Drains until nothing is due now (retries scheduled for later stay scheduled); at most `max` rounds. */
 export async function drainAll(account: string, max = 5): Promise<DrainReport[]> {
@@ -99,13 +113,21 @@ export async function makeRetriesDue(account: string): Promise<void> {
 }
 
 /** Rows of the outbox of an account that are not done. */
-export async function pendingRows(account: string): Promise<{ kind: string; target: string; attempts: number; last_error: string | null }[]> {
-  const result = await env.DB.prepare(`SELECT kind, target, attempts, last_error FROM outbox WHERE account = ? AND status = 'pending' ORDER BY id`).bind(account).all();
+export async function pendingRows(
+  account: string,
+): Promise<{ kind: string; target: string; attempts: number; last_error: string | null }[]> {
+  const result = await env.DB.prepare(
+    `SELECT kind, target, attempts, last_error FROM outbox WHERE account = ? AND status = 'pending' ORDER BY id`,
+  )
+    .bind(account)
+    .all();
   return result.results as { kind: string; target: string; attempts: number; last_error: string | null }[];
 }
 
 /** A cluster and a tunnel of `account` through the API, and a zone for its hostnames in the fake. */
-export async function setup(options: { driftPolicy?: 'alert' | 'revert' } = {}): Promise<{ account: string; tunnel: string; zone: string }> {
+export async function setup(
+  options: { driftPolicy?: 'alert' | 'revert' } = {},
+): Promise<{ account: string; tunnel: string; zone: string }> {
   const account = newAccount();
   const zone = `${uid('z')}.example.com`;
   await fake.zone(account, zone);
@@ -118,15 +140,23 @@ export async function setup(options: { driftPolicy?: 'alert' | 'revert' } = {}):
 }
 
 /** Creates a route through the API; returns its id and etag. */
-export async function addRoute(tunnel: string, hostname: string, extra: Record<string, unknown> = {}): Promise<{ id: string; etag: string }> {
-  const response = await api('POST', '/v1/routes', { body: { tunnel, hostname, origin: { url: 'http://web.apps.svc.cluster.local:80' }, ...extra } });
+export async function addRoute(
+  tunnel: string,
+  hostname: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ id: string; etag: string }> {
+  const response = await api('POST', '/v1/routes', {
+    body: { tunnel, hostname, origin: { url: 'http://web.apps.svc.cluster.local:80' }, ...extra },
+  });
   expect(response.status, await response.clone().text()).toBe(201);
   return (await response.json()) as { id: string; etag: string };
 }
 
 /** The Cloudflare tunnel id D1 holds for a tunnel. */
 export async function cloudflareTunnelId(tunnel: string): Promise<string> {
-  const row = await env.DB.prepare('SELECT cloudflare_tunnel_id AS id FROM tunnels WHERE id = ?').bind(tunnel).first<{ id: string | null }>();
+  const row = await env.DB.prepare('SELECT cloudflare_tunnel_id AS id FROM tunnels WHERE id = ?')
+    .bind(tunnel)
+    .first<{ id: string | null }>();
   expect(row?.id).toBeTruthy();
   return row?.id ?? '';
 }
@@ -146,7 +176,18 @@ export async function forgetRateLimit(account: string): Promise<void> {
 /** GET /v1/sync as a viewer. */
 export async function syncStatus(): Promise<{
   accounts: { account: string; pending: number; waiting: string | null; rateLimitedUntil: string | null }[];
-  targets: { account: string; kind: string; target: string; lastError: string | null; attempts: number; pending: number; remoteVersion: number | null; conflict: string | null; drift: { summary: string; reverted: boolean } | null; lastSuccessAt: string | null }[];
+  targets: {
+    account: string;
+    kind: string;
+    target: string;
+    lastError: string | null;
+    attempts: number;
+    pending: number;
+    remoteVersion: number | null;
+    conflict: string | null;
+    drift: { summary: string; reverted: boolean } | null;
+    lastSuccessAt: string | null;
+  }[];
 }> {
   const response = await api('GET', '/v1/sync', { role: 'viewer' });
   expect(response.status).toBe(200);

@@ -14,13 +14,28 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
   it('leaves foreign DNS records alone through route create, rename and delete, and reports a collision', async () => {
     const { account, tunnel, zone } = await setup();
     const zoneId = (await fake.state(account)).zones[0]?.id ?? '';
-    const foreignCname = await fake.api<{ id: string }>('POST', `/zones/${zoneId}/dns_records`, { type: 'CNAME', name: `blog.${zone}`, content: 'ghs.example.net', proxied: false, ttl: 1 });
-    await fake.api('POST', `/zones/${zoneId}/dns_records`, { type: 'A', name: `nas.${zone}`, content: '192.0.2.10', proxied: false, ttl: 300 });
+    const foreignCname = await fake.api<{ id: string }>('POST', `/zones/${zoneId}/dns_records`, {
+      type: 'CNAME',
+      name: `blog.${zone}`,
+      content: 'ghs.example.net',
+      proxied: false,
+      ttl: 1,
+    });
+    await fake.api('POST', `/zones/${zoneId}/dns_records`, {
+      type: 'A',
+      name: `nas.${zone}`,
+      content: '192.0.2.10',
+      proxied: false,
+      ttl: 300,
+    });
     const foreignBefore = (await fake.state(account)).records;
 
     const route = await addRoute(tunnel, `app.${zone}`);
     await drainAll(account);
-    const renamed = await api('PATCH', `/v1/routes/${route.id}`, { body: { hostname: `app2.${zone}` }, headers: { 'if-match': route.etag } });
+    const renamed = await api('PATCH', `/v1/routes/${route.id}`, {
+      body: { hostname: `app2.${zone}` },
+      headers: { 'if-match': route.etag },
+    });
     expect(renamed.status).toBe(200);
     await drainAll(account);
     // A route on a name a foreign record already holds: the record is reported, never changed.
@@ -48,7 +63,9 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     ];
     await fake.api('PUT', `/accounts/${account}/devices/policy/include`, foreign);
 
-    const created = await api('POST', '/v1/split-tunnel', { body: { account, mode: 'include', address: '10.42.0.0/16', description: 'pods' } });
+    const created = await api('POST', '/v1/split-tunnel', {
+      body: { account, mode: 'include', address: '10.42.0.0/16', description: 'pods' },
+    });
     expect(created.status).toBe(201);
     const mine = (await created.json()) as Entry;
     await drainAll(account);
@@ -57,7 +74,9 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
 
     // The foreign entries appear in the API as owner "foreign" and cannot be changed or deleted there.
     const listed = (await (await api('GET', '/v1/split-tunnel?profile=default&mode=include')).json()) as { items: Entry[] };
-    const mirrored = listed.items.filter((e) => e.owner === 'foreign' && (e.address === '192.168.2.0/24' || e.host === 'intranet.corp.example'));
+    const mirrored = listed.items.filter(
+      (e) => e.owner === 'foreign' && (e.address === '192.168.2.0/24' || e.host === 'intranet.corp.example'),
+    );
     expect(mirrored).toHaveLength(2);
     const gpu = mirrored.find((e) => e.address === '192.168.2.0/24');
     await expectError(await api('DELETE', `/v1/split-tunnel/${gpu?.id ?? ''}`), 409, 'conflict');
@@ -66,11 +85,18 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     // Someone adds another entry in the dashboard; edgeplane's update keeps it too.
     const remote = (await fake.state(account)).splitTunnel['default:include'] ?? [];
     await fake.api('PUT', `/accounts/${account}/devices/policy/include`, [...remote, { address: '10.8.0.0/16', description: 'vpn' }]);
-    const updated = await api('PATCH', `/v1/split-tunnel/${mine.id}`, { body: { description: 'k3s pods' }, headers: { 'if-match': mine.etag } });
+    const updated = await api('PATCH', `/v1/split-tunnel/${mine.id}`, {
+      body: { description: 'k3s pods' },
+      headers: { 'if-match': mine.etag },
+    });
     expect(updated.status).toBe(200);
     await drainAll(account);
     list = (await fake.state(account)).splitTunnel['default:include'];
-    expect(list).toEqual([...foreign, { address: '10.8.0.0/16', description: 'vpn' }, { address: '10.42.0.0/16', description: 'k3s pods' }]);
+    expect(list).toEqual([
+      ...foreign,
+      { address: '10.8.0.0/16', description: 'vpn' },
+      { address: '10.42.0.0/16', description: 'k3s pods' },
+    ]);
 
     // Deleting edgeplane's entry removes only it (it does not turn foreign).
     expect((await api('DELETE', `/v1/split-tunnel/${mine.id}`)).status).toBe(204);
@@ -83,7 +109,11 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
   it('creates and deletes only its own private routes; a CIDR routed elsewhere is reported', async () => {
     const { account, tunnel } = await setup();
     const other = await fake.api<{ id: string }>('POST', `/accounts/${account}/cfd_tunnel`, { name: 'someone-elses', config_src: 'local' });
-    const foreignRoute = await fake.api<{ id: string }>('POST', `/accounts/${account}/teamnet/routes`, { network: '10.99.0.0/16', tunnel_id: other.id, comment: 'not ours' });
+    const foreignRoute = await fake.api<{ id: string }>('POST', `/accounts/${account}/teamnet/routes`, {
+      network: '10.99.0.0/16',
+      tunnel_id: other.id,
+      comment: 'not ours',
+    });
 
     const pods = await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.42.0.0/16' } });
     expect(pods.status).toBe(201);
@@ -94,7 +124,12 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     await drainAll(account);
     const cfId = await cloudflareTunnelId(tunnel);
     let state = await fake.state(account);
-    expect(state.routes.filter((r) => !r.deleted_at).map((r) => [r.network, r.tunnel_id]).sort()).toEqual([
+    expect(
+      state.routes
+        .filter((r) => !r.deleted_at)
+        .map((r) => [r.network, r.tunnel_id])
+        .sort(),
+    ).toEqual([
       ['10.42.0.0/16', cfId],
       ['10.99.0.0/16', other.id],
     ]);
@@ -121,7 +156,10 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     expect((await api('DELETE', `/v1/tunnels/${tunnel}?cascade=true`)).status).toBe(204);
     const reports = await drainAll(account);
     expect(reports.flatMap((r) => r.errors)).toEqual([]);
-    const writes = (await fake.calls(account)).slice(before).filter((c) => c.method !== 'GET').map((c) => c.operationId);
+    const writes = (await fake.calls(account))
+      .slice(before)
+      .filter((c) => c.method !== 'GET')
+      .map((c) => c.operationId);
     // The hostname's CNAME goes first (nothing points at the tunnel any more), the private network's own row removes
     // its route, then the tunnel's delete clears the config, cleans up connections and deletes the tunnel.
     expect(writes).toEqual([

@@ -13,8 +13,19 @@ describe('Cloudflare sync: tunnels, config and DNS', () => {
     const cfId = await cloudflareTunnelId(tunnel);
     const state = await fake.state(account);
     expect(state.tunnels).toMatchObject([{ id: cfId, config_src: 'cloudflare', deleted_at: null }]);
-    expect(state.configs[cfId]?.config?.ingress).toEqual([{ hostname: host, service: 'http://web.apps.svc.cluster.local:80' }, { service: 'http_status:404' }]);
-    expect(state.records).toEqual([expect.objectContaining({ name: host, type: 'CNAME', content: `${cfId}.cfargotunnel.com`, proxied: true, comment: 'managed by edgeplane' })]);
+    expect(state.configs[cfId]?.config?.ingress).toEqual([
+      { hostname: host, service: 'http://web.apps.svc.cluster.local:80' },
+      { service: 'http_status:404' },
+    ]);
+    expect(state.records).toEqual([
+      expect.objectContaining({
+        name: host,
+        type: 'CNAME',
+        content: `${cfId}.cfargotunnel.com`,
+        proxied: true,
+        comment: 'managed by edgeplane',
+      }),
+    ]);
     const row = await env.DB.prepare('SELECT token_ciphertext AS t FROM tunnels WHERE id = ?').bind(tunnel).first<{ t: string }>();
     expect(row?.t).toMatch(/^[A-Za-z0-9+/=]+\.[A-Za-z0-9+/=]+$/);
     expect(row?.t).not.toContain(cfId);
@@ -29,14 +40,19 @@ describe('Cloudflare sync: tunnels, config and DNS', () => {
     const { account, tunnel, zone } = await setup();
     const route = await addRoute(tunnel, `old.${zone}`);
     await drainAll(account);
-    const renamed = await api('PATCH', `/v1/routes/${route.id}`, { body: { hostname: `new.${zone}` }, headers: { 'if-match': route.etag } });
+    const renamed = await api('PATCH', `/v1/routes/${route.id}`, {
+      body: { hostname: `new.${zone}` },
+      headers: { 'if-match': route.etag },
+    });
     expect(renamed.status).toBe(200);
     await drainAll(account);
     const cfId = await cloudflareTunnelId(tunnel);
     const state = await fake.state(account);
     expect(state.records.map((r) => r.name)).toEqual([`new.${zone}`]);
     expect(state.configs[cfId]?.config?.ingress.map((r) => r.hostname)).toEqual([`new.${zone}`, undefined]);
-    expect(await env.DB.prepare('SELECT hostname FROM cf_dns_records WHERE tunnel_id = ?').bind(tunnel).all()).toMatchObject({ results: [{ hostname: `new.${zone}` }] });
+    expect(await env.DB.prepare('SELECT hostname FROM cf_dns_records WHERE tunnel_id = ?').bind(tunnel).all()).toMatchObject({
+      results: [{ hostname: `new.${zone}` }],
+    });
     await expectNoViolations(account);
   });
 });

@@ -21,7 +21,13 @@ export function registerSync(app: Router): void {
     async (c) => c.json(await requestSync(c.var.deps, c.req.valid('json') ?? {}), 202),
   );
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/sync', tags, security, responses: { 200: json(syncStatus, 'sync state per account and target'), ...errors } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/sync',
+      tags,
+      security,
+      responses: { 200: json(syncStatus, 'sync state per account and target'), ...errors },
+    }),
     async (c) => c.json(await readSyncStatus(c.var.deps.db, c.var.deps.now()), 200),
   );
 }

@@ -65,7 +65,11 @@ export class AccountWriter extends DurableObject<Env> {
       const ctx: SyncContext = {
         db: openDb(this.env.DB),
         config,
-        cf: cloudflareClient(config, budget.wrap((input, init) => fetch(input, init)), this.timeoutMs()),
+        cf: cloudflareClient(
+          config,
+          budget.wrap((input, init) => fetch(input, init)),
+          this.timeoutMs(),
+        ),
         budget,
         account,
         now: () => new Date(),

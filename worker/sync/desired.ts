@@ -16,6 +16,10 @@ export async function loadTunnelState(db: Db, tunnelId: string): Promise<{ row: 
   const networkRows = await db.select().from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId));
   return {
     row,
-    desired: { tunnel: toApiTunnel(row, networkRows.length > 0), routes: routeRows.map(toApiRoute), privateNetworks: networkRows.map(toApiPrivateNetwork) },
+    desired: {
+      tunnel: toApiTunnel(row, networkRows.length > 0),
+      routes: routeRows.map(toApiRoute),
+      privateNetworks: networkRows.map(toApiPrivateNetwork),
+    },
   };
 }

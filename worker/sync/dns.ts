@@ -104,7 +104,8 @@ export async function deleteOwnedRecord(ctx: SyncContext, owned: OwnedRecord): P
   await ctx.db.delete(cfDnsRecords).where(eq(cfDnsRecords.hostname, owned.hostname));
 }
 
-const describeForeign = (r: RecordResponse): string => `${r.type} ${r.name} → ${'content' in r ? String(r.content) : '?'} (record ${r.id}, not created by edgeplane)`;
+const describeForeign = (r: RecordResponse): string =>
+  `${r.type} ${r.name} → ${'content' in r ? String(r.content) : '?'} (record ${r.id}, not created by edgeplane)`;
 
 /** The desired record of a hostname, its hash, and whether exactly that was already pushed without error since. */
 async function plan(ctx: SyncContext, hostname: string) {
@@ -139,7 +140,9 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
   const content = desired.content ?? '';
   const zone = owned ? { id: owned.zoneId } : await findZone(ctx, hostname);
   if (!zone) {
-    await markSuccess(ctx, 'dns', hostname, { conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route` });
+    await markSuccess(ctx, 'dns', hostname, {
+      conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route`,
+    });
     return 'conflict';
   }
   const existing = await recordsNamed(ctx, zone.id, hostname);
@@ -151,7 +154,8 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
   if (mine) {
     const same = 'content' in mine && mine.content === content && mine.proxied === true;
     if (same) {
-      if (owned && owned.tunnelId !== desired.tunnelId) await ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
+      if (owned && owned.tunnelId !== desired.tunnelId)
+        await ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
       await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at });
       return 'unchanged';
     }
@@ -162,25 +166,50 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
       return 'drift-reported';
     }
     remember(ctx, zone.id, hostname, await ctx.cf.dns.records.edit(mine.id, { zone_id: zone.id, ...body }));
-    await ctx.db.update(cfDnsRecords).set({ content, tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
-    await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: options.mode === 'drift' ? { ...drift, reverted: true } : null, driftCheckedAt: at });
+    await ctx.db
+      .update(cfDnsRecords)
+      .set({ content, tunnelId: desired.tunnelId, updatedAt: at })
+      .where(eq(cfDnsRecords.hostname, hostname));
+    await markSuccess(ctx, 'dns', hostname, {
+      pushedHash: hash,
+      conflict: null,
+      drift: options.mode === 'drift' ? { ...drift, reverted: true } : null,
+      driftCheckedAt: at,
+    });
     return 'updated';
   }
   const blocking = foreign.find((r) => ['CNAME', 'A', 'AAAA'].includes(r.type ?? ''));
   if (blocking) {
-    await markSuccess(ctx, 'dns', hostname, { conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route` });
+    await markSuccess(ctx, 'dns', hostname, {
+      conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route`,
+    });
     return 'conflict';
   }
   if (owned && options.mode === 'drift' && (await driftPolicyOf(ctx, desired.tunnelId)) !== 'revert') {
-    await markSuccess(ctx, 'dns', hostname, { drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false }, driftCheckedAt: at });
+    await markSuccess(ctx, 'dns', hostname, {
+      drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false },
+      driftCheckedAt: at,
+    });
     return 'drift-reported';
   }
   const record = await ctx.cf.dns.records.create({ zone_id: zone.id, ...body });
   remember(ctx, zone.id, hostname, record);
   await ctx.db
     .insert(cfDnsRecords)
-    .values({ hostname, account: ctx.account, zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, createdAt: at, updatedAt: at })
-    .onConflictDoUpdate({ target: cfDnsRecords.hostname, set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at } });
+    .values({
+      hostname,
+      account: ctx.account,
+      zoneId: zone.id,
+      recordId: record.id,
+      tunnelId: desired.tunnelId,
+      content,
+      createdAt: at,
+      updatedAt: at,
+    })
+    .onConflictDoUpdate({
+      target: cfDnsRecords.hostname,
+      set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
+    });
   const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
   await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at });
   return 'created';

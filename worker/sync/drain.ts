@@ -65,11 +65,15 @@ function groupRows(rows: OutboxRow[]): Group[] {
 }
 
 const syncKind = (phase: Phase): string => (phase === 'tunnel_delete' ? 'tunnel' : phase);
-const syncTarget = (ctx: SyncContext, group: Group): string => (group.phase === 'split_tunnel' ? `${ctx.account}/${group.target}` : group.target);
+const syncTarget = (ctx: SyncContext, group: Group): string =>
+  group.phase === 'split_tunnel' ? `${ctx.account}/${group.target}` : group.target;
 
 /** After a tunnel is created or adopted, everything that waited for its Cloudflare id is reconciled in the same drain. */
 async function followUps(ctx: SyncContext, tunnelId: string): Promise<Group[]> {
-  const hostnames = await ctx.db.selectDistinct({ hostname: routes.hostname }).from(routes).where(and(eq(routes.tunnelId, tunnelId), eq(routes.dns, true)));
+  const hostnames = await ctx.db
+    .selectDistinct({ hostname: routes.hostname })
+    .from(routes)
+    .where(and(eq(routes.tunnelId, tunnelId), eq(routes.dns, true)));
   const networks = await ctx.db.select({ id: privateNetworks.id }).from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId));
   return [
     { phase: 'tunnel_config', target: tunnelId, rows: [], payload: {} },
@@ -111,7 +115,10 @@ async function markDone(ctx: SyncContext, group: Group): Promise<void> {
   const doneAt = ctx.now().toISOString();
   // D1 binds at most 100 parameters per statement: mark rows done in chunks.
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
-    await ctx.db.update(outbox).set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null }).where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK)));
+    await ctx.db
+      .update(outbox)
+      .set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null })
+      .where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK)));
   }
 }
 
@@ -121,7 +128,10 @@ async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date
   for (const row of group.rows) {
     const next = at ?? new Date(ctx.now().getTime() + backoffMs(row.attempts + 1));
     if (next < earliest) earliest = next;
-    await ctx.db.update(outbox).set({ attempts: row.attempts + 1, lastError: error, nextAttemptAt: next.toISOString() }).where(eq(outbox.id, row.id));
+    await ctx.db
+      .update(outbox)
+      .set({ attempts: row.attempts + 1, lastError: error, nextAttemptAt: next.toISOString() })
+      .where(eq(outbox.id, row.id));
   }
   return earliest;
 }
@@ -161,12 +171,27 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
   const rows = await ctx.db
     .select()
     .from(outbox)
-    .where(and(eq(outbox.account, ctx.account), eq(outbox.status, 'pending'), or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now.toISOString()))))
+    .where(
+      and(
+        eq(outbox.account, ctx.account),
+        eq(outbox.status, 'pending'),
+        or(isNull(outbox.nextAttemptAt), lte(outbox.nextAttemptAt, now.toISOString())),
+      ),
+    )
     .orderBy(asc(outbox.id))
     .limit(MAX_ROWS);
   const queue = groupRows(rows);
   const seen = new Set(queue.map((g) => `${g.phase}|${g.target}`));
-  const report: DrainReport = { runId: ctx.runId, targets: 0, done: 0, failed: 0, calls: 0, waitingUntil: null, nextRunAt: null, errors: [] };
+  const report: DrainReport = {
+    runId: ctx.runId,
+    targets: 0,
+    done: 0,
+    failed: 0,
+    calls: 0,
+    waitingUntil: null,
+    nextRunAt: null,
+    errors: [],
+  };
   const callsBefore = ctx.budget.calls;
   let nextRun: Date | null = null;
   // A hostname's CNAME waits for its tunnel's config: never point DNS at a tunnel whose rules failed to update.
@@ -179,7 +204,8 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
       const group = queue[i];
       if (!group || group.phase !== current) continue;
       report.targets += 1;
-      const blocked = group.phase === 'dns' && typeof group.payload.tunnel === 'string' ? blockedConfigs.get(group.payload.tunnel) : undefined;
+      const blocked =
+        group.phase === 'dns' && typeof group.payload.tunnel === 'string' ? blockedConfigs.get(group.payload.tunnel) : undefined;
       if (blocked) {
         const message = `waiting for the config of tunnel "${String(group.payload.tunnel)}" (${blocked.error})`;
         report.failed += group.rows.length;
@@ -225,7 +251,10 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
 
 async function noteRateLimit(ctx: SyncContext, until: Date | null): Promise<void> {
   await noteSync(ctx, 'account', ctx.account, {});
-  await ctx.db.update(cfSync).set({ rateLimitedUntil: until ? until.toISOString() : null, lastRunId: ctx.runId }).where(eq(cfSync.key, `account:${ctx.account}`));
+  await ctx.db
+    .update(cfSync)
+    .set({ rateLimitedUntil: until ? until.toISOString() : null, lastRunId: ctx.runId })
+    .where(eq(cfSync.key, `account:${ctx.account}`));
 }
 
 /** When the earliest pending row of the account is due, or null when none is pending. */

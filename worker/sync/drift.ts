@@ -24,7 +24,10 @@ export interface DriftReport {
 export async function checkDrift(ctx: SyncContext): Promise<DriftReport> {
   const report: DriftReport = { runId: ctx.runId, checked: 0, drifted: 0, reverted: 0, calls: 0, waitingUntil: null, errors: [] };
   const callsBefore = ctx.budget.calls;
-  const managed = await ctx.db.select({ id: tunnels.id }).from(tunnels).where(and(eq(tunnels.account, ctx.account), isNotNull(tunnels.cloudflareTunnelId)));
+  const managed = await ctx.db
+    .select({ id: tunnels.id })
+    .from(tunnels)
+    .where(and(eq(tunnels.account, ctx.account), isNotNull(tunnels.cloudflareTunnelId)));
   const records = await ctx.db.select({ hostname: cfDnsRecords.hostname }).from(cfDnsRecords).where(eq(cfDnsRecords.account, ctx.account));
   const lists = await ctx.db
     .selectDistinct({ profile: splitTunnelEntries.profile, mode: splitTunnelEntries.mode })
@@ -45,7 +48,7 @@ export async function checkDrift(ctx: SyncContext): Promise<DriftReport> {
       const outcome = await check.run();
       if (outcome === 'drift-reported') report.drifted += 1;
       // In drift mode a write only happens to repair a remote change.
-      if (outcome === 'written' || outcome === 'updated' || outcome === 'created') (report.drifted += 1), (report.reverted += 1);
+      if (outcome === 'written' || outcome === 'updated' || outcome === 'created') ((report.drifted += 1), (report.reverted += 1));
     } catch (error) {
       const wait = rateLimitWait(error, ctx.budget);
       const message = wait ? wait.message : describeError(error);

@@ -21,7 +21,12 @@ export interface PrivateNetworkPayload {
 }
 
 async function routesFor(ctx: SyncContext, cidr: string) {
-  const page = await ctx.cf.zeroTrust.networks.routes.list({ account_id: ctx.account, network_subset: cidr, is_deleted: false, per_page: 100 });
+  const page = await ctx.cf.zeroTrust.networks.routes.list({
+    account_id: ctx.account,
+    network_subset: cidr,
+    is_deleted: false,
+    per_page: 100,
+  });
   return page.result.filter((r) => r.network === cidr);
 }
 
@@ -35,13 +40,22 @@ async function deleteRoute(ctx: SyncContext, routeId: string): Promise<void> {
 
 /** Deletes every teamnet route of a Cloudflare tunnel that carries edgeplane's marker (a tunnel's delete). */
 export async function deleteOwnedTeamnetRoutes(ctx: SyncContext, cloudflareTunnelId: string): Promise<void> {
-  for await (const route of ctx.cf.zeroTrust.networks.routes.list({ account_id: ctx.account, tunnel_id: cloudflareTunnelId, is_deleted: false, per_page: 100 })) {
+  for await (const route of ctx.cf.zeroTrust.networks.routes.list({
+    account_id: ctx.account,
+    tunnel_id: cloudflareTunnelId,
+    is_deleted: false,
+    per_page: 100,
+  })) {
     if (route.id && route.comment?.startsWith(MARKER)) await deleteRoute(ctx, route.id);
   }
 }
 
 /** Reconciles one private network: create its route when it exists in D1, delete edgeplane's route when it does not. */
-export async function reconcilePrivateNetwork(ctx: SyncContext, id: string, payload: PrivateNetworkPayload): Promise<PrivateNetworkOutcome> {
+export async function reconcilePrivateNetwork(
+  ctx: SyncContext,
+  id: string,
+  payload: PrivateNetworkPayload,
+): Promise<PrivateNetworkOutcome> {
   const row = await ctx.db.query.privateNetworks.findFirst({ where: eq(privateNetworks.id, id) });
   const previous = await readSync(ctx, syncKey('private_network', id));
   if (!row) {
@@ -60,7 +74,8 @@ export async function reconcilePrivateNetwork(ctx: SyncContext, id: string, payl
   const sameNetwork = existing.filter((r) => (row.virtualNetworkId ? r.virtual_network_id === row.virtualNetworkId : true));
   const mine = sameNetwork.find((r) => r.id === row.cloudflareRouteId || r.comment === markerOf(id));
   if (mine?.id) {
-    if (mine.id !== row.cloudflareRouteId) await ctx.db.update(privateNetworks).set({ cloudflareRouteId: mine.id }).where(eq(privateNetworks.id, id));
+    if (mine.id !== row.cloudflareRouteId)
+      await ctx.db.update(privateNetworks).set({ cloudflareRouteId: mine.id }).where(eq(privateNetworks.id, id));
     await markSuccess(ctx, 'private_network', id, { pushedHash: hash, conflict: null });
     return 'unchanged';
   }
@@ -78,7 +93,10 @@ export async function reconcilePrivateNetwork(ctx: SyncContext, id: string, payl
     comment: markerOf(id),
     ...(row.virtualNetworkId ? { virtual_network_id: row.virtualNetworkId } : {}),
   });
-  await ctx.db.update(privateNetworks).set({ cloudflareRouteId: created.id ?? null }).where(eq(privateNetworks.id, id));
+  await ctx.db
+    .update(privateNetworks)
+    .set({ cloudflareRouteId: created.id ?? null })
+    .where(eq(privateNetworks.id, id));
   await markSuccess(ctx, 'private_network', id, { pushedHash: hash, conflict: null });
   return 'created';
 }

@@ -57,7 +57,11 @@ export class RateBudget {
   /** Reserves one call or throws RateLimitWait. */
   take(): void {
     const wait = this.waitUntil();
-    if (wait) throw new RateLimitWait(wait, this.state.blockedUntil > this.now() ? 'Cloudflare answered 429' : `own budget of ${this.limit} calls per 5 minutes used up`);
+    if (wait)
+      throw new RateLimitWait(
+        wait,
+        this.state.blockedUntil > this.now() ? 'Cloudflare answered 429' : `own budget of ${this.limit} calls per 5 minutes used up`,
+      );
     const now = this.now();
     if (now - this.state.windowStart >= WINDOW_MS) this.state = { ...this.state, windowStart: now, used: 0 };
     this.state.used += 1;

@@ -15,12 +15,18 @@ async function allIntents(deps: Deps, account: string): Promise<OutboxIntent[]> 
     // A tunnel not yet created (or without its token) is ensured first; its config, DNS and routes follow it.
     if (!t.cloudflareTunnelId || !t.tokenCiphertext) intents.push({ account, kind: 'tunnel', target: t.id });
     else intents.push({ account, kind: 'tunnel_config', target: t.id });
-    const hosts = await deps.db.selectDistinct({ hostname: routes.hostname }).from(routes).where(and(eq(routes.tunnelId, t.id), eq(routes.dns, true)));
+    const hosts = await deps.db
+      .selectDistinct({ hostname: routes.hostname })
+      .from(routes)
+      .where(and(eq(routes.tunnelId, t.id), eq(routes.dns, true)));
     for (const h of hosts) intents.push({ account, kind: 'dns', target: h.hostname });
     const networks = await deps.db.select({ id: privateNetworks.id }).from(privateNetworks).where(eq(privateNetworks.tunnelId, t.id));
     for (const n of networks) intents.push({ account, kind: 'private_network', target: n.id });
   }
-  const lists = await deps.db.selectDistinct({ profile: splitTunnelEntries.profile, mode: splitTunnelEntries.mode }).from(splitTunnelEntries).where(eq(splitTunnelEntries.account, account));
+  const lists = await deps.db
+    .selectDistinct({ profile: splitTunnelEntries.profile, mode: splitTunnelEntries.mode })
+    .from(splitTunnelEntries)
+    .where(eq(splitTunnelEntries.account, account));
   for (const l of lists) intents.push({ account, kind: 'split_tunnel', target: `${l.profile}:${l.mode}` });
   return intents;
 }

@@ -20,13 +20,16 @@ export type SplitOutcome = 'unchanged' | 'written' | 'drift-reported';
 
 const targetOf = (item: SplitItem): string => item.address ?? item.host ?? '';
 const normalise = (items: SplitItem[]) =>
-  items.map((i) => ({ ...(i.address ? { address: i.address } : { host: i.host ?? '' }), description: i.description ?? '' })).sort((a, b) => targetOf(a).localeCompare(targetOf(b)));
+  items
+    .map((i) => ({ ...(i.address ? { address: i.address } : { host: i.host ?? '' }), description: i.description ?? '' }))
+    .sort((a, b) => targetOf(a).localeCompare(targetOf(b)));
 
 /** The outbox target `<profile>:<mode>` split into its parts. */
 export function parseSplitTarget(target: string): { profile: string; mode: Mode } {
   const at = target.lastIndexOf(':');
   const mode = target.slice(at + 1);
-  if (at <= 0 || (mode !== 'include' && mode !== 'exclude')) throw new Error(`split-tunnel target "${target}" is not <profile>:<include|exclude>`);
+  if (at <= 0 || (mode !== 'include' && mode !== 'exclude'))
+    throw new Error(`split-tunnel target "${target}" is not <profile>:<include|exclude>`);
   return { profile: target.slice(0, at), mode };
 }
 
@@ -37,22 +40,31 @@ async function remoteList(ctx: SyncContext, profile: string, mode: Mode): Promis
     const page = mode === 'include' ? await policies.default.includes.get(account) : await policies.default.excludes.get(account);
     return page.result;
   }
-  const page = mode === 'include' ? await policies.custom.includes.get(profile, account) : await policies.custom.excludes.get(profile, account);
+  const page =
+    mode === 'include' ? await policies.custom.includes.get(profile, account) : await policies.custom.excludes.get(profile, account);
   return page.result;
 }
 
 async function putList(ctx: SyncContext, profile: string, mode: Mode, items: SplitItem[]): Promise<void> {
   const policies = ctx.cf.zeroTrust.devices.policies;
   // Every item has exactly one of address/host (the union the SDK and the API take; see schema defect 6).
-  const body = items.map((i) => (i.address ? { address: i.address, description: i.description ?? '' } : { host: i.host ?? '', description: i.description ?? '' }));
+  const body = items.map((i) =>
+    i.address ? { address: i.address, description: i.description ?? '' } : { host: i.host ?? '', description: i.description ?? '' },
+  );
   const params = { account_id: ctx.account, body };
-  if (profile === 'default') await (mode === 'include' ? policies.default.includes.update(params) : policies.default.excludes.update(params));
+  if (profile === 'default')
+    await (mode === 'include' ? policies.default.includes.update(params) : policies.default.excludes.update(params));
   else await (mode === 'include' ? policies.custom.includes.update(profile, params) : policies.custom.excludes.update(profile, params));
 }
 
 /** Mirrors the foreign entries of one list into D1: new ones appear, vanished ones go, descriptions follow. */
 async function mirrorForeign(ctx: SyncContext, profile: string, mode: Mode, foreign: SplitItem[]): Promise<void> {
-  const scope = and(eq(splitTunnelEntries.account, ctx.account), eq(splitTunnelEntries.profile, profile), eq(splitTunnelEntries.mode, mode), eq(splitTunnelEntries.owner, 'foreign'));
+  const scope = and(
+    eq(splitTunnelEntries.account, ctx.account),
+    eq(splitTunnelEntries.profile, profile),
+    eq(splitTunnelEntries.mode, mode),
+    eq(splitTunnelEntries.owner, 'foreign'),
+  );
   const mirrored = await ctx.db.select().from(splitTunnelEntries).where(scope);
   const at = ctx.now().toISOString();
   const wanted = new Map(foreign.map((f) => [targetOf(f), f]));
@@ -60,7 +72,10 @@ async function mirrorForeign(ctx: SyncContext, profile: string, mode: Mode, fore
     const item = wanted.get(row.target);
     if (!item) await ctx.db.delete(splitTunnelEntries).where(eq(splitTunnelEntries.id, row.id));
     else if ((item.description ?? '') !== row.description) {
-      await ctx.db.update(splitTunnelEntries).set({ description: item.description ?? '', version: row.version + 1, updatedAt: at }).where(eq(splitTunnelEntries.id, row.id));
+      await ctx.db
+        .update(splitTunnelEntries)
+        .set({ description: item.description ?? '', version: row.version + 1, updatedAt: at })
+        .where(eq(splitTunnelEntries.id, row.id));
     }
     wanted.delete(row.target);
   }
@@ -91,8 +106,17 @@ export async function reconcileSplitTunnel(ctx: SyncContext, target: string, opt
   const ownedRows = await ctx.db
     .select()
     .from(splitTunnelEntries)
-    .where(and(eq(splitTunnelEntries.account, ctx.account), eq(splitTunnelEntries.profile, profile), eq(splitTunnelEntries.mode, mode), eq(splitTunnelEntries.owner, 'edgeplane')));
-  const owned: SplitItem[] = ownedRows.map((r) => (r.address ? { address: r.address, description: r.description } : { host: r.host ?? '', description: r.description }));
+    .where(
+      and(
+        eq(splitTunnelEntries.account, ctx.account),
+        eq(splitTunnelEntries.profile, profile),
+        eq(splitTunnelEntries.mode, mode),
+        eq(splitTunnelEntries.owner, 'edgeplane'),
+      ),
+    );
+  const owned: SplitItem[] = ownedRows.map((r) =>
+    r.address ? { address: r.address, description: r.description } : { host: r.host ?? '', description: r.description },
+  );
   const hash = sha256Hex(canonicalJson(normalise(owned)));
   const previous = await readSync(ctx, syncKey('split_tunnel', key));
   if (options.mode === 'outbox' && previous?.pushedHash === hash && !previous.lastError) return 'unchanged';
@@ -113,7 +137,10 @@ export async function reconcileSplitTunnel(ctx: SyncContext, target: string, opt
     // the next change made through edgeplane puts them back.
     const remoteTargets = new Set(remote.map(targetOf));
     const missing = owned.filter((o) => !remoteTargets.has(targetOf(o))).map(targetOf);
-    const summary = missing.length > 0 ? `edgeplane entries missing from the ${mode} list: ${missing.join(', ')}` : `edgeplane entries of the ${mode} list were changed outside edgeplane`;
+    const summary =
+      missing.length > 0
+        ? `edgeplane entries missing from the ${mode} list: ${missing.join(', ')}`
+        : `edgeplane entries of the ${mode} list were changed outside edgeplane`;
     await markSuccess(ctx, 'split_tunnel', key, { drift: { detectedAt: at, summary, reverted: false }, driftCheckedAt: at });
     return 'drift-reported';
   }

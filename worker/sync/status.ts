@@ -61,14 +61,23 @@ export async function syncStatus(db: Db, now: Date): Promise<SyncStatus> {
     }
     targets.set(key, entry);
   }
-  const accountRows = await db.select().from(cfSync).where(and(eq(cfSync.kind, 'account'), ne(cfSync.account, '')));
+  const accountRows = await db
+    .select()
+    .from(cfSync)
+    .where(and(eq(cfSync.kind, 'account'), ne(cfSync.account, '')));
   const accounts = new Set([...accountRows.map((a) => a.account), ...pendingRows.map((r) => r.account)]);
   return {
     accounts: [...accounts].sort().map((account) => {
       const state = accountRows.find((a) => a.account === account);
       const until = state?.rateLimitedUntil ?? null;
       const waiting = until && Date.parse(until) > now.getTime() ? `waiting for rate limit until ${until}` : null;
-      return { account, pending: pendingRows.filter((r) => r.account === account).length, rateLimitedUntil: until, waiting, lastRunId: state?.lastRunId ?? null };
+      return {
+        account,
+        pending: pendingRows.filter((r) => r.account === account).length,
+        rateLimitedUntil: until,
+        waiting,
+        lastRunId: state?.lastRunId ?? null,
+      };
     }),
     targets: [...targets.values()].sort((a, b) => (a.account + a.kind + a.target).localeCompare(b.account + b.kind + b.target)),
   };

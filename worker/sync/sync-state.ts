@@ -37,8 +37,20 @@ export async function markFailure(ctx: SyncContext, kind: string, target: string
   const at = ctx.now().toISOString();
   await ctx.db
     .insert(cfSync)
-    .values({ key: syncKey(kind, target), account: ctx.account, kind, target, lastError: message, attempts: 1, lastRunId: ctx.runId, updatedAt: at })
-    .onConflictDoUpdate({ target: cfSync.key, set: { lastError: message, attempts: sql`${cfSync.attempts} + 1`, lastRunId: ctx.runId, updatedAt: at } });
+    .values({
+      key: syncKey(kind, target),
+      account: ctx.account,
+      kind,
+      target,
+      lastError: message,
+      attempts: 1,
+      lastRunId: ctx.runId,
+      updatedAt: at,
+    })
+    .onConflictDoUpdate({
+      target: cfSync.key,
+      set: { lastError: message, attempts: sql`${cfSync.attempts} + 1`, lastRunId: ctx.runId, updatedAt: at },
+    });
 }
 
 /** Forgets a target that no longer exists on either side. */

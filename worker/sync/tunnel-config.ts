@@ -19,7 +19,8 @@ export const EMPTY_CONFIG: TunnelConfig = { ingress: [{ service: 'http_status:40
  * The SDK's types still say every ingress rule needs a hostname and know no `warp-routing` (schema defect 1 and SDK
  * drift, see test/fixtures/cloudflare-api/README.md); the compiled config is what the API takes.
  */
-export const asSdkConfig = (config: TunnelConfig): ConfigurationUpdateParams.Config => config as unknown as ConfigurationUpdateParams.Config;
+export const asSdkConfig = (config: TunnelConfig): ConfigurationUpdateParams.Config =>
+  config as unknown as ConfigurationUpdateParams.Config;
 
 /** Reconciles one tunnel's remote config with the compiled desired config: one GET, and a PUT only when they differ. */
 export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, options: ConfigOptions): Promise<ConfigOutcome> {
@@ -35,7 +36,12 @@ export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, 
   const remoteJson = canonicalJson(remote.config ?? null);
   const remoteVersion = typeof remote.version === 'number' ? remote.version : null;
   if (remoteJson === desiredJson) {
-    await markSuccess(ctx, 'tunnel_config', tunnelId, { remoteVersion, pushedHash: desiredHash, drift: null, driftCheckedAt: ctx.now().toISOString() });
+    await markSuccess(ctx, 'tunnel_config', tunnelId, {
+      remoteVersion,
+      pushedHash: desiredHash,
+      drift: null,
+      driftCheckedAt: ctx.now().toISOString(),
+    });
     return 'unchanged';
   }
   // Someone changed the remote config since we last wrote or confirmed it (dashboard, API, another tool).
@@ -45,10 +51,17 @@ export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, 
     ? `remote config was changed outside edgeplane (version ${previous?.remoteVersion ?? '?'} → ${remoteVersion ?? '?'})`
     : 'remote config differs from the desired config';
   if (options.mode === 'drift' && state.row.driftPolicy !== 'revert') {
-    await markSuccess(ctx, 'tunnel_config', tunnelId, { remoteVersion, drift: { detectedAt: at, summary, reverted: false }, driftCheckedAt: at });
+    await markSuccess(ctx, 'tunnel_config', tunnelId, {
+      remoteVersion,
+      drift: { detectedAt: at, summary, reverted: false },
+      driftCheckedAt: at,
+    });
     return 'drift-reported';
   }
-  const written = await ctx.cf.zeroTrust.tunnels.cloudflared.configurations.update(cfId, { account_id: ctx.account, config: asSdkConfig(desired) });
+  const written = await ctx.cf.zeroTrust.tunnels.cloudflared.configurations.update(cfId, {
+    account_id: ctx.account,
+    config: asSdkConfig(desired),
+  });
   const drift = options.mode === 'drift' || editedElsewhere ? { detectedAt: at, summary, reverted: true } : null;
   await markSuccess(ctx, 'tunnel_config', tunnelId, {
     remoteVersion: typeof written.version === 'number' ? written.version : null,

@@ -28,7 +28,8 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
     try {
       await ctx.cf.zeroTrust.tunnels.cloudflared.get(cfId, { account_id: ctx.account });
     } catch (error) {
-      if (statusOf(error) === 404) throw new SyncProblem(`Cloudflare tunnel ${cfId} (to adopt as "${tunnelId}") does not exist in account ${ctx.account}`);
+      if (statusOf(error) === 404)
+        throw new SyncProblem(`Cloudflare tunnel ${cfId} (to adopt as "${tunnelId}") does not exist in account ${ctx.account}`);
       throw error;
     }
   } else {
@@ -37,7 +38,9 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
       cfId = made.id ?? null;
     } catch (error) {
       if (statusOf(error) === 409) {
-        throw new SyncProblem(`a Cloudflare tunnel named "${row.name}" already exists and edgeplane did not create it; rename the tunnel or adopt it with cloudflareTunnelId`);
+        throw new SyncProblem(
+          `a Cloudflare tunnel named "${row.name}" already exists and edgeplane did not create it; rename the tunnel or adopt it with cloudflareTunnelId`,
+        );
       }
       throw error;
     }
@@ -48,7 +51,10 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
   }
   if (!row.tokenCiphertext || created) {
     const token = await ctx.cf.zeroTrust.tunnels.cloudflared.token.get(cfId, { account_id: ctx.account });
-    await ctx.db.update(tunnels).set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) }).where(eq(tunnels.id, tunnelId));
+    await ctx.db
+      .update(tunnels)
+      .set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) })
+      .where(eq(tunnels.id, tunnelId));
   }
   await markSuccess(ctx, 'tunnel', tunnelId, {});
   return { created, ready: true };
@@ -65,7 +71,10 @@ export async function deleteTunnel(ctx: SyncContext, tunnelId: string, cloudflar
   if (cloudflareTunnelId) {
     const tunnel = { account_id: ctx.account };
     try {
-      await ctx.cf.zeroTrust.tunnels.cloudflared.configurations.update(cloudflareTunnelId, { ...tunnel, config: asSdkConfig(EMPTY_CONFIG) });
+      await ctx.cf.zeroTrust.tunnels.cloudflared.configurations.update(cloudflareTunnelId, {
+        ...tunnel,
+        config: asSdkConfig(EMPTY_CONFIG),
+      });
       await deleteOwnedTeamnetRoutes(ctx, cloudflareTunnelId);
       await ctx.cf.zeroTrust.tunnels.cloudflared.connections.delete(cloudflareTunnelId, tunnel);
       await ctx.cf.zeroTrust.tunnels.cloudflared.delete(cloudflareTunnelId, tunnel);

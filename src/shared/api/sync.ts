@@ -2,7 +2,12 @@ import { z } from 'zod';
 
 /** Body of POST /v1/sync: one account, or every account edgeplane knows. */
 export const syncRequest = z.strictObject({
-  account: z.string().min(1).max(32).optional().describe('a Cloudflare account id; default: every account with tunnels or split-tunnel entries'),
+  account: z
+    .string()
+    .min(1)
+    .max(32)
+    .optional()
+    .describe('a Cloudflare account id; default: every account with tunnels or split-tunnel entries'),
 });
 export type SyncRequest = z.infer<typeof syncRequest>;
 

@@ -50,8 +50,7 @@ const clone = <T>(value: T): T => structuredClone(value);
 function patchTunnelConfig(schema: Schema): Schema {
   const patched = clone(schema);
   const items = (((patched.properties as Schema | undefined)?.config as Schema | undefined)?.properties as Schema | undefined)?.ingress as
-    | Schema
-    | undefined;
+    Schema | undefined;
   const rule = items?.items as Schema | undefined;
   if (rule && Array.isArray(rule.required)) rule.required = (rule.required as string[]).filter((r) => r !== 'hostname');
   return patched;
@@ -86,7 +85,8 @@ function patchSplitTunnel(schema: Schema): Schema {
 
 function bodySchemaFor(method: string, template: string, schema: Schema): Schema {
   if (template.endsWith('/configurations') && method === 'put') return patchTunnelConfig(schema);
-  if (template.startsWith('/zones/{zone_id}/dns_records') && (method === 'post' || method === 'patch')) return patchDnsBody(schema, method === 'patch');
+  if (template.startsWith('/zones/{zone_id}/dns_records') && (method === 'post' || method === 'patch'))
+    return patchDnsBody(schema, method === 'patch');
   if (/\/devices\/policy(\/\{policy_id\})?\/(include|exclude)$/.test(template) && method === 'put') return patchSplitTunnel(schema);
   return schema;
 }
@@ -155,7 +155,9 @@ export function matchOperation(operations: ContractOperation[], method: string, 
 }
 
 const describe = (where: string, errors: ErrorObject[] | null | undefined): string[] =>
-  (errors ?? []).slice(0, 5).map((e) => `${where}${e.instancePath} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  (errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${where}${e.instancePath} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 
 /** Checks a request against its operation; returns the problems (empty when it conforms). */
 export function checkRequest(match: MatchedRequest, query: Record<string, string>, body: unknown, hasBody: boolean): string[] {

@@ -34,7 +34,13 @@ function paginate<T>(items: T[], query: Record<string, string>, defaultPerPage: 
   const page = Math.max(1, Number(query.page ?? 1));
   const perPage = Math.max(1, Number(query.per_page ?? defaultPerPage));
   const slice = items.slice((page - 1) * perPage, page * perPage);
-  return ok(slice, { page, per_page: perPage, count: slice.length, total_count: items.length, total_pages: Math.ceil(items.length / perPage) });
+  return ok(slice, {
+    page,
+    per_page: perPage,
+    count: slice.length,
+    total_count: items.length,
+    total_pages: Math.ceil(items.length / perPage),
+  });
 }
 
 const liveTunnel = (ctx: HandlerContext): FakeTunnel | undefined => {
@@ -53,18 +59,22 @@ function policyMissing(ctx: HandlerContext): boolean {
   return id !== undefined && !(ctx.state.policies.get(ctx.account) ?? []).some((p) => p.policy_id === id);
 }
 
-const getSplit = (mode: 'include' | 'exclude'): Handler => (ctx) => {
-  if (policyMissing(ctx)) return fail(404, 2001, 'Device settings policy not found');
-  return ok(ctx.state.splitTunnel.get(splitKey(ctx, mode)) ?? []);
-};
+const getSplit =
+  (mode: 'include' | 'exclude'): Handler =>
+  (ctx) => {
+    if (policyMissing(ctx)) return fail(404, 2001, 'Device settings policy not found');
+    return ok(ctx.state.splitTunnel.get(splitKey(ctx, mode)) ?? []);
+  };
 
-const putSplit = (mode: 'include' | 'exclude'): Handler => (ctx) => {
-  if (policyMissing(ctx)) return fail(404, 2001, 'Device settings policy not found');
-  // A PUT replaces the whole list: whatever the caller leaves out is gone (the reason edgeplane merges).
-  const items = (ctx.body as SplitTunnelItem[]).map((i) => ({ ...i, description: i.description ?? '' }));
-  ctx.state.splitTunnel.set(splitKey(ctx, mode), items);
-  return ok(items);
-};
+const putSplit =
+  (mode: 'include' | 'exclude'): Handler =>
+  (ctx) => {
+    if (policyMissing(ctx)) return fail(404, 2001, 'Device settings policy not found');
+    // A PUT replaces the whole list: whatever the caller leaves out is gone (the reason edgeplane merges).
+    const items = (ctx.body as SplitTunnelItem[]).map((i) => ({ ...i, description: i.description ?? '' }));
+    ctx.state.splitTunnel.set(splitKey(ctx, mode), items);
+    return ok(items);
+  };
 
 function zoneOf(ctx: HandlerContext) {
   const zone = ctx.state.zones.get(ctx.params.zone_id ?? '');
@@ -73,7 +83,9 @@ function zoneOf(ctx: HandlerContext) {
 
 /** A CNAME cannot share its name with any other record (Cloudflare answers 81053). */
 function recordConflict(state: FakeState, zoneId: string, name: string, type: string, except?: string): FakeRecord | undefined {
-  return [...state.records.values()].find((r) => r.zone_id === zoneId && r.id !== except && r.name === name && (r.type === 'CNAME' || type === 'CNAME'));
+  return [...state.records.values()].find(
+    (r) => r.zone_id === zoneId && r.id !== except && r.name === name && (r.type === 'CNAME' || type === 'CNAME'),
+  );
 }
 
 /** Every operation the fake implements, by operationId. */
@@ -82,7 +94,9 @@ export const handlers: Record<string, Handler> = {
     const { name, is_deleted: deleted, uuid } = ctx.query;
     const list = [...ctx.state.tunnels.values()]
       .filter((t) => t.account_tag === ctx.account)
-      .filter((t) => (deleted === 'true' ? t.deleted_at !== null : deleted === 'false' || deleted === undefined ? t.deleted_at === null : true))
+      .filter((t) =>
+        deleted === 'true' ? t.deleted_at !== null : deleted === 'false' || deleted === undefined ? t.deleted_at === null : true,
+      )
       .filter((t) => (name === undefined ? true : t.name === name) && (uuid === undefined ? true : t.id === uuid))
       .map(tunnelView);
     return paginate(list, ctx.query, 20);
@@ -114,7 +128,8 @@ export const handlers: Record<string, Handler> = {
   'cloudflare-tunnel-delete-a-cloudflare-tunnel': (ctx) => {
     const tunnel = liveTunnel(ctx);
     if (!tunnel) return tunnelNotFound();
-    if (tunnel.connections.length > 0) return fail(400, 1022, 'Cannot delete a tunnel with active connections; clean up its connections first');
+    if (tunnel.connections.length > 0)
+      return fail(400, 1022, 'Cannot delete a tunnel with active connections; clean up its connections first');
     tunnel.deleted_at = ctx.now();
     return ok(tunnelView(tunnel));
   },
@@ -127,16 +142,35 @@ export const handlers: Record<string, Handler> = {
     const tunnel = liveTunnel(ctx);
     if (!tunnel) return tunnelNotFound();
     const config = ctx.state.configs.get(tunnel.id);
-    return ok({ tunnel_id: tunnel.id, account_id: ctx.account, version: config?.version ?? 0, config: config?.config ?? null, source: tunnel.config_src, created_at: config?.created_at ?? tunnel.created_at });
+    return ok({
+      tunnel_id: tunnel.id,
+      account_id: ctx.account,
+      version: config?.version ?? 0,
+      config: config?.config ?? null,
+      source: tunnel.config_src,
+      created_at: config?.created_at ?? tunnel.created_at,
+    });
   },
   'cloudflare-tunnel-configuration-put-configuration': (ctx) => {
     const tunnel = liveTunnel(ctx);
     if (!tunnel) return tunnelNotFound();
-    if (tunnel.config_src !== 'cloudflare') return fail(400, 1055, 'This tunnel is locally managed; its configuration cannot be changed remotely');
+    if (tunnel.config_src !== 'cloudflare')
+      return fail(400, 1055, 'This tunnel is locally managed; its configuration cannot be changed remotely');
     const previous = ctx.state.configs.get(tunnel.id);
-    const config = { version: (previous?.version ?? 0) + 1, config: (ctx.body as { config: Record<string, unknown> }).config, created_at: ctx.now() };
+    const config = {
+      version: (previous?.version ?? 0) + 1,
+      config: (ctx.body as { config: Record<string, unknown> }).config,
+      created_at: ctx.now(),
+    };
     ctx.state.configs.set(tunnel.id, config);
-    return ok({ tunnel_id: tunnel.id, account_id: ctx.account, version: config.version, config: config.config, source: 'cloudflare', created_at: config.created_at });
+    return ok({
+      tunnel_id: tunnel.id,
+      account_id: ctx.account,
+      version: config.version,
+      config: config.config,
+      source: 'cloudflare',
+      created_at: config.created_at,
+    });
   },
   'cloudflare-tunnel-clean-up-cloudflare-tunnel-connections': (ctx) => {
     const tunnel = liveTunnel(ctx);
@@ -149,16 +183,37 @@ export const handlers: Record<string, Handler> = {
     const { tunnel_id: tunnelId, is_deleted: deleted, network_subset: subset, comment } = ctx.query;
     const list = [...ctx.state.routes.values()]
       .filter((r) => r.account === ctx.account && (deleted === 'true' ? r.deleted_at !== null : r.deleted_at === null))
-      .filter((r) => (tunnelId === undefined || r.tunnel_id === tunnelId) && (subset === undefined || r.network === subset) && (comment === undefined || r.comment === comment));
-    return paginate(list.map(({ account: _a, ...r }) => ({ ...r, tun_type: 'cfd_tunnel', tunnel_name: ctx.state.tunnels.get(r.tunnel_id)?.name ?? '' })), ctx.query, 20);
+      .filter(
+        (r) =>
+          (tunnelId === undefined || r.tunnel_id === tunnelId) &&
+          (subset === undefined || r.network === subset) &&
+          (comment === undefined || r.comment === comment),
+      );
+    return paginate(
+      list.map(({ account: _a, ...r }) => ({ ...r, tun_type: 'cfd_tunnel', tunnel_name: ctx.state.tunnels.get(r.tunnel_id)?.name ?? '' })),
+      ctx.query,
+      20,
+    );
   },
   'tunnel-route-create-a-tunnel-route': (ctx) => {
     const body = ctx.body as { network: string; tunnel_id: string; comment?: string; virtual_network_id?: string };
     const vnet = body.virtual_network_id ?? '00000000-0000-0000-0000-000000000000';
-    if (!ctx.state.tunnels.get(body.tunnel_id) || ctx.state.tunnels.get(body.tunnel_id)?.account_tag !== ctx.account) return fail(404, 1003, 'Tunnel not found');
-    const clash = [...ctx.state.routes.values()].find((r) => r.account === ctx.account && !r.deleted_at && r.network === body.network && r.virtual_network_id === vnet);
+    if (!ctx.state.tunnels.get(body.tunnel_id) || ctx.state.tunnels.get(body.tunnel_id)?.account_tag !== ctx.account)
+      return fail(404, 1003, 'Tunnel not found');
+    const clash = [...ctx.state.routes.values()].find(
+      (r) => r.account === ctx.account && !r.deleted_at && r.network === body.network && r.virtual_network_id === vnet,
+    );
     if (clash) return fail(409, 1014, `A route for ${body.network} already exists in this virtual network (route ${clash.id})`);
-    const route = { id: randomUUID(), account: ctx.account, network: body.network, tunnel_id: body.tunnel_id, comment: body.comment ?? '', virtual_network_id: vnet, created_at: ctx.now(), deleted_at: null };
+    const route = {
+      id: randomUUID(),
+      account: ctx.account,
+      network: body.network,
+      tunnel_id: body.tunnel_id,
+      comment: body.comment ?? '',
+      virtual_network_id: vnet,
+      created_at: ctx.now(),
+      deleted_at: null,
+    };
     ctx.state.routes.set(route.id, route);
     const { account: _a, ...view } = route;
     return ok(view);
@@ -172,7 +227,9 @@ export const handlers: Record<string, Handler> = {
   },
   'zones-get': (ctx) => {
     const name = ctx.query.name;
-    const list = [...ctx.state.zones.values()].filter((z) => (ctx.account === '' || z.account.id === ctx.account) && (name === undefined || z.name === name));
+    const list = [...ctx.state.zones.values()].filter(
+      (z) => (ctx.account === '' || z.account.id === ctx.account) && (name === undefined || z.name === name),
+    );
     return paginate(list, ctx.query, 20);
   },
   'dns-records-for-a-zone-list-dns-records': (ctx) => {
@@ -180,16 +237,29 @@ export const handlers: Record<string, Handler> = {
     if (!zone) return fail(404, 7003, 'Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?');
     const { name, type, comment } = ctx.query;
     const list = [...ctx.state.records.values()].filter(
-      (r) => r.zone_id === zone.id && (name === undefined || r.name === name) && (type === undefined || r.type === type) && (comment === undefined || r.comment === comment),
+      (r) =>
+        r.zone_id === zone.id &&
+        (name === undefined || r.name === name) &&
+        (type === undefined || r.type === type) &&
+        (comment === undefined || r.comment === comment),
     );
     return paginate(list, ctx.query, 100);
   },
   'dns-records-for-a-zone-create-dns-record': (ctx) => {
     const zone = zoneOf(ctx);
     if (!zone) return fail(404, 7003, 'Could not route to /zones/…/dns_records, perhaps your object identifier is invalid?');
-    const body = ctx.body as { type: string; name: string; content: string; proxied?: boolean; ttl?: number; comment?: string; tags?: string[] };
+    const body = ctx.body as {
+      type: string;
+      name: string;
+      content: string;
+      proxied?: boolean;
+      ttl?: number;
+      comment?: string;
+      tags?: string[];
+    };
     const name = body.name === '@' ? zone.name : body.name;
-    if (recordConflict(ctx.state, zone.id, name, body.type)) return fail(400, 81053, 'An A, AAAA, or CNAME record with that host already exists.');
+    if (recordConflict(ctx.state, zone.id, name, body.type))
+      return fail(400, 81053, 'An A, AAAA, or CNAME record with that host already exists.');
     const at = ctx.now();
     const record: FakeRecord = {
       id: hex32(),
@@ -216,7 +286,8 @@ export const handlers: Record<string, Handler> = {
     if (!zone || !record || record.zone_id !== zone.id) return fail(404, 81044, 'Record does not exist.');
     const patch = ctx.body as Partial<FakeRecord>;
     const name = patch.name ?? record.name;
-    if (recordConflict(ctx.state, zone.id, name, patch.type ?? record.type, record.id)) return fail(400, 81053, 'An A, AAAA, or CNAME record with that host already exists.');
+    if (recordConflict(ctx.state, zone.id, name, patch.type ?? record.type, record.id))
+      return fail(400, 81053, 'An A, AAAA, or CNAME record with that host already exists.');
     Object.assign(record, { ...patch, name, id: record.id, zone_id: zone.id, modified_on: ctx.now() });
     return ok(record);
   },

@@ -40,7 +40,11 @@ const send = (response: ServerResponse, reply: Reply, headers: Record<string, st
 
 function takeFault(state: FakeState, account: string, method: string, pathname: string): Fault | undefined {
   const fault = state.faults.find(
-    (f) => f.times > 0 && (f.account === undefined || f.account === account) && (f.method === undefined || f.method === method) && (f.path === undefined || new RegExp(f.path).test(pathname)),
+    (f) =>
+      f.times > 0 &&
+      (f.account === undefined || f.account === account) &&
+      (f.method === undefined || f.method === method) &&
+      (f.path === undefined || new RegExp(f.path).test(pathname)),
   );
   if (fault) fault.times -= 1;
   state.faults = state.faults.filter((f) => f.times > 0);
@@ -93,7 +97,12 @@ function control(state: FakeState, method: string, pathname: string, query: URLS
     case 'POST /__fake/connections': {
       const tunnel = state.tunnels.get(str('tunnelId'));
       if (!tunnel) return fail(404, 1003, 'Tunnel not found');
-      tunnel.connections.push({ id: crypto.randomUUID(), colo_name: 'ams01', client_id: crypto.randomUUID(), opened_at: new Date().toISOString() });
+      tunnel.connections.push({
+        id: crypto.randomUUID(),
+        colo_name: 'ams01',
+        client_id: crypto.randomUUID(),
+        opened_at: new Date().toISOString(),
+      });
       tunnel.status = 'healthy';
       return ok({ connections: tunnel.connections.length });
     }
@@ -128,7 +137,8 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
     const pathname = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
     const match = url.pathname.startsWith(API_PREFIX) ? matchOperation(operations, method, pathname) : undefined;
     const account = match ? accountOf(state, match.params, query) : '';
-    const record = (status: number) => state.calls.push({ account, method, path: pathname, operationId: match?.operation.operationId ?? '', status });
+    const record = (status: number) =>
+      state.calls.push({ account, method, path: pathname, operationId: match?.operation.operationId ?? '', status });
 
     if (!match) {
       state.violations.push({ account, method, path: url.pathname, problems: [`no operation ${method} ${url.pathname} in the contract`] });
@@ -155,7 +165,10 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
     if (fault?.status) {
       record(fault.status);
       const headers: Record<string, string> = fault.retryAfter !== undefined ? { 'retry-after': String(fault.retryAfter) } : {};
-      const reply = fault.status === 429 ? fail(429, 971, 'Please wait and consider throttling your request speed') : fail(fault.status, 10002, 'An unknown error has occurred');
+      const reply =
+        fault.status === 429
+          ? fail(429, 971, 'Please wait and consider throttling your request speed')
+          : fail(fault.status, 10002, 'An unknown error has occurred');
       return send(response, reply, headers);
     }
     const handler = handlers[match.operation.operationId];

@@ -147,7 +147,14 @@ export class FakeState {
 
   addPolicy(account: string, name: string): FakePolicy {
     const list = this.policies.get(account) ?? [];
-    const policy: FakePolicy = { policy_id: randomUUID(), name, match: 'any(identity.groups.name[*] in {"staff"})', precedence: list.length + 10, default: false, enabled: true };
+    const policy: FakePolicy = {
+      policy_id: randomUUID(),
+      name,
+      match: 'any(identity.groups.name[*] in {"staff"})',
+      precedence: list.length + 10,
+      default: false,
+      enabled: true,
+    };
     list.push(policy);
     this.policies.set(account, list);
     return policy;
@@ -163,7 +170,9 @@ export class FakeState {
       routes: [...this.routes.values()].filter((r) => r.account === account),
       zones: [...this.zones.values()].filter((z) => z.account.id === account),
       records: [...this.records.values()].filter((r) => zoneIds.has(r.zone_id)),
-      splitTunnel: Object.fromEntries([...this.splitTunnel].filter(([k]) => k.startsWith(`${account}:`)).map(([k, v]) => [k.slice(account.length + 1), v])),
+      splitTunnel: Object.fromEntries(
+        [...this.splitTunnel].filter(([k]) => k.startsWith(`${account}:`)).map(([k, v]) => [k.slice(account.length + 1), v]),
+      ),
       policies: this.policies.get(account) ?? [],
     };
   }
