@@ -1,5 +1,5 @@
 import { DurableObject } from 'cloudflare:workers';
-import { openDb } from '../deps';
+import { type Deps, openDb } from '../deps';
 import { parseConfig } from '../env';
 import { newId } from '../ids';
 import { cloudflareClient } from './client';
@@ -62,8 +62,19 @@ export class AccountWriter extends DurableObject<Env> {
       const stored = (await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh();
       const budget = new RateBudget(stored, DEFAULT_BUDGET, () => Date.now());
       const config = parseConfig(this.env as unknown as Record<string, unknown>);
+      const db = openDb(this.env.DB);
+      const deps: Deps = {
+        db,
+        config,
+        env: this.env,
+        now: () => new Date(),
+        requestId: runId,
+        actor: { id: 'cloudflare-sync', role: 'admin' },
+        defer: (promise) => this.ctx.waitUntil(promise),
+      };
       const ctx: SyncContext = {
-        db: openDb(this.env.DB),
+        deps,
+        db,
         config,
         cf: cloudflareClient(
           config,

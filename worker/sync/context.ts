@@ -1,12 +1,14 @@
 import { APIError } from 'cloudflare/core/error';
 import type { RecordResponse } from 'cloudflare/resources/dns/records';
-import type { Db } from '../deps';
+import type { Db, Deps } from '../deps';
 import type { Config } from '../env';
 import type { CloudflareClient } from './client';
 import { RateBudget, RateLimitWait } from './rate-budget';
 
 /** Everything one drain of an account's outbox (or one drift check) needs. */
 export interface SyncContext {
+  /** Service dependencies of the writer itself (actor `cloudflare-sync`), for shared loaders such as desired-state. */
+  deps: Deps;
   db: Db;
   config: Config;
   cf: CloudflareClient;
@@ -51,7 +53,8 @@ export function rateLimitWait(error: unknown, budget: RateBudget): RateLimitWait
 /** A short, secret-free description of a failed call for last_error. */
 export function describeError(error: unknown): string {
   if (error instanceof APIError) return `Cloudflare API ${error.status ?? 'connection'} error: ${error.message}`.slice(0, 500);
-  if (error instanceof Error) return error.message.slice(0, 500);
+  // A failed D1 query's message lists its parameters (which can be a token's ciphertext): keep only the statement.
+  if (error instanceof Error) return error.message.replace(/\nparams:[\s\S]*$/, '').slice(0, 500);
   return String(error).slice(0, 500);
 }
 

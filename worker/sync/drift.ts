@@ -1,7 +1,7 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { cfDnsRecords, splitTunnelEntries, tunnels } from '../db/schema';
 import { type SyncContext, describeError, rateLimitWait } from './context';
-import { reconcileDns } from './dns';
+import { prefetchRecords, reconcileDns } from './dns';
 import { reconcileSplitTunnel } from './split-tunnel';
 import { markFailure } from './sync-state';
 import { reconcileTunnelConfig } from './tunnel-config';
@@ -42,6 +42,16 @@ export async function checkDrift(ctx: SyncContext): Promise<DriftReport> {
       run: () => reconcileSplitTunnel(ctx, `${l.profile}:${l.mode}`, { mode: 'drift' }),
     })),
   ];
+  if (records.length >= 5) {
+    try {
+      await prefetchRecords(
+        ctx,
+        records.map((r) => r.hostname),
+      ); // one list per zone instead of one per hostname
+    } catch {
+      ctx.records.clear(); // best effort: each hostname then lists its own name, and a real failure shows there
+    }
+  }
   for (const check of checks) {
     report.checked += 1;
     try {

@@ -24,7 +24,7 @@ export const asSdkConfig = (config: TunnelConfig): ConfigurationUpdateParams.Con
 
 /** Reconciles one tunnel's remote config with the compiled desired config: one GET, and a PUT only when they differ. */
 export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, options: ConfigOptions): Promise<ConfigOutcome> {
-  const state = await loadTunnelState(ctx.db, tunnelId);
+  const state = await loadTunnelState(ctx, tunnelId);
   if (!state) return 'absent'; // deleted: the tunnel's own delete clears its config
   const cfId = state.row.cloudflareTunnelId;
   if (!cfId) return 'waiting-for-tunnel'; // the tunnel row creates it first and then reconciles this config
