@@ -51,6 +51,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** POST endpoints that never write, so a viewer may call them. */
+const READ_ONLY_POSTS = new Set(['/v1/plan']);
 
 /**
  * Role rules for /v1: viewer reads, editor reads and writes desired state, admin also manages tokens and
@@ -59,7 +61,8 @@ const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const authorizeV1 = createMiddleware<AppEnv>(async (c, next) => {
   const { role } = c.get('actor');
   if (role === 'inference') throw new AppError('forbidden', 'an inference token can only call the inference proxy (/v2, /inference)');
-  if (role === 'viewer' && !READ_METHODS.has(c.req.method)) throw new AppError('forbidden', 'a viewer token cannot change anything');
+  const readOnly = READ_METHODS.has(c.req.method) || (c.req.method === 'POST' && READ_ONLY_POSTS.has(c.req.path));
+  if (role === 'viewer' && !readOnly) throw new AppError('forbidden', 'a viewer token cannot change anything');
   await next();
 });
 

@@ -18,8 +18,12 @@ export const clusterCreate = z.strictObject({
 });
 export type ClusterCreate = z.infer<typeof clusterCreate>;
 
-/** Body of PATCH /v1/clusters/:id. */
-export const clusterUpdate = clusterCreate.omit({ id: true }).partial().strict();
+/** Body of PATCH /v1/clusters/:id; only the fields sent change (no defaults here, see routeUpdate). */
+export const clusterUpdate = z.strictObject({
+  name: z.string().min(1, 'name must not be empty').max(100).optional(),
+  labels: labels.optional(),
+  nodes: z.array(clusterNode).max(500).optional(),
+});
 export type ClusterUpdate = z.infer<typeof clusterUpdate>;
 
 /** How the Worker last heard from the cluster's agent. */

@@ -27,8 +27,18 @@ export const routeCreate = z.strictObject({
 });
 export type RouteCreate = z.infer<typeof routeCreate>;
 
-/** Body of PATCH /v1/routes/:id. */
-export const routeUpdate = routeCreate.omit({ tunnel: true }).partial().extend({ path: pathPrefix.nullable().optional() }).strict();
+/**
+ * Body of PATCH /v1/routes/:id: only the fields sent change. Written out without defaults on purpose — zod keeps a
+ * field's `.default()` under `.partial()`, which would silently reset every field the client did not send.
+ */
+export const routeUpdate = z.strictObject({
+  hostname: hostname.optional(),
+  path: pathPrefix.nullable().optional().describe('null removes the path prefix'),
+  origin: origin.optional(),
+  originRequest: originRequestSchema.optional(),
+  dns: z.boolean().optional(),
+  access: access.nullable().optional().describe('null removes Access protection'),
+});
 export type RouteUpdate = z.infer<typeof routeUpdate>;
 
 /** A route as the API returns it. */

@@ -55,8 +55,18 @@ export const tunnelCreate = z.strictObject({
 });
 export type TunnelCreate = z.infer<typeof tunnelCreate>;
 
-/** Body of PATCH /v1/tunnels/:id (cluster and account are fixed once created). */
-export const tunnelUpdate = tunnelCreate.omit({ id: true, cluster: true, account: true, cloudflareTunnelId: true }).partial().strict();
+/**
+ * Body of PATCH /v1/tunnels/:id (cluster and account are fixed once created); only the fields sent change.
+ * Written out without defaults: zod keeps `.default()` under `.partial()`, which would reset unsent fields.
+ */
+export const tunnelUpdate = z.strictObject({
+  name: z.string().min(1).max(100).optional(),
+  placement: placement.optional(),
+  mode: routingMode.optional(),
+  originRequest: originRequestSchema.optional(),
+  catchAll: originService.optional(),
+  driftPolicy: z.enum(['alert', 'revert']).optional(),
+});
 export type TunnelUpdate = z.infer<typeof tunnelUpdate>;
 
 /** A tunnel as the API returns it (its token never appears). */
