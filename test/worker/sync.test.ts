@@ -1,6 +1,7 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { api } from './helpers';
+import worker from '../../worker/index';
+import { api, TOKENS } from './helpers';
 import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake, pendingRows, setup } from './sync-helpers';
 
 describe('Cloudflare sync: tunnels, config and DNS', () => {
@@ -53,6 +54,33 @@ describe('Cloudflare sync: tunnels, config and DNS', () => {
     expect(await env.DB.prepare('SELECT hostname FROM cf_dns_records WHERE tunnel_id = ?').bind(tunnel).all()).toMatchObject({
       results: [{ hostname: `new.${zone}` }],
     });
+    await expectNoViolations(account);
+  });
+});
+
+describe('Cloudflare sync: kicks and alarms', () => {
+  it('a committed write arms the account writer’s debounce alarm, and the alarm drains the outbox', async () => {
+    const { account, tunnel, zone } = await setup();
+    const stub = env.ACCOUNT_WRITER.get(env.ACCOUNT_WRITER.idFromName(account));
+    // Call the Worker with our own execution context so the deferred kick can be awaited (no sleeping).
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request('https://edgeplane.test/v1/routes', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${TOKENS.editor}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ tunnel, hostname: `kick.${zone}`, origin: { url: 'http://web:80' } }),
+      }),
+      env,
+      ctx,
+    );
+    expect(response.status).toBe(201);
+    await waitOnExecutionContext(ctx);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    // Armed one debounce period (EDGEPLANE_SYNC_DEBOUNCE_MS) after the first kick.
+    expect(alarm).toBeGreaterThan(Date.now() + 60_000);
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect((await fake.state(account)).records.map((r) => r.name)).toEqual([`kick.${zone}`]);
+    expect(await pendingRows(account)).toEqual([]);
     await expectNoViolations(account);
   });
 });

@@ -3,13 +3,15 @@ import { type Deps, openDb } from '../deps';
 import { parseConfig } from '../env';
 import { newId } from '../ids';
 import { cloudflareClient } from './client';
-import { type SyncContext, emptyZoneCache } from './context';
+import { type SyncContext, describeError, emptyZoneCache } from './context';
+import { noteAccountError } from './sync-state';
 import { type DrainReport, drainOutbox } from './drain';
 import { type DriftReport, checkDrift } from './drift';
 import { type BudgetState, DEFAULT_BUDGET, RateBudget } from './rate-budget';
 
 const DEFAULT_DEBOUNCE_MS = 1_500;
 const DEFAULT_TIMEOUT_MS = 30_000;
+const RETRY_AFTER_FAILURE_MS = 10 * 60_000;
 
 /**
  * The single writer of one Cloudflare account (`idFromName(account)`): every change to Cloudflare goes through it, so
@@ -31,8 +33,17 @@ export class AccountWriter extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const account = await this.ctx.storage.get<string>('account');
     if (!account) return;
-    const report = await this.drain(account);
-    if (report.nextRunAt) await this.ctx.storage.setAlarm(Math.max(Date.parse(report.nextRunAt), Date.now() + this.debounceMs()));
+    try {
+      const report = await this.drain(account);
+      if (report.nextRunAt) await this.ctx.storage.setAlarm(Math.max(Date.parse(report.nextRunAt), Date.now() + this.debounceMs()));
+    } catch (error) {
+      // Not configured (no API token) or D1 unavailable: say so on the account in GET /v1/sync and try again later;
+      // the rows stay pending, and a kick or the cron starts the writer sooner.
+      const message = describeError(error);
+      console.error(JSON.stringify({ event: 'sync_drain_failed', account, error: message }));
+      await noteAccountError(openDb(this.env.DB), account, message);
+      await this.ctx.storage.setAlarm(Date.now() + RETRY_AFTER_FAILURE_MS);
+    }
   }
 
   /** Drains the account's due outbox rows now (serialised with any drain already running). */

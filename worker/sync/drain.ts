@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
+import { MAX_BACKOFF_MS, backoffMs } from './backoff';
 import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
 import { dnsNeedsRead, prefetchRecords, reconcileDns } from './dns';
 import { type PrivateNetworkPayload, reconcilePrivateNetwork } from './private-networks';
@@ -40,14 +41,6 @@ export interface DrainReport {
 
 const MAX_ROWS = 500;
 const ID_CHUNK = 90;
-const BASE_BACKOFF_MS = 2_000;
-const MAX_BACKOFF_MS = 10 * 60_000;
-
-/** Exponential backoff with jitter: 2 s, 4 s, 8 s … capped at 10 min, each between half and the full step. */
-export function backoffMs(attempts: number, random: () => number = Math.random): number {
-  const step = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.max(0, attempts - 1));
-  return Math.round(step / 2 + (random() * step) / 2);
-}
 
 function groupRows(rows: OutboxRow[]): Group[] {
   const groups = new Map<string, Group>();
@@ -251,9 +244,10 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
 
 async function noteRateLimit(ctx: SyncContext, until: Date | null): Promise<void> {
   await noteSync(ctx, 'account', ctx.account, {});
+  // The writer ran, so whatever stopped it before (e.g. a missing token) is fixed.
   await ctx.db
     .update(cfSync)
-    .set({ rateLimitedUntil: until ? until.toISOString() : null, lastRunId: ctx.runId })
+    .set({ rateLimitedUntil: until ? until.toISOString() : null, lastRunId: ctx.runId, lastError: null, attempts: 0 })
     .where(eq(cfSync.key, `account:${ctx.account}`));
 }
 

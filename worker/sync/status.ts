@@ -77,6 +77,7 @@ export async function syncStatus(db: Db, now: Date): Promise<SyncStatus> {
         rateLimitedUntil: until,
         waiting,
         lastRunId: state?.lastRunId ?? null,
+        lastError: state?.lastError ?? null,
       };
     }),
     targets: [...targets.values()].sort((a, b) => (a.account + a.kind + a.target).localeCompare(b.account + b.kind + b.target)),

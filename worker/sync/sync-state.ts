@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../deps';
 import { cfSync } from '../db/schema';
 import type { SyncContext } from './context';
 
@@ -56,4 +57,13 @@ export async function markFailure(ctx: SyncContext, kind: string, target: string
 /** Forgets a target that no longer exists on either side. */
 export async function dropSync(ctx: SyncContext, kind: string, target: string): Promise<void> {
   await ctx.db.delete(cfSync).where(eq(cfSync.key, syncKey(kind, target)));
+}
+
+/** Records why an account's writer could not run at all (e.g. no API token); cleared by its next run. */
+export async function noteAccountError(db: Db, account: string, message: string): Promise<void> {
+  const at = new Date().toISOString();
+  await db
+    .insert(cfSync)
+    .values({ key: syncKey('account', account), account, kind: 'account', target: account, lastError: message, attempts: 1, updatedAt: at })
+    .onConflictDoUpdate({ target: cfSync.key, set: { lastError: message, attempts: sql`${cfSync.attempts} + 1`, updatedAt: at } });
 }

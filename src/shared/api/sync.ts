@@ -45,6 +45,7 @@ export const syncAccount = z.object({
   rateLimitedUntil: z.string().nullable(),
   waiting: z.string().nullable().describe('"waiting for rate limit until T" while the writer holds back'),
   lastRunId: z.string().nullable(),
+  lastError: z.string().nullable().describe('why the writer could not run at all, e.g. CLOUDFLARE_API_TOKEN is not set'),
 });
 
 /** Answer of GET /v1/sync. */
