@@ -66,6 +66,24 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await expectNoViolations(account);
   });
 
+  it('reports a split-tunnel entry of edgeplane removed in the dashboard, and keeps mirroring foreign ones', async () => {
+    const { account } = await setup();
+    expect(
+      (await api('POST', '/v1/split-tunnel', { body: { account, mode: 'exclude', address: '10.0.0.0/8', description: 'lan' } })).status,
+    ).toBe(201);
+    await drainAll(account);
+    await fake.api('PUT', `/accounts/${account}/devices/policy/exclude`, [{ host: 'printer.local', description: 'added by hand' }]);
+    const report = await driftCheck(account);
+    expect(report).toMatchObject({ drifted: 1, reverted: 0, errors: [] });
+    const target = (await syncStatus()).targets.find((t) => t.kind === 'split_tunnel' && t.target === `${account}/default:exclude`);
+    expect(target?.drift).toMatchObject({ reverted: false, summary: expect.stringContaining('10.0.0.0/8') });
+    const listed = (await (await api('GET', '/v1/split-tunnel?mode=exclude')).json()) as {
+      items: { host: string | null; owner: string }[];
+    };
+    expect(listed.items.filter((e) => e.host === 'printer.local').map((e) => e.owner)).toEqual(['foreign']);
+    await expectNoViolations(account);
+  });
+
   it('a sync where nothing changed costs at most one API call per tunnel', async () => {
     const { account, tunnel, zone } = await setup();
     const cluster = ((await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as { cluster: string }).cluster;

@@ -1,7 +1,7 @@
 import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject, waitOnExecutionContext } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
-import { api, TOKENS } from './helpers';
+import { api, TOKENS, uid } from './helpers';
 import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake, pendingRows, setup } from './sync-helpers';
 
 describe('Cloudflare sync: tunnels, config and DNS', () => {
@@ -54,6 +54,37 @@ describe('Cloudflare sync: tunnels, config and DNS', () => {
     expect(await env.DB.prepare('SELECT hostname FROM cf_dns_records WHERE tunnel_id = ?').bind(tunnel).all()).toMatchObject({
       results: [{ hostname: `new.${zone}` }],
     });
+    await expectNoViolations(account);
+  });
+});
+
+describe('Cloudflare sync: adopting an existing tunnel', () => {
+  it('adopts a tunnel by id: no second tunnel, token fetched, config taken over; a missing id is a visible error', async () => {
+    const { account, zone } = await setup();
+    const existing = await fake.api<{ id: string }>('POST', `/accounts/${account}/cfd_tunnel`, {
+      name: 'made-elsewhere',
+      config_src: 'cloudflare',
+    });
+    const cluster = uid('c');
+    expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster } })).status).toBe(201);
+    const adopted = uid('t');
+    const created = await api('POST', '/v1/tunnels', { body: { id: adopted, cluster, account, cloudflareTunnelId: existing.id } });
+    expect(created.status).toBe(201);
+    await addRoute(adopted, `adopted.${zone}`);
+    const missing = uid('t');
+    const ghost = '6d4b8e1c-3a0f-4b7e-9d51-2f9f0c1a2b3c';
+    expect((await api('POST', '/v1/tunnels', { body: { id: missing, cluster, account, cloudflareTunnelId: ghost } })).status).toBe(201);
+    const [report] = await drainAll(account, 1);
+    expect(report?.errors).toEqual([{ target: `tunnel:${missing}`, error: expect.stringMatching(/does not exist/) }]);
+    const state = await fake.state(account);
+    expect(state.tunnels.filter((t) => t.name === 'made-elsewhere').map((t) => t.id)).toEqual([existing.id]);
+    expect(state.tunnels.map((t) => t.id)).not.toContain(ghost);
+    expect(state.configs[existing.id]?.config?.ingress.map((r) => r.hostname)).toEqual([`adopted.${zone}`, undefined]);
+    const got = (await (await api('GET', `/v1/tunnels/${adopted}`)).json()) as { hasToken: boolean; cloudflareTunnelId: string };
+    expect(got).toMatchObject({ hasToken: true, cloudflareTunnelId: existing.id });
+    expect(await pendingRows(account)).toEqual([
+      { kind: 'tunnel', target: missing, attempts: 1, last_error: expect.stringMatching(/does not exist/) },
+    ]);
     await expectNoViolations(account);
   });
 });
