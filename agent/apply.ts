@@ -1,6 +1,6 @@
 import type { FieldConflict, ObjectResult } from '../src/shared/api/agent';
 import { normalise, upToDate } from './compare';
-import { refKey, refOf, type KObject, type KStatus, type Kube } from './kube';
+import { refKey, refOf, type KObject, type KStatus, type Kube, type KubeResult } from './kube';
 
 /** The annotation by which a desired object asks edgeplane to take fields other managers own (apply with force). */
 export const TAKE_OWNERSHIP = 'edgeplane.dev/take-ownership';
@@ -29,13 +29,22 @@ export interface ApplyOutcome {
   live?: KObject;
 }
 
-const describe = (o: KObject) => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+const describe = (o: KObject) => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+});
 
 /** Parses the managers out of a 409 Status: causes carry `conflict with "helm" using apps/v1` and the field. */
 export function conflictsOf(object: KObject, status: KStatus): FieldConflict[] {
   const causes = status.details?.causes ?? [];
   const key = refKey(refOf(object));
-  const found = causes.map((c) => ({ object: key, field: c.field ?? '', manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown' }));
+  const found = causes.map((c) => ({
+    object: key,
+    field: c.field ?? '',
+    manager: /conflict with "([^"]+)"/.exec(c.message ?? '')?.[1] ?? 'unknown',
+  }));
   if (found.length > 0) return found;
   const m = /conflicts? with "([^"]+)"[^:]*:\s*(\S+)/.exec(status.message ?? '');
   return [{ object: key, field: m?.[2] ?? '', manager: m?.[1] ?? 'unknown' }];
@@ -54,12 +63,14 @@ function isImmutableChange(object: KObject, status: KStatus): boolean {
  * manager `edgeplane`, force only with the take-ownership annotation). A 409 is reported with field and manager; a
  * known immutable-field 422 deletes and recreates; any other failure is reported.
  */
-export async function applyObject(kube: Kube, desired: KObject): Promise<ApplyOutcome> {
+export async function applyObject(kube: Kube, desired: KObject, known?: KObject): Promise<ApplyOutcome> {
   const object = normalise(desired);
   const id = describe(object);
-  const live = await kube.get(refOf(object));
+  // `known` is the live object from this pass's list; without it (or if the list missed it) read it by name.
+  const live: KubeResult<KObject> = known ? { ok: true, status: 200, value: known } : await kube.get(refOf(object));
   if (live.ok && upToDate(object, live.value)) return { result: { ...id, action: 'unchanged' }, conflicts: [], live: live.value };
-  if (!live.ok && live.status !== 404) return { result: { ...id, action: 'error', message: `read failed (${live.status}): ${live.error.message ?? ''}` }, conflicts: [] };
+  if (!live.ok && live.status !== 404)
+    return { result: { ...id, action: 'error', message: `read failed (${live.status}): ${live.error.message ?? ''}` }, conflicts: [] };
 
   const force = object.metadata.annotations?.[TAKE_OWNERSHIP] === 'true';
   const applied = await kube.apply(object, force);
@@ -71,10 +82,25 @@ export async function applyObject(kube: Kube, desired: KObject): Promise<ApplyOu
   }
   if (applied.status === 422 && live.ok && isImmutableChange(object, applied.error)) {
     const removed = await kube.delete(refOf(object));
-    if (!removed.ok && removed.status !== 404) return { result: { ...id, action: 'error', message: `delete for recreate failed (${removed.status}): ${removed.error.message ?? ''}` }, conflicts: [] };
+    if (!removed.ok && removed.status !== 404)
+      return {
+        result: { ...id, action: 'error', message: `delete for recreate failed (${removed.status}): ${removed.error.message ?? ''}` },
+        conflicts: [],
+      };
     const again = await kube.apply(object, force);
-    if (again.ok) return { result: { ...id, action: 'recreated', message: applied.error.message ?? 'immutable field changed' }, conflicts: [], live: again.value };
-    return { result: { ...id, action: again.status === 422 ? 'invalid' : 'error', message: again.error.message ?? `status ${again.status}` }, conflicts: [] };
+    if (again.ok)
+      return {
+        result: { ...id, action: 'recreated', message: applied.error.message ?? 'immutable field changed' },
+        conflicts: [],
+        live: again.value,
+      };
+    return {
+      result: { ...id, action: again.status === 422 ? 'invalid' : 'error', message: again.error.message ?? `status ${again.status}` },
+      conflicts: [],
+    };
   }
-  return { result: { ...id, action: applied.status === 422 ? 'invalid' : 'error', message: `${applied.status}: ${applied.error.message ?? ''}` }, conflicts: [] };
+  return {
+    result: { ...id, action: applied.status === 422 ? 'invalid' : 'error', message: `${applied.status}: ${applied.error.message ?? ''}` },
+    conflicts: [],
+  };
 }

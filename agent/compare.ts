@@ -6,7 +6,18 @@ type Path = string[];
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Fields a manager never owns (identity and server-set metadata). */
-const UNOWNED = new Set(['apiVersion', 'kind', 'status', 'metadata.name', 'metadata.namespace', 'metadata.resourceVersion', 'metadata.managedFields', 'metadata.uid', 'metadata.generation', 'metadata.creationTimestamp']);
+const UNOWNED = new Set([
+  'apiVersion',
+  'kind',
+  'status',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.resourceVersion',
+  'metadata.managedFields',
+  'metadata.uid',
+  'metadata.generation',
+  'metadata.creationTimestamp',
+]);
 
 /** Leaf fields an applied configuration sets; lists and scalars are leaves (as a whole list is applied at once). */
 export function leafPaths(value: unknown, prefix: Path = []): Path[] {

@@ -4,8 +4,10 @@ import { z } from 'zod';
 const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 const schema = z.object({
-  EDGEPLANE_URL: z.url('EDGEPLANE_URL must be the Worker\'s URL, e.g. https://edgeplane.example.com'),
-  EDGEPLANE_CLUSTER_ID: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'EDGEPLANE_CLUSTER_ID must be the cluster id (a DNS-1123 label)'),
+  EDGEPLANE_URL: z.url("EDGEPLANE_URL must be the Worker's URL, e.g. https://edgeplane.example.com"),
+  EDGEPLANE_CLUSTER_ID: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'EDGEPLANE_CLUSTER_ID must be the cluster id (a DNS-1123 label)'),
   EDGEPLANE_NAMESPACE: z.string().min(1).default('edgeplane-system'),
   EDGEPLANE_BOOTSTRAP_TOKEN: z.string().optional(),
   EDGEPLANE_BOOTSTRAP_TOKEN_FILE: z.string().default('/var/run/edgeplane/bootstrap/token'),
@@ -38,7 +40,9 @@ export interface AgentConfig {
 export function parseConfig(env: Record<string, string | undefined>): AgentConfig {
   const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (!result.success) {
-    throw new Error(`edgeplane agent configuration is invalid: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(
+      `edgeplane agent configuration is invalid: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   }
   const c = result.data;
   return {

@@ -1,5 +1,5 @@
 import type { ClusterHealth, OriginCheck, OriginCheckTarget } from '../src/shared/api/agent';
-import { refKey, refOf, type Kube, type KObject } from './kube';
+import { refKey, refOf, type Kube, type KObject, type KubeResult } from './kube';
 
 type Status = 'Current' | 'InProgress' | 'Failed' | 'NotFound';
 
@@ -25,12 +25,16 @@ export function objectStatus(live: KObject): { status: Status; message: string }
   if (progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
     return { status: 'Failed', message: `rollout failed: ProgressDeadlineExceeded (${s.readyReplicas ?? 0}/${want} ready)` };
   }
-  if ((s.observedGeneration ?? 0) < (live.metadata.generation ?? 1)) return { status: 'InProgress', message: 'the controller has not observed the latest generation yet' };
+  if ((s.observedGeneration ?? 0) < (live.metadata.generation ?? 1))
+    return { status: 'InProgress', message: 'the controller has not observed the latest generation yet' };
   const ready = s.readyReplicas ?? 0;
   if ((s.updatedReplicas ?? 0) === want && ready === want && (s.availableReplicas ?? 0) === want && (s.replicas ?? 0) === want) {
     return { status: 'Current', message: `${ready}/${want} replicas ready` };
   }
-  return { status: 'InProgress', message: `${ready}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} available` };
+  return {
+    status: 'InProgress',
+    message: `${ready}/${want} ready, ${s.updatedReplicas ?? 0} updated, ${s.availableReplicas ?? 0} available`,
+  };
 }
 
 /** Levenshtein distance (for "did you mean" on a missing Service). */
@@ -58,33 +62,57 @@ export async function checkOrigin(kube: Kube, target: OriginCheckTarget, service
   if (found.ok) {
     const ports = (found.value as KObject & ServiceShape).spec?.ports ?? [];
     if (ports.some((p) => p.port === target.port)) return { ...base, ok: true, message: 'Service and port exist' };
-    const list = ports.map((p) => `${p.port ?? '?'}${p.name ? ` (${p.name})` : ''}${p.targetPort !== undefined ? ` → ${p.targetPort}` : ''}`).join(', ');
-    return { ...base, ok: false, message: `Service ${target.namespace}/${target.name} has no port ${target.port}; it has ${list || 'no ports'}` };
+    const list = ports
+      .map((p) => `${p.port ?? '?'}${p.name ? ` (${p.name})` : ''}${p.targetPort !== undefined ? ` → ${p.targetPort}` : ''}`)
+      .join(', ');
+    return {
+      ...base,
+      ok: false,
+      message: `Service ${target.namespace}/${target.name} has no port ${target.port}; it has ${list || 'no ports'}`,
+    };
   }
-  if (found.status !== 404) return { ...base, ok: false, message: `could not read Service ${target.namespace}/${target.name} (${found.status}): ${found.error.message ?? ''}` };
+  if (found.status !== 404)
+    return {
+      ...base,
+      ok: false,
+      message: `could not read Service ${target.namespace}/${target.name} (${found.status}): ${found.error.message ?? ''}`,
+    };
   const all = await services();
   let best: { name: string; namespace: string; score: number } | undefined;
   for (const s of all) {
     const name = s.metadata.name;
     const distance = editDistance(target.name, name);
     // A name that contains the wanted one (label-studio → label-studio-ls-app) is the likeliest rename.
-    const score = (name.includes(target.name) || target.name.includes(name) ? distance / 4 : distance) + (s.metadata.namespace === target.namespace ? 0 : 0.5);
+    const score =
+      (name.includes(target.name) || target.name.includes(name) ? distance / 4 : distance) +
+      (s.metadata.namespace === target.namespace ? 0 : 0.5);
     if (!best || score < best.score) best = { name, namespace: s.metadata.namespace ?? '', score };
   }
   const hint = best && best.score <= Math.max(3, target.name.length / 2) ? ` — \`${best.name}\` exists in \`${best.namespace}\`` : '';
   return { ...base, ok: false, message: `Service \`${target.name}\` not found in \`${target.namespace}\`${hint}` };
 }
 
-/** Health of what was applied: kstatus per object, cloudflared connectors ready, and every route origin checked. */
-export async function assessHealth(kube: Kube, applied: KObject[], origins: OriginCheckTarget[]): Promise<ClusterHealth> {
+/** Health of what was applied (from the live objects this pass read, by name otherwise): kstatus per object, cloudflared connectors ready, and every route origin checked. */
+export async function assessHealth(
+  kube: Kube,
+  applied: KObject[],
+  origins: OriginCheckTarget[],
+  known: Map<string, KObject> = new Map(),
+): Promise<ClusterHealth> {
   const objects: ClusterHealth['objects'] = [];
   let desiredConnectors = 0;
   let readyConnectors = 0;
   for (const object of applied) {
     const ref = refOf(object);
-    const live = await kube.get(ref);
+    // The pass already read most objects (list or apply response); only the rest are read by name.
+    const seen = known.get(refKey(ref));
+    const live: KubeResult<KObject> = seen ? { ok: true, status: 200, value: seen } : await kube.get(ref);
     if (!live.ok) {
-      objects.push({ object: refKey(ref), status: 'NotFound', message: live.status === 404 ? 'not found in the cluster' : `read failed (${live.status})` });
+      objects.push({
+        object: refKey(ref),
+        status: 'NotFound',
+        message: live.status === 404 ? 'not found in the cluster' : `read failed (${live.status})`,
+      });
       continue;
     }
     const status = objectStatus(live.value);
@@ -104,5 +132,10 @@ export async function assessHealth(kube: Kube, applied: KObject[], origins: Orig
   for (const target of origins) checks.push(await checkOrigin(kube, target, services));
   const failed = objects.some((o) => o.status === 'Failed' || o.status === 'NotFound') || checks.some((c) => !c.ok);
   const progressing = objects.some((o) => o.status === 'InProgress');
-  return { status: failed ? 'Failed' : progressing ? 'InProgress' : 'Current', objects, connectors: { desired: desiredConnectors, ready: readyConnectors }, origins: checks };
+  return {
+    status: failed ? 'Failed' : progressing ? 'InProgress' : 'Current',
+    objects,
+    connectors: { desired: desiredConnectors, ready: readyConnectors },
+    origins: checks,
+  };
 }

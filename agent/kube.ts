@@ -1,6 +1,7 @@
-import { request as httpRequest, type Agent as HttpAgent } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { fromKubeconfig, inCluster, viaClientNode, type Connection } from './kubeconfig';
 
 /** A Kubernetes object as the agent handles it: plain JSON, exactly as the API server returned it. */
 export interface KObject {
@@ -55,13 +56,18 @@ export function parseRefKey(key: string): ObjectRef {
   return { apiVersion: parts.join('/'), kind, name, ...(namespace ? { namespace } : {}) };
 }
 
-export const refOf = (o: KObject): ObjectRef => ({ apiVersion: o.apiVersion, kind: o.kind, name: o.metadata.name, ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}) });
+export const refOf = (o: KObject): ObjectRef => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  name: o.metadata.name,
+  ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+});
 
 /**
- * The agent's one module for Kubernetes calls. It takes the connection and credentials from @kubernetes/client-node's
- * KubeConfig (in-cluster service account, or KUBECONFIG) and speaks plain JSON over node:http(s), so objects are never
- * rewritten by a typed serializer (which would drop unknown fields and turn timestamps into Dates) and every status
- * code reaches the caller.
+ * The agent's one module for Kubernetes calls: plain JSON over node:http(s) with keep-alive, so objects are never
+ * rewritten by a typed serializer (which drops unknown fields and turns timestamps into Dates) and every status code
+ * reaches the caller. The connection comes from the in-cluster service account or a kubeconfig; kubeconfigs that
+ * need an exec/auth-provider plugin go through @kubernetes/client-node (docs/agent.md → Decisions).
  */
 export class Kube {
   private readonly discovery = new Map<string, Promise<Map<string, Resource>>>();
@@ -69,21 +75,28 @@ export class Kube {
   writes = 0;
 
   private constructor(
-    private readonly server: string,
-    private readonly options: RequestOptions,
+    private readonly connection: Connection,
+    private readonly agent: HttpAgent,
   ) {}
 
-  /** Connects with a kubeconfig file, or the in-cluster service account when none is given. */
+  /** Connects with a kubeconfig (file or text), or the in-cluster service account when none is given. */
   static async connect(kubeconfigPath?: string, kubeconfigText?: string): Promise<Kube> {
-    const kc = new KubeConfig();
-    if (kubeconfigText) kc.loadFromString(kubeconfigText);
-    else if (kubeconfigPath) kc.loadFromFile(kubeconfigPath);
-    else kc.loadFromCluster();
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    const options: RequestOptions = {};
-    await kc.applyToHTTPSOptions(options);
-    return new Kube(cluster.server.replace(/\/+$/, ''), options);
+    const text = kubeconfigText ?? (kubeconfigPath ? readFileSync(kubeconfigPath, 'utf8') : undefined);
+    const connection = text === undefined ? inCluster() : (fromKubeconfig(text) ?? (await viaClientNode(text)));
+    const { ca, cert, key, rejectUnauthorized, servername } = connection.tls;
+    // Keep connections open between calls (a pass makes a few dozen requests).
+    const agent = connection.server.startsWith('https:')
+      ? new HttpsAgent({
+          keepAlive: true,
+          maxSockets: 16,
+          ca,
+          cert,
+          key,
+          servername,
+          ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+        })
+      : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    return new Kube(connection, agent);
   }
 
   async get(ref: ObjectRef): Promise<KubeResult<KObject>> {
@@ -109,7 +122,12 @@ export class Kube {
     const path = await this.path(refOf(object), true);
     if (!path.ok) return path;
     this.writes++;
-    return this.call<KObject>('PATCH', `${path.value}?fieldManager=edgeplane${force ? '&force=true' : ''}`, JSON.stringify(object), 'application/apply-patch+yaml');
+    return this.call<KObject>(
+      'PATCH',
+      `${path.value}?fieldManager=edgeplane${force ? '&force=true' : ''}`,
+      JSON.stringify(object),
+      'application/apply-patch+yaml',
+    );
   }
 
   async delete(ref: ObjectRef): Promise<KubeResult<unknown>> {
@@ -127,7 +145,15 @@ export class Kube {
     const resources = await this.resources(ref.apiVersion);
     if (!resources.ok) return resources;
     const resource = resources.value.get(ref.kind);
-    if (!resource) return { ok: false, status: 404, error: { reason: 'NotFound', message: `the API server does not serve kind ${ref.kind} in ${ref.apiVersion} (is its CRD installed?)` } };
+    if (!resource)
+      return {
+        ok: false,
+        status: 404,
+        error: {
+          reason: 'NotFound',
+          message: `the API server does not serve kind ${ref.kind} in ${ref.apiVersion} (is its CRD installed?)`,
+        },
+      };
     const root = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
     const ns = resource.namespaced && ref.namespace ? `/namespaces/${encodeURIComponent(ref.namespace)}` : '';
     return { ok: true, status: 200, value: `${root}${ns}/${resource.plural}${withName ? `/${encodeURIComponent(ref.name)}` : ''}` };
@@ -139,7 +165,9 @@ export class Kube {
       const root = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
       pending = this.call<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>('GET', root).then((r) => {
         if (!r.ok) throw Object.assign(new Error(r.error.message ?? `discovery of ${apiVersion} failed`), { result: r });
-        return new Map((r.value.resources ?? []).filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]));
+        return new Map(
+          (r.value.resources ?? []).filter((x) => !x.name.includes('/')).map((x) => [x.kind, { plural: x.name, namespaced: x.namespaced }]),
+        );
       });
       this.discovery.set(apiVersion, pending);
     }
@@ -154,34 +182,31 @@ export class Kube {
   }
 
   /** One HTTP call; throws only when the API server cannot be reached at all. */
-  private call<T>(method: string, path: string, body?: string, contentType?: string): Promise<KubeResult<T>> {
-    const url = new URL(this.server + path);
+  private async call<T>(method: string, path: string, body?: string, contentType?: string): Promise<KubeResult<T>> {
+    const url = new URL(this.connection.server + path);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { accept: 'application/json' };
-    for (const [k, v] of Object.entries(this.options.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    const authorization = await this.connection.authorization();
+    if (authorization) headers.authorization = authorization;
     if (contentType) headers['content-type'] = contentType;
     return new Promise((resolve, reject) => {
-      const req = request(
-        url,
-        { ...this.options, method, headers, agent: this.options.agent as HttpAgent | undefined, timeout: 30_000 },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
-            try {
-              parsed = text ? JSON.parse(text) : {};
-            } catch {
-              parsed = { message: text.slice(0, 500) };
-            }
-            if (status >= 200 && status < 300) resolve({ ok: true, status, value: parsed as T });
-            else resolve({ ok: false, status, error: parsed as KStatus });
-          });
-        },
-      );
+      const req = request(url, { method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown;
+          try {
+            parsed = text ? JSON.parse(text) : {};
+          } catch {
+            parsed = { message: text.slice(0, 500) };
+          }
+          if (status >= 200 && status < 300) resolve({ ok: true, status, value: parsed as T });
+          else resolve({ ok: false, status, error: parsed as KStatus });
+        });
+      });
       req.on('timeout', () => req.destroy(new Error(`request to the Kubernetes API timed out: ${method} ${path}`)));
       req.on('error', reject);
       if (body !== undefined) req.write(body);

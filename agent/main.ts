@@ -11,10 +11,15 @@ import { AGENT_VERSION } from './version';
 /** Reads the facts registration reports: the kube-system UID (identity), the version and the node count. */
 async function clusterFacts(kube: Kube): Promise<{ identity: string; kubernetesVersion: string; nodeCount: number }> {
   const ns = await kube.get({ apiVersion: 'v1', kind: 'Namespace', name: 'kube-system' });
-  if (!ns.ok || !ns.value.metadata.uid) throw new Error(`cannot read the kube-system namespace (${ns.status}); the agent needs "get namespaces"`);
+  if (!ns.ok || !ns.value.metadata.uid)
+    throw new Error(`cannot read the kube-system namespace (${ns.status}); the agent needs "get namespaces"`);
   const version = await kube.version();
   const nodes = await kube.list('v1', 'Node');
-  return { identity: ns.value.metadata.uid, kubernetesVersion: version.ok ? version.value.gitVersion : 'unknown', nodeCount: nodes.ok ? nodes.value.length : 0 };
+  return {
+    identity: ns.value.metadata.uid,
+    kubernetesVersion: version.ok ? version.value.gitVersion : 'unknown',
+    nodeCount: nodes.ok ? nodes.value.length : 0,
+  };
 }
 
 async function main(): Promise<void> {
@@ -35,11 +40,23 @@ async function main(): Promise<void> {
   const { server, port } = await startServer(config.listenPort, {
     health: () => ({
       ok: !stopping,
-      body: { ok: !stopping, cluster: config.clusterId, lastAppliedRevision: metrics.lastAppliedRevision, worker: metrics.workerReachable ? 'reachable' : 'unreachable', notify: metrics.notifyConnected ? 'connected' : 'polling' },
+      body: {
+        ok: !stopping,
+        cluster: config.clusterId,
+        lastAppliedRevision: metrics.lastAppliedRevision,
+        worker: metrics.workerReachable ? 'reachable' : 'unreachable',
+        notify: metrics.notifyConnected ? 'connected' : 'polling',
+      },
     }),
     metrics: () => metrics.render({ apiserverWrites: kube.writes, workerRequests: transport.requests }),
   });
-  log('info', 'agent started', { version: AGENT_VERSION, cluster: config.clusterId, namespace: config.namespace, worker: config.url, port });
+  log('info', 'agent started', {
+    version: AGENT_VERSION,
+    cluster: config.clusterId,
+    namespace: config.namespace,
+    worker: config.url,
+    port,
+  });
 
   process.on('SIGTERM', () => {
     log('info', 'SIGTERM: finishing the current pass and exiting');
@@ -53,7 +70,10 @@ async function main(): Promise<void> {
   let credential = await store.loadCredential();
   for (let attempt = 0; !credential && !stopping; attempt++) {
     const token = config.bootstrapToken();
-    if (!token) throw new Error('no agent credential is stored and no bootstrap token is mounted; re-install from GET /v1/clusters/<id>/install.yaml');
+    if (!token)
+      throw new Error(
+        'no agent credential is stored and no bootstrap token is mounted; re-install from GET /v1/clusters/<id>/install.yaml',
+      );
     const facts = await clusterFacts(kube);
     const registered = await transport.register(token, { clusterId: config.clusterId, agentVersion: AGENT_VERSION, ...facts });
     if (registered.ok) {
@@ -102,7 +122,12 @@ async function main(): Promise<void> {
       continue;
     }
     const interval = transport.notifyConnected ? config.resyncIntervalMs : config.pollIntervalMs;
-    const wait = failures > 0 ? Math.min(interval, backoff(failures, config.backoffBaseMs, config.backoffMaxMs) + config.backoffBaseMs) : syncer.healthInProgress ? Math.min(interval, 2000) : interval;
+    const wait =
+      failures > 0
+        ? Math.min(interval, backoff(failures, config.backoffBaseMs, config.backoffMaxMs) + config.backoffBaseMs)
+        : syncer.healthInProgress
+          ? Math.min(interval, 2000)
+          : interval;
     await sleep(wait);
   }
   await shutdown();

@@ -51,6 +51,9 @@ export class Metrics {
       '# HELP edgeplane_agent_resident_memory_bytes Resident set size of the agent process.',
       '# TYPE edgeplane_agent_resident_memory_bytes gauge',
       `edgeplane_agent_resident_memory_bytes ${process.memoryUsage.rss()}`,
+      '# HELP edgeplane_agent_heap_used_bytes V8 heap in use.',
+      '# TYPE edgeplane_agent_heap_used_bytes gauge',
+      `edgeplane_agent_heap_used_bytes ${process.memoryUsage().heapUsed}`,
     ];
     return `${lines.join('\n')}\n`;
   }

@@ -17,7 +17,10 @@ export function planPrune(previous: string[], next: string[], prune: { maxDelete
   const gone = previous.filter((k) => !keep.has(k)).sort();
   if (gone.length === 0) return { delete: [] };
   if (next.length === 0 && !prune.allowEmpty) {
-    return { delete: [], refused: `the bundle is empty and would prune all ${gone.length} objects; refused (the cluster was not deliberately emptied)` };
+    return {
+      delete: [],
+      refused: `the bundle is empty and would prune all ${gone.length} objects; refused (the cluster was not deliberately emptied)`,
+    };
   }
   if (gone.length > prune.maxDeletes) {
     return { delete: [], refused: `pruning ${gone.length} objects exceeds the limit of ${prune.maxDeletes} per pass; nothing was deleted` };
@@ -26,7 +29,8 @@ export function planPrune(previous: string[], next: string[], prune: { maxDelete
 }
 
 /** Namespaces go last, so what lives in them is deleted by name first. */
-const order = (keys: string[]) => [...keys].sort((a, b) => Number(parseRefKey(a).kind === 'Namespace') - Number(parseRefKey(b).kind === 'Namespace'));
+const order = (keys: string[]) =>
+  [...keys].sort((a, b) => Number(parseRefKey(a).kind === 'Namespace') - Number(parseRefKey(b).kind === 'Namespace'));
 
 /**
  * Deletes the planned objects, each only if it still carries edgeplane's labels for this cluster. Returns one result
@@ -45,7 +49,7 @@ export async function executePrune(kube: Kube, keys: string[], clusterId: string
       continue;
     }
     if (!ownedByEdgeplane(live.value, clusterId)) {
-      results.push({ ...id, action: 'prune_refused', message: 'not deleted: it no longer carries edgeplane\'s labels for this cluster' });
+      results.push({ ...id, action: 'prune_refused', message: "not deleted: it no longer carries edgeplane's labels for this cluster" });
       gone.push(key);
       continue;
     }

@@ -45,7 +45,13 @@ export class StateStore {
 
   async save(state: AgentState): Promise<void> {
     const next = { ...state, inventory: [...new Set(state.inventory)].sort() };
-    if (this.last && this.last.revision === next.revision && this.last.hash === next.hash && this.last.inventory.join('\n') === next.inventory.join('\n')) return;
+    if (
+      this.last &&
+      this.last.revision === next.revision &&
+      this.last.hash === next.hash &&
+      this.last.inventory.join('\n') === next.inventory.join('\n')
+    )
+      return;
     const object: KObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
@@ -76,6 +82,9 @@ export class StateStore {
       data: { credential: Buffer.from(credential).toString('base64') },
     };
     const result = await this.kube.apply(object, true);
-    if (!result.ok) throw new Error(`cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${result.status}): ${result.error.message ?? ''}`);
+    if (!result.ok)
+      throw new Error(
+        `cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${result.status}): ${result.error.message ?? ''}`,
+      );
   }
 }

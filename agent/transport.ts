@@ -1,8 +1,16 @@
 import WebSocket from 'ws';
-import { agentRegistered, desiredBundle, notifyMessage, type AgentRegister, type AgentStatus, type DesiredBundle } from '../src/shared/api/agent';
+import {
+  agentRegistered,
+  desiredBundle,
+  notifyMessage,
+  type AgentRegister,
+  type AgentStatus,
+  type DesiredBundle,
+} from '../src/shared/api/agent';
 
 /** Full-jitter exponential backoff: a random wait in [0, min(max, base·2^attempt)]. */
-export const backoff = (attempt: number, baseMs: number, maxMs: number): number => Math.random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
+export const backoff = (attempt: number, baseMs: number, maxMs: number): number =>
+  Math.random() * Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 20));
 
 export type FetchOutcome =
   | { kind: 'bundle'; bundle: DesiredBundle; etag: string }
@@ -77,7 +85,8 @@ export class Transport {
       });
       if (response.status === 304) return { kind: 'not_modified' };
       if (response.status === 401 || response.status === 403) return { kind: 'unauthorized', message: await errorMessage(response) };
-      if (!response.ok) return { kind: 'unreachable', message: `GET /agent/v1/desired answered ${response.status}: ${await errorMessage(response)}` };
+      if (!response.ok)
+        return { kind: 'unreachable', message: `GET /agent/v1/desired answered ${response.status}: ${await errorMessage(response)}` };
       const bundle = desiredBundle.parse(await response.json());
       return { kind: 'bundle', bundle, etag: response.headers.get('etag') ?? '' };
     } catch (error) {

@@ -44,7 +44,13 @@ describe('apply', () => {
   });
 
   it('treats a Secret written with stringData as unchanged once stored as data', async () => {
-    const secret: KObject = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'default', labels }, type: 'Opaque', stringData: { token: 'abc' } };
+    const secret: KObject = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'default', labels },
+      type: 'Opaque',
+      stringData: { token: 'abc' },
+    };
     expect((await applyObject(kube, secret)).result.action).toBe('created');
     const writes = fake.writes;
     expect((await applyObject(kube, secret)).result.action).toBe('unchanged');
@@ -58,7 +64,10 @@ describe('apply', () => {
     expect(outcome.result.action).toBe('conflict');
     expect(outcome.conflicts).toEqual([{ object: 'apps/v1/Deployment/default/owned', field: '.spec.replicas', manager: 'helm' }]);
     expect(fake.log.filter((l) => l.force).length).toBe(writesBefore);
-    expect((fake.objects('Deployment', 'default').find((o) => (o.metadata as { name: string }).name === 'owned')?.spec as { replicas: number }).replicas).toBe(1);
+    expect(
+      (fake.objects('Deployment', 'default').find((o) => (o.metadata as { name: string }).name === 'owned')?.spec as { replicas: number })
+        .replicas,
+    ).toBe(1);
   });
 
   it('takes ownership only when the desired object says so', async () => {
@@ -90,7 +99,11 @@ describe('prune', () => {
   it('deletes only objects that still carry edgeplane labels for this cluster', async () => {
     await applyObject(kube, configMap('mine', {}));
     await applyObject(kube, configMap('relabelled', {}, { 'app.kubernetes.io/managed-by': 'helm' }));
-    const { results, gone } = await executePrune(kube, ['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/relabelled', 'v1/ConfigMap/default/never'], 'c1');
+    const { results, gone } = await executePrune(
+      kube,
+      ['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/relabelled', 'v1/ConfigMap/default/never'],
+      'c1',
+    );
     expect(results.map((r) => [r.name, r.action])).toEqual([
       ['mine', 'pruned'],
       ['relabelled', 'prune_refused'],
@@ -136,17 +149,43 @@ describe('health', () => {
 
   it('names the nearest Service for a missing origin and the real ports for a wrong one', async () => {
     await kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } }, false);
-    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'label-studio-ls-app', namespace: 'apps' }, spec: { ports: [{ name: 'http', port: 8085, targetPort: 8085 }] } }, false);
-    await kube.apply({ apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: 'apps' }, spec: { ports: [{ port: 5432 }] } }, false);
+    await kube.apply(
+      {
+        apiVersion: 'v1',
+        kind: 'Service',
+        metadata: { name: 'label-studio-ls-app', namespace: 'apps' },
+        spec: { ports: [{ name: 'http', port: 8085, targetPort: 8085 }] },
+      },
+      false,
+    );
+    await kube.apply(
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'postgres', namespace: 'apps' }, spec: { ports: [{ port: 5432 }] } },
+      false,
+    );
     const services = async () => {
       const r = await kube.list('v1', 'Service');
       return r.ok ? r.value : [];
     };
-    const missing = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio', port: 8080 }, services);
-    expect(missing).toMatchObject({ ok: false, message: 'Service `label-studio` not found in `apps` — `label-studio-ls-app` exists in `apps`' });
-    const port = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8080 }, services);
+    const missing = await checkOrigin(
+      kube,
+      { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio', port: 8080 },
+      services,
+    );
+    expect(missing).toMatchObject({
+      ok: false,
+      message: 'Service `label-studio` not found in `apps` — `label-studio-ls-app` exists in `apps`',
+    });
+    const port = await checkOrigin(
+      kube,
+      { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8080 },
+      services,
+    );
     expect(port).toMatchObject({ ok: false, message: 'Service apps/label-studio-ls-app has no port 8080; it has 8085 (http) → 8085' });
-    const good = await checkOrigin(kube, { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8085 }, services);
+    const good = await checkOrigin(
+      kube,
+      { route: 'r1', hostname: 'ls.example.com', namespace: 'apps', name: 'label-studio-ls-app', port: 8085 },
+      services,
+    );
     expect(good.ok).toBe(true);
     expect(editDistance('kitten', 'sitting')).toBe(3);
   });

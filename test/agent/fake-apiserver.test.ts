@@ -25,10 +25,13 @@ const deployment = (name: string, replicas: number, extra: Record<string, unknow
   },
 });
 
-const apply = (object: KubernetesObject & Record<string, unknown>, manager: string, force = false) => client.patch(object, undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
+const apply = (object: KubernetesObject & Record<string, unknown>, manager: string, force = false) =>
+  client.patch(object, undefined, undefined, manager, force, PatchStrategy.ServerSideApply);
 
 /** The rejected promise's ApiException, with its parsed Status body. */
-async function failure(promise: Promise<unknown>): Promise<{ code: number; body: { reason: string; message: string; details?: { causes?: { field: string; message: string }[] } } }> {
+async function failure(
+  promise: Promise<unknown>,
+): Promise<{ code: number; body: { reason: string; message: string; details?: { causes?: { field: string; message: string }[] } } }> {
   try {
     await promise;
   } catch (error) {
@@ -73,7 +76,9 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     expect(conflict.code).toBe(409);
     expect(conflict.body.reason).toBe('Conflict');
     expect(conflict.body.message).toBe('Apply failed with 1 conflict: conflict with "helm" using apps/v1: .spec.replicas');
-    expect(conflict.body.details?.causes).toEqual([{ reason: 'FieldManagerConflict', message: 'conflict with "helm" using apps/v1', field: '.spec.replicas' }]);
+    expect(conflict.body.details?.causes).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "helm" using apps/v1', field: '.spec.replicas' },
+    ]);
 
     // Same values are shared ownership, not a conflict.
     const shared = await apply(deployment('shared', 1), 'edgeplane');
@@ -86,14 +91,26 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
   });
 
   it('removes a field its only manager stopped applying', async () => {
-    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: { a: '1', b: '2' } }, 'edgeplane');
-    const after = await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: { a: '1' } }, 'edgeplane');
+    await apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: { a: '1', b: '2' } },
+      'edgeplane',
+    );
+    const after = await apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'cm', namespace: 'default' }, data: { a: '1' } },
+      'edgeplane',
+    );
     expect((after as { data?: Record<string, string> }).data).toEqual({ a: '1' });
   });
 
   it('lists by label selector, deletes, and answers 404 with a Status', async () => {
-    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'l1', namespace: 'default', labels: { team: 'a' } }, data: {} }, 'edgeplane');
-    await apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'l2', namespace: 'default', labels: { team: 'b' } }, data: {} }, 'edgeplane');
+    await apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'l1', namespace: 'default', labels: { team: 'a' } }, data: {} },
+      'edgeplane',
+    );
+    await apply(
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'l2', namespace: 'default', labels: { team: 'b' } }, data: {} },
+      'edgeplane',
+    );
     const list = await client.list('v1', 'ConfigMap', 'default', undefined, undefined, undefined, undefined, 'team=a');
     expect(list.items.map((i) => i.metadata?.name)).toEqual(['l1']);
     const notIn = await client.list('v1', 'ConfigMap', 'default', undefined, undefined, undefined, undefined, 'team,team notin (a)');
@@ -119,7 +136,9 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     expect(immutable.body.message).toContain('spec.selector');
     expect(immutable.body.message).toContain('field is immutable');
 
-    const nowhere = await failure(apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'nope' }, data: {} }, 'edgeplane'));
+    const nowhere = await failure(
+      apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'nope' }, data: {} }, 'edgeplane'),
+    );
     expect(nowhere).toMatchObject({ code: 404, body: { message: 'namespaces "nope" not found' } });
   });
 
@@ -135,7 +154,10 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     await apply(deployment('broken', 1), 'edgeplane');
     const failed = await until(
       () => client.read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'broken', namespace: 'default' } }),
-      (d) => ((d as { status?: { conditions?: { reason?: string }[] } }).status?.conditions ?? []).some((c) => c.reason === 'ProgressDeadlineExceeded'),
+      (d) =>
+        ((d as { status?: { conditions?: { reason?: string }[] } }).status?.conditions ?? []).some(
+          (c) => c.reason === 'ProgressDeadlineExceeded',
+        ),
     );
     expect((failed as { status?: { readyReplicas?: number } }).status?.readyReplicas).toBe(0);
   });
@@ -146,7 +168,12 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     await client.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'counted' } });
     expect(fake.writes).toBe(before + 1);
     const last = fake.log.filter((l) => l.method === 'PATCH').at(-1);
-    expect(last).toMatchObject({ path: '/api/v1/namespaces/counted', fieldManager: 'edgeplane', contentType: 'application/apply-patch+yaml', status: 201 });
+    expect(last).toMatchObject({
+      path: '/api/v1/namespaces/counted',
+      fieldManager: 'edgeplane',
+      contentType: 'application/apply-patch+yaml',
+      status: 201,
+    });
     const response = await fetch(`${fake.url}/__fake/writes`);
     expect(((await response.json()) as { writes: number }).writes).toBe(fake.writes);
   });

@@ -8,7 +8,7 @@ import { build } from 'esbuild';
 // Processes for the end-to-end tests and the bench: the Worker in workerd (wrangler dev, local D1) and the agent as a
 // real process running the bundled file. Waits are on events (a port answering, a log line, a predicate), never sleeps.
 
-export const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ROOT = process.env.EDGEPLANE_ROOT ?? path.resolve(import.meta.dirname, '../..');
 const WRANGLER = path.join(ROOT, 'node_modules/.bin/wrangler');
 export const DEV_ADMIN_TOKEN = 'e2e-dev-admin-token-0123456789';
 const ENCRYPTION_KEY = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
@@ -26,7 +26,13 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `read` until `ok` holds or the deadline passes; the error names what was awaited and the last value. */
-export async function waitFor<T>(what: string, read: () => Promise<T> | T, ok: (value: T) => boolean, timeoutMs = 20_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  read: () => Promise<T> | T,
+  ok: (value: T) => boolean,
+  timeoutMs = 20_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: T | undefined;
   let lastError: unknown;
@@ -38,7 +44,9 @@ export async function waitFor<T>(what: string, read: () => Promise<T> | T, ok: (
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 800)}${lastError ? `; last error: ${String(lastError)}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(last)?.slice(0, 800)}${lastError ? `; last error: ${String(lastError)}` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }
@@ -48,7 +56,11 @@ export const tempDir = (prefix: string): string => mkdtempSync(path.join(tmpdir(
 
 /** Applies the D1 migrations to a local persistence directory (what `wrangler dev --persist-to` then uses). */
 export function migrate(persistTo: string): void {
-  const result = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const result = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+  });
   if (result.status !== 0) throw new Error(`d1 migrations apply failed: ${result.stderr || result.stdout}`);
 }
 
@@ -68,9 +80,35 @@ export class WorkerProcess {
 
   async start(): Promise<void> {
     const inspector = await freePort();
-    const args = ['dev', '--local', '--ip', '127.0.0.1', '--port', String(this.port), '--inspector-port', String(inspector), '--persist-to', this.persistTo, '--show-interactive-dev-session=false', '--log-level', 'warn'];
-    for (const v of [`ENVIRONMENT:development`, `EDGEPLANE_DEV_ADMIN_TOKEN:${DEV_ADMIN_TOKEN}`, `EDGEPLANE_ENCRYPTION_KEY:${ENCRYPTION_KEY}`, 'CLOUDFLARE_API_BASE_URL:http://127.0.0.1:9/client/v4', 'EDGEPLANE_SYNC_DEBOUNCE_MS:3600000']) args.push('--var', v);
-    const child = spawn(WRANGLER, args, { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' } });
+    const args = [
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(this.port),
+      '--inspector-port',
+      String(inspector),
+      '--persist-to',
+      this.persistTo,
+      '--show-interactive-dev-session=false',
+      '--log-level',
+      'warn',
+    ];
+    for (const v of [
+      `ENVIRONMENT:development`,
+      `EDGEPLANE_DEV_ADMIN_TOKEN:${DEV_ADMIN_TOKEN}`,
+      `EDGEPLANE_ENCRYPTION_KEY:${ENCRYPTION_KEY}`,
+      'CLOUDFLARE_API_BASE_URL:http://127.0.0.1:9/client/v4',
+      'EDGEPLANE_SYNC_DEBOUNCE_MS:3600000',
+    ])
+      args.push('--var', v);
+    const child = spawn(WRANGLER, args, {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' },
+    });
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -97,7 +135,16 @@ export class WorkerProcess {
     }, 5000);
     await exited;
     clearTimeout(timer);
-    await waitFor('the Worker port to close', () => fetch(`${this.url}/healthz`).then(() => 'open', () => 'closed'), (s) => s === 'closed', 10_000);
+    await waitFor(
+      'the Worker port to close',
+      () =>
+        fetch(`${this.url}/healthz`).then(
+          () => 'open',
+          () => 'closed',
+        ),
+      (s) => s === 'closed',
+      10_000,
+    );
     this.child = undefined;
   }
 
@@ -105,7 +152,11 @@ export class WorkerProcess {
   async api(method: string, apiPath: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
     return fetch(`${this.url}${apiPath}`, {
       method,
-      headers: { authorization: `Bearer ${DEV_ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${DEV_ADMIN_TOKEN}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   }
@@ -132,6 +183,8 @@ export function agentBundle(): Promise<string> {
       target: 'node20',
       outfile,
       logLevel: 'error',
+      // As `npm run build:agent`: client-node is only loaded for exec/auth-provider kubeconfigs (see agent/kubeconfig.ts).
+      external: ['@kubernetes/client-node'],
       banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
     });
     return outfile;
@@ -146,6 +199,8 @@ export interface AgentOptions {
   bootstrapTokenPath: string;
   port: number;
   env?: Record<string, string>;
+  /** Node flags, e.g. the heap limits agent/Dockerfile runs with. */
+  nodeArgs?: string[];
 }
 
 /** The agent as a real Node process running the bundled file. */
@@ -154,7 +209,10 @@ export class AgentProcess {
   output = '';
   readonly exited: Promise<number | null>;
 
-  private constructor(child: ChildProcess, readonly port: number) {
+  private constructor(
+    child: ChildProcess,
+    readonly port: number,
+  ) {
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
@@ -163,7 +221,7 @@ export class AgentProcess {
 
   static async start(options: AgentOptions): Promise<AgentProcess> {
     const file = await agentBundle();
-    const child = spawn(process.execPath, [file], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), file], {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: {

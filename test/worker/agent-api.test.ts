@@ -22,10 +22,20 @@ async function install(cluster: string): Promise<{ docs: Doc[]; token: string }>
   return { docs, token };
 }
 
-const facts = (clusterId: string, identity = 'uid-kube-system-1') => ({ clusterId, identity, kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 4, agentVersion: '0.1.0' });
+const facts = (clusterId: string, identity = 'uid-kube-system-1') => ({
+  clusterId,
+  identity,
+  kubernetesVersion: 'v1.31.4+k3s1',
+  nodeCount: 4,
+  agentVersion: '0.1.0',
+});
 
 async function register(token: string, body: unknown): Promise<Response> {
-  return SELF.fetch('https://edgeplane.test/agent/v1/register', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return SELF.fetch('https://edgeplane.test/agent/v1/register', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 async function registered(cluster: string, identity?: string): Promise<string> {
@@ -38,7 +48,10 @@ async function registered(cluster: string, identity?: string): Promise<string> {
 }
 
 const agent = (path: string, credential: string, init: RequestInit = {}) =>
-  SELF.fetch(`https://edgeplane.test${path}`, { ...init, headers: { authorization: `Bearer ${credential}`, ...(init.headers as Record<string, string> | undefined) } });
+  SELF.fetch(`https://edgeplane.test${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${credential}`, ...(init.headers as Record<string, string> | undefined) },
+  });
 
 describe('install manifest', () => {
   it('is admin only and holds namespace, service account, RBAC, a bootstrap Secret and the Deployment', async () => {
@@ -49,7 +62,9 @@ describe('install manifest', () => {
     const { docs } = await install(cluster);
     expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Secret', 'Deployment']);
     expect(JSON.stringify(docs.find((d) => d.kind === 'ClusterRole')?.rules)).not.toContain('"*"');
-    const row = await env.DB.prepare('SELECT expires_at, created_at, used_at FROM bootstrap_tokens WHERE cluster_id = ?').bind(cluster).first<{ expires_at: string; created_at: string; used_at: string | null }>();
+    const row = await env.DB.prepare('SELECT expires_at, created_at, used_at FROM bootstrap_tokens WHERE cluster_id = ?')
+      .bind(cluster)
+      .first<{ expires_at: string; created_at: string; used_at: string | null }>();
     expect(row?.used_at).toBeNull();
     expect(Date.parse(row?.expires_at ?? '') - Date.parse(row?.created_at ?? '')).toBe(24 * 3_600_000);
   });
@@ -63,7 +78,9 @@ describe('agent registration', () => {
     expect(first.status).toBe(201);
     const { credential } = (await first.json()) as { credential: string };
     expect(credential.startsWith(`epa.${cluster}.`)).toBe(true);
-    const stored = await env.DB.prepare('SELECT agent_credential_hash, identity FROM clusters WHERE id = ?').bind(cluster).first<{ agent_credential_hash: string; identity: string }>();
+    const stored = await env.DB.prepare('SELECT agent_credential_hash, identity FROM clusters WHERE id = ?')
+      .bind(cluster)
+      .first<{ agent_credential_hash: string; identity: string }>();
     expect(stored?.identity).toBe('uid-kube-system-1');
     expect(stored?.agent_credential_hash).toMatch(/^[0-9a-f]{64}$/);
     expect(stored?.agent_credential_hash).not.toContain(credential);
@@ -105,7 +122,12 @@ describe('desired bundle and status', () => {
     const first = await agent('/agent/v1/desired', credential);
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag') ?? '';
-    const bundle = (await first.json()) as { revision: number; hash: string; objects: { kind: string }[]; prune: { maxDeletes: number; allowEmpty: boolean } };
+    const bundle = (await first.json()) as {
+      revision: number;
+      hash: string;
+      objects: { kind: string }[];
+      prune: { maxDeletes: number; allowEmpty: boolean };
+    };
     expect(bundle.objects.map((o) => o.kind)).toContain('Deployment');
     expect(bundle.prune).toEqual({ maxDeletes: 25, allowEmpty: false });
 
@@ -136,19 +158,35 @@ describe('desired bundle and status', () => {
       health: { status: 'Current', objects: [], connectors: { desired: 2, ready: 2 }, origins: [] },
       agentVersion: '0.1.0',
     };
-    const posted = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) });
+    const posted = await agent('/agent/v1/status', credential, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(report),
+    });
     expect(posted.status).toBe(204);
     const view = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { appliedRevision: number; connection: string };
     expect(view).toMatchObject({ appliedRevision: bundle.revision, connection: 'connected' });
-    const stored = await env.DB.prepare('SELECT revision, applied, results FROM apply_reports WHERE cluster_id = ?').bind(cluster).all<{ revision: number; applied: number; results: string }>();
+    const stored = await env.DB.prepare('SELECT revision, applied, results FROM apply_reports WHERE cluster_id = ?')
+      .bind(cluster)
+      .all<{ revision: number; applied: number; results: string }>();
     expect(stored.results).toHaveLength(1);
     expect(JSON.parse(stored.results[0]?.results ?? '[]')).toEqual(report.results);
-    const listed = (await (await api('GET', `/v1/clusters/${cluster}/reports`, { role: 'viewer' })).json()) as { items: { revision: number; results: unknown[] }[] };
+    const listed = (await (await api('GET', `/v1/clusters/${cluster}/reports`, { role: 'viewer' })).json()) as {
+      items: { revision: number; results: unknown[] }[];
+    };
     expect(listed.items).toEqual([expect.objectContaining({ revision: bundle.revision, results: report.results })]);
 
-    const ahead = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...report, revision: bundle.revision + 5 }) });
+    const ahead = await agent('/agent/v1/status', credential, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...report, revision: bundle.revision + 5 }),
+    });
     await expectError(ahead, 422, 'validation_failed');
-    const malformed = await agent('/agent/v1/status', credential, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ revision: 'x' }) });
+    const malformed = await agent('/agent/v1/status', credential, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ revision: 'x' }),
+    });
     await expectError(malformed, 422, 'validation_failed');
   });
 
@@ -191,7 +229,9 @@ describe('desired bundle and status', () => {
     };
     const initial = await next(1);
     expect(typeof initial).toBe('number');
-    expect((await api('POST', '/v1/routes', { body: { tunnel, hostname: `${uid('n')}.example.com`, origin: labelStudio } })).status).toBe(201);
+    expect((await api('POST', '/v1/routes', { body: { tunnel, hostname: `${uid('n')}.example.com`, origin: labelStudio } })).status).toBe(
+      201,
+    );
     expect(await next(2)).toBe((initial ?? 0) + 1);
     socket.close(1000, 'done');
   });

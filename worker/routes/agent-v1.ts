@@ -47,7 +47,8 @@ export function registerAgentApi(app: Router): void {
     touch(deps, cluster);
     const etag = desiredEtag(cluster.desiredRevision);
     const ifNoneMatch = c.req.header('if-none-match');
-    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag)) return c.body(null, 304, { etag, 'cache-control': 'no-store' });
+    if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag))
+      return c.body(null, 304, { etag, 'cache-control': 'no-store' });
     const bundle = await desiredBundleFor(deps, cluster);
     return c.json(bundle, 200, { etag, 'cache-control': 'no-store' });
   });

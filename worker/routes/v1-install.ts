@@ -29,7 +29,13 @@ export const AGENT_RULES = [
 ];
 
 /** Every object of an install manifest, in apply order. */
-export function installObjects(input: { clusterId: string; url: string; token: string; expiresAt: string; image?: string }): Record<string, unknown>[] {
+export function installObjects(input: {
+  clusterId: string;
+  url: string;
+  token: string;
+  expiresAt: string;
+  image?: string;
+}): Record<string, unknown>[] {
   const labels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': 'edgeplane' };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } },
@@ -112,9 +118,12 @@ export function registerInstall(app: Router): void {
       path: '/v1/clusters/{id}/reports',
       tags: ['clusters'],
       security,
-      summary: 'The latest apply reports of the cluster\'s agent, newest first',
+      summary: "The latest apply reports of the cluster's agent, newest first",
       request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(10) }) },
-      responses: { 200: { description: 'reports', content: { 'application/json': { schema: z.object({ items: z.array(applyReport) }) } } }, ...errors },
+      responses: {
+        200: { description: 'reports', content: { 'application/json': { schema: z.object({ items: z.array(applyReport) }) } } },
+        ...errors,
+      },
     }),
     async (c) => {
       const deps = c.var.deps;
@@ -149,9 +158,14 @@ export function registerInstall(app: Router): void {
       summary: 'The agent install manifest, with a one-time bootstrap token',
       request: {
         params: idParam,
-        query: z.object({ expiresInHours: z.coerce.number().int().min(1).max(168).default(BOOTSTRAP_TTL_HOURS).describe('bootstrap token lifetime') }),
+        query: z.object({
+          expiresInHours: z.coerce.number().int().min(1).max(168).default(BOOTSTRAP_TTL_HOURS).describe('bootstrap token lifetime'),
+        }),
       },
-      responses: { 200: { description: 'multi-document YAML for `kubectl apply -f -`', content: { 'application/yaml': { schema: z.string() } } }, ...errors },
+      responses: {
+        200: { description: 'multi-document YAML for `kubectl apply -f -`', content: { 'application/yaml': { schema: z.string() } } },
+        ...errors,
+      },
     }),
     async (c) => {
       const deps = c.var.deps;
@@ -160,7 +174,11 @@ export function registerInstall(app: Router): void {
       deps.defer(purgeExpiredBootstrapTokens(deps));
       const url = new URL(c.req.url).origin;
       const header = `# edgeplane agent for cluster "${id}". The bootstrap token registers one agent once and expires at ${expiresAt}.\n`;
-      const text = header + installObjects({ clusterId: id, url, token, expiresAt }).map((o) => stringify(o)).join('---\n');
+      const text =
+        header +
+        installObjects({ clusterId: id, url, token, expiresAt })
+          .map((o) => stringify(o))
+          .join('---\n');
       return c.body(text, 200, { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' });
     },
   );

@@ -34,21 +34,29 @@ const BUNDLE_FORMAT = 1;
 export const desiredEtag = (revision: number): string => `"${revision}.${BUNDLE_FORMAT}"`;
 
 /** Creates a one-time bootstrap token for a cluster's install manifest; only its hash is stored. */
-export async function issueBootstrapToken(deps: Deps, clusterId: string, ttlHours = BOOTSTRAP_TTL_HOURS): Promise<{ token: string; expiresAt: string }> {
+export async function issueBootstrapToken(
+  deps: Deps,
+  clusterId: string,
+  ttlHours = BOOTSTRAP_TTL_HOURS,
+): Promise<{ token: string; expiresAt: string }> {
   await loadCluster(deps, clusterId);
   const token = newSecret('epb');
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + ttlHours * 3_600_000).toISOString();
-  await deps.db.insert(bootstrapTokens).values({ hash: await hashSecret(token), clusterId, createdBy: deps.actor.id, createdAt: now.toISOString(), expiresAt });
+  await deps.db
+    .insert(bootstrapTokens)
+    .values({ hash: await hashSecret(token), clusterId, createdBy: deps.actor.id, createdAt: now.toISOString(), expiresAt });
   return { token, expiresAt };
 }
 
-const unauthorized = (message: string) => new AppError('unauthorized', message, { headers: { 'www-authenticate': 'Bearer realm="edgeplane-agent"' } });
+const unauthorized = (message: string) =>
+  new AppError('unauthorized', message, { headers: { 'www-authenticate': 'Bearer realm="edgeplane-agent"' } });
 
 /** The bearer secret of an agent request, or a 401 naming what is missing. */
 export function bearer(header: string | undefined): string {
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  if (!match?.[1]) throw unauthorized(header ? 'Authorization header must be "Bearer <token>"' : 'missing Authorization: Bearer <agent credential>');
+  if (!match?.[1])
+    throw unauthorized(header ? 'Authorization header must be "Bearer <token>"' : 'missing Authorization: Bearer <agent credential>');
   return match[1];
 }
 
@@ -58,13 +66,25 @@ export function bearer(header: string | undefined): string {
  * registered first. The token's use and the new credential hash commit in one batch, so two racing registrations
  * cannot both succeed.
  */
-export async function registerAgent(deps: Deps, token: string, input: AgentRegister): Promise<{ clusterId: string; credential: string; pollIntervalSeconds: number }> {
+export async function registerAgent(
+  deps: Deps,
+  token: string,
+  input: AgentRegister,
+): Promise<{ clusterId: string; credential: string; pollIntervalSeconds: number }> {
   const hash = await hashSecret(token);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
-  if (!row || !constantTimeEqual(row.hash, hash)) throw unauthorized('the bootstrap token is not valid; get a new install manifest from GET /v1/clusters/{id}/install.yaml');
-  if (row.clusterId !== input.clusterId) throw new AppError('forbidden', `this bootstrap token is for cluster "${row.clusterId}", not "${input.clusterId}"`);
-  if (row.usedAt) throw unauthorized(`this bootstrap token was already used at ${row.usedAt}; a bootstrap token registers one agent once. Get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`);
-  if (Date.parse(row.expiresAt) <= deps.now().getTime()) throw unauthorized(`this bootstrap token expired at ${row.expiresAt}; get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`);
+  if (!row || !constantTimeEqual(row.hash, hash))
+    throw unauthorized('the bootstrap token is not valid; get a new install manifest from GET /v1/clusters/{id}/install.yaml');
+  if (row.clusterId !== input.clusterId)
+    throw new AppError('forbidden', `this bootstrap token is for cluster "${row.clusterId}", not "${input.clusterId}"`);
+  if (row.usedAt)
+    throw unauthorized(
+      `this bootstrap token was already used at ${row.usedAt}; a bootstrap token registers one agent once. Get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`,
+    );
+  if (Date.parse(row.expiresAt) <= deps.now().getTime())
+    throw unauthorized(
+      `this bootstrap token expired at ${row.expiresAt}; get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`,
+    );
   const cluster = await loadCluster(deps, row.clusterId);
   const identityError = new AppError(
     'conflict',
@@ -78,12 +98,20 @@ export async function registerAgent(deps: Deps, token: string, input: AgentRegis
     guards: [
       {
         holds: sql`EXISTS (SELECT 1 FROM ${bootstrapTokens} WHERE ${bootstrapTokens.hash} = ${hash} AND ${bootstrapTokens.usedAt} IS NULL)`,
-        error: unauthorized('this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once'),
+        error: unauthorized(
+          'this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once',
+        ),
       },
-      { holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`, error: identityError },
+      {
+        holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`,
+        error: identityError,
+      },
     ],
     statements: [
-      deps.db.update(bootstrapTokens).set({ usedAt: at }).where(and(eq(bootstrapTokens.hash, hash), isNull(bootstrapTokens.usedAt))),
+      deps.db
+        .update(bootstrapTokens)
+        .set({ usedAt: at })
+        .where(and(eq(bootstrapTokens.hash, hash), isNull(bootstrapTokens.usedAt))),
       deps.db
         .update(clusters)
         .set({
@@ -102,7 +130,12 @@ export async function registerAgent(deps: Deps, token: string, input: AgentRegis
       entityType: 'cluster',
       entityId: cluster.id,
       before: toApiCluster(cluster),
-      after: { identity: input.identity, kubernetesVersion: input.kubernetesVersion, nodeCount: input.nodeCount, agentVersion: input.agentVersion },
+      after: {
+        identity: input.identity,
+        kubernetesVersion: input.kubernetesVersion,
+        nodeCount: input.nodeCount,
+        agentVersion: input.agentVersion,
+      },
     },
   });
   return { clusterId: cluster.id, credential, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
@@ -115,7 +148,8 @@ export async function registerAgent(deps: Deps, token: string, input: AgentRegis
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<ClusterRow> {
   const [prefix, clusterId, secret] = credential.split('.');
-  if (prefix !== 'epa' || !clusterId || !secret) throw unauthorized('the agent credential is malformed; it must be the value returned by POST /agent/v1/register');
+  if (prefix !== 'epa' || !clusterId || !secret)
+    throw unauthorized('the agent credential is malformed; it must be the value returned by POST /agent/v1/register');
   const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
   const hash = await hashSecret(credential);
   if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
@@ -132,7 +166,13 @@ export function touch(deps: Deps, row: ClusterRow, extra: Partial<Pick<ClusterRo
   const last = row.lastSeenAt ? Date.parse(row.lastSeenAt) : 0;
   const now = deps.now();
   if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return;
-  deps.defer(deps.db.update(clusters).set({ lastSeenAt: now.toISOString(), connection: 'connected', ...extra }).where(eq(clusters.id, row.id)).run());
+  deps.defer(
+    deps.db
+      .update(clusters)
+      .set({ lastSeenAt: now.toISOString(), connection: 'connected', ...extra })
+      .where(eq(clusters.id, row.id))
+      .run(),
+  );
 }
 
 /** Reads everything the compiler needs for one cluster; the connector tokens are decrypted here and only here. */
@@ -140,7 +180,9 @@ async function loadDesired(deps: Deps, row: ClusterRow): Promise<DesiredCluster>
   const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, row.id)).orderBy(tunnels.id);
   const ids = tunnelRows.map((t) => t.id);
   const routeRows = ids.length ? await deps.db.select().from(routes).where(inArray(routes.tunnelId, ids)).orderBy(routes.id) : [];
-  const networkRows = ids.length ? await deps.db.select().from(privateNetworks).where(inArray(privateNetworks.tunnelId, ids)).orderBy(privateNetworks.id) : [];
+  const networkRows = ids.length
+    ? await deps.db.select().from(privateNetworks).where(inArray(privateNetworks.tunnelId, ids)).orderBy(privateNetworks.id)
+    : [];
   const desired: DesiredTunnel[] = [];
   for (const t of tunnelRows) {
     const networks = networkRows.filter((n) => n.tunnelId === t.id).map(toApiPrivateNetwork);
@@ -168,7 +210,8 @@ function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
       if ('service' in route.origin) targets.push({ route: route.id, hostname: route.hostname, ...route.origin.service });
     }
     const mode = tunnel.mode;
-    if (tunnelRoutes.length > 0 && mode.type === 'ingress') targets.push({ route: `${tunnel.id}:controller`, hostname: '*', ...mode.controller });
+    if (tunnelRoutes.length > 0 && mode.type === 'ingress')
+      targets.push({ route: `${tunnel.id}:controller`, hostname: '*', ...mode.controller });
     if (tunnelRoutes.length > 0 && mode.type === 'gateway') targets.push({ route: `${tunnel.id}:gateway`, hostname: '*', ...mode.service });
   }
   return targets;
@@ -192,9 +235,13 @@ export async function desiredBundleFor(deps: Deps, row: ClusterRow): Promise<Des
 /** Stores an agent's report and moves the cluster's applied revision, health and connection. */
 export async function recordStatus(deps: Deps, row: ClusterRow, report: AgentStatus): Promise<void> {
   if (report.revision > row.desiredRevision) {
-    throw new AppError('validation_failed', `revision ${report.revision} is newer than the cluster's desired revision ${row.desiredRevision}`, {
-      details: [{ path: 'body.revision', message: `must be ≤ ${row.desiredRevision}` }],
-    });
+    throw new AppError(
+      'validation_failed',
+      `revision ${report.revision} is newer than the cluster's desired revision ${row.desiredRevision}`,
+      {
+        details: [{ path: 'body.revision', message: `must be ≤ ${row.desiredRevision}` }],
+      },
+    );
   }
   const at = deps.now().toISOString();
   const health = {
@@ -207,7 +254,12 @@ export async function recordStatus(deps: Deps, row: ClusterRow, report: AgentSta
     revision: report.revision,
     reportedAt: at,
   };
-  const keep = deps.db.select({ id: applyReports.id }).from(applyReports).where(eq(applyReports.clusterId, row.id)).orderBy(desc(applyReports.id)).limit(REPORTS_KEPT);
+  const keep = deps.db
+    .select({ id: applyReports.id })
+    .from(applyReports)
+    .where(eq(applyReports.clusterId, row.id))
+    .orderBy(desc(applyReports.id))
+    .limit(REPORTS_KEPT);
   await deps.db.batch([
     deps.db.insert(applyReports).values({
       clusterId: row.id,
@@ -251,13 +303,18 @@ export async function purgeExpiredBootstrapTokens(deps: Deps): Promise<void> {
 /** Tells the clusters' notifiers their new desired revisions (after a committed write; failures only delay the agent). */
 export async function notifyClusters(deps: Pick<Deps, 'db' | 'env'>, clusterIds: string[]): Promise<void> {
   if (clusterIds.length === 0) return;
-  const rows = await deps.db.select({ id: clusters.id, revision: clusters.desiredRevision }).from(clusters).where(inArray(clusters.id, clusterIds));
+  const rows = await deps.db
+    .select({ id: clusters.id, revision: clusters.desiredRevision })
+    .from(clusters)
+    .where(inArray(clusters.id, clusterIds));
   await Promise.all(
     rows.map(async (r) => {
       try {
         await deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(r.id)).notify(r.revision);
       } catch (error) {
-        console.warn(JSON.stringify({ msg: 'cluster notify failed; the agent will catch up by polling', cluster: r.id, error: String(error) }));
+        console.warn(
+          JSON.stringify({ msg: 'cluster notify failed; the agent will catch up by polling', cluster: r.id, error: String(error) }),
+        );
       }
     }),
   );

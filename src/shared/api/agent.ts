@@ -5,7 +5,7 @@ import { z } from 'zod';
 /** Body of POST /agent/v1/register (the bootstrap token travels in `Authorization: Bearer`). */
 export const agentRegister = z.strictObject({
   clusterId: z.string().min(1).max(63),
-  identity: z.string().min(1).max(100).describe('the kube-system namespace UID: the cluster\'s identity'),
+  identity: z.string().min(1).max(100).describe("the kube-system namespace UID: the cluster's identity"),
   kubernetesVersion: z.string().min(1).max(100),
   nodeCount: z.number().int().min(0).max(100_000),
   agentVersion: z.string().min(1).max(100),

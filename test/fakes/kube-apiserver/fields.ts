@@ -9,7 +9,18 @@ export type JsonObject = { [key: string]: Json };
 const isObject = (value: unknown): value is JsonObject => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Fields that identify an object or belong to the server; no manager owns them. */
-const UNOWNED = new Set(['apiVersion', 'kind', 'status', 'metadata.name', 'metadata.namespace', 'metadata.resourceVersion', 'metadata.managedFields', 'metadata.uid', 'metadata.generation', 'metadata.creationTimestamp']);
+const UNOWNED = new Set([
+  'apiVersion',
+  'kind',
+  'status',
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.resourceVersion',
+  'metadata.managedFields',
+  'metadata.uid',
+  'metadata.generation',
+  'metadata.creationTimestamp',
+]);
 
 /** Every leaf field an applied configuration sets (maps are walked, lists and scalars are leaves). */
 export function fieldPaths(object: Json, prefix: FieldPath = []): FieldPath[] {

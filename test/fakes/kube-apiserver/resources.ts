@@ -40,7 +40,16 @@ const r = (
   namespaced: boolean,
   model: Model,
   extra: Partial<Pick<ResourceType, 'immutable' | 'generation'>> = {},
-): ResourceType => ({ group, version, kind, plural, namespaced, immutable: extra.immutable ?? [], generation: extra.generation ?? false, validate: validator(model) });
+): ResourceType => ({
+  group,
+  version,
+  kind,
+  plural,
+  namespaced,
+  immutable: extra.immutable ?? [],
+  generation: extra.generation ?? false,
+  validate: validator(model),
+});
 
 /** The kinds edgeplane applies (and the agent's own RBAC), as served by the fake. */
 export const RESOURCES: ResourceType[] = [
@@ -53,7 +62,9 @@ export const RESOURCES: ResourceType[] = [
   r('apps', 'v1', 'Deployment', 'deployments', true, Deployment, { immutable: [['spec', 'selector']], generation: true }),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, PodDisruptionBudget, { generation: true }),
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, ClusterRole),
-  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, ClusterRoleBinding, { immutable: [['roleRef']] }),
+  r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, ClusterRoleBinding, {
+    immutable: [['roleRef']],
+  }),
   r('rbac.authorization.k8s.io', 'v1', 'Role', 'roles', true, Role),
   r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, RoleBinding, { immutable: [['roleRef']] }),
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, Ingress, { generation: true }),

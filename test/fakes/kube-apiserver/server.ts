@@ -51,7 +51,8 @@ export class FakeKubeApiserver {
     const ns = this.type('', 'Namespace');
     for (const name of ['default', 'kube-system', 'kube-public']) this.store.create(ns, undefined, { metadata: { name } }, 'k3s');
     const node = this.type('', 'Node');
-    for (const name of options.nodes ?? ['cp-1', 'worker-1', 'worker-2', 'gpu-1']) this.store.create(node, undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } } }, 'k3s');
+    for (const name of options.nodes ?? ['cp-1', 'worker-1', 'worker-2', 'gpu-1'])
+      this.store.create(node, undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } } }, 'k3s');
     this.store.onChange = (type, object) => {
       if (type.kind === 'Deployment') this.scheduleRollout(object);
     };
@@ -159,10 +160,17 @@ export class FakeKubeApiserver {
       group = parts[1] ?? '';
       version = parts[2] ?? '';
       rest = parts.slice(3);
-    } else return fail(404, { ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`), reason: 'NotFound', code: 404 });
+    } else
+      return fail(404, {
+        ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`),
+        reason: 'NotFound',
+        code: 404,
+      });
     if (rest.length === 0) {
       const list = resourceList(group, version);
-      return list ? { status: 200, body: list } : fail(404, { ...badRequest(`no group version ${group}/${version}`), reason: 'NotFound', code: 404 });
+      return list
+        ? { status: 200, body: list }
+        : fail(404, { ...badRequest(`no group version ${group}/${version}`), reason: 'NotFound', code: 404 });
     }
     // /namespaces/{ns}/{plural}[/{name}] or /{plural}[/{name}]; /namespaces/{name} alone is the Namespace itself.
     let namespace: string | undefined;
@@ -172,9 +180,16 @@ export class FakeKubeApiserver {
     }
     const [plural, name, subresource] = rest;
     const type = RESOURCES.find((t) => t.group === group && t.version === version && t.plural === plural);
-    if (!type) return fail(404, { ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`), reason: 'NotFound', code: 404 });
-    if (subresource) return fail(404, { ...badRequest(`subresource ${subresource} is not served by the fake`), reason: 'NotFound', code: 404 });
-    if (type.namespaced && namespace === undefined && name !== undefined) return fail(404, badRequest('a namespaced object needs /namespaces/{ns}/ in its path'));
+    if (!type)
+      return fail(404, {
+        ...badRequest(`the server could not find the requested resource (${method} ${url.pathname})`),
+        reason: 'NotFound',
+        code: 404,
+      });
+    if (subresource)
+      return fail(404, { ...badRequest(`subresource ${subresource} is not served by the fake`), reason: 'NotFound', code: 404 });
+    if (type.namespaced && namespace === undefined && name !== undefined)
+      return fail(404, badRequest('a namespaced object needs /namespaces/{ns}/ in its path'));
     const manager = url.searchParams.get('fieldManager') ?? '';
 
     if (!name) {
@@ -182,7 +197,15 @@ export class FakeKubeApiserver {
         const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
         if (!selector.ok) return fail(400, badRequest(selector.error));
         const items = this.store.list(type, namespace, selector.matches).map(({ apiVersion: _a, kind: _k, ...item }) => item);
-        return { status: 200, body: { kind: `${type.kind}List`, apiVersion: groupVersion(type), metadata: { resourceVersion: this.store.resourceVersion }, items } };
+        return {
+          status: 200,
+          body: {
+            kind: `${type.kind}List`,
+            apiVersion: groupVersion(type),
+            metadata: { resourceVersion: this.store.resourceVersion },
+            items,
+          },
+        };
       }
       if (method === 'POST') {
         const object = parseObject(body, contentType);
@@ -204,15 +227,25 @@ export class FakeKubeApiserver {
     }
     if (method === 'PATCH') {
       if (!contentType.startsWith('application/apply-patch+yaml')) {
-        return fail(415, { ...badRequest(`the fake serves server-side apply only, not ${contentType}`), reason: 'UnsupportedMediaType', code: 415 });
+        return fail(415, {
+          ...badRequest(`the fake serves server-side apply only, not ${contentType}`),
+          reason: 'UnsupportedMediaType',
+          code: 415,
+        });
       }
       if (!manager) return fail(400, badRequest('fieldManager is required for apply requests'));
       const object = parseObject(body, contentType);
       if (!object.ok) return fail(400, badRequest(object.error));
       const meta = isObject(object.value.metadata) ? object.value.metadata : {};
-      if (meta.name !== name) return fail(400, badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`));
+      if (meta.name !== name)
+        return fail(400, badRequest(`the name of the object (${String(meta.name)}) does not match the name on the URL (${name})`));
       if (object.value.kind !== type.kind || object.value.apiVersion !== groupVersion(type)) {
-        return fail(400, badRequest(`the body's apiVersion/kind ${String(object.value.apiVersion)}/${String(object.value.kind)} does not match the URL (${groupVersion(type)}/${type.kind})`));
+        return fail(
+          400,
+          badRequest(
+            `the body's apiVersion/kind ${String(object.value.apiVersion)}/${String(object.value.kind)} does not match the URL (${groupVersion(type)}/${type.kind})`,
+          ),
+        );
       }
       if (type.namespaced && namespace && !this.store.namespaceExists(namespace)) return fail(404, namespaceNotFound(namespace));
       const outcome = this.store.apply(type, namespace, name, object.value, manager, url.searchParams.get('force') === 'true');
@@ -234,7 +267,11 @@ export class FakeKubeApiserver {
       this.writes = 0;
       return send(200, { ok: true });
     }
-    if (path === 'objects' && method === 'GET') return send(200, this.store.all().map((o) => o.object));
+    if (path === 'objects' && method === 'GET')
+      return send(
+        200,
+        this.store.all().map((o) => o.object),
+      );
     if (path === 'fail' && method === 'POST') {
       const input = JSON.parse(body || '{}') as { deployment?: string; fail?: boolean };
       const target = input.deployment ?? '*';
@@ -259,17 +296,53 @@ export class FakeKubeApiserver {
       const timer = setTimeout(() => {
         this.timers.delete(timer);
         const current = this.store.get(type, namespace, name);
-        if (current && Number((current.metadata as JsonObject).generation) === generation) this.store.setStatus(type, namespace, name, status);
+        if (current && Number((current.metadata as JsonObject).generation) === generation)
+          this.store.setStatus(type, namespace, name, status);
       }, delay);
       this.timers.add(timer);
     };
-    const condition = (t: string, s: string, reason: string) => ({ type: t, status: s, reason, message: `${reason} (fake controller)`, lastUpdateTime: new Date().toISOString() });
-    step(this.controllerDelayMs, { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: replicas, conditions: [condition('Progressing', 'True', 'ReplicaSetUpdated')] });
+    const condition = (t: string, s: string, reason: string) => ({
+      type: t,
+      status: s,
+      reason,
+      message: `${reason} (fake controller)`,
+      lastUpdateTime: new Date().toISOString(),
+    });
+    step(this.controllerDelayMs, {
+      observedGeneration: generation,
+      replicas,
+      updatedReplicas: replicas,
+      readyReplicas: 0,
+      availableReplicas: 0,
+      unavailableReplicas: replicas,
+      conditions: [condition('Progressing', 'True', 'ReplicaSetUpdated')],
+    });
     step(
       this.controllerDelayMs * 2,
       fails
-        ? { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: 0, availableReplicas: 0, unavailableReplicas: replicas, conditions: [condition('Available', 'False', 'MinimumReplicasUnavailable'), condition('Progressing', 'False', 'ProgressDeadlineExceeded')] }
-        : { observedGeneration: generation, replicas, updatedReplicas: replicas, readyReplicas: replicas, availableReplicas: replicas, conditions: [condition('Available', 'True', 'MinimumReplicasAvailable'), condition('Progressing', 'True', 'NewReplicaSetAvailable')] },
+        ? {
+            observedGeneration: generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: 0,
+            availableReplicas: 0,
+            unavailableReplicas: replicas,
+            conditions: [
+              condition('Available', 'False', 'MinimumReplicasUnavailable'),
+              condition('Progressing', 'False', 'ProgressDeadlineExceeded'),
+            ],
+          }
+        : {
+            observedGeneration: generation,
+            replicas,
+            updatedReplicas: replicas,
+            readyReplicas: replicas,
+            availableReplicas: replicas,
+            conditions: [
+              condition('Available', 'True', 'MinimumReplicasAvailable'),
+              condition('Progressing', 'True', 'NewReplicaSetAvailable'),
+            ],
+          },
     );
   }
 }
@@ -296,7 +369,9 @@ function parseObject(body: string, contentType: string): { ok: true; value: Json
 }
 
 /** Equality-based and set-based label selectors: `a=b`, `a==b`, `a!=b`, `a`, `!a`, `a in (x,y)`, `a notin (x)`. */
-export function parseSelector(text: string): { ok: true; matches: (labels: Record<string, string>) => boolean } | { ok: false; error: string } {
+export function parseSelector(
+  text: string,
+): { ok: true; matches: (labels: Record<string, string>) => boolean } | { ok: false; error: string } {
   const terms: ((labels: Record<string, string>) => boolean)[] = [];
   const parts = text.match(/[^,()]+(\([^)]*\))?/g) ?? [];
   for (const raw of parts) {
@@ -309,7 +384,9 @@ export function parseSelector(text: string): { ok: true; matches: (labels: Recor
     } else if ((m = /^([\w./-]+)\s+(in|notin)\s*\(([^)]*)\)$/.exec(term))) {
       const [, key = '', op, list = ''] = m;
       const values = new Set(list.split(',').map((v) => v.trim()));
-      terms.push(op === 'in' ? (l) => l[key] !== undefined && values.has(l[key] ?? '') : (l) => l[key] === undefined || !values.has(l[key] ?? ''));
+      terms.push(
+        op === 'in' ? (l) => l[key] !== undefined && values.has(l[key] ?? '') : (l) => l[key] === undefined || !values.has(l[key] ?? ''),
+      );
     } else if ((m = /^!([\w./-]+)$/.exec(term))) {
       const key = m[1] ?? '';
       terms.push((l) => l[key] === undefined);

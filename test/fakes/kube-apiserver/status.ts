@@ -37,7 +37,11 @@ export const namespaceNotFound = (namespace: string): StatusBody => ({
 });
 
 /** 409 exactly as kube-apiserver words an apply conflict. */
-export function conflict(type: ResourceType, name: string, conflicts: { manager: string; apiVersion: string; field: string }[]): StatusBody {
+export function conflict(
+  type: ResourceType,
+  name: string,
+  conflicts: { manager: string; apiVersion: string; field: string }[],
+): StatusBody {
   const managers = [...new Set(conflicts.map((c) => c.manager))];
   const first = conflicts[0];
   const message =
@@ -60,7 +64,11 @@ export function conflict(type: ResourceType, name: string, conflicts: { manager:
       name,
       group: type.group,
       kind: type.plural,
-      causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${c.apiVersion}`, field: c.field })),
+      causes: conflicts.map((c) => ({
+        reason: 'FieldManagerConflict',
+        message: `conflict with "${c.manager}" using ${c.apiVersion}`,
+        field: c.field,
+      })),
     },
     code: 409,
   };
@@ -81,4 +89,12 @@ export function invalid(type: ResourceType, name: string, causes: { field: strin
   };
 }
 
-export const badRequest = (message: string): StatusBody => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 });
+export const badRequest = (message: string): StatusBody => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason: 'BadRequest',
+  code: 400,
+});

@@ -1,5 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { deleteAt, equal, fieldPaths, fromFieldsV1, getAt, isObject, overlaps, printPath, setAt, toFieldsV1, type FieldPath, type Json, type JsonObject } from './fields';
+import {
+  deleteAt,
+  equal,
+  fieldPaths,
+  fromFieldsV1,
+  getAt,
+  isObject,
+  overlaps,
+  printPath,
+  setAt,
+  toFieldsV1,
+  type FieldPath,
+  type Json,
+  type JsonObject,
+} from './fields';
 import { groupVersion, type ResourceType } from './resources';
 import { conflict, invalid, notFound, type StatusBody } from './status';
 
@@ -20,7 +34,8 @@ interface Stored {
 
 export type Outcome = { ok: true; status: number; object: JsonObject } | { ok: false; status: number; body: StatusBody };
 
-const keyOf = (type: ResourceType, namespace: string | undefined, name: string) => `${groupVersion(type)}/${type.plural}/${namespace ?? ''}/${name}`;
+const keyOf = (type: ResourceType, namespace: string | undefined, name: string) =>
+  `${groupVersion(type)}/${type.plural}/${namespace ?? ''}/${name}`;
 
 /** The object store behind the fake: server-side apply with per-manager ownership, versions and generations. */
 export class Store {
@@ -78,7 +93,16 @@ export class Store {
         if (other.paths.some((p) => overlaps(p, path))) conflicts.push({ manager: other, path });
       }
     }
-    if (conflicts.length > 0 && !force) return { ok: false, status: 409, body: conflict(type, name, conflicts.map((c) => ({ manager: c.manager.manager, apiVersion: c.manager.apiVersion, field: printPath(c.path) }))) };
+    if (conflicts.length > 0 && !force)
+      return {
+        ok: false,
+        status: 409,
+        body: conflict(
+          type,
+          name,
+          conflicts.map((c) => ({ manager: c.manager.manager, apiVersion: c.manager.apiVersion, field: printPath(c.path) })),
+        ),
+      };
     if (force) {
       for (const other of managers) {
         if (other.manager !== manager) other.paths = other.paths.filter((p) => !newPaths.some((n) => overlaps(n, p)));
@@ -94,7 +118,9 @@ export class Store {
     for (const path of newPaths) setAt(live, path, getAt(normalised, path) ?? null);
 
     const entry: Manager = { manager, operation: 'Apply', apiVersion: groupVersion(type), time: new Date().toISOString(), paths: newPaths };
-    const nextManagers = [...managers.filter((m) => !(m.manager === manager && m.operation === 'Apply')), entry].filter((m) => m.paths.length > 0);
+    const nextManagers = [...managers.filter((m) => !(m.manager === manager && m.operation === 'Apply')), entry].filter(
+      (m) => m.paths.length > 0,
+    );
     return this.commit(type, key, existing, live, nextManagers, existing ? 200 : 201);
   }
 
@@ -103,13 +129,33 @@ export class Store {
     const name = String(getAt(object, ['metadata', 'name']) ?? '');
     const key = keyOf(type, namespace, name);
     if (this.objects.has(key)) {
-      return { ok: false, status: 409, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${type.plural}${type.group ? `.${type.group}` : ''} "${name}" already exists`, reason: 'AlreadyExists', details: { name, group: type.group, kind: type.plural }, code: 409 } };
+      return {
+        ok: false,
+        status: 409,
+        body: {
+          kind: 'Status',
+          apiVersion: 'v1',
+          metadata: {},
+          status: 'Failure',
+          message: `${type.plural}${type.group ? `.${type.group}` : ''} "${name}" already exists`,
+          reason: 'AlreadyExists',
+          details: { name, group: type.group, kind: type.plural },
+          code: 409,
+        },
+      };
     }
     const live = this.skeleton(type, namespace, name);
     const normalised = normalise(type, object);
     const paths = fieldPaths(normalised);
     for (const path of paths) setAt(live, path, getAt(normalised, path) ?? null);
-    return this.commit(type, key, undefined, live, [{ manager, operation: 'Update', apiVersion: groupVersion(type), time: new Date().toISOString(), paths }], 201);
+    return this.commit(
+      type,
+      key,
+      undefined,
+      live,
+      [{ manager, operation: 'Update', apiVersion: groupVersion(type), time: new Date().toISOString(), paths }],
+      201,
+    );
   }
 
   delete(type: ResourceType, namespace: string | undefined, name: string): Outcome {
@@ -121,7 +167,17 @@ export class Store {
     if (type.kind === 'Namespace') {
       for (const [k, stored] of this.objects) if ((stored.object.metadata as JsonObject).namespace === name) this.objects.delete(k);
     }
-    return { ok: true, status: 200, object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, group: type.group, kind: type.plural, uid: (existing.object.metadata as JsonObject).uid ?? '' } } };
+    return {
+      ok: true,
+      status: 200,
+      object: {
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Success',
+        details: { name, group: type.group, kind: type.plural, uid: (existing.object.metadata as JsonObject).uid ?? '' },
+      },
+    };
   }
 
   /** A controller's status write: not a client write, never changes ownership of the spec. */
@@ -133,7 +189,14 @@ export class Store {
     (stored.object.metadata as JsonObject).resourceVersion = String(this.revision);
   }
 
-  private commit(type: ResourceType, key: string, existing: Stored | undefined, live: JsonObject, managers: Manager[], status: number): Outcome {
+  private commit(
+    type: ResourceType,
+    key: string,
+    existing: Stored | undefined,
+    live: JsonObject,
+    managers: Manager[],
+    status: number,
+  ): Outcome {
     const name = String(getAt(live, ['metadata', 'name']));
     applyDefaults(type, live);
     if (existing) {
@@ -141,7 +204,11 @@ export class Store {
         const before = getAt(existing.object, path);
         const after = getAt(live, path);
         if (before !== undefined && !equal(before, after)) {
-          return { ok: false, status: 422, body: invalid(type, name, [{ field: path.join('.'), message: `Invalid value: ${JSON.stringify(after)}: field is immutable` }]) };
+          return {
+            ok: false,
+            status: 422,
+            body: invalid(type, name, [{ field: path.join('.'), message: `Invalid value: ${JSON.stringify(after)}: field is immutable` }]),
+          };
         }
       }
     }
@@ -151,14 +218,20 @@ export class Store {
     } catch (error) {
       const errors = (error as { errors?: { instancePath?: string; message?: string }[] }).errors ?? [];
       const causes = errors.length
-        ? errors.map((e) => ({ field: (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.'), message: `Invalid value: ${e.message ?? 'invalid'}` }))
+        ? errors.map((e) => ({
+            field: (e.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.'),
+            message: `Invalid value: ${e.message ?? 'invalid'}`,
+          }))
         : [{ field: '', message: String((error as Error).message) }];
       return { ok: false, status: 422, body: invalid(type, name, causes) };
     }
     const meta = live.metadata as JsonObject;
     if (existing) {
       const sameObject = equal(stripVolatile(existing.object), stripVolatile(live));
-      const sameOwners = equal(existing.managers.map((m) => [m.manager, m.operation, m.paths]), managers.map((m) => [m.manager, m.operation, m.paths]));
+      const sameOwners = equal(
+        existing.managers.map((m) => [m.manager, m.operation, m.paths]),
+        managers.map((m) => [m.manager, m.operation, m.paths]),
+      );
       if (sameObject && sameOwners) return { ok: true, status: 200, object: this.render(existing) };
       if (type.generation && !equal(specOf(existing.object), specOf(live))) meta.generation = Number(meta.generation ?? 1) + 1;
     }
@@ -171,7 +244,12 @@ export class Store {
   }
 
   private skeleton(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
-    const metadata: JsonObject = { name, uid: randomUUID(), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), generation: 1 };
+    const metadata: JsonObject = {
+      name,
+      uid: randomUUID(),
+      creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      generation: 1,
+    };
     if (type.namespaced && namespace) metadata.namespace = namespace;
     return { apiVersion: groupVersion(type), kind: type.kind, metadata };
   }
@@ -179,7 +257,14 @@ export class Store {
   private render(stored: Stored): JsonObject {
     const object = structuredClone(stored.object);
     const meta = object.metadata as JsonObject;
-    meta.managedFields = stored.managers.map((m) => ({ manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, time: m.time, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(m.paths) }));
+    meta.managedFields = stored.managers.map((m) => ({
+      manager: m.manager,
+      operation: m.operation,
+      apiVersion: m.apiVersion,
+      time: m.time,
+      fieldsType: 'FieldsV1',
+      fieldsV1: toFieldsV1(m.paths),
+    }));
     return object;
   }
 }

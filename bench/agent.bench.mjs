@@ -1,0 +1,250 @@
+// Agent budgets (DESIGN.md → Budgets), measured with the Worker in workerd (wrangler dev, local D1), the agent as a
+// real process (bundled file, default intervals: notify socket + 120 s resync, 30 s polling without it) and the fake
+// kube-apiserver:
+//   1. change accepted by the API → applied on the apiserver, p50 ≤ 1 s, p99 ≤ 3 s over 100 changes, beside a 30 s
+//      polling baseline (a uniformly random point in a 30 s interval: p50 15 s, p99 29.7 s);
+//   2. idle: apiserver writes per hour (budget 0) and Worker requests per hour (≤ 60); measured over real resync passes
+//      run at a 2 s interval, then scaled to the default 120 s resync (simulated time);
+//   3. agent resident memory at 500 objects, steady state (≤ 64 MB; Flux kustomize-controller requests 64 MiB);
+//   4. GET /agent/v1/desired answered 304, p99 ≤ 5 ms locally.
+// Run: `node bench/agent.bench.mjs` (or `npm run bench agent`). Env: BENCH_CHANGES (100), BENCH_OBJECTS (500).
+import { build } from 'esbuild';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
+const OBJECTS = Number(process.env.BENCH_OBJECTS ?? 500);
+const DEFAULT_RESYNC_S = 120;
+/** The Node flags and malloc setting agent/Dockerfile runs the agent with (small young generation, capped old one). */
+const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--max-old-space-size=48'];
+
+// The harness and the fake are TypeScript; bundle them (dependencies stay external) and import the result.
+// The bundle sits under node_modules/.cache so its external imports resolve; the harness finds the repo by EDGEPLANE_ROOT.
+process.env.EDGEPLANE_ROOT = root;
+const cache = path.join(root, 'node_modules/.cache');
+mkdirSync(cache, { recursive: true });
+const out = mkdtempSync(path.join(cache, 'edgeplane-bench-'));
+const entry = path.join(out, 'entry.ts');
+writeFileSync(
+  entry,
+  `export * from ${JSON.stringify(path.join(root, 'test/agent/harness.ts'))};\nexport { FakeKubeApiserver } from ${JSON.stringify(path.join(root, 'test/fakes/kube-apiserver/server.ts'))};\n`,
+);
+await build({
+  entryPoints: [entry],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  packages: 'external',
+  outfile: path.join(out, 'harness.mjs'),
+  logLevel: 'error',
+  absWorkingDir: root,
+});
+const { AgentProcess, FakeKubeApiserver, freePort, migrate, tempDir, waitFor, WorkerProcess, writeFile } = await import(
+  pathToFileURL(path.join(out, 'harness.mjs')).href
+);
+
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+};
+const ms = (v) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
+const ratio = (value, budget) => `${(value / budget).toFixed(3)}× of budget`;
+
+const dir = tempDir('bench');
+migrate(dir);
+const worker = new WorkerProcess(await freePort(), dir);
+const fake = await new FakeKubeApiserver({ controllerDelayMs: 10 }).start();
+const kubeconfig = writeFile(dir, 'kubeconfig', fake.kubeconfig());
+let agent;
+try {
+  await worker.start();
+  fake.store.apply(
+    fake.type('', 'Namespace'),
+    undefined,
+    'apps',
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } },
+    'helm',
+    false,
+  );
+  fake.store.apply(
+    fake.type('', 'Service'),
+    'apps',
+    'web',
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'apps' }, spec: { ports: [{ port: 80 }] } },
+    'helm',
+    false,
+  );
+  fake.store.apply(
+    fake.type('', 'Service'),
+    'kube-system',
+    'traefik',
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'traefik', namespace: 'kube-system' }, spec: { ports: [{ port: 80 }] } },
+    'helm',
+    false,
+  );
+  await worker.apiOk('POST', '/v1/clusters', { id: 'bench', name: 'bench' });
+  await worker.apiOk('POST', '/v1/tunnels', {
+    id: 'edge',
+    cluster: 'bench',
+    account: '0123456789abcdef0123456789abcdef',
+    mode: { type: 'ingress' },
+  });
+  const manifest = await (await worker.api('GET', '/v1/clusters/bench/install.yaml')).text();
+  const token = /token: (epb_\S+)/.exec(manifest)?.[1];
+  if (!token) throw new Error('no bootstrap token in the install manifest');
+  fake.store.apply(
+    fake.type('', 'Namespace'),
+    undefined,
+    'edgeplane-system',
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edgeplane-system' } },
+    'kubectl',
+    false,
+  );
+  writeFile(dir, 'token', token);
+
+  const agentPort = await freePort();
+  const startAgent = (env) =>
+    AgentProcess.start({
+      workerUrl: worker.url,
+      clusterId: 'bench',
+      kubeconfigPath: kubeconfig,
+      bootstrapTokenPath: path.join(dir, 'token'),
+      port: agentPort,
+      env: { MALLOC_ARENA_MAX: '2', ...env },
+      nodeArgs: AGENT_NODE_FLAGS,
+    });
+  agent = await startAgent({ EDGEPLANE_POLL_INTERVAL_SECONDS: '30', EDGEPLANE_RESYNC_INTERVAL_SECONDS: String(DEFAULT_RESYNC_S) });
+  await waitFor(
+    'the notify socket',
+    () => agent.metrics(),
+    (m) => m.edgeplane_agent_notify_connected === 1,
+    30_000,
+  );
+
+  // 1. Change → applied. "Applied" is the moment the fake stores the route's Ingress.
+  const seen = new Map();
+  const previous = fake.store.onChange;
+  fake.store.onChange = (type, object) => {
+    previous(type, object);
+    if (type.kind === 'Ingress' && !seen.has(object.metadata.name)) seen.set(object.metadata.name, performance.now());
+  };
+  const latencies = [];
+  for (let i = 0; i < CHANGES; i++) {
+    const hostname = `c${i}.example.com`;
+    const response = await worker.api('POST', '/v1/routes', {
+      tunnel: 'edge',
+      hostname,
+      origin: { service: { namespace: 'apps', name: 'web', port: 80 } },
+      dns: false,
+    });
+    const accepted = performance.now();
+    if (response.status !== 201) throw new Error(`route ${i}: ${response.status} ${await response.text()}`);
+    const name = `edgeplane-edge-${hostname}`;
+    const applied = await waitFor(
+      `Ingress ${name}`,
+      () => seen.get(name),
+      (t) => t !== undefined,
+      30_000,
+      1,
+    );
+    latencies.push(Math.max(0, applied - accepted));
+  }
+  const p50 = quantile(latencies, 0.5);
+  const p99 = quantile(latencies, 0.99);
+  console.log(
+    `change → applied p50: ${ms(p50)} (${ratio(p50, 1000)} 1 s; 30 s polling baseline p50 15000 ms → ${(p50 / 15000).toFixed(4)}×)`,
+  );
+  console.log(
+    `change → applied p99: ${ms(p99)} (${ratio(p99, 3000)} 3 s; 30 s polling baseline p99 29700 ms → ${(p99 / 29700).toFixed(4)}×)`,
+  );
+
+  // 3. Grow the bundle to OBJECTS objects (4 connector objects + one Ingress per route), then measure steady RSS.
+  const connectorObjects = 4;
+  for (let i = CHANGES; i < OBJECTS - connectorObjects; i++) {
+    await worker.apiOk('POST', '/v1/routes', {
+      tunnel: 'edge',
+      hostname: `c${i}.example.com`,
+      origin: { service: { namespace: 'apps', name: 'web', port: 80 } },
+      dns: false,
+    });
+  }
+  const credentialSecret = fake.objects('Secret', 'edgeplane-system').find((s) => s.metadata.name === 'edgeplane-agent-credential');
+  const credential = Buffer.from(credentialSecret.data.credential, 'base64').toString('utf8');
+  const desired = await (await fetch(`${worker.url}/agent/v1/desired`, { headers: { authorization: `Bearer ${credential}` } })).json();
+  await waitFor(
+    `${desired.objects.length} objects applied`,
+    () => fake.objects('Ingress', 'apps').length,
+    (n) => n === OBJECTS - connectorObjects,
+    120_000,
+    50,
+  );
+
+  // 2 + 3. Idle at OBJECTS objects: restart the agent with a 2 s resync so real passes happen quickly.
+  await agent.kill('SIGTERM');
+  agent = await startAgent({ EDGEPLANE_POLL_INTERVAL_SECONDS: '2', EDGEPLANE_RESYNC_INTERVAL_SECONDS: '2' });
+  await waitFor(
+    'the first pass after restart',
+    () => agent.metrics(),
+    (m) => (m['edgeplane_agent_syncs_total{result="ok"}'] ?? 0) >= 2,
+    60_000,
+    50,
+  );
+  const m0 = await agent.metrics();
+  const writes0 = fake.writes;
+  const passes = 10;
+  const m1 = await waitFor(
+    'idle passes',
+    () => agent.metrics(),
+    (m) => (m['edgeplane_agent_syncs_total{result="ok"}'] ?? 0) >= (m0['edgeplane_agent_syncs_total{result="ok"}'] ?? 0) + passes,
+    120_000,
+    50,
+  );
+  const donePasses = m1['edgeplane_agent_syncs_total{result="ok"}'] - m0['edgeplane_agent_syncs_total{result="ok"}'];
+  const writesPerPass = (fake.writes - writes0) / donePasses;
+  const requestsPerPass = (m1.edgeplane_agent_worker_requests_total - m0.edgeplane_agent_worker_requests_total) / donePasses;
+  const passesPerHour = 3600 / DEFAULT_RESYNC_S;
+  const writesPerHour = writesPerPass * passesPerHour;
+  const requestsPerHour = requestsPerPass * passesPerHour;
+  console.log(
+    `idle apiserver writes/hour: ${writesPerHour.toFixed(1)} (budget 0 → ${writesPerHour === 0 ? 'met' : `${writesPerHour.toFixed(1)} over`}; ${donePasses} passes at ${OBJECTS} objects, scaled to a ${DEFAULT_RESYNC_S} s resync)`,
+  );
+  console.log(
+    `idle Worker requests/hour: ${requestsPerHour.toFixed(1)} (${ratio(requestsPerHour, 60)} 60; ${requestsPerPass.toFixed(2)} per pass × ${passesPerHour} passes; 30 s polling without notify would be ${(requestsPerPass * 120).toFixed(0)})`,
+  );
+  const rss = m1.edgeplane_agent_resident_memory_bytes / 1024 / 1024;
+  console.log(`  (heap used ${(m1.edgeplane_agent_heap_used_bytes / 1024 / 1024).toFixed(1)} MB)`);
+  console.log(
+    `agent RSS at ${desired.objects.length} objects: ${rss.toFixed(1)} MB (${ratio(rss, 64)} 64 MB; Flux kustomize-controller request 64 MiB)`,
+  );
+
+  // 4. 304 latency, measured by the caller on loopback.
+  const etag = `"${desired.revision}.1"`;
+  const timings = [];
+  for (let i = 0; i < 500; i++) {
+    const t0 = performance.now();
+    const response = await fetch(`${worker.url}/agent/v1/desired`, {
+      headers: { authorization: `Bearer ${credential}`, 'if-none-match': etag },
+    });
+    await response.arrayBuffer();
+    if (response.status !== 304) throw new Error(`expected 304, got ${response.status}`);
+    if (i >= 20) timings.push(performance.now() - t0);
+  }
+  const p99304 = quantile(timings, 0.99);
+  // Baseline in the same run: /healthz of the same Worker (no auth, no D1), i.e. what wrangler dev's proxy alone costs.
+  const bare = [];
+  for (let i = 0; i < 500; i++) {
+    const t0 = performance.now();
+    await (await fetch(`${worker.url}/healthz`)).arrayBuffer();
+    if (i >= 20) bare.push(performance.now() - t0);
+  }
+  const bareP99 = quantile(bare, 0.99);
+  console.log(
+    `GET /agent/v1/desired 304 p99: ${ms(p99304)} (${ratio(p99304, 5)} 5 ms; p50 ${ms(quantile(timings, 0.5))}; bare /healthz of the same wrangler dev p50 ${ms(quantile(bare, 0.5))} p99 ${ms(bareP99)} → ${(p99304 / bareP99).toFixed(2)}× baseline)`,
+  );
+} finally {
+  await agent?.kill('SIGKILL');
+  await worker.stop();
+  await fake.stop();
+}
