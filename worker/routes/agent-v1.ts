@@ -50,7 +50,7 @@ export function registerAgentApi(app: Router): void {
     if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag))
       return c.body(null, 304, { etag, 'cache-control': 'no-store' });
     const bundle = await desiredBundleFor(deps, cluster);
-    return c.json(bundle, 200, { etag, 'cache-control': 'no-store' });
+    return c.json(bundle, 200, { etag: desiredEtag(bundle.revision), 'cache-control': 'no-store' });
   });
 
   app.post('/agent/v1/status', async (c) => {

@@ -1,16 +1,14 @@
 import { and, desc, eq, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { AgentRegister, AgentStatus, DesiredBundle, OriginCheckTarget } from '../../src/shared/api/agent';
-import type { DesiredCluster, DesiredTunnel } from '../../src/shared/compiler';
+import type { DesiredCluster } from '../../src/shared/compiler';
 import { compileClusterBundle } from '../../src/shared/compiler';
-import { constantTimeEqual, decryptSecret, hashSecret, newSecret } from '../crypto';
-import { applyReports, bootstrapTokens, clusters, privateNetworks, routes, tunnels } from '../db/schema';
+import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
+import { applyReports, bootstrapTokens, clusters } from '../db/schema';
 import { commitWrite } from '../db/write';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { loadCluster, toApiCluster } from './clusters';
-import { toApiPrivateNetwork } from './private-networks';
-import { toApiRoute } from './routes';
-import { toApiTunnel } from './tunnels';
+import { loadDesiredCluster } from './desired-state';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
@@ -175,33 +173,6 @@ export function touch(deps: Deps, row: ClusterRow, extra: Partial<Pick<ClusterRo
   );
 }
 
-/** Reads everything the compiler needs for one cluster; the connector tokens are decrypted here and only here. */
-async function loadDesired(deps: Deps, row: ClusterRow): Promise<DesiredCluster> {
-  const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, row.id)).orderBy(tunnels.id);
-  const ids = tunnelRows.map((t) => t.id);
-  const routeRows = ids.length ? await deps.db.select().from(routes).where(inArray(routes.tunnelId, ids)).orderBy(routes.id) : [];
-  const networkRows = ids.length
-    ? await deps.db.select().from(privateNetworks).where(inArray(privateNetworks.tunnelId, ids)).orderBy(privateNetworks.id)
-    : [];
-  const desired: DesiredTunnel[] = [];
-  for (const t of tunnelRows) {
-    const networks = networkRows.filter((n) => n.tunnelId === t.id).map(toApiPrivateNetwork);
-    let connectorToken: string | undefined;
-    if (t.tokenCiphertext) {
-      const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
-      if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set; the connector token cannot be decrypted');
-      connectorToken = await decryptSecret(key, t.tokenCiphertext);
-    }
-    desired.push({
-      tunnel: toApiTunnel(t, networks.length > 0),
-      routes: routeRows.filter((r) => r.tunnelId === t.id).map(toApiRoute),
-      privateNetworks: networks,
-      ...(connectorToken ? { connectorToken } : {}),
-    });
-  }
-  return { cluster: toApiCluster(row), tunnels: desired };
-}
-
 /** The Services the agent checks: every Service origin of a route, and the ingress/gateway Service a mode routes through. */
 function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
   const targets: OriginCheckTarget[] = [];
@@ -217,13 +188,16 @@ function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
   return targets;
 }
 
-/** The cluster's whole desired bundle (the only response that carries connector tokens, to that cluster's agent). */
+/**
+ * The cluster's whole desired bundle (the only response that carries connector tokens, to that cluster's agent). The
+ * revision is the one read with the desired state, so content is never older than the revision it is labelled with.
+ */
 export async function desiredBundleFor(deps: Deps, row: ClusterRow): Promise<DesiredBundle> {
-  const desired = await loadDesired(deps, row);
+  const desired = await loadDesiredCluster(deps, row.id, { withTokens: true });
   const bundle = compileClusterBundle(desired);
   return {
     clusterId: row.id,
-    revision: row.desiredRevision,
+    revision: desired.revision,
     hash: bundle.hash,
     objects: bundle.objects,
     origins: originTargets(desired),
