@@ -97,6 +97,7 @@ export class AccountWriter extends DurableObject<Env> {
         now: () => new Date(),
         zones: this.zones,
         records: new Map(),
+        dnsPlans: new Map(),
         runId,
       };
       try {

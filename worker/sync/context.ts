@@ -3,6 +3,7 @@ import type { RecordResponse } from 'cloudflare/resources/dns/records';
 import type { Db, Deps } from '../deps';
 import type { Config } from '../env';
 import type { CloudflareClient } from './client';
+import type { DnsPlan } from './dns-plan';
 import { RateBudget, RateLimitWait } from './rate-budget';
 
 /** Everything one drain of an account's outbox (or one drift check) needs. */
@@ -19,6 +20,8 @@ export interface SyncContext {
   zones: ZoneCache;
   /** DNS records prefetched for this drain by zone id, then by name (a bulk change lists each zone once). */
   records: Map<string, Map<string, RecordResponse[]>>;
+  /** Per-hostname DNS plans of this drain, each dropped once its hostname is reconciled. */
+  dnsPlans: Map<string, DnsPlan>;
   runId: string;
 }
 

@@ -1,16 +1,15 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { RecordResponse } from 'cloudflare/resources/dns/records';
-import { sha256Hex } from '../../src/shared/compiler';
-import { cfDnsRecords, routes, tunnels } from '../db/schema';
+import { cfDnsRecords, tunnels } from '../db/schema';
 import { type SyncContext, statusOf } from './context';
-import { markSuccess, readSync, syncKey } from './sync-state';
+import { type OwnedRecord, dnsPlan, loadDnsPlans } from './dns-plan';
+import { markSuccess, successStatement } from './sync-state';
 
 // DNS for route hostnames: a proxied CNAME <hostname> → <cloudflare tunnel id>.cfargotunnel.com in the zone that owns
 // the hostname. edgeplane changes or deletes only records listed in cf_dns_records (the ones it created); the record
 // comment says so to people looking at the dashboard. A foreign record on the name is reported, never touched.
 
 export const OWNER_COMMENT = 'managed by edgeplane';
-type OwnedRecord = typeof cfDnsRecords.$inferSelect;
 
 export type DnsOutcome = 'unchanged' | 'created' | 'updated' | 'deleted' | 'conflict' | 'waiting-for-tunnel' | 'drift-reported';
 
@@ -50,8 +49,9 @@ export async function findZone(ctx: SyncContext, hostname: string): Promise<{ id
 /** Lists every record of the zones of many hostnames once, so a bulk change costs one list per zone, not per name. */
 export async function prefetchRecords(ctx: SyncContext, hostnames: string[]): Promise<void> {
   const zoneIds = new Set<string>();
+  await loadDnsPlans(ctx, hostnames);
   for (const hostname of hostnames) {
-    const owned = await ctx.db.query.cfDnsRecords.findFirst({ where: eq(cfDnsRecords.hostname, hostname), columns: { zoneId: true } });
+    const owned = ctx.dnsPlans.get(hostname)?.owned;
     const zoneId = owned?.zoneId ?? (await findZone(ctx, hostname))?.id;
     if (zoneId) zoneIds.add(zoneId);
   }
@@ -80,19 +80,6 @@ async function recordsNamed(ctx: SyncContext, zoneId: string, hostname: string):
   return page.result;
 }
 
-/** The desired CNAME target of a hostname, or null when no route with DNS management uses it. */
-async function desiredTarget(ctx: SyncContext, hostname: string): Promise<{ tunnelId: string; content: string | null } | null> {
-  const rows = await ctx.db
-    .select({ tunnelId: tunnels.id, cfId: tunnels.cloudflareTunnelId })
-    .from(routes)
-    .innerJoin(tunnels, eq(routes.tunnelId, tunnels.id))
-    .where(and(eq(routes.hostname, hostname), eq(routes.dns, true), eq(tunnels.account, ctx.account)))
-    .limit(1);
-  const row = rows[0];
-  if (!row) return null;
-  return { tunnelId: row.tunnelId, content: row.cfId ? `${row.cfId}.cfargotunnel.com` : null };
-}
-
 /** Deletes a record edgeplane owns (already gone counts as deleted) and forgets its ownership. */
 export async function deleteOwnedRecord(ctx: SyncContext, owned: OwnedRecord): Promise<void> {
   try {
@@ -107,18 +94,9 @@ export async function deleteOwnedRecord(ctx: SyncContext, owned: OwnedRecord): P
 const describeForeign = (r: RecordResponse): string =>
   `${r.type} ${r.name} → ${'content' in r ? String(r.content) : '?'} (record ${r.id}, not created by edgeplane)`;
 
-/** The desired record of a hostname, its hash, and whether exactly that was already pushed without error since. */
-async function plan(ctx: SyncContext, hostname: string) {
-  const desired = await desiredTarget(ctx, hostname);
-  const hash = sha256Hex(JSON.stringify(desired));
-  const previous = await readSync(ctx, syncKey('dns', hostname));
-  const settled = previous?.pushedHash === hash && !previous.lastError && !previous.conflict;
-  return { desired, hash, settled };
-}
-
 /** Whether an outbox reconcile of this hostname will read Cloudflare (used to decide on a bulk prefetch). */
 export async function dnsNeedsRead(ctx: SyncContext, hostname: string): Promise<boolean> {
-  const { desired, settled } = await plan(ctx, hostname);
+  const { desired, settled } = await dnsPlan(ctx, hostname);
   return !settled && !(desired && desired.content === null);
 }
 
@@ -127,10 +105,10 @@ export async function dnsNeedsRead(ctx: SyncContext, hostname: string): Promise<
  * failed since (a no-op sync costs nothing here); `drift` mode always reads and repairs only under `revert`.
  */
 export async function reconcileDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsOutcome> {
-  const { desired, hash, settled } = await plan(ctx, hostname);
+  const { desired, hash, settled, owned } = await dnsPlan(ctx, hostname);
+  ctx.dnsPlans.delete(hostname); // from here on this hostname's state changes
   if (desired && desired.content === null) return 'waiting-for-tunnel';
   if (options.mode === 'outbox' && settled) return 'unchanged';
-  const owned = await ctx.db.query.cfDnsRecords.findFirst({ where: eq(cfDnsRecords.hostname, hostname) });
 
   if (!desired) {
     if (owned) await deleteOwnedRecord(ctx, owned);
@@ -194,24 +172,27 @@ export async function reconcileDns(ctx: SyncContext, hostname: string, options: 
   }
   const record = await ctx.cf.dns.records.create({ zone_id: zone.id, ...body });
   remember(ctx, zone.id, hostname, record);
-  await ctx.db
-    .insert(cfDnsRecords)
-    .values({
-      hostname,
-      account: ctx.account,
-      zoneId: zone.id,
-      recordId: record.id,
-      tunnelId: desired.tunnelId,
-      content,
-      createdAt: at,
-      updatedAt: at,
-    })
-    .onConflictDoUpdate({
-      target: cfDnsRecords.hostname,
-      set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
-    });
   const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
-  await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at });
+  // Ownership and sync state in one D1 round trip: the record is ours from the moment it exists.
+  await ctx.db.batch([
+    ctx.db
+      .insert(cfDnsRecords)
+      .values({
+        hostname,
+        account: ctx.account,
+        zoneId: zone.id,
+        recordId: record.id,
+        tunnelId: desired.tunnelId,
+        content,
+        createdAt: at,
+        updatedAt: at,
+      })
+      .onConflictDoUpdate({
+        target: cfDnsRecords.hostname,
+        set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
+      }),
+    successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at }),
+  ]);
   return 'created';
 }
 

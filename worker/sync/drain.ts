@@ -3,6 +3,7 @@ import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
 import { MAX_BACKOFF_MS, backoffMs } from './backoff';
 import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
 import { dnsNeedsRead, prefetchRecords, reconcileDns } from './dns';
+import { loadDnsPlans } from './dns-plan';
 import { type PrivateNetworkPayload, reconcilePrivateNetwork } from './private-networks';
 import { reconcileSplitTunnel } from './split-tunnel';
 import { markFailure, noteSync } from './sync-state';
@@ -103,16 +104,21 @@ async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
   }
 }
 
-async function markDone(ctx: SyncContext, group: Group): Promise<void> {
-  const ids = group.rows.map((r) => r.id);
+/** Marks rows done in one D1 round trip (chunked: D1 binds at most 100 parameters per statement). */
+async function markDone(ctx: SyncContext, ids: number[]): Promise<void> {
   const doneAt = ctx.now().toISOString();
-  // D1 binds at most 100 parameters per statement: mark rows done in chunks.
+  const statements = [];
   for (let i = 0; i < ids.length; i += ID_CHUNK) {
-    await ctx.db
-      .update(outbox)
-      .set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null })
-      .where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK)));
+    statements.push(
+      ctx.db
+        .update(outbox)
+        .set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null })
+        .where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK))),
+    );
   }
+  const [first, ...rest] = statements;
+  if (first) await ctx.db.batch([first, ...rest]);
+  ids.length = 0;
 }
 
 /** A failed row keeps its intent: one more attempt, the error, and when to try again. Never dropped. */
@@ -133,6 +139,10 @@ const PREFETCH_FROM = 5;
 
 /** With many hostnames to reconcile, list each zone's records once instead of once per hostname. */
 async function prefetchDns(ctx: SyncContext, queue: Group[]): Promise<void> {
+  await loadDnsPlans(
+    ctx,
+    queue.filter((g) => g.phase === 'dns').map((g) => g.target),
+  );
   const hostnames: string[] = [];
   for (const group of queue) if (group.phase === 'dns' && (await dnsNeedsRead(ctx, group.target))) hostnames.push(group.target);
   if (hostnames.length < PREFETCH_FROM) return;
@@ -189,9 +199,11 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
   let nextRun: Date | null = null;
   // A hostname's CNAME waits for its tunnel's config: never point DNS at a tunnel whose rules failed to update.
   const blockedConfigs = new Map<string, { at: Date; error: string }>();
+  const done: number[] = [];
 
   for (let phase = 0; phase < PHASES.length; phase++) {
     const current = PHASES[phase];
+    await markDone(ctx, done);
     if (current === 'dns') await prefetchDns(ctx, queue);
     for (let i = 0; i < queue.length; i++) {
       const group = queue[i];
@@ -211,7 +223,8 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
           const key = `${extra.phase}|${extra.target}`;
           if (!seen.has(key)) (seen.add(key), queue.push(extra));
         }
-        await markDone(ctx, group);
+        // Marked done together at the end of the phase; if the writer dies first, the rows simply run again.
+        done.push(...group.rows.map((r) => r.id));
         report.done += group.rows.length;
       } catch (error) {
         const wait = rateLimitWait(error, ctx.budget);
@@ -224,6 +237,7 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
         if (group.phase === 'tunnel_config') blockedConfigs.set(group.target, { at: retryAt, error: message });
         if (!nextRun || retryAt < nextRun) nextRun = retryAt;
         if (wait) {
+          await markDone(ctx, done);
           // Every call would fail until then: stop here; the rows not reached keep their place and run next time.
           report.waitingUntil = wait.until.toISOString();
           await noteRateLimit(ctx, wait.until);
@@ -234,6 +248,7 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
       }
     }
   }
+  await markDone(ctx, done);
   await noteRateLimit(ctx, null);
   report.calls = ctx.budget.calls - callsBefore;
   const remaining = rows.length === MAX_ROWS ? now : await nextDue(ctx);

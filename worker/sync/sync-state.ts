@@ -14,14 +14,19 @@ export async function readSync(ctx: SyncContext, key: string): Promise<SyncRow |
   return ctx.db.query.cfSync.findFirst({ where: eq(cfSync.key, key) });
 }
 
-/** Records a successful reconcile of a target (clears its error). */
-export async function markSuccess(ctx: SyncContext, kind: string, target: string, fields: SyncFields = {}): Promise<void> {
+/** The statement recording a successful reconcile of a target (clears its error), for batching with other writes. */
+export function successStatement(ctx: SyncContext, kind: string, target: string, fields: SyncFields = {}) {
   const at = ctx.now().toISOString();
   const values = { lastSuccessAt: at, lastError: null, attempts: 0, lastRunId: ctx.runId, updatedAt: at, ...fields };
-  await ctx.db
+  return ctx.db
     .insert(cfSync)
     .values({ key: syncKey(kind, target), account: ctx.account, kind, target, ...values })
     .onConflictDoUpdate({ target: cfSync.key, set: values });
+}
+
+/** Records a successful reconcile of a target (clears its error). */
+export async function markSuccess(ctx: SyncContext, kind: string, target: string, fields: SyncFields = {}): Promise<void> {
+  await successStatement(ctx, kind, target, fields);
 }
 
 /** Records fields of a target without touching its success or error state (drift checks, conflicts). */
