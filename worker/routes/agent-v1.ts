@@ -42,15 +42,19 @@ export function registerAgentApi(app: Router): void {
   });
 
   app.get('/agent/v1/desired', async (c) => {
+    // Server-Timing: the handler's own time (workerd's clock advances across the D1 read), so the 304 budget can be
+    // measured apart from the network and the dev proxy in front of it.
+    const started = performance.now();
+    const timing = () => `app;dur=${(performance.now() - started).toFixed(2)}`;
     const deps = c.var.deps;
     const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
     touch(deps, cluster);
     const etag = desiredEtag(cluster.desiredRevision);
     const ifNoneMatch = c.req.header('if-none-match');
     if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag))
-      return c.body(null, 304, { etag, 'cache-control': 'no-store' });
+      return c.body(null, 304, { etag, 'cache-control': 'no-store', 'server-timing': timing() });
     const bundle = await desiredBundleFor(deps, cluster);
-    return c.json(bundle, 200, { etag: desiredEtag(bundle.revision), 'cache-control': 'no-store' });
+    return c.json(bundle, 200, { etag: desiredEtag(bundle.revision), 'cache-control': 'no-store', 'server-timing': timing() });
   });
 
   app.post('/agent/v1/status', async (c) => {
