@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import {
   addRoute,
@@ -99,5 +100,17 @@ describe('Cloudflare sync: failures never lose intent', () => {
     expect((await drainAll(account)).flatMap((r) => r.errors)).toEqual([]);
     expect((await fake.state(account)).records.map((r) => r.name)).toEqual([host]);
     await expectNoViolations(account);
+  });
+
+  it('keeps a row of an unknown kind visible with its error instead of spinning on it', async () => {
+    const { account } = await setup();
+    await env.DB.prepare(`INSERT INTO outbox (account, kind, target, payload, created_at) VALUES (?, 'access_app', 'x', '{}', ?)`)
+      .bind(account, new Date().toISOString())
+      .run();
+    const report = await drain(account);
+    expect(report.errors).toContainEqual({ target: 'access_app:x', error: expect.stringMatching(/unknown outbox kind "access_app"/) });
+    const row = (await pendingRows(account)).find((r) => r.kind === 'access_app');
+    expect(row).toMatchObject({ attempts: 1, last_error: expect.stringMatching(/unknown outbox kind/) });
+    expect((await drain(account)).errors.filter((e) => e.target === 'access_app:x')).toEqual([]); // backed off, not retried at once
   });
 });

@@ -183,7 +183,8 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
     )
     .orderBy(asc(outbox.id))
     .limit(MAX_ROWS);
-  const queue = groupRows(rows);
+  const grouped = groupRows(rows);
+  const queue = grouped.filter((g) => (PHASES as readonly string[]).includes(g.phase));
   const seen = new Set(queue.map((g) => `${g.phase}|${g.target}`));
   const report: DrainReport = {
     runId: ctx.runId,
@@ -200,6 +201,14 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
   // A hostname's CNAME waits for its tunnel's config: never point DNS at a tunnel whose rules failed to update.
   const blockedConfigs = new Map<string, { at: Date; error: string }>();
   const done: number[] = [];
+  // A kind this writer does not know (written by a newer Worker?) stays visible with its error, retried with backoff.
+  for (const group of grouped.filter((g) => !queue.includes(g))) {
+    const message = `unknown outbox kind "${group.phase}"; this version of the sync writer cannot reconcile it`;
+    report.failed += group.rows.length;
+    report.errors.push({ target: `${group.phase}:${group.target}`, error: message });
+    const retryAt = await markRetry(ctx, group, message, null);
+    if (!nextRun || retryAt < nextRun) nextRun = retryAt;
+  }
 
   for (let phase = 0; phase < PHASES.length; phase++) {
     const current = PHASES[phase];
