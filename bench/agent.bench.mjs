@@ -9,7 +9,7 @@
 //   4. GET /agent/v1/desired answered 304, p99 ≤ 5 ms locally.
 // Run: `node bench/agent.bench.mjs` (or `npm run bench agent`). Env: BENCH_CHANGES (100), BENCH_OBJECTS (500).
 import { build } from 'esbuild';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -41,7 +41,7 @@ await build({
   logLevel: 'error',
   absWorkingDir: root,
 });
-const { AgentProcess, FakeKubeApiserver, freePort, migrate, tempDir, waitFor, WorkerProcess, writeFile } = await import(
+const { AgentProcess, FakeKubeApiserver, freePort, migrate, removeAgentBundle, tempDir, waitFor, WorkerProcess, writeFile } = await import(
   pathToFileURL(path.join(out, 'harness.mjs')).href
 );
 
@@ -256,4 +256,7 @@ try {
   await agent?.kill('SIGKILL');
   await worker.stop();
   await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
+  removeAgentBundle();
 }

@@ -1,8 +1,9 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
 import type { JsonObject } from '../fakes/kube-apiserver/fields';
-import { AgentProcess, freePort, migrate, tempDir, waitFor, WorkerProcess, writeFile } from './harness';
+import { AgentProcess, freePort, migrate, removeAgentBundle, tempDir, waitFor, WorkerProcess, writeFile } from './harness';
 
 // End to end: the Worker in workerd (wrangler dev, local D1), the agent as a real process (bundled file), and the fake
 // kube-apiserver. Every wait is on an observable event, with a deadline.
@@ -148,6 +149,8 @@ afterAll(async () => {
   await agent?.kill();
   await worker?.stop();
   await fake?.stop();
+  rmSync(dir, { recursive: true, force: true });
+  removeAgentBundle();
 });
 
 describe('agent end to end', () => {

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -170,11 +170,21 @@ export class WorkerProcess {
 }
 
 let bundled: Promise<string> | undefined;
+let bundleDir: string | undefined;
+
+/** Removes the bundle `agentBundle` built (call when the last agent has exited). */
+export function removeAgentBundle(): void {
+  if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  bundleDir = undefined;
+  bundled = undefined;
+}
 
 /** Builds dist/agent.mjs once per run (what `npm run build:agent` makes). */
 export function agentBundle(): Promise<string> {
   bundled ??= (async () => {
-    const outfile = path.join(tempDir('agent-build'), 'agent.mjs');
+    const buildDir = tempDir('agent-build');
+    bundleDir = buildDir;
+    const outfile = path.join(buildDir, 'agent.mjs');
     await build({
       entryPoints: [path.join(ROOT, 'agent/main.ts')],
       bundle: true,
