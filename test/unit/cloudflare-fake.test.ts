@@ -124,6 +124,34 @@ describe('Cloudflare API fake', () => {
     await expect(hung.zeroTrust.devices.policies.custom.list({ account_id: ACCOUNT })).rejects.toThrow(/timed out/i);
   });
 
+  it('accepts a partial DNS PATCH and a teamnet route with its readOnly tunnel_id (defects 2 and 4), rejects wrong types', async () => {
+    const zone = fake.state.addZone(ACCOUNT, 'example.org');
+    const record = await client.dns.records.create({
+      zone_id: zone.id,
+      type: 'CNAME',
+      name: 'x.example.org',
+      content: 'a.example.net',
+      ttl: 1,
+    });
+    const patched = await raw('PATCH', `/zones/${zone.id}/dns_records/${record.id}`, { content: 'b.example.net', comment: 'moved' });
+    expect(patched.status).toBe(200);
+    expect(fake.state.records.get(record.id)).toMatchObject({ content: 'b.example.net', comment: 'moved' });
+    expect((await raw('PATCH', `/zones/${zone.id}/dns_records/${record.id}`, { proxied: 'yes' })).status).toBe(400);
+    const tunnel = await client.zeroTrust.tunnels.cloudflared.create({ account_id: ACCOUNT, name: 'r' });
+    const route = await client.zeroTrust.networks.routes.create({
+      account_id: ACCOUNT,
+      network: '10.42.0.0/16',
+      tunnel_id: tunnel.id ?? '',
+    });
+    expect(route.network).toBe('10.42.0.0/16');
+    await expect(
+      client.zeroTrust.networks.routes.create({ account_id: ACCOUNT, network: '10.42.0.0/16', tunnel_id: tunnel.id ?? '' }),
+    ).rejects.toMatchObject({
+      status: 409,
+    });
+    expect(fake.state.violations.map((v) => v.method)).toEqual(['PATCH']);
+  });
+
   it('answers 404 for unknown objects and 409 for a duplicate tunnel name', async () => {
     await expect(
       client.zeroTrust.tunnels.cloudflared.get('6d4b8e1c-3a0f-4b7e-9d51-2f9f0c1a2b3c', { account_id: ACCOUNT }),

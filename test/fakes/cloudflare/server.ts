@@ -111,6 +111,14 @@ function control(state: FakeState, method: string, pathname: string, query: URLS
   }
 }
 
+/** A DNS PATCH without `type` is checked against the schema of the record's own type, as Cloudflare does. */
+function bodyForCheck(state: FakeState, operationId: string, params: Record<string, string>, body: unknown): unknown {
+  if (operationId !== 'dns-records-for-a-zone-patch-dns-record' || body === null || typeof body !== 'object' || Array.isArray(body))
+    return body;
+  const record = state.records.get(params.dns_record_id ?? '');
+  return 'type' in body || !record ? body : { type: record.type, ...body };
+}
+
 /** Starts the fake; resolves once it listens. */
 export async function startFakeCloudflare(options: FakeOptions = {}): Promise<FakeCloudflare> {
   const operations = loadContract();
@@ -145,7 +153,9 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
       record(404);
       return send(response, fail(404, 7000, `No route for that URI: ${method} ${url.pathname}`));
     }
-    const problems = parseError ? [parseError] : checkRequest(match, query, body, raw.length > 0);
+    const problems = parseError
+      ? [parseError]
+      : checkRequest(match, query, bodyForCheck(state, match.operation.operationId, match.params, body), raw.length > 0);
     const auth = request.headers.authorization ?? '';
     if (!/^Bearer \S+$/.test(auth)) problems.push('header: Authorization: Bearer <token> is required');
     if (problems.length > 0) {
