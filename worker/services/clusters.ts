@@ -18,7 +18,9 @@ export const UNREACHABLE_AFTER_MS = 3 * 120_000;
 
 /** The connection status shown in the API: `connected` turns `unreachable` once the agent has been silent too long. */
 export const connectionOf = (row: Pick<Row, 'connection' | 'lastSeenAt'>, now = Date.now()): Row['connection'] =>
-  row.connection === 'connected' && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > UNREACHABLE_AFTER_MS ? 'unreachable' : row.connection;
+  row.connection === 'connected' && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > UNREACHABLE_AFTER_MS
+    ? 'unreachable'
+    : row.connection;
 
 /** Maps a stored cluster to the API shape, field by field (the credential hash and identity stay inside). */
 export const toApiCluster = (row: Row): Cluster => ({

@@ -3,7 +3,6 @@ import {
   deleteAt,
   equal,
   fieldPaths,
-  fromFieldsV1,
   getAt,
   isObject,
   overlaps,
