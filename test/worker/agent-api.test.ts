@@ -207,6 +207,28 @@ describe('desired bundle and status', () => {
     await expectError(await api('GET', `/v1/clusters/${a}`, { token: credentialA }), 401, 'unauthorized');
   });
 
+  it('shows the connection as unreachable after three missed resyncs, and unauthorized after a stale credential', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    const connection = async () => ((await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { connection: string }).connection;
+    expect(await connection()).toBe('connected');
+    await env.DB.prepare('UPDATE clusters SET last_seen_at = ? WHERE id = ?')
+      .bind(new Date(Date.now() - 7 * 60_000).toISOString(), cluster)
+      .run();
+    expect(await connection()).toBe('unreachable');
+    // last_seen_at and the unauthorized mark are written after the response (waitUntil): wait for them, with a deadline.
+    const becomes = async (want: string) => {
+      const deadline = Date.now() + 5000;
+      let seen = await connection();
+      while (seen !== want && Date.now() < deadline) seen = await connection();
+      return seen;
+    };
+    expect((await agent('/agent/v1/desired', credential)).status).toBe(200);
+    expect(await becomes('connected')).toBe('connected');
+    await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
+    expect(await becomes('unauthorized')).toBe('unauthorized');
+  });
+
   it('pushes the new revision on the notify WebSocket after a write', async () => {
     const { cluster, tunnel } = await clusterWithTunnel();
     const credential = await registered(cluster);
