@@ -6,3 +6,4 @@ export * from './route';
 export * from './private-network';
 export * from './split-tunnel';
 export * from './token';
+export * from './agent';
