@@ -127,7 +127,7 @@ export async function pendingRows(
 /** A cluster and a tunnel of `account` through the API, and a zone for its hostnames in the fake. */
 export async function setup(
   options: { driftPolicy?: 'alert' | 'revert' } = {},
-): Promise<{ account: string; tunnel: string; zone: string }> {
+): Promise<{ account: string; cluster: string; tunnel: string; zone: string }> {
   const account = newAccount();
   const zone = `${uid('z')}.example.com`;
   await fake.zone(account, zone);
@@ -136,7 +136,7 @@ export async function setup(
   expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster } })).status).toBe(201);
   const created = await api('POST', '/v1/tunnels', { body: { id: tunnel, cluster, account, driftPolicy: options.driftPolicy ?? 'alert' } });
   expect(created.status).toBe(201);
-  return { account, tunnel, zone };
+  return { account, cluster, tunnel, zone };
 }
 
 /** Creates a route through the API; returns its id and etag. */

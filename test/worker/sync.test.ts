@@ -6,9 +6,11 @@ import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake
 
 describe('Cloudflare sync: tunnels, config and DNS', () => {
   it('creates the tunnel, stores its token encrypted, and routes a new hostname: config rule and proxied CNAME', async () => {
-    const { account, tunnel, zone } = await setup();
+    const { account, cluster, tunnel, zone } = await setup();
     const host = `app.${zone}`;
     await addRoute(tunnel, host);
+    const bundle = async () => (await (await api('GET', `/v1/clusters/${cluster}/manifests`)).json()) as { revision: number; hash: string };
+    const beforeToken = await bundle();
     const [report] = await drainAll(account);
     expect(report?.errors).toEqual([]);
     const cfId = await cloudflareTunnelId(tunnel);
@@ -33,6 +35,10 @@ describe('Cloudflare sync: tunnels, config and DNS', () => {
     const got = (await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as Record<string, unknown>;
     expect(got.hasToken).toBe(true);
     expect(JSON.stringify(got)).not.toContain(row?.t ?? 'x');
+    // The token reaches the bundle: a new revision (so agents do not get 304) and a new content hash.
+    const afterToken = await bundle();
+    expect(afterToken.revision).toBeGreaterThan(beforeToken.revision);
+    expect(afterToken.hash).not.toBe(beforeToken.hash);
     expect(await pendingRows(account)).toEqual([]);
     await expectNoViolations(account);
   });

@@ -1,6 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { encryptSecret } from '../crypto';
-import { cfDnsRecords, tunnels } from '../db/schema';
+import { cfDnsRecords, clusters, tunnels } from '../db/schema';
+import { notifyClusters } from '../services/agents';
 import { type SyncContext, SyncProblem, statusOf } from './context';
 import { deleteOwnedRecord } from './dns';
 import { deleteOwnedTeamnetRoutes } from './private-networks';
@@ -51,10 +52,19 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
   }
   if (!row.tokenCiphertext || created) {
     const token = await ctx.cf.zeroTrust.tunnels.cloudflared.token.get(cfId, { account_id: ctx.account });
-    await ctx.db
-      .update(tunnels)
-      .set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) })
-      .where(eq(tunnels.id, tunnelId));
+    // The token changes the cluster's bundle (its Secret), so the cluster gets a new revision in the same batch and
+    // its agent is told: otherwise agents keep answering 304 and the connector keeps a pending Secret.
+    await ctx.db.batch([
+      ctx.db
+        .update(tunnels)
+        .set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) })
+        .where(eq(tunnels.id, tunnelId)),
+      ctx.db
+        .update(clusters)
+        .set({ desiredRevision: sql`${clusters.desiredRevision} + 1` })
+        .where(eq(clusters.id, row.clusterId)),
+    ]);
+    await notifyClusters(ctx.deps, [row.clusterId]);
   }
   await markSuccess(ctx, 'tunnel', tunnelId, {});
   return { created, ready: true };
