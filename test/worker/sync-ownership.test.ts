@@ -39,11 +39,17 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     expect(renamed.status).toBe(200);
     await drainAll(account);
     // A route on a name a foreign record already holds: the record is reported, never changed.
-    await addRoute(tunnel, `blog.${zone}`);
+    const blog = await addRoute(tunnel, `blog.${zone}`);
     await drainAll(account);
     const collision = (await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === `blog.${zone}`);
     expect(collision?.conflict).toContain(foreignCname.id);
     expect(collision?.conflict).toMatch(/not created by edgeplane/);
+    // ... and on the route itself, while a route whose CNAME was made reads as synced.
+    const onRoute = (await (await api('GET', `/v1/routes/${blog.id}`)).json()) as { dnsStatus: { state: string; detail: string } };
+    expect(onRoute.dnsStatus.state).toBe('conflict');
+    expect(onRoute.dnsStatus.detail).toContain(foreignCname.id);
+    const listed = (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as { items: { hostname: string; dnsStatus: { state: string } }[] };
+    expect(listed.items.find((r) => r.hostname === `app2.${zone}`)?.dnsStatus.state).toBe('synced');
     const renamedRoute = (await renamed.json()) as { etag: string };
     expect((await api('DELETE', `/v1/routes/${route.id}`, { headers: { 'if-match': renamedRoute.etag } })).status).toBe(204);
     await drainAll(account);

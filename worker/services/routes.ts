@@ -1,7 +1,7 @@
-import { and, asc, eq, gt, ne } from 'drizzle-orm';
-import type { ListQuery, Origin, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
+import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
+import type { DnsStatus, ListQuery, Origin, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
-import { routes, tunnels } from '../db/schema';
+import { cfSync, outbox, routes, tunnels } from '../db/schema';
 import { commitWrite, type OutboxIntent } from '../db/write';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
@@ -28,6 +28,37 @@ export const toApiRoute = (row: Row): Route => ({
   updatedAt: row.updatedAt,
 });
 
+/**
+ * Adds each route's DNS state from the sync: a foreign record in the way (conflict), a failing attempt, work still
+ * queued, or synced. Two queries for the whole page.
+ */
+async function withDnsStatus(deps: Deps, list: Route[]): Promise<Route[]> {
+  const hostnames = [...new Set(list.filter((r) => r.dns).map((r) => r.hostname))];
+  if (hostnames.length === 0) return list.map((r) => ({ ...r, dnsStatus: { state: 'off', detail: null } }));
+  const states = await deps.db
+    .select()
+    .from(cfSync)
+    .where(inArray(cfSync.key, hostnames.map((h) => `dns:${h}`)));
+  const pending = await deps.db
+    .select({ target: outbox.target, lastError: outbox.lastError })
+    .from(outbox)
+    .where(and(eq(outbox.kind, 'dns'), eq(outbox.status, 'pending'), inArray(outbox.target, hostnames)));
+  return list.map((r): Route => {
+    if (!r.dns) return { ...r, dnsStatus: { state: 'off', detail: null } };
+    const state = states.find((s) => s.key === `dns:${r.hostname}`);
+    const queued = pending.filter((p) => p.target === r.hostname);
+    const failing = queued.find((p) => p.lastError)?.lastError ?? null;
+    const dns: DnsStatus = state?.conflict
+      ? { state: 'conflict', detail: state.conflict }
+      : failing
+        ? { state: 'failing', detail: failing }
+        : queued.length > 0 || !state?.lastSuccessAt
+          ? { state: 'pending', detail: null }
+          : { state: 'synced', detail: null };
+    return { ...r, dnsStatus: dns };
+  });
+}
+
 /** Loads a route row or answers 404. */
 export async function loadRoute(deps: Deps, id: string): Promise<Row> {
   const row = await deps.db.query.routes.findFirst({ where: eq(routes.id, id) });
@@ -50,12 +81,15 @@ export async function listRoutes(deps: Deps, query: ListQuery & { tunnel?: strin
     )
     .orderBy(asc(routes.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, toApiRoute);
+  const page = toPage(rows, query.limit, toApiRoute);
+  return { ...page, items: await withDnsStatus(deps, page.items) };
 }
 
 /** Returns one route. */
 export async function getRoute(deps: Deps, id: string): Promise<Route> {
-  return toApiRoute(await loadRoute(deps, id));
+  const [withStatus] = await withDnsStatus(deps, [toApiRoute(await loadRoute(deps, id))]);
+  if (!withStatus) throw notFound('route', id);
+  return withStatus;
 }
 
 /**

@@ -41,6 +41,13 @@ export const routeUpdate = z.strictObject({
 });
 export type RouteUpdate = z.infer<typeof routeUpdate>;
 
+/** Where the route's DNS record stands in Cloudflare, from the sync's last work on its hostname. */
+export const dnsStatus = z.object({
+  state: z.enum(['off', 'pending', 'synced', 'conflict', 'failing']),
+  detail: z.string().nullable().describe('the foreign record in the way, or the last error'),
+});
+export type DnsStatus = z.infer<typeof dnsStatus>;
+
 /** A route as the API returns it. */
 export const route = z.object({
   id: z.string(),
@@ -51,6 +58,7 @@ export const route = z.object({
   originRequest: z.record(z.string(), z.unknown()),
   dns: z.boolean(),
   access: access.nullable(),
+  dnsStatus: dnsStatus.optional().describe('present on GET and list responses'),
   ...resourceMeta,
 });
 export type Route = z.infer<typeof route>;
