@@ -1,5 +1,5 @@
 import type { ConfigurationUpdateParams } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/configurations';
-import { canonicalJson, compileTunnelConfig, sha256Hex, type TunnelConfig } from '../../src/shared/compiler';
+import { canonicalJson, compileTunnelConfig, normalizeTunnelConfig, sha256Hex, type TunnelConfig } from '../../src/shared/compiler';
 import type { SyncContext } from './context';
 import { loadTunnelState } from './desired';
 import { markSuccess, readSync, syncKey } from './sync-state';
@@ -33,7 +33,9 @@ export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, 
   const desiredHash = sha256Hex(desiredJson);
   const previous = await readSync(ctx, syncKey('tunnel_config', tunnelId));
   const remote = await ctx.cf.zeroTrust.tunnels.cloudflared.configurations.get(cfId, { account_id: ctx.account });
-  const remoteJson = canonicalJson(remote.config ?? null);
+  // Cloudflare echoes empty objects and defaults (`originRequest: {}`, warp-routing off) that the compiler leaves out:
+  // compare in the compiler's canonical form, or a no-op sync would PUT every time.
+  const remoteJson = canonicalJson(normalizeTunnelConfig(remote.config) ?? remote.config ?? null);
   const remoteVersion = typeof remote.version === 'number' ? remote.version : null;
   if (remoteJson === desiredJson) {
     await markSuccess(ctx, 'tunnel_config', tunnelId, {

@@ -139,6 +139,8 @@ export const handlers: Record<string, Handler> = {
     return ok(Buffer.from(JSON.stringify({ a: tunnel.account_tag, t: tunnel.id, s: tunnel.secret })).toString('base64'));
   },
   'cloudflare-tunnel-configuration-get-configuration': (ctx) => {
+    // Like the real API, a stored config is echoed with its empty defaults filled in (`originRequest: {}` on every
+    // rule and at the top), so a client must compare configs semantically, not byte for byte.
     const tunnel = liveTunnel(ctx);
     if (!tunnel) return tunnelNotFound();
     const config = ctx.state.configs.get(tunnel.id);
@@ -146,7 +148,7 @@ export const handlers: Record<string, Handler> = {
       tunnel_id: tunnel.id,
       account_id: ctx.account,
       version: config?.version ?? 0,
-      config: config?.config ?? null,
+      config: withEchoedDefaults(config?.config ?? null),
       source: tunnel.config_src,
       created_at: config?.created_at ?? tunnel.created_at,
     });
@@ -308,3 +310,11 @@ export const handlers: Record<string, Handler> = {
   'devices-get-split-tunnel-exclude-list-for-a-device-settings-policy': getSplit('exclude'),
   'devices-set-split-tunnel-exclude-list-for-a-device-settings-policy': putSplit('exclude'),
 };
+
+function withEchoedDefaults(config: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!config) return null;
+  const ingress = Array.isArray(config.ingress)
+    ? config.ingress.map((rule: unknown) => (rule && typeof rule === 'object' ? { originRequest: {}, ...rule } : rule))
+    : config.ingress;
+  return { originRequest: {}, ...config, ingress };
+}
