@@ -5,7 +5,15 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/', '.wrangler/', 'dist/', '.test-results/', 'worker/worker-configuration.d.ts', 'migrations/', 'test/fixtures/'],
+    ignores: [
+      'node_modules/',
+      '.wrangler/',
+      'dist/',
+      '.test-results/',
+      'worker/worker-configuration.d.ts',
+      'migrations/',
+      'test/fixtures/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

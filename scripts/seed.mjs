@@ -42,8 +42,20 @@ export async function seedDemo(baseUrl, token, account = DEMO_ACCOUNT) {
   await call('POST', '/v1/routes', { tunnel: 'gpu', hostname: 'gpu.example.com', origin: { url: 'http://localhost:8000' } });
   await call('POST', '/v1/private-networks', { tunnel: 'main', cidr: '10.43.0.0/16', comment: 'k3s services (API server at 10.43.0.1)' });
   await call('POST', '/v1/private-networks', { tunnel: 'main', cidr: '10.42.0.0/16', comment: 'k3s pods' });
-  await call('POST', '/v1/split-tunnel', { account, profile: 'default', mode: 'include', address: '10.42.0.0/16', description: 'k3s pods (oceanid)' });
-  await call('POST', '/v1/split-tunnel', { account, profile: 'default', mode: 'include', address: '10.43.0.0/16', description: 'k3s services (oceanid)' });
+  await call('POST', '/v1/split-tunnel', {
+    account,
+    profile: 'default',
+    mode: 'include',
+    address: '10.42.0.0/16',
+    description: 'k3s pods (oceanid)',
+  });
+  await call('POST', '/v1/split-tunnel', {
+    account,
+    profile: 'default',
+    mode: 'include',
+    address: '10.43.0.0/16',
+    description: 'k3s services (oceanid)',
+  });
 
   await call('POST', '/v1/clusters', { id: 'trinity', name: 'Trinity', nodes: [{ name: 'trinity-1', role: 'control-plane' }] });
   await call('POST', '/v1/tunnels', { id: 'trinity', cluster: 'trinity', account });
@@ -54,7 +66,12 @@ export async function seedDemo(baseUrl, token, account = DEMO_ACCOUNT) {
     ['/', 'trinity-web', 80],
   ];
   for (const [path, name, port] of trinity) {
-    await call('POST', '/v1/routes', { tunnel: 'trinity', hostname: 'trinity.example.com', path, origin: { service: { namespace: 'trinity', name, port } } });
+    await call('POST', '/v1/routes', {
+      tunnel: 'trinity',
+      hostname: 'trinity.example.com',
+      path,
+      origin: { service: { namespace: 'trinity', name, port } },
+    });
   }
   return true;
 }

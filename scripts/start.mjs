@@ -25,7 +25,11 @@ const migrate = spawnSync('npx', [...wrangler, 'd1', 'migrations', 'apply', 'edg
 });
 if (migrate.status !== 0) process.exit(migrate.status ?? 1);
 
-const vars = { ENVIRONMENT: 'development', EDGEPLANE_DEV_ADMIN_TOKEN: devToken, EDGEPLANE_ENCRYPTION_KEY: readFileSync(keyFile, 'utf8').trim() };
+const vars = {
+  ENVIRONMENT: 'development',
+  EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
+  EDGEPLANE_ENCRYPTION_KEY: readFileSync(keyFile, 'utf8').trim(),
+};
 // Point the Cloudflare sync at a fake or a real account from the environment (see README → Cloudflare).
 for (const name of ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID']) {
   if (process.env[name]) vars[name] = process.env[name];

@@ -4,8 +4,7 @@ import { AppError } from './errors';
 
 type Issue = z.core.$ZodIssue;
 
-const joinPath = (prefix: string, path: readonly PropertyKey[]): string =>
-  [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
+const joinPath = (prefix: string, path: readonly PropertyKey[]): string => [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
 
 /** Flattens zod issues into `{ path, message }` details; for a union, the branch that came closest explains. */
 function flatten(issues: readonly Issue[], prefix: string): ErrorDetail[] {

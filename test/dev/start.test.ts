@@ -31,7 +31,10 @@ async function start(port: number): Promise<{ child: ChildProcess; banner: strin
   const banner = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const line = output.split('\n').slice(0, -1).find((l) => l.startsWith('edgeplane is running'));
+      const line = output
+        .split('\n')
+        .slice(0, -1)
+        .find((l) => l.startsWith('edgeplane is running'));
       if (line) resolve(line);
     };
     child.stdout?.on('data', onData);

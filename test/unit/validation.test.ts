@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { checkCidr, checkDns1123Label, checkHostname, checkOriginService, checkPathPrefix, checkPort, cidrsOverlap } from '../../src/shared/validation';
+import {
+  checkCidr,
+  checkDns1123Label,
+  checkHostname,
+  checkOriginService,
+  checkPathPrefix,
+  checkPort,
+  cidrsOverlap,
+} from '../../src/shared/validation';
 
 const label = fc.stringMatching(/^[a-z0-9]([a-z0-9-]{0,20}[a-z0-9])?$/).filter((l) => !(l.length >= 4 && l.slice(2, 4) === '--'));
 const tld = fc.stringMatching(/^[a-z]{2,10}$/);
@@ -121,7 +129,16 @@ describe('names, ports, paths and origins', () => {
   });
 
   it('validates origin services as cloudflared does', () => {
-    for (const good of ['http://10.0.0.5:8000', 'https://svc.ns.svc.cluster.local', 'tcp://db:5432', 'ssh://10.0.0.1:22', 'rdp://h:3389', 'unix:/run/app.sock', 'http_status:404', 'hello_world']) {
+    for (const good of [
+      'http://10.0.0.5:8000',
+      'https://svc.ns.svc.cluster.local',
+      'tcp://db:5432',
+      'ssh://10.0.0.1:22',
+      'rdp://h:3389',
+      'unix:/run/app.sock',
+      'http_status:404',
+      'hello_world',
+    ]) {
       expect(checkOriginService(good).ok, good).toBe(true);
     }
     for (const bad of ['10.0.0.5:8000', 'ftp://x', 'http://', 'http://x/path', 'http_status:42', 'unix:relative.sock']) {

@@ -37,7 +37,10 @@ describe('auth', () => {
   });
 
   it('refuses an expired token', async () => {
-    const token = (await (await api('POST', '/v1/tokens', { body: { name: 'short', role: 'viewer', expiresInDays: 1 } })).json()) as { id: string; secret: string };
+    const token = (await (await api('POST', '/v1/tokens', { body: { name: 'short', role: 'viewer', expiresInDays: 1 } })).json()) as {
+      id: string;
+      secret: string;
+    };
     await env.DB.prepare(`UPDATE api_tokens SET expires_at = '2000-01-01T00:00:00.000Z' WHERE id = ?`).bind(token.id).run();
     await expectError(await api('GET', '/v1/clusters', { token: token.secret }), 401, 'unauthorized');
   });
@@ -45,7 +48,12 @@ describe('auth', () => {
   it('bootstraps the first admin token once, with the bootstrap secret', async () => {
     const secret = 'b'.repeat(40);
     const fresh = { EDGEPLANE_BOOTSTRAP_TOKEN: secret };
-    const post = (auth: string) => callWith(fresh, '/bootstrap', { method: 'POST', headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' }, body: '{}' });
+    const post = (auth: string) =>
+      callWith(fresh, '/bootstrap', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${auth}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
     await expectError(await post('wrong'), 401, 'unauthorized');
     await env.DB.prepare(`DELETE FROM api_tokens WHERE role = 'admin'`).run();
     const first = await post(secret);

@@ -4,7 +4,9 @@ import { api, uid } from './helpers';
 export const ACCOUNT = '0123456789abcdef0123456789abcdef';
 
 /** Creates a cluster and a tunnel in it through the API; returns their ids. */
-export async function clusterWithTunnel(options: { nodes?: { name: string; role: string }[] } = {}): Promise<{ cluster: string; tunnel: string }> {
+export async function clusterWithTunnel(
+  options: { nodes?: { name: string; role: string }[] } = {},
+): Promise<{ cluster: string; tunnel: string }> {
   const cluster = uid('c');
   const tunnel = uid('t');
   const c = await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster, nodes: options.nodes ?? [] } });

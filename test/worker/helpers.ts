@@ -17,9 +17,7 @@ async function sha256(text: string): Promise<string> {
 /** Inserts one API token per role (idempotent), as an operator would have created them. */
 export async function seedTokens(): Promise<void> {
   for (const [role, secret] of Object.entries(TOKENS)) {
-    await env.DB.prepare(
-      `INSERT OR IGNORE INTO api_tokens (id, name, hash, role, scopes, created_at) VALUES (?, ?, ?, ?, '[]', ?)`,
-    )
+    await env.DB.prepare(`INSERT OR IGNORE INTO api_tokens (id, name, hash, role, scopes, created_at) VALUES (?, ?, ?, ?, '[]', ?)`)
       .bind(`tok_test_${role}`, `test ${role}`, await sha256(secret), role, new Date().toISOString())
       .run();
   }

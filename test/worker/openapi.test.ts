@@ -12,7 +12,15 @@ describe('system endpoints', () => {
     expect(response.status).toBe(200);
     const doc = (await response.json()) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ['/v1/clusters', '/v1/tunnels/{id}', '/v1/routes', '/v1/private-networks', '/v1/split-tunnel', '/v1/audit', '/v1/tokens']) {
+    for (const path of [
+      '/v1/clusters',
+      '/v1/tunnels/{id}',
+      '/v1/routes',
+      '/v1/private-networks',
+      '/v1/split-tunnel',
+      '/v1/audit',
+      '/v1/tokens',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(Object.keys(doc.paths['/v1/routes'] ?? {})).toEqual(expect.arrayContaining(['get', 'post']));

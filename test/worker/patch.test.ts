@@ -17,7 +17,15 @@ describe('PATCH keeps what was not sent', () => {
     await api('POST', '/v1/clusters', { body: { id: cluster, name: 'x' } });
     const mode = { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } };
     const created = await api('POST', '/v1/tunnels', {
-      body: { id, cluster, account: ACCOUNT, mode, originRequest: { connectTimeout: 5 }, catchAll: 'http_status:503', driftPolicy: 'revert' },
+      body: {
+        id,
+        cluster,
+        account: ACCOUNT,
+        mode,
+        originRequest: { connectTimeout: 5 },
+        catchAll: 'http_status:503',
+        driftPolicy: 'revert',
+      },
     });
     expect(created.status).toBe(201);
     const response = await api('PATCH', `/v1/tunnels/${id}`, { body: { placement: { type: 'cluster', replicas: 3 } } });
@@ -38,7 +46,14 @@ describe('PATCH keeps what was not sent', () => {
     await api('POST', '/v1/tunnels', { body: { id: tunnel, cluster, account: ACCOUNT } });
     const route = (await (
       await api('POST', '/v1/routes', {
-        body: { tunnel, hostname: `${tunnel}.example.com`, path: '/api', origin: labelStudio, dns: false, originRequest: { noTLSVerify: true } },
+        body: {
+          tunnel,
+          hostname: `${tunnel}.example.com`,
+          path: '/api',
+          origin: labelStudio,
+          dns: false,
+          originRequest: { noTLSVerify: true },
+        },
       })
     ).json()) as { id: string };
     const origin = { url: 'http://10.0.0.5:8000' };

@@ -11,11 +11,23 @@ describe('private networks', () => {
     expect(((await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as { warpRouting: boolean }).warpRouting).toBe(true);
 
     const before = await storeSnapshot();
-    const overlap = await expectError(await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.143.8.0/24' } }), 409, 'conflict');
+    const overlap = await expectError(
+      await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.143.8.0/24' } }),
+      409,
+      'conflict',
+    );
     expect(overlap.error.message).toContain('overlaps 10.143.0.0/16');
-    const canonical = await expectError(await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.144.0.1/16' } }), 422, 'validation_failed');
+    const canonical = await expectError(
+      await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.144.0.1/16' } }),
+      422,
+      'validation_failed',
+    );
     expect(canonical.error.message).toContain('"10.144.0.0/16"');
-    const v6 = await expectError(await api('POST', '/v1/private-networks', { body: { tunnel, cidr: 'fd00:0:0::/48' } }), 422, 'validation_failed');
+    const v6 = await expectError(
+      await api('POST', '/v1/private-networks', { body: { tunnel, cidr: 'fd00:0:0::/48' } }),
+      422,
+      'validation_failed',
+    );
     expect(v6.error.message).toContain('"fd00::/48"');
     expect(await storeSnapshot()).toEqual(before);
 

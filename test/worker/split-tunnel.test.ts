@@ -11,9 +11,20 @@ describe('split tunnel', () => {
     expect(await created.json()).toMatchObject({ owner: 'edgeplane', address: '10.242.0.0/16', host: null });
     const before = await storeSnapshot();
     await expectError(await api('POST', '/v1/split-tunnel', { body }), 409, 'conflict');
-    const long = await expectError(await api('POST', '/v1/split-tunnel', { body: { ...body, address: '10.243.0.0/16', description: 'x'.repeat(101) } }), 422, 'validation_failed');
-    expect(long.error.details?.[0]).toEqual({ path: 'body.description', message: 'Cloudflare limits a split-tunnel description to 100 characters' });
-    const both = await expectError(await api('POST', '/v1/split-tunnel', { body: { ...body, host: 'a.example.com' } }), 422, 'validation_failed');
+    const long = await expectError(
+      await api('POST', '/v1/split-tunnel', { body: { ...body, address: '10.243.0.0/16', description: 'x'.repeat(101) } }),
+      422,
+      'validation_failed',
+    );
+    expect(long.error.details?.[0]).toEqual({
+      path: 'body.description',
+      message: 'Cloudflare limits a split-tunnel description to 100 characters',
+    });
+    const both = await expectError(
+      await api('POST', '/v1/split-tunnel', { body: { ...body, host: 'a.example.com' } }),
+      422,
+      'validation_failed',
+    );
     expect(both.error.message).toContain('exactly one');
     expect(await storeSnapshot()).toEqual(before);
 
@@ -26,6 +37,9 @@ describe('split tunnel', () => {
       .run();
     await expectError(await api('DELETE', '/v1/split-tunnel/st_foreign_1'), 409, 'conflict');
     await expectError(await api('PATCH', '/v1/split-tunnel/st_foreign_1', { body: { description: 'mine now' } }), 409, 'conflict');
-    expect(await (await api('GET', '/v1/split-tunnel/st_foreign_1')).json()).toMatchObject({ owner: 'foreign', description: 'GPU LAN (by hand)' });
+    expect(await (await api('GET', '/v1/split-tunnel/st_foreign_1')).json()).toMatchObject({
+      owner: 'foreign',
+      description: 'GPU LAN (by hand)',
+    });
   });
 });

@@ -48,7 +48,9 @@ describe('Cloudflare sync: edgeplane changes only what it owns', () => {
     const onRoute = (await (await api('GET', `/v1/routes/${blog.id}`)).json()) as { dnsStatus: { state: string; detail: string } };
     expect(onRoute.dnsStatus.state).toBe('conflict');
     expect(onRoute.dnsStatus.detail).toContain(foreignCname.id);
-    const listed = (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as { items: { hostname: string; dnsStatus: { state: string } }[] };
+    const listed = (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as {
+      items: { hostname: string; dnsStatus: { state: string } }[];
+    };
     expect(listed.items.find((r) => r.hostname === `app2.${zone}`)?.dnsStatus.state).toBe('synced');
     const renamedRoute = (await renamed.json()) as { etag: string };
     expect((await api('DELETE', `/v1/routes/${route.id}`, { headers: { 'if-match': renamedRoute.etag } })).status).toBe(204);

@@ -2,7 +2,7 @@ import { createExecutionContext, env, runDurableObjectAlarm, runInDurableObject,
 import { describe, expect, it } from 'vitest';
 import worker from '../../worker/index';
 import { api, TOKENS, uid } from './helpers';
-import { addRoute, cloudflareTunnelId, drain, drainAll, expectNoViolations, fake, pendingRows, setup } from './sync-helpers';
+import { addRoute, cloudflareTunnelId, drainAll, expectNoViolations, fake, pendingRows, setup } from './sync-helpers';
 
 describe('Cloudflare sync: tunnels, config and DNS', () => {
   it('creates the tunnel, stores its token encrypted, and routes a new hostname: config rule and proxied CNAME', async () => {

@@ -35,9 +35,17 @@ describe('tunnels', () => {
 
   it('rejects an unknown cluster, a bad account id and a node not in the cluster', async () => {
     const before = await storeSnapshot();
-    const unknown = await expectError(await api('POST', '/v1/tunnels', { body: { id: 'x', cluster: 'nope', account: ACCOUNT } }), 422, 'validation_failed');
+    const unknown = await expectError(
+      await api('POST', '/v1/tunnels', { body: { id: 'x', cluster: 'nope', account: ACCOUNT } }),
+      422,
+      'validation_failed',
+    );
     expect(unknown.error.message).toContain('cluster "nope" does not exist');
-    const badAccount = await expectError(await api('POST', '/v1/tunnels', { body: { id: 'x', cluster: 'nope', account: 'ABC' } }), 422, 'validation_failed');
+    const badAccount = await expectError(
+      await api('POST', '/v1/tunnels', { body: { id: 'x', cluster: 'nope', account: 'ABC' } }),
+      422,
+      'validation_failed',
+    );
     expect(badAccount.error.details?.[0]?.path).toBe('body.account');
     const { cluster } = await clusterWithTunnel({ nodes: [{ name: 'gpu-1', role: 'gpu' }] });
     const after = await storeSnapshot();

@@ -5,7 +5,10 @@ export function redactSecrets(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(redactSecrets);
   if (value && typeof value === 'object') {
     return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redactSecrets(v)]),
+      Object.entries(value).map(([k, v]) => [
+        k,
+        SECRET_KEY.test(k) && v !== null && typeof v !== 'boolean' ? '[redacted]' : redactSecrets(v),
+      ]),
     );
   }
   return value;

@@ -21,7 +21,9 @@ export const clusters = sqliteTable('clusters', {
   appliedRevision: integer('applied_revision'),
   agentCredentialHash: text('agent_credential_hash'),
   identity: text('identity'),
-  connection: text('connection', { enum: ['connected', 'unreachable', 'unauthorized', 'never'] }).notNull().default('never'),
+  connection: text('connection', { enum: ['connected', 'unreachable', 'unauthorized', 'never'] })
+    .notNull()
+    .default('never'),
   lastSeenAt: text('last_seen_at'),
   agentVersion: text('agent_version'),
   kubernetesVersion: text('kubernetes_version'),
@@ -180,7 +182,9 @@ export const outbox = sqliteTable(
     /** The entity the row is about, e.g. the tunnel id or the split-tunnel profile. */
     target: text('target').notNull(),
     payload: text('payload', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-    status: text('status', { enum: ['pending', 'done'] }).notNull().default('pending'),
+    status: text('status', { enum: ['pending', 'done'] })
+      .notNull()
+      .default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastError: text('last_error'),
     nextAttemptAt: text('next_attempt_at'),

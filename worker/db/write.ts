@@ -45,7 +45,12 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
   const guards = (write.guards ?? []).map((g) => db.insert(writeGuards).select(sql`SELECT 'failed' AS reason WHERE NOT (${g.holds})`));
   const affected = [...new Set(write.clusters ?? [])];
   const bumps = affected.length
-    ? [db.update(clusters).set({ desiredRevision: sql`${clusters.desiredRevision} + 1` }).where(inArray(clusters.id, affected))]
+    ? [
+        db
+          .update(clusters)
+          .set({ desiredRevision: sql`${clusters.desiredRevision} + 1` })
+          .where(inArray(clusters.id, affected)),
+      ]
     : [];
   const auditRow = db.insert(audit).values({
     at,
@@ -67,7 +72,13 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
     throw await explainFailure(deps, write, error);
   }
   // Wake each affected account's Cloudflare writer; it debounces, so a burst of writes becomes one sync.
-  if (write.outbox?.length) deps.defer(kickWriters(deps.env, write.outbox.map((o) => o.account)));
+  if (write.outbox?.length)
+    deps.defer(
+      kickWriters(
+        deps.env,
+        write.outbox.map((o) => o.account),
+      ),
+    );
   // Wake the affected clusters' agents after the response; a lost notification only delays them to their next poll.
   if (affected.length > 0) deps.defer(notifyClusters(deps, affected));
 }

@@ -35,9 +35,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       actor = { id: `token:${row.id}`, role: row.role };
       const lastUsed = row.lastUsedAt ? Date.parse(row.lastUsedAt) : 0;
       if (Date.now() - lastUsed > LAST_USED_GRANULARITY_MS) {
-        c.executionCtx.waitUntil(
-          db.update(apiTokens).set({ lastUsedAt: new Date().toISOString() }).where(eq(apiTokens.id, row.id)).run(),
-        );
+        c.executionCtx.waitUntil(db.update(apiTokens).set({ lastUsedAt: new Date().toISOString() }).where(eq(apiTokens.id, row.id)).run());
       }
     }
   }

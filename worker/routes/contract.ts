@@ -11,7 +11,7 @@ export const json = <T extends z.ZodType>(schema: T, description = '') => ({
 export const errors = {
   400: json(errorEnvelope, 'malformed request'),
   401: json(errorEnvelope, 'missing or invalid token'),
-  403: json(errorEnvelope, 'the token\'s role does not allow this'),
+  403: json(errorEnvelope, "the token's role does not allow this"),
   404: json(errorEnvelope, 'not found'),
   409: json(errorEnvelope, 'conflicts with existing state'),
   412: json(errorEnvelope, 'If-Match names a stale version'),

@@ -49,18 +49,39 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
   const listParams = listQuery.extend(r.filters.shape);
 
   app.openapi(
-    createRoute({ method: 'get', path: r.path, tags, security, request: { query: listParams }, responses: { 200: json(page(r.item), 'a page'), ...errors } }),
+    createRoute({
+      method: 'get',
+      path: r.path,
+      tags,
+      security,
+      request: { query: listParams },
+      responses: { 200: json(page(r.item), 'a page'), ...errors },
+    }),
     async (c) => c.json(await r.list(c.var.deps, valid<z.infer<typeof listQuery> & z.infer<F>>(c, 'query')), 200),
   );
   app.openapi(
-    createRoute({ method: 'post', path: r.path, tags, security, request: { body: { ...json(r.create), required: true } }, responses: { 201: json(r.item, 'created'), ...errors } }),
+    createRoute({
+      method: 'post',
+      path: r.path,
+      tags,
+      security,
+      request: { body: { ...json(r.create), required: true } },
+      responses: { 201: json(r.item, 'created'), ...errors },
+    }),
     async (c) => {
       const created = await r.add(c.var.deps, valid<z.infer<C>>(c, 'json'));
       return c.json(created, 201, { etag: created.etag, location: `${r.path}/${created.id}` });
     },
   );
   app.openapi(
-    createRoute({ method: 'get', path: itemPath, tags, security, request: { params: idParam }, responses: { 200: json(r.item, 'the resource'), ...errors } }),
+    createRoute({
+      method: 'get',
+      path: itemPath,
+      tags,
+      security,
+      request: { params: idParam },
+      responses: { 200: json(r.item, 'the resource'), ...errors },
+    }),
     async (c) => {
       const found = await r.get(c.var.deps, valid<{ id: string }>(c, 'param').id);
       return c.json(found, 200, { etag: found.etag });

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { privateNetwork, privateNetworkCreate, privateNetworkUpdate } from '../../src/shared/api';
 import type { Router } from '../app';
-import { createPrivateNetwork, deletePrivateNetwork, getPrivateNetwork, listPrivateNetworks, updatePrivateNetwork } from '../services/private-networks';
+import {
+  createPrivateNetwork,
+  deletePrivateNetwork,
+  getPrivateNetwork,
+  listPrivateNetworks,
+  updatePrivateNetwork,
+} from '../services/private-networks';
 import { registerCrud } from './crud';
 
 /** Mounts /v1/private-networks. */

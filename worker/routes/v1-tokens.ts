@@ -15,15 +15,36 @@ export function registerTokens(app: Router): void {
   app.use('/v1/tokens', requireAdmin);
   app.use('/v1/tokens/*', requireAdmin);
   app.openapi(
-    createRoute({ method: 'get', path: '/v1/tokens', tags, security, request: { query: listQuery }, responses: { 200: json(page(token), 'tokens'), ...errors } }),
+    createRoute({
+      method: 'get',
+      path: '/v1/tokens',
+      tags,
+      security,
+      request: { query: listQuery },
+      responses: { 200: json(page(token), 'tokens'), ...errors },
+    }),
     async (c) => c.json(await listTokens(c.var.deps, c.req.valid('query')), 200),
   );
   app.openapi(
-    createRoute({ method: 'post', path: '/v1/tokens', tags, security, request: { body: { ...json(tokenCreate), required: true } }, responses: { 201: json(createdToken, 'the new token, with its secret shown once'), ...errors } }),
+    createRoute({
+      method: 'post',
+      path: '/v1/tokens',
+      tags,
+      security,
+      request: { body: { ...json(tokenCreate), required: true } },
+      responses: { 201: json(createdToken, 'the new token, with its secret shown once'), ...errors },
+    }),
     async (c) => c.json(await createToken(c.var.deps, c.req.valid('json')), 201),
   );
   app.openapi(
-    createRoute({ method: 'delete', path: '/v1/tokens/{id}', tags, security, request: { params: idParam }, responses: { 204: { description: 'revoked' }, ...errors } }),
+    createRoute({
+      method: 'delete',
+      path: '/v1/tokens/{id}',
+      tags,
+      security,
+      request: { params: idParam },
+      responses: { 204: { description: 'revoked' }, ...errors },
+    }),
     async (c) => {
       await deleteToken(c.var.deps, c.req.valid('param').id);
       return c.body(null, 204);
@@ -34,7 +55,8 @@ export function registerTokens(app: Router): void {
       method: 'post',
       path: '/bootstrap',
       tags,
-      description: 'Creates the first admin token. Authorise with `Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>`; works only while no admin token exists.',
+      description:
+        'Creates the first admin token. Authorise with `Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>`; works only while no admin token exists.',
       request: { body: { ...json(z.strictObject({ name: z.string().min(1).max(100).default('first admin') })), required: false } },
       responses: { 201: json(createdToken, 'the first admin token'), ...errors },
     }),

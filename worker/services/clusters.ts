@@ -27,7 +27,11 @@ export const toApiCluster = (row: Row): Cluster => ({
   id: row.id,
   name: row.name,
   labels: row.labels,
-  nodes: row.nodes.map((n) => ({ name: n.name, role: n.role as 'control-plane' | 'worker' | 'gpu', ...(n.address ? { address: n.address } : {}) })),
+  nodes: row.nodes.map((n) => ({
+    name: n.name,
+    role: n.role as 'control-plane' | 'worker' | 'gpu',
+    ...(n.address ? { address: n.address } : {}),
+  })),
   desiredRevision: row.desiredRevision,
   appliedRevision: row.appliedRevision,
   connection: connectionOf(row),
@@ -67,7 +71,8 @@ export async function getCluster(deps: Deps, id: string): Promise<Cluster> {
 /** Creates a cluster; its id must be new. */
 export async function createCluster(deps: Deps, input: ClusterCreate): Promise<Cluster> {
   const existing = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.id) });
-  if (existing) throw new AppError('conflict', `cluster "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+  if (existing)
+    throw new AppError('conflict', `cluster "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
   const at = deps.now().toISOString();
   const row: Row = {
     id: input.id,

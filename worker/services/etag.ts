@@ -1,8 +1,7 @@
 import { AppError } from '../errors';
 
 /** The etag of a stored resource: its version plus its last write time, so a re-created id never matches. */
-export const etagOf = (row: { version: number; updatedAt: string }): string =>
-  `"${row.version}.${Date.parse(row.updatedAt).toString(36)}"`;
+export const etagOf = (row: { version: number; updatedAt: string }): string => `"${row.version}.${Date.parse(row.updatedAt).toString(36)}"`;
 
 /** Answers 412 when the client sent an If-Match that no longer names the current version. */
 export function checkIfMatch(ifMatch: string | undefined, row: { version: number; updatedAt: string }, what: string): void {
@@ -10,6 +9,9 @@ export function checkIfMatch(ifMatch: string | undefined, row: { version: number
   const wanted = ifMatch.split(',').map((t) => t.trim().replace(/^W\//, ''));
   const current = etagOf(row);
   if (!wanted.includes(current)) {
-    throw new AppError('precondition_failed', `${what} has changed since you read it (If-Match ${ifMatch}, current ${current}); fetch it again`);
+    throw new AppError(
+      'precondition_failed',
+      `${what} has changed since you read it (If-Match ${ifMatch}, current ${current}); fetch it again`,
+    );
   }
 }

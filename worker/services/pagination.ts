@@ -18,7 +18,11 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
 }
 
 /** Cuts a fetched `limit + 1` rows into a page and the cursor of the next one. */
-export function toPage<R extends { id: string }, T>(rows: R[], limit: number, map: (row: R) => T): { items: T[]; nextCursor: string | null } {
+export function toPage<R extends { id: string }, T>(
+  rows: R[],
+  limit: number,
+  map: (row: R) => T,
+): { items: T[]; nextCursor: string | null } {
   const more = rows.length > limit;
   const pageRows = more ? rows.slice(0, limit) : rows;
   const last = pageRows[pageRows.length - 1];

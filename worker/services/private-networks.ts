@@ -120,9 +120,18 @@ export async function updatePrivateNetwork(deps: Deps, id: string, input: Privat
   await commitWrite(deps, {
     guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
     statements: [
-      deps.db.update(privateNetworks).set({ comment: after.comment, version: after.version, updatedAt: after.updatedAt }).where(eq(privateNetworks.id, id)),
+      deps.db
+        .update(privateNetworks)
+        .set({ comment: after.comment, version: after.version, updatedAt: after.updatedAt })
+        .where(eq(privateNetworks.id, id)),
     ],
-    audit: { action: 'update', entityType: 'private_network', entityId: id, before: toApiPrivateNetwork(before), after: toApiPrivateNetwork(after) },
+    audit: {
+      action: 'update',
+      entityType: 'private_network',
+      entityId: id,
+      before: toApiPrivateNetwork(before),
+      after: toApiPrivateNetwork(after),
+    },
     outbox: syncIntents(tunnel.account, after).slice(0, 1),
   });
   return toApiPrivateNetwork(after);

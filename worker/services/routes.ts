@@ -38,7 +38,12 @@ async function withDnsStatus(deps: Deps, list: Route[]): Promise<Route[]> {
   const states = await deps.db
     .select()
     .from(cfSync)
-    .where(inArray(cfSync.key, hostnames.map((h) => `dns:${h}`)));
+    .where(
+      inArray(
+        cfSync.key,
+        hostnames.map((h) => `dns:${h}`),
+      ),
+    );
   const pending = await deps.db
     .select({ target: outbox.target, lastError: outbox.lastError })
     .from(outbox)
@@ -103,16 +108,24 @@ async function checkRouteUnique(deps: Deps, candidate: { id?: string; tunnelId: 
     .where(and(eq(routes.hostname, candidate.hostname), candidate.id ? ne(routes.id, candidate.id) : undefined));
   const otherTunnel = sameHost.find((r) => r.tunnelId !== candidate.tunnelId);
   if (otherTunnel) {
-    throw new AppError('conflict', `hostname "${candidate.hostname}" is already routed through tunnel "${otherTunnel.tunnelId}" (route ${otherTunnel.id}); a hostname can point at one tunnel only`, {
-      details: [{ path: 'body.hostname', message: `served by tunnel "${otherTunnel.tunnelId}"` }],
-    });
+    throw new AppError(
+      'conflict',
+      `hostname "${candidate.hostname}" is already routed through tunnel "${otherTunnel.tunnelId}" (route ${otherTunnel.id}); a hostname can point at one tunnel only`,
+      {
+        details: [{ path: 'body.hostname', message: `served by tunnel "${otherTunnel.tunnelId}"` }],
+      },
+    );
   }
   const duplicate = sameHost.find((r) => r.path === candidate.path);
   if (duplicate) {
     const where = candidate.path ? `${candidate.hostname}${candidate.path}` : `${candidate.hostname} (no path)`;
-    throw new AppError('conflict', `${where} is already routed on tunnel "${candidate.tunnelId}" by route ${duplicate.id}; update that route instead`, {
-      details: [{ path: candidate.path ? 'body.path' : 'body.hostname', message: `duplicate of route ${duplicate.id}` }],
-    });
+    throw new AppError(
+      'conflict',
+      `${where} is already routed on tunnel "${candidate.tunnelId}" by route ${duplicate.id}; update that route instead`,
+      {
+        details: [{ path: candidate.path ? 'body.path' : 'body.hostname', message: `duplicate of route ${duplicate.id}` }],
+      },
+    );
   }
 }
 
@@ -149,7 +162,10 @@ export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route
     guards: [stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`))],
     statements: [deps.db.insert(routes).values(row)],
     audit: { action: 'create', entityType: 'route', entityId: row.id, after: created },
-    outbox: [{ account: tunnel.account, kind: 'tunnel_config', target: tunnel.id }, ...dnsIntents(tunnel.account, tunnel.id, row.dns && row.hostname)],
+    outbox: [
+      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+      ...dnsIntents(tunnel.account, tunnel.id, row.dns && row.hostname),
+    ],
     clusters: [tunnel.clusterId],
   });
   return created;
@@ -210,7 +226,10 @@ export async function deleteRoute(deps: Deps, id: string, ifMatch?: string): Pro
     guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
     statements: [deps.db.delete(routes).where(eq(routes.id, id))],
     audit: { action: 'delete', entityType: 'route', entityId: id, before: toApiRoute(before) },
-    outbox: [{ account: tunnel.account, kind: 'tunnel_config', target: tunnel.id }, ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname)],
+    outbox: [
+      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+      ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname),
+    ],
     clusters: [tunnel.clusterId],
   });
 }

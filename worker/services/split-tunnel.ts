@@ -34,7 +34,10 @@ async function loadEntry(deps: Deps, id: string): Promise<Row> {
 /** Refuses to change an entry made outside edgeplane: those are mirrored read-only and never touched. */
 function refuseForeign(row: Row): void {
   if (row.owner === 'foreign') {
-    throw new AppError('conflict', `split-tunnel entry ${row.address ?? row.host ?? row.id} was made outside edgeplane; it is shown read-only and never changed or deleted by edgeplane`);
+    throw new AppError(
+      'conflict',
+      `split-tunnel entry ${row.address ?? row.host ?? row.id} was made outside edgeplane; it is shown read-only and never changed or deleted by edgeplane`,
+    );
   }
 }
 
@@ -88,9 +91,13 @@ export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreat
   });
   if (duplicate) {
     const owner = duplicate.owner === 'foreign' ? ' (made outside edgeplane)' : '';
-    throw new AppError('conflict', `${target} is already in the ${input.mode} list of profile "${input.profile}" as entry ${duplicate.id}${owner}`, {
-      details: [{ path: input.address ? 'body.address' : 'body.host', message: `duplicate of ${duplicate.id}` }],
-    });
+    throw new AppError(
+      'conflict',
+      `${target} is already in the ${input.mode} list of profile "${input.profile}" as entry ${duplicate.id}${owner}`,
+      {
+        details: [{ path: input.address ? 'body.address' : 'body.host', message: `duplicate of ${duplicate.id}` }],
+      },
+    );
   }
   const at = deps.now().toISOString();
   const row: Row = {
@@ -117,7 +124,12 @@ export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreat
 }
 
 /** Changes the description of an edgeplane-owned entry. */
-export async function updateSplitTunnelEntry(deps: Deps, id: string, input: SplitTunnelUpdate, ifMatch?: string): Promise<SplitTunnelEntry> {
+export async function updateSplitTunnelEntry(
+  deps: Deps,
+  id: string,
+  input: SplitTunnelUpdate,
+  ifMatch?: string,
+): Promise<SplitTunnelEntry> {
   const before = await loadEntry(deps, id);
   refuseForeign(before);
   checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
@@ -130,7 +142,13 @@ export async function updateSplitTunnelEntry(deps: Deps, id: string, input: Spli
         .set({ description: after.description, version: after.version, updatedAt: after.updatedAt })
         .where(eq(splitTunnelEntries.id, id)),
     ],
-    audit: { action: 'update', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before), after: toApiSplitTunnelEntry(after) },
+    audit: {
+      action: 'update',
+      entityType: 'split_tunnel_entry',
+      entityId: id,
+      before: toApiSplitTunnelEntry(before),
+      after: toApiSplitTunnelEntry(after),
+    },
     outbox: [syncIntent(after)],
   });
   return toApiSplitTunnelEntry(after);

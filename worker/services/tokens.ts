@@ -73,7 +73,8 @@ export async function bootstrapAdmin(deps: Deps, presented: string, name: string
   if (!expected) {
     throw new AppError('forbidden', 'bootstrap is disabled: set it up with `wrangler secret put EDGEPLANE_BOOTSTRAP_TOKEN` first');
   }
-  if (!constantTimeEqual(presented, expected)) throw new AppError('unauthorized', 'the bootstrap token does not match EDGEPLANE_BOOTSTRAP_TOKEN');
+  if (!constantTimeEqual(presented, expected))
+    throw new AppError('unauthorized', 'the bootstrap token does not match EDGEPLANE_BOOTSTRAP_TOKEN');
   const [admins] = await deps.db.select({ n: count() }).from(apiTokens).where(eq(apiTokens.role, 'admin'));
   if ((admins?.n ?? 0) > 0) {
     throw new AppError('conflict', 'an admin token already exists; bootstrap works only once. Create more tokens with POST /v1/tokens');

@@ -88,9 +88,13 @@ function checkPlacement(placement: Placement, declaredNodes: { name: string }[])
 export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tunnel> {
   const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.cluster) });
   if (!cluster) {
-    throw new AppError('validation_failed', `body.cluster: cluster "${input.cluster}" does not exist; create it first with POST /v1/clusters`, {
-      details: [{ path: 'body.cluster', message: `cluster "${input.cluster}" does not exist` }],
-    });
+    throw new AppError(
+      'validation_failed',
+      `body.cluster: cluster "${input.cluster}" does not exist; create it first with POST /v1/clusters`,
+      {
+        details: [{ path: 'body.cluster', message: `cluster "${input.cluster}" does not exist` }],
+      },
+    );
   }
   checkPlacement(input.placement, cluster.nodes);
   if (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) {
@@ -98,7 +102,8 @@ export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tun
   }
   if (input.cloudflareTunnelId) {
     const adopted = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.cloudflareTunnelId, input.cloudflareTunnelId) });
-    if (adopted) throw new AppError('conflict', `Cloudflare tunnel ${input.cloudflareTunnelId} is already managed as tunnel "${adopted.id}"`);
+    if (adopted)
+      throw new AppError('conflict', `Cloudflare tunnel ${input.cloudflareTunnelId} is already managed as tunnel "${adopted.id}"`);
   }
   const at = deps.now().toISOString();
   const row: Row = {
@@ -119,7 +124,9 @@ export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tun
   };
   const created = toApiTunnel(row, false);
   await commitWrite(deps, {
-    guards: [stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`))],
+    guards: [
+      stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`)),
+    ],
     statements: [deps.db.insert(tunnels).values(row)],
     audit: { action: 'create', entityType: 'tunnel', entityId: row.id, after: created },
     outbox: [{ account: row.account, kind: 'tunnel', target: row.id }],
@@ -178,15 +185,15 @@ export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: 
     );
   }
   const outbox: OutboxIntent[] = [
-    ...childRoutes.filter((r) => r.dns).map((r): OutboxIntent => ({ account: before.account, kind: 'dns', target: r.hostname, payload: { tunnel: id } })),
-    ...childNetworks.map(
-      (n): OutboxIntent => ({
-        account: before.account,
-        kind: 'private_network',
-        target: n.id,
-        payload: { tunnel: id, cidr: n.cidr, virtualNetworkId: n.virtualNetworkId, cloudflareRouteId: n.cloudflareRouteId },
-      }),
-    ),
+    ...childRoutes
+      .filter((r) => r.dns)
+      .map((r): OutboxIntent => ({ account: before.account, kind: 'dns', target: r.hostname, payload: { tunnel: id } })),
+    ...childNetworks.map((n): OutboxIntent => ({
+      account: before.account,
+      kind: 'private_network',
+      target: n.id,
+      payload: { tunnel: id, cidr: n.cidr, virtualNetworkId: n.virtualNetworkId, cloudflareRouteId: n.cloudflareRouteId },
+    })),
     { account: before.account, kind: 'tunnel', target: id, payload: { deleted: true, cloudflareTunnelId: before.cloudflareTunnelId } },
   ];
   await commitWrite(deps, {

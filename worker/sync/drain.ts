@@ -230,7 +230,9 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
       try {
         for (const extra of await reconcile(ctx, group)) {
           const key = `${extra.phase}|${extra.target}`;
-          if (!seen.has(key)) (seen.add(key), queue.push(extra));
+          if (seen.has(key)) continue;
+          seen.add(key);
+          queue.push(extra);
         }
         // Marked done together at the end of the phase; if the writer dies first, the rows simply run again.
         done.push(...group.rows.map((r) => r.id));

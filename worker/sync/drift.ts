@@ -58,7 +58,10 @@ export async function checkDrift(ctx: SyncContext): Promise<DriftReport> {
       const outcome = await check.run();
       if (outcome === 'drift-reported') report.drifted += 1;
       // In drift mode a write only happens to repair a remote change.
-      if (outcome === 'written' || outcome === 'updated' || outcome === 'created') ((report.drifted += 1), (report.reverted += 1));
+      if (outcome === 'written' || outcome === 'updated' || outcome === 'created') {
+        report.drifted += 1;
+        report.reverted += 1;
+      }
     } catch (error) {
       const wait = rateLimitWait(error, ctx.budget);
       const message = wait ? wait.message : describeError(error);

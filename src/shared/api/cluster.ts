@@ -4,7 +4,11 @@ import { labels, resourceId } from './fields';
 
 /** A node the operator declares (the agent reports the live ones); used for `node` connector placement. */
 export const clusterNode = z.object({
-  name: z.string().min(1).max(253).regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a node name is a DNS-1123 subdomain, e.g. "gpu-1"'),
+  name: z
+    .string()
+    .min(1)
+    .max(253)
+    .regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'a node name is a DNS-1123 subdomain, e.g. "gpu-1"'),
   role: z.enum(['control-plane', 'worker', 'gpu']).default('worker'),
   address: z.string().max(64).optional(),
 });

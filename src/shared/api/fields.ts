@@ -40,10 +40,16 @@ export const accountId = z
 /** A UUID as Cloudflare uses for tunnel and policy ids. */
 export const uuid = z
   .string()
-  .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'expected a lower-case UUID such as "c1744f8b-faa1-48a4-9e5c-02ac921467fa"');
+  .regex(
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    'expected a lower-case UUID such as "c1744f8b-faa1-48a4-9e5c-02ac921467fa"',
+  );
 
 /** Port 1–65535. */
 export const port = z.number().int('port must be an integer').min(1, 'port must be 1 to 65535').max(65535, 'port must be 1 to 65535');
 
 /** Free-form labels with Kubernetes-like keys. */
-export const labels = z.record(z.string().regex(/^[a-z0-9A-Z._/-]{1,63}$/, 'label keys use letters, digits, ".", "_", "/" and "-"'), z.string().max(63));
+export const labels = z.record(
+  z.string().regex(/^[a-z0-9A-Z._/-]{1,63}$/, 'label keys use letters, digits, ".", "_", "/" and "-"'),
+  z.string().max(63),
+);

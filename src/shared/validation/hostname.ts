@@ -24,7 +24,8 @@ export function checkHostname(input: string): Checked<string> {
   const name = raw.toLowerCase().replace(/\.$/, '');
   if (name.length > 253) return fail(`hostname is ${name.length} characters long; the limit is 253`);
   const labels = name.split('.');
-  if (labels.length < 2) return fail(`hostname "${name}" has a single label; expected a fully qualified name such as "${name}.example.com"`);
+  if (labels.length < 2)
+    return fail(`hostname "${name}" has a single label; expected a fully qualified name such as "${name}.example.com"`);
   for (const [i, label] of labels.entries()) {
     if (label === '*') {
       if (i !== 0) return fail(`hostname "${name}": a wildcard is allowed only as the whole first label, as in "*.example.com"`);
@@ -37,9 +38,7 @@ export function checkHostname(input: string): Checked<string> {
     if (label.length === 0) return fail(`hostname "${name}" has an empty label (two dots in a row, or a leading dot)`);
     if (label.length > 63) return fail(`hostname "${name}": label "${label.slice(0, 20)}…" is ${label.length} characters; the limit is 63`);
     if (!LABEL.test(label)) {
-      return fail(
-        `hostname "${name}": label "${label}" is not valid; labels use a-z, 0-9 and "-", and do not start or end with "-"`,
-      );
+      return fail(`hostname "${name}": label "${label}" is not valid; labels use a-z, 0-9 and "-", and do not start or end with "-"`);
     }
     if (label.length >= 4 && label.slice(2, 4) === '--' && !label.startsWith('xn--')) {
       return fail(`hostname "${name}": label "${label}" has "--" in positions 3-4, which is reserved for punycode ("xn--")`);

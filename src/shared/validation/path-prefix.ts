@@ -6,7 +6,8 @@ import { type Checked, fail, ok } from './result';
  */
 export function checkPathPrefix(input: string): Checked<string> {
   if (!input.startsWith('/')) return fail(`path "${input}" must start with "/", e.g. "/${input.replace(/^\/*/, '')}"`);
-  if (/[?#]/.test(input)) return fail(`path "${input}" contains a query or fragment; a path prefix is only the path, e.g. "${input.split(/[?#]/)[0] ?? '/'}"`);
+  if (/[?#]/.test(input))
+    return fail(`path "${input}" contains a query or fragment; a path prefix is only the path, e.g. "${input.split(/[?#]/)[0] ?? '/'}"`);
   if (/\s/.test(input)) return fail(`path "${input}" contains whitespace; percent-encode it (%20)`);
   if (input.includes('//')) return fail(`path "${input}" contains "//"; use single slashes`);
   if (input.split('/').some((s) => s === '.' || s === '..')) return fail(`path "${input}" contains "." or ".." segments`);

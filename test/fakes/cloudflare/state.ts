@@ -125,7 +125,11 @@ export class FakeState {
       this.violations = [];
       return;
     }
-    for (const [id, t] of this.tunnels) if (t.account_tag === account) (this.tunnels.delete(id), this.configs.delete(id));
+    for (const [id, t] of this.tunnels) {
+      if (t.account_tag !== account) continue;
+      this.tunnels.delete(id);
+      this.configs.delete(id);
+    }
     for (const [id, r] of this.routes) if (r.account === account) this.routes.delete(id);
     for (const [id, z] of this.zones) {
       if (z.account.id !== account) continue;
