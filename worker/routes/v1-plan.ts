@@ -1,51 +1,20 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import {
-  access,
-  hostname,
-  origin,
-  originService,
-  pathPrefix,
-  placement,
-  resourceId,
-  routeCreate,
-  routingMode,
-  tunnelCreate,
-} from '../../src/shared/api';
-import { originRequestSchema } from '../../src/shared/compiler';
+import { resourceId, routeCreate, routeUpdate, tunnelCreate, tunnelUpdate } from '../../src/shared/api';
 import type { Router } from '../app';
 import { planChanges } from '../services/plan';
 import { errors, json, security } from './contract';
 
 const routeId = z.string().min(1).max(200);
 
-// The PATCH shapes are spelled out without defaults: zod 4 keeps a field's `.default()` under `.partial()`, so
-// `routeUpdate` / `tunnelUpdate` fill every omitted field with its create-time default (a patch of `placement` alone
-// would also reset `mode`, `originRequest`, `catchAll` and `driftPolicy`). A plan must change only what it names.
-const routePatch = z.strictObject({
-  hostname: hostname.optional(),
-  path: pathPrefix.nullable().optional(),
-  origin: origin.optional(),
-  originRequest: originRequestSchema.optional(),
-  dns: z.boolean().optional(),
-  access: access.nullable().optional(),
-});
-const tunnelPatch = z.strictObject({
-  name: z.string().min(1).max(100).optional(),
-  placement: placement.optional(),
-  mode: routingMode.optional(),
-  originRequest: originRequestSchema.optional(),
-  catchAll: originService.optional(),
-  driftPolicy: z.enum(['alert', 'revert']).optional(),
-});
-
+// Updates take the same shapes as PATCH, which change only the fields they name (no create-time defaults).
 /** One proposed change; each carries the same body its POST / PATCH / DELETE takes. */
 export const planChange = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('route.create'), route: routeCreate }),
-  z.strictObject({ action: z.literal('route.update'), id: routeId, route: routePatch }),
+  z.strictObject({ action: z.literal('route.update'), id: routeId, route: routeUpdate }),
   z.strictObject({ action: z.literal('route.delete'), id: routeId }),
   z.strictObject({ action: z.literal('tunnel.create'), tunnel: tunnelCreate }),
-  z.strictObject({ action: z.literal('tunnel.update'), id: resourceId('tunnel id'), tunnel: tunnelPatch }),
+  z.strictObject({ action: z.literal('tunnel.update'), id: resourceId('tunnel id'), tunnel: tunnelUpdate }),
   z.strictObject({ action: z.literal('tunnel.delete'), id: resourceId('tunnel id'), cascade: z.boolean().default(false) }),
 ]);
 
