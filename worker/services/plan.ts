@@ -15,6 +15,7 @@ import { clusters, routes, tunnels } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { loadDesiredCluster } from './desired-state';
+import { newTunnelRow, toApiTunnel } from './tunnels';
 
 /** Fields a route change sets; absent fields keep their value, `path: null` / `access: null` remove them. */
 export type RoutePatch = Partial<Pick<RouteCreate, 'hostname' | 'origin' | 'originRequest' | 'dns'>> & {
@@ -174,21 +175,7 @@ async function apply(deps: Deps, model: Model, change: PlanChange, index: number
       const taken =
         model.tunnels.has(input.id) || (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) !== undefined;
       if (taken) throw invalid(index, 'tunnel.id', `tunnel "${input.id}" already exists`);
-      const tunnel: Tunnel = {
-        id: input.id,
-        cluster: input.cluster,
-        account: input.account,
-        name: input.name ?? `${input.cluster}-${input.id}`,
-        cloudflareTunnelId: input.cloudflareTunnelId ?? null,
-        placement: input.placement,
-        mode: input.mode,
-        originRequest: input.originRequest,
-        catchAll: input.catchAll,
-        driftPolicy: input.driftPolicy,
-        warpRouting: false,
-        hasToken: false,
-        ...meta,
-      };
+      const tunnel: Tunnel = { ...toApiTunnel(newTunnelRow(input, meta.createdAt), false), ...meta };
       const desired: DesiredTunnel = { tunnel, routes: [], privateNetworks: [] };
       model.tunnels.set(tunnel.id, desired);
       cluster.tunnels.push(desired);

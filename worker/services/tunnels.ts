@@ -30,6 +30,24 @@ export const toApiTunnel = (row: Row, warpRouting: boolean): Tunnel => ({
   updatedAt: row.updatedAt,
 });
 
+/** The stored form of a new tunnel: not yet created in Cloudflare, no token. */
+export const newTunnelRow = (input: TunnelCreate, at: string): Row => ({
+  id: input.id,
+  clusterId: input.cluster,
+  account: input.account,
+  name: input.name ?? `${input.cluster}-${input.id}`,
+  cloudflareTunnelId: input.cloudflareTunnelId ?? null,
+  placement: input.placement,
+  mode: input.mode,
+  originRequest: input.originRequest,
+  catchAll: input.catchAll,
+  driftPolicy: input.driftPolicy,
+  tokenCiphertext: null,
+  version: 1,
+  createdAt: at,
+  updatedAt: at,
+});
+
 /** Loads a tunnel row or answers 404. */
 export async function loadTunnel(deps: Deps, id: string): Promise<Row> {
   const row = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, id) });
@@ -105,23 +123,7 @@ export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tun
     if (adopted)
       throw new AppError('conflict', `Cloudflare tunnel ${input.cloudflareTunnelId} is already managed as tunnel "${adopted.id}"`);
   }
-  const at = deps.now().toISOString();
-  const row: Row = {
-    id: input.id,
-    clusterId: input.cluster,
-    account: input.account,
-    name: input.name ?? `${input.cluster}-${input.id}`,
-    cloudflareTunnelId: input.cloudflareTunnelId ?? null,
-    placement: input.placement,
-    mode: input.mode,
-    originRequest: input.originRequest,
-    catchAll: input.catchAll,
-    driftPolicy: input.driftPolicy,
-    tokenCiphertext: null,
-    version: 1,
-    createdAt: at,
-    updatedAt: at,
-  };
+  const row = newTunnelRow(input, deps.now().toISOString());
   const created = toApiTunnel(row, false);
   await commitWrite(deps, {
     guards: [
