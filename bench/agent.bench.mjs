@@ -60,30 +60,19 @@ const kubeconfig = writeFile(dir, 'kubeconfig', fake.kubeconfig());
 let agent;
 try {
   await worker.start();
-  fake.store.apply(
-    fake.type('', 'Namespace'),
-    undefined,
-    'apps',
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } },
-    'helm',
-    false,
-  );
-  fake.store.apply(
-    fake.type('', 'Service'),
-    'apps',
-    'web',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'apps' }, spec: { ports: [{ port: 80 }] } },
-    'helm',
-    false,
-  );
-  fake.store.apply(
-    fake.type('', 'Service'),
-    'kube-system',
-    'traefik',
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'traefik', namespace: 'kube-system' }, spec: { ports: [{ port: 80 }] } },
-    'helm',
-    false,
-  );
+  fake.applyAs('helm', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
+  fake.applyAs('helm', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web', namespace: 'apps' },
+    spec: { ports: [{ port: 80 }] },
+  });
+  fake.applyAs('helm', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'traefik', namespace: 'kube-system' },
+    spec: { ports: [{ port: 80 }] },
+  });
   await worker.apiOk('POST', '/v1/clusters', { id: 'bench', name: 'bench' });
   await worker.apiOk('POST', '/v1/tunnels', {
     id: 'edge',
@@ -94,14 +83,7 @@ try {
   const manifest = await (await worker.api('GET', '/v1/clusters/bench/install.yaml')).text();
   const token = /token: (epb_\S+)/.exec(manifest)?.[1];
   if (!token) throw new Error('no bootstrap token in the install manifest');
-  fake.store.apply(
-    fake.type('', 'Namespace'),
-    undefined,
-    'edgeplane-system',
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edgeplane-system' } },
-    'kubectl',
-    false,
-  );
+  fake.applyAs('kubectl', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'edgeplane-system' } });
   writeFile(dir, 'token', token);
 
   const agentPort = await freePort();

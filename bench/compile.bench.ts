@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Route, Tunnel } from '../src/shared/api';
 import { compileClusterBundle, compileTunnelConfig, type DesiredCluster } from '../src/shared/compiler';
+import { makeCluster } from '../test/unit/compiler/arbitraries';
 
 const BUDGET_MS = 20;
 const meta = { etag: '"1.0"', createdAt: '2026-01-01T00:00:00.000Z', updatedAt: '2026-01-01T00:00:00.000Z' };
@@ -44,20 +45,7 @@ export function benchmarkState(routeCount = 1000, hostnameCount = 50): DesiredCl
   // Reverse so the compiler really has to sort.
   routes.reverse();
   return {
-    cluster: {
-      id: 'oceanid',
-      name: 'oceanid',
-      labels: {},
-      nodes: [],
-      desiredRevision: 1,
-      appliedRevision: null,
-      connection: 'never',
-      lastSeenAt: null,
-      agentVersion: null,
-      kubernetesVersion: null,
-      nodeCount: null,
-      ...meta,
-    },
+    cluster: makeCluster('oceanid'),
     tunnels: [{ tunnel, routes, privateNetworks: [], connectorToken: 'eyJhIjoiMDEyMyIsInQiOiJlZGdlIiwicyI6InNlY3JldCJ9' }],
   };
 }

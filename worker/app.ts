@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ErrorEnvelope } from '../src/shared/api/common';
 import type { AppEnv } from './app-env';
-import { parseConfig } from './env';
+import { configOf } from './env';
 import { AppError } from './errors';
 import { authenticate, authorizeV1 } from './middleware/auth';
 import { provideDeps } from './middleware/deps';
@@ -25,7 +25,7 @@ export function createApp(): Router {
 
   app.use('*', requestId);
   app.use('*', async (c, next) => {
-    c.set('config', parseConfig(c.env as unknown as Record<string, unknown>));
+    c.set('config', configOf(c.env));
     await next();
   });
   app.use('/v1/*', authenticate, authorizeV1, provideDeps);

@@ -13,6 +13,18 @@ const schema = z.object({
 /** The Worker's configuration, parsed once at the boundary so a bad value is a named error, not a later `undefined`. */
 export type Config = z.infer<typeof schema> & { development: boolean };
 
+const parsed = new WeakMap<object, Config>();
+
+/** The parsed config of an env object, parsed once per isolate rather than on every request. */
+export function configOf(env: object): Config {
+  let config = parsed.get(env);
+  if (!config) {
+    config = parseConfig(env as Record<string, unknown>);
+    parsed.set(env, config);
+  }
+  return config;
+}
+
 /** Parses the Worker's vars and secrets; throws a message naming every bad variable. */
 export function parseConfig(env: Record<string, unknown>): Config {
   const result = schema.safeParse(env);

@@ -76,12 +76,7 @@ async function installManifest(clusterId: string): Promise<string> {
   const response = await worker.api('GET', `/v1/clusters/${clusterId}/install.yaml`);
   expect(response.status).toBe(200);
   const docs = parseAllDocuments(await response.text()).map((d) => d.toJSON() as JsonObject);
-  for (const doc of docs) {
-    const [group = '', version] = String(doc.apiVersion).includes('/') ? String(doc.apiVersion).split('/') : ['', String(doc.apiVersion)];
-    expect(version).toBeTruthy();
-    const outcome = fake.store.apply(fake.type(group, String(doc.kind)), meta(doc).namespace, meta(doc).name, doc, 'kubectl', false);
-    expect(outcome.ok).toBe(true);
-  }
+  for (const doc of docs) expect(fake.applyAs('kubectl', doc).ok).toBe(true);
   const secret = docs.find((d) => d.kind === 'Secret');
   return String((secret?.stringData as Record<string, string> | undefined)?.token ?? '');
 }
@@ -94,47 +89,26 @@ beforeAll(async () => {
   kubeconfig = writeFile(dir, 'kubeconfig', fake.kubeconfig());
   await worker.start();
   // The apps the routes point at, deployed by Helm (not by edgeplane).
-  fake.store.apply(
-    fake.type('', 'Namespace'),
-    undefined,
-    'apps',
-    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } },
-    'helm',
-    false,
-  );
+  fake.applyAs('helm', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps' } });
   // k3s' Traefik, the ingress controller the tunnel's `ingress` mode sends traffic to (an origin the agent checks).
-  fake.store.apply(
-    fake.type('', 'Service'),
-    'kube-system',
-    'traefik',
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'traefik', namespace: 'kube-system' },
-      spec: {
-        type: 'LoadBalancer',
-        ports: [
-          { name: 'web', port: 80 },
-          { name: 'websecure', port: 443 },
-        ],
-      },
+  fake.applyAs('helm', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'traefik', namespace: 'kube-system' },
+    spec: {
+      type: 'LoadBalancer',
+      ports: [
+        { name: 'web', port: 80 },
+        { name: 'websecure', port: 443 },
+      ],
     },
-    'helm',
-    false,
-  );
-  fake.store.apply(
-    fake.type('', 'Service'),
-    'apps',
-    'label-studio-ls-app',
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'label-studio-ls-app', namespace: 'apps' },
-      spec: { ports: [{ name: 'http', port: 8085 }] },
-    },
-    'helm',
-    false,
-  );
+  });
+  fake.applyAs('helm', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'label-studio-ls-app', namespace: 'apps' },
+    spec: { ports: [{ name: 'http', port: 8085 }] },
+  });
   await worker.apiOk('POST', '/v1/clusters', { id: cluster, name: 'Oceanid' });
   await worker.apiOk('POST', '/v1/tunnels', {
     id: tunnel,
@@ -224,18 +198,15 @@ describe('agent end to end', () => {
     if (!ingress) throw new Error('no Ingress');
     const spec = structuredClone(ingress.spec) as { ingressClassName?: string };
     spec.ingressClassName = 'nginx';
-    fake.store.apply(
-      fake.type('networking.k8s.io', 'Ingress'),
-      'apps',
-      meta(ingress).name,
+    fake.applyAs(
+      'helm',
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: { name: meta(ingress).name, namespace: 'apps' },
         spec,
       } as JsonObject,
-      'helm',
-      true,
+      { force: true },
     );
     const forcedBefore = fake.log.filter((l) => l.force && l.fieldManager === 'edgeplane' && !l.path.includes('/edgeplane-system/')).length;
     // Any revision makes the agent converge again (it would also on its timer).
@@ -258,18 +229,15 @@ describe('agent end to end', () => {
       forcedBefore,
     );
     // Hand the field back: the next pass applies cleanly.
-    fake.store.apply(
-      fake.type('networking.k8s.io', 'Ingress'),
-      'apps',
-      meta(ingress).name,
+    fake.applyAs(
+      'helm',
       {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'Ingress',
         metadata: { name: meta(ingress).name, namespace: 'apps' },
         spec: ingress.spec,
       } as JsonObject,
-      'helm',
-      true,
+      { force: true },
     );
     await worker.apiOk('PATCH', `/v1/clusters/${cluster}`, { name: 'Oceanid' });
     await waitFor(

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { type Deps, openDb } from '../deps';
-import { parseConfig } from '../env';
+import { configOf } from '../env';
 import { newId } from '../ids';
 import { cloudflareClient } from './client';
 import { type SyncContext, describeError, emptyZoneCache } from './context';
@@ -72,7 +72,7 @@ export class AccountWriter extends DurableObject<Env> {
     const run = this.running.then(async () => {
       const stored = (await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh();
       const budget = new RateBudget(stored, DEFAULT_BUDGET, () => Date.now());
-      const config = parseConfig(this.env as unknown as Record<string, unknown>);
+      const config = configOf(this.env);
       const db = openDb(this.env.DB);
       const deps: Deps = {
         db,

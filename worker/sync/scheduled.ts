@@ -1,11 +1,11 @@
 import { openDb } from '../deps';
-import { parseConfig } from '../env';
+import { configOf } from '../env';
 import { accountWriter } from './kick';
 import { knownAccounts } from './status';
 
 /** The Cron Trigger: each account's writer drains what is due and then checks Cloudflare for drift. */
 export async function runScheduledDrift(env: Env): Promise<void> {
-  const config = parseConfig(env as unknown as Record<string, unknown>);
+  const config = configOf(env);
   // Without a token there is nothing to check; pending rows wait and GET /v1/sync says why once a writer runs.
   if (!config.CLOUDFLARE_API_TOKEN) return;
   const accounts = await knownAccounts(openDb(env.DB), config.CLOUDFLARE_ACCOUNT_ID);

@@ -115,6 +115,25 @@ export class FakeKubeApiserver {
     return this.store.list(type, namespace, () => true);
   }
 
+  /**
+   * Applies an object as another field manager would (Helm, kubectl), to set up ownership for a test; the kind,
+   * namespace and name come from the object itself.
+   */
+  applyAs(manager: string, object: JsonObject, options: { force?: boolean } = {}): ReturnType<Store['apply']> {
+    const apiVersion = String(object.apiVersion ?? '');
+    const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+    const metadata = (isObject(object.metadata) ? object.metadata : {}) as { name?: string; namespace?: string };
+    if (!metadata.name) throw new Error('applyAs needs metadata.name');
+    return this.store.apply(
+      this.type(group, String(object.kind)),
+      metadata.namespace,
+      metadata.name,
+      object,
+      manager,
+      options.force ?? false,
+    );
+  }
+
   type(group: string, kind: string): ResourceType {
     const type = RESOURCES.find((t) => t.group === group && t.kind === kind);
     if (!type) throw new Error(`unknown kind ${group}/${kind}`);
