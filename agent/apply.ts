@@ -63,12 +63,14 @@ function isImmutableChange(object: KObject, status: KStatus): boolean {
  * manager `edgeplane`, force only with the take-ownership annotation). A 409 is reported with field and manager; a
  * known immutable-field 422 deletes and recreates; any other failure is reported.
  */
-export async function applyObject(kube: Kube, desired: KObject, known?: KObject): Promise<ApplyOutcome> {
+export async function applyObject(kube: Kube, desired: KObject, known?: KObject, knownCurrent = false): Promise<ApplyOutcome> {
   const object = normalise(desired);
   const id = describe(object);
   // `known` is the live object from this pass's list; without it (or if the list missed it) read it by name.
+  // `knownCurrent`: the list already found it matching `desired` (and `known` may be only a stub).
   const live: KubeResult<KObject> = known ? { ok: true, status: 200, value: known } : await kube.get(refOf(object));
-  if (live.ok && upToDate(object, live.value)) return { result: { ...id, action: 'unchanged' }, conflicts: [], live: live.value };
+  if (live.ok && (knownCurrent || upToDate(object, live.value)))
+    return { result: { ...id, action: 'unchanged' }, conflicts: [], live: live.value };
   if (!live.ok && live.status !== 404)
     return { result: { ...id, action: 'error', message: `read failed (${live.status}): ${live.error.message ?? ''}` }, conflicts: [] };
 

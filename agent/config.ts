@@ -1,24 +1,54 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
 
-const seconds = (fallback: number) => z.coerce.number().positive().default(fallback);
+const CLUSTER_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-const schema = z.object({
-  EDGEPLANE_URL: z.url("EDGEPLANE_URL must be the Worker's URL, e.g. https://edgeplane.example.com"),
-  EDGEPLANE_CLUSTER_ID: z
-    .string()
-    .regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'EDGEPLANE_CLUSTER_ID must be the cluster id (a DNS-1123 label)'),
-  EDGEPLANE_NAMESPACE: z.string().min(1).default('edgeplane-system'),
-  EDGEPLANE_BOOTSTRAP_TOKEN: z.string().optional(),
-  EDGEPLANE_BOOTSTRAP_TOKEN_FILE: z.string().default('/var/run/edgeplane/bootstrap/token'),
-  EDGEPLANE_POLL_INTERVAL_SECONDS: seconds(30),
-  EDGEPLANE_RESYNC_INTERVAL_SECONDS: seconds(120),
-  EDGEPLANE_BACKOFF_BASE_MS: z.coerce.number().positive().default(1000),
-  EDGEPLANE_BACKOFF_MAX_SECONDS: seconds(60),
-  EDGEPLANE_LISTEN_PORT: z.coerce.number().int().min(0).max(65535).default(9090),
-  EDGEPLANE_APPLY_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
-  KUBECONFIG: z.string().optional(),
-});
+/** Reads variables one by one, collecting every problem so one error names them all. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Record<string, string | undefined>) {}
+
+  /** The variable, or undefined when unset or empty. */
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  }
+
+  required(name: string, valid: (v: string) => boolean, message: string): string {
+    const value = this.raw(name);
+    if (value === undefined || !valid(value)) {
+      this.problems.push(`${name}: ${message}${value === undefined ? ' (it is not set)' : ''}`);
+      return '';
+    }
+    return value;
+  }
+
+  /** A number within [min, max] (integers only when `integer`), or the fallback when unset. */
+  number(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER, integer = false, exclusiveMin = false } = {}): number {
+    const value = this.raw(name);
+    if (value === undefined) return fallback;
+    const n = Number(value);
+    const ok = Number.isFinite(n) && (exclusiveMin ? n > min : n >= min) && n <= max && (!integer || Number.isInteger(n));
+    if (!ok) {
+      const range =
+        exclusiveMin && max === Number.MAX_SAFE_INTEGER
+          ? 'a positive number'
+          : `${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+      this.problems.push(`${name}: must be ${range}, got ${JSON.stringify(value)}`);
+      return fallback;
+    }
+    return n;
+  }
+}
+
+const isHttpUrl = (value: string): boolean => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+};
 
 /** The agent's configuration, parsed once at start so a missing setting is a named error. */
 export interface AgentConfig {
@@ -38,31 +68,37 @@ export interface AgentConfig {
 
 /** Parses the environment; throws one message naming every bad variable. */
 export function parseConfig(env: Record<string, string | undefined>): AgentConfig {
-  const result = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
-  if (!result.success) {
-    throw new Error(
-      `edgeplane agent configuration is invalid: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-    );
-  }
-  const c = result.data;
-  return {
-    url: c.EDGEPLANE_URL.replace(/\/+$/, ''),
-    clusterId: c.EDGEPLANE_CLUSTER_ID,
-    namespace: c.EDGEPLANE_NAMESPACE,
+  const read = new EnvReader(env);
+  const positive = { exclusiveMin: true };
+  const url = read.required('EDGEPLANE_URL', isHttpUrl, "EDGEPLANE_URL must be the Worker's URL, e.g. https://edgeplane.example.com");
+  const clusterId = read.required(
+    'EDGEPLANE_CLUSTER_ID',
+    (v) => CLUSTER_ID.test(v),
+    'EDGEPLANE_CLUSTER_ID must be the cluster id (a DNS-1123 label)',
+  );
+  const namespace = read.raw('EDGEPLANE_NAMESPACE') ?? 'edgeplane-system';
+  const token = read.raw('EDGEPLANE_BOOTSTRAP_TOKEN');
+  const tokenFile = read.raw('EDGEPLANE_BOOTSTRAP_TOKEN_FILE') ?? '/var/run/edgeplane/bootstrap/token';
+  const config: AgentConfig = {
+    url: url.replace(/\/+$/, ''),
+    clusterId,
+    namespace,
     bootstrapToken: () => {
-      if (c.EDGEPLANE_BOOTSTRAP_TOKEN) return c.EDGEPLANE_BOOTSTRAP_TOKEN.trim();
+      if (token) return token.trim();
       try {
-        return readFileSync(c.EDGEPLANE_BOOTSTRAP_TOKEN_FILE, 'utf8').trim() || undefined;
+        return readFileSync(tokenFile, 'utf8').trim() || undefined;
       } catch {
         return undefined;
       }
     },
-    pollIntervalMs: c.EDGEPLANE_POLL_INTERVAL_SECONDS * 1000,
-    resyncIntervalMs: c.EDGEPLANE_RESYNC_INTERVAL_SECONDS * 1000,
-    backoffBaseMs: c.EDGEPLANE_BACKOFF_BASE_MS,
-    backoffMaxMs: c.EDGEPLANE_BACKOFF_MAX_SECONDS * 1000,
-    listenPort: c.EDGEPLANE_LISTEN_PORT,
-    applyConcurrency: c.EDGEPLANE_APPLY_CONCURRENCY,
-    kubeconfig: c.KUBECONFIG,
+    pollIntervalMs: read.number('EDGEPLANE_POLL_INTERVAL_SECONDS', 30, positive) * 1000,
+    resyncIntervalMs: read.number('EDGEPLANE_RESYNC_INTERVAL_SECONDS', 120, positive) * 1000,
+    backoffBaseMs: read.number('EDGEPLANE_BACKOFF_BASE_MS', 1000, positive),
+    backoffMaxMs: read.number('EDGEPLANE_BACKOFF_MAX_SECONDS', 60, positive) * 1000,
+    listenPort: read.number('EDGEPLANE_LISTEN_PORT', 9090, { max: 65535, integer: true }),
+    applyConcurrency: read.number('EDGEPLANE_APPLY_CONCURRENCY', 8, { min: 1, max: 64, integer: true }),
+    kubeconfig: read.raw('KUBECONFIG'),
   };
+  if (read.problems.length > 0) throw new Error(`edgeplane agent configuration is invalid: ${read.problems.join('; ')}`);
+  return config;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Agent as HttpAgent, request as httpRequest } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import { httpCall, keepAliveAgent } from './http';
 import { fromKubeconfig, inCluster, viaClientNode, type Connection } from './kubeconfig';
 
 /** A Kubernetes object as the agent handles it: plain JSON, exactly as the API server returned it. */
@@ -30,6 +30,9 @@ export interface KStatus {
 
 /** The outcome of one API call: expected failures (404, 409, 422, ...) are results with the real status, not throws. */
 export type KubeResult<T> = { ok: true; status: number; value: T } | { ok: false; status: number; error: KStatus };
+
+/** Items per list page: bounds the response the agent holds at once (a 500-object list is ~1 MB of JSON). */
+const LIST_PAGE = 100;
 
 /** Identifies one object. */
 export interface ObjectRef {
@@ -85,17 +88,13 @@ export class Kube {
     const connection = text === undefined ? inCluster() : (fromKubeconfig(text) ?? (await viaClientNode(text)));
     const { ca, cert, key, rejectUnauthorized, servername } = connection.tls;
     // Keep connections open between calls (a pass makes a few dozen requests).
-    const agent = connection.server.startsWith('https:')
-      ? new HttpsAgent({
-          keepAlive: true,
-          maxSockets: 16,
-          ca,
-          cert,
-          key,
-          servername,
-          ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
-        })
-      : new HttpAgent({ keepAlive: true, maxSockets: 16 });
+    const agent = keepAliveAgent(connection.server, {
+      ca,
+      cert,
+      key,
+      servername,
+      ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+    });
     return new Kube(connection, agent);
   }
 
@@ -109,12 +108,43 @@ export class Kube {
 
   /** Lists a kind (in one namespace, or all), optionally by label selector; list items get their apiVersion/kind back. */
   async list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubeResult<KObject[]>> {
+    const items = new Map<string, KObject>();
+    const result = await this.each(apiVersion, kind, namespace, labelSelector, (item) => items.set(refKey(refOf(item)), item));
+    return result.ok ? { ok: true, status: result.status, value: [...items.values()] } : result;
+  }
+
+  /**
+   * Lists page by page (`limit`/`continue`) and hands each item to `visit` as its page arrives, so a caller that keeps
+   * only part of each object never holds a whole large list at once. A continue token the server has expired (410
+   * Gone) restarts the list once from the beginning, so `visit` may see an object twice (callers key by object).
+   */
+  async each(
+    apiVersion: string,
+    kind: string,
+    namespace: string | undefined,
+    labelSelector: string | undefined,
+    visit: (item: KObject) => void,
+  ): Promise<KubeResult<null>> {
     const path = await this.path({ apiVersion, kind, name: '', ...(namespace ? { namespace } : {}) }, false);
     if (!path.ok) return path;
-    const query = labelSelector ? `?labelSelector=${encodeURIComponent(labelSelector)}` : '';
-    const result = await this.call<{ items?: KObject[] }>('GET', `${path.value}${query}`);
-    if (!result.ok) return result;
-    return { ok: true, status: result.status, value: (result.value.items ?? []).map((i) => ({ ...i, apiVersion, kind })) };
+    let token: string | undefined;
+    let restarted = false;
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(LIST_PAGE) });
+      if (labelSelector) query.set('labelSelector', labelSelector);
+      if (token) query.set('continue', token);
+      const page = await this.call<{ items?: KObject[]; metadata?: { continue?: string } }>('GET', `${path.value}?${query}`);
+      if (!page.ok && page.status === 410 && token && !restarted) {
+        restarted = true;
+        token = undefined;
+        continue;
+      }
+      if (!page.ok) return page;
+      for (const item of page.value.items ?? []) visit({ ...item, apiVersion, kind });
+      token = page.value.metadata?.continue || undefined;
+      if (!token) break;
+    }
+    return { ok: true, status: 200, value: null };
   }
 
   /** Server-side apply with field manager `edgeplane`; `force` only when the desired object asks to take ownership. */
@@ -183,34 +213,27 @@ export class Kube {
 
   /** One HTTP call; throws only when the API server cannot be reached at all. */
   private async call<T>(method: string, path: string, body?: string, contentType?: string): Promise<KubeResult<T>> {
-    const url = new URL(this.connection.server + path);
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const headers: Record<string, string> = { accept: 'application/json' };
     const authorization = await this.connection.authorization();
     if (authorization) headers.authorization = authorization;
     if (contentType) headers['content-type'] = contentType;
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method, headers, agent: this.agent, timeout: 30_000 }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          const status = res.statusCode ?? 0;
-          const text = Buffer.concat(chunks).toString('utf8');
-          let parsed: unknown;
-          try {
-            parsed = text ? JSON.parse(text) : {};
-          } catch {
-            parsed = { message: text.slice(0, 500) };
-          }
-          if (status >= 200 && status < 300) resolve({ ok: true, status, value: parsed as T });
-          else resolve({ ok: false, status, error: parsed as KStatus });
-        });
-      });
-      req.on('timeout', () => req.destroy(new Error(`request to the Kubernetes API timed out: ${method} ${path}`)));
-      req.on('error', reject);
-      if (body !== undefined) req.write(body);
-      req.end();
+    const reply = await httpCall({
+      method,
+      url: new URL(this.connection.server + path),
+      headers,
+      body,
+      agent: this.agent,
+      timeoutMs: 30_000,
+      what: `request to the Kubernetes API ${method} ${path}`,
     });
+    let parsed: unknown;
+    try {
+      parsed = reply.text ? JSON.parse(reply.text) : {};
+    } catch {
+      parsed = { message: reply.text.slice(0, 500) };
+    }
+    return reply.status >= 200 && reply.status < 300
+      ? { ok: true, status: reply.status, value: parsed as T }
+      : { ok: false, status: reply.status, error: parsed as KStatus };
   }
 }

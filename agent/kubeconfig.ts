@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { RequestOptions } from 'node:https';
 import { parse } from 'yaml';
-import { z } from 'zod';
+import { array, boolean, object, optional, ShapeError, string, type Check } from './check';
 
 /** How to reach and authenticate to the API server. */
 export interface Connection {
@@ -14,45 +14,79 @@ export interface Connection {
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-const kubeconfigSchema = z.object({
-  'current-context': z.string(),
-  contexts: z.array(z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string() }).loose() })),
-  clusters: z.array(
-    z.object({
-      name: z.string(),
-      cluster: z
-        .object({
-          server: z.string(),
-          'certificate-authority-data': z.string().optional(),
-          'certificate-authority': z.string().optional(),
-          'insecure-skip-tls-verify': z.boolean().optional(),
-          'tls-server-name': z.string().optional(),
-        })
-        .loose(),
-    }),
-  ),
-  users: z
-    .array(
-      z.object({
-        name: z.string(),
-        user: z
-          .object({
-            token: z.string().optional(),
-            tokenFile: z.string().optional(),
-            'client-certificate-data': z.string().optional(),
-            'client-key-data': z.string().optional(),
-            'client-certificate': z.string().optional(),
-            'client-key': z.string().optional(),
-            username: z.string().optional(),
-            password: z.string().optional(),
-            exec: z.unknown().optional(),
-            'auth-provider': z.unknown().optional(),
-          })
-          .loose(),
+const named = <T>(key: string, check: Check<T>) => object({ name: string(), [key]: check });
+
+const kubeconfigShape = object({
+  'current-context': string(1),
+  contexts: array(named('context', object({ cluster: string(), user: string() }))),
+  clusters: array(
+    named(
+      'cluster',
+      object({
+        server: string(1),
+        'certificate-authority-data': optional(string()),
+        'certificate-authority': optional(string()),
+        'insecure-skip-tls-verify': optional(boolean),
+        'tls-server-name': optional(string()),
       }),
-    )
-    .default([]),
+    ),
+  ),
+  users: optional(
+    array(
+      named(
+        'user',
+        object({
+          token: optional(string()),
+          tokenFile: optional(string()),
+          'client-certificate-data': optional(string()),
+          'client-key-data': optional(string()),
+          'client-certificate': optional(string()),
+          'client-key': optional(string()),
+          username: optional(string()),
+          password: optional(string()),
+        }),
+      ),
+    ),
+  ),
 });
+
+interface KubeconfigCluster {
+  server: string;
+  'certificate-authority-data'?: string;
+  'certificate-authority'?: string;
+  'insecure-skip-tls-verify'?: boolean;
+  'tls-server-name'?: string;
+}
+
+interface KubeconfigUser {
+  token?: string;
+  tokenFile?: string;
+  'client-certificate-data'?: string;
+  'client-key-data'?: string;
+  'client-certificate'?: string;
+  'client-key'?: string;
+  username?: string;
+  password?: string;
+  exec?: unknown;
+  'auth-provider'?: unknown;
+}
+
+interface Kubeconfig {
+  'current-context': string;
+  contexts: { name: string; context: { cluster: string; user: string } }[];
+  clusters: { name: string; cluster: KubeconfigCluster }[];
+  users?: { name: string; user: KubeconfigUser }[];
+}
+
+/** Parses kubeconfig text (YAML or JSON) and checks the fields the agent reads. */
+function parseKubeconfig(text: string): Kubeconfig {
+  try {
+    return kubeconfigShape(parse(text), '') as unknown as Kubeconfig;
+  } catch (error) {
+    if (error instanceof ShapeError) throw new Error(`the kubeconfig is not valid: ${error.message}`);
+    throw error;
+  }
+}
 
 const b64 = (text: string) => Buffer.from(text, 'base64');
 
@@ -87,12 +121,12 @@ export function inCluster(): Connection {
  * Like client-node, a plain-HTTP server is refused unless the cluster sets `insecure-skip-tls-verify: true`.
  */
 export function fromKubeconfig(text: string): Connection | undefined {
-  const config = kubeconfigSchema.parse(parse(text));
+  const config = parseKubeconfig(text);
   const context = config.contexts.find((c) => c.name === config['current-context'])?.context;
   if (!context) throw new Error(`the kubeconfig has no context named "${config['current-context']}"`);
   const cluster = config.clusters.find((c) => c.name === context.cluster)?.cluster;
   if (!cluster) throw new Error(`the kubeconfig has no cluster named "${context.cluster}"`);
-  const user = config.users.find((u) => u.name === context.user)?.user ?? {};
+  const user: KubeconfigUser = config.users?.find((u) => u.name === context.user)?.user ?? {};
   if (user.exec !== undefined || user['auth-provider'] !== undefined) return undefined;
   const skipVerify = cluster['insecure-skip-tls-verify'] === true;
   if (cluster.server.startsWith('http:') && !skipVerify)

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { AgentStatus, DesiredBundle, FieldConflict, ObjectResult } from '../src/shared/api/agent';
 import { applyObject, type ApplyOutcome } from './apply';
+import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
 import { CLUSTER_LABEL, inventoryOf, pendingInventory } from './inventory';
 import { refKey, refOf, type Kube, type KObject } from './kube';
@@ -11,6 +13,24 @@ import type { Transport } from './transport';
 import { AGENT_VERSION } from './version';
 
 export type SyncResult = 'applied' | 'unchanged' | 'offline' | 'unauthorized' | 'failed';
+
+/** What one pass read of the cluster: live objects by key, and the keys already found to match their desired state. */
+interface LiveState {
+  objects: Map<string, KObject>;
+  current: Set<string>;
+}
+
+/** A live object reduced to what the rest of a pass reads of an object that needs no write: identity and versions. */
+const stub = (o: KObject): KObject => ({
+  apiVersion: o.apiVersion,
+  kind: o.kind,
+  metadata: {
+    name: o.metadata.name,
+    ...(o.metadata.namespace ? { namespace: o.metadata.namespace } : {}),
+    ...(o.metadata.resourceVersion ? { resourceVersion: o.metadata.resourceVersion } : {}),
+    ...(o.metadata.generation !== undefined ? { generation: o.metadata.generation } : {}),
+  },
+});
 
 /** Runs `work` over items with at most `limit` in flight, keeping result order. */
 async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -102,7 +122,7 @@ export class Syncer {
     const outcomes: ApplyOutcome[] = [];
     for (const ns of namespaces) outcomes.push(await this.applyOne(ns, live));
     outcomes.push(...(await mapLimit(rest, this.concurrency, (o) => this.applyOne(o, live))));
-    for (const outcome of outcomes) if (outcome.live) live.set(refKey(refOf(outcome.live)), outcome.live);
+    for (const outcome of outcomes) if (outcome.live) live.objects.set(refKey(refOf(outcome.live)), outcome.live);
 
     const results: ObjectResult[] = outcomes.map((o) => o.result);
     const conflicts: FieldConflict[] = outcomes.flatMap((o) => o.conflicts);
@@ -155,7 +175,7 @@ export class Syncer {
         ms: Math.round(seconds * 1000),
       });
 
-    const health = await assessHealth(this.kube, objects, bundle.origins, live);
+    const health = await assessHealth(this.kube, objects, bundle.origins, live.objects);
     this.healthInProgress = health.status === 'InProgress';
     const report: AgentStatus = {
       revision: bundle.revision,
@@ -176,33 +196,43 @@ export class Syncer {
   /**
    * Reads the live state of a bundle with one labelled list per kind and namespace instead of one GET per object
    * (500 objects → a handful of requests). Objects the lists miss (not labelled, e.g. owned by Helm) are read by name.
+   * An object that already matches its desired state is compared as its page arrives and kept only as a stub (identity
+   * and resourceVersion; Deployments whole, for health): a pass over 500 unchanged objects never holds them all.
    */
-  private async readLive(objects: KObject[]): Promise<Map<string, KObject>> {
-    const live = new Map<string, KObject>();
+  private async readLive(objects: KObject[]): Promise<LiveState> {
+    const objectsByKey = new Map<string, KObject>();
     const groups = new Map<string, { apiVersion: string; kind: string; namespace: string | undefined }>();
-    for (const o of objects)
+    for (const o of objects) {
+      objectsByKey.set(refKey(refOf(o)), o);
       groups.set(`${o.apiVersion}|${o.kind}|${o.metadata.namespace ?? ''}`, {
         apiVersion: o.apiVersion,
         kind: o.kind,
         namespace: o.metadata.namespace,
       });
-    for (const g of groups.values()) {
-      const listed = await this.kube.list(g.apiVersion, g.kind, g.namespace, `${CLUSTER_LABEL}=${this.clusterId}`);
-      if (listed.ok) for (const item of listed.value) live.set(refKey(refOf(item)), item);
     }
-    return live;
+    const state: LiveState = { objects: new Map(), current: new Set() };
+    for (const g of groups.values())
+      await this.kube.each(g.apiVersion, g.kind, g.namespace, `${CLUSTER_LABEL}=${this.clusterId}`, (item) => {
+        const key = refKey(refOf(item));
+        const want = objectsByKey.get(key);
+        if (want && item.kind !== 'Deployment' && upToDate(normalise(want), item)) {
+          state.objects.set(key, stub(item));
+          state.current.add(key);
+        } else state.objects.set(key, item);
+      });
+    return state;
   }
 
-  private async applyOne(object: KObject, live: Map<string, KObject>): Promise<ApplyOutcome> {
+  private async applyOne(object: KObject, live: LiveState): Promise<ApplyOutcome> {
     const key = keyOf({
       apiVersion: object.apiVersion,
       kind: object.kind,
       name: object.metadata.name,
       namespace: object.metadata.namespace,
     });
-    const known = live.get(key);
+    const known = live.objects.get(key);
     const memo = this.conflictMemo.get(key);
-    const desired = JSON.stringify(object);
+    const desired = () => JSON.stringify(object);
     if (memo) {
       const current = known
         ? { ok: true as const, value: known }
@@ -212,9 +242,9 @@ export class Syncer {
             name: object.metadata.name,
             namespace: object.metadata.namespace,
           });
-      if (current.ok && `${current.value.metadata.resourceVersion ?? ''}|${desired}` === memo.fingerprint) return memo.outcome;
+      if (current.ok && `${current.value.metadata.resourceVersion ?? ''}|${desired()}` === memo.fingerprint) return memo.outcome;
     }
-    const outcome = await applyObject(this.kube, object, known);
+    const outcome = await applyObject(this.kube, object, known, live.current.has(key));
     if (outcome.result.action === 'conflict') {
       this.metrics.conflictsTotal += outcome.conflicts.length;
       const live = await this.kube.get({
@@ -223,7 +253,7 @@ export class Syncer {
         name: object.metadata.name,
         namespace: object.metadata.namespace,
       });
-      if (live.ok) this.conflictMemo.set(key, { fingerprint: `${live.value.metadata.resourceVersion ?? ''}|${desired}`, outcome });
+      if (live.ok) this.conflictMemo.set(key, { fingerprint: `${live.value.metadata.resourceVersion ?? ''}|${desired()}`, outcome });
       log('warn', 'field-ownership conflict; not forced', { object: key, conflicts: outcome.conflicts });
     } else this.conflictMemo.delete(key);
     if (outcome.result.action === 'invalid' || outcome.result.action === 'error')
@@ -233,7 +263,10 @@ export class Syncer {
 
   /** Sends the report when it differs from the last one delivered (durations aside); retried on the next pass if it failed. */
   private async report(report: AgentStatus): Promise<void> {
-    const fingerprint = JSON.stringify({ ...report, durationMs: 0 });
+    // A digest, not the text: a report on 500 objects is ~200 KB that would otherwise live for the process's lifetime.
+    const fingerprint = createHash('sha256')
+      .update(JSON.stringify({ ...report, durationMs: 0 }))
+      .digest('base64');
     if (fingerprint === this.lastReport && !this.pendingReport) return;
     this.pendingReport = report;
     const sent = await this.transport.postStatus(report);

@@ -1,12 +1,9 @@
+import type { Agent as HttpAgent } from 'node:http';
 import WebSocket from 'ws';
-import {
-  agentRegistered,
-  desiredBundle,
-  notifyMessage,
-  type AgentRegister,
-  type AgentStatus,
-  type DesiredBundle,
-} from '../src/shared/api/agent';
+import type { AgentRegister, AgentStatus, DesiredBundle } from '../src/shared/api/agent';
+import { ShapeError } from './check';
+import { httpCall, keepAliveAgent, type HttpReply } from './http';
+import { checkDesiredBundle, checkNotify, checkRegistered } from './protocol';
 
 /** Full-jitter exponential backoff: a random wait in [0, min(max, base·2^attempt)]. */
 export const backoff = (attempt: number, baseMs: number, maxMs: number): number =>
@@ -22,13 +19,12 @@ export type CallOutcome<T> = { ok: true; value: T } | { ok: false; status: numbe
 
 const TIMEOUT_MS = 15_000;
 
-async function errorMessage(response: Response): Promise<string> {
-  const text = await response.text().catch(() => '');
+function errorMessage(reply: HttpReply): string {
   try {
-    const body = JSON.parse(text) as { error?: { message?: string } };
-    return body.error?.message ?? text.slice(0, 300);
+    const body = JSON.parse(reply.text) as { error?: { message?: string } };
+    return body.error?.message ?? reply.text.slice(0, 300);
   } catch {
-    return text.slice(0, 300) || response.statusText;
+    return reply.text.slice(0, 300) || `HTTP ${reply.status}`;
   }
 }
 
@@ -36,6 +32,7 @@ async function errorMessage(response: Response): Promise<string> {
 export class Transport {
   /** Requests sent to the Worker, for /metrics and the idle budget. */
   requests = 0;
+  private readonly agent: HttpAgent;
   private socket: WebSocket | undefined;
   private socketAttempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
@@ -47,7 +44,9 @@ export class Transport {
     private readonly backoffBaseMs: number,
     private readonly backoffMaxMs: number,
     private credential: string | undefined = undefined,
-  ) {}
+  ) {
+    this.agent = keepAliveAgent(url);
+  }
 
   setCredential(credential: string): void {
     this.credential = credential;
@@ -57,58 +56,78 @@ export class Transport {
     return this.socket?.readyState === WebSocket.OPEN;
   }
 
+  /** One call to the Worker; rejects only when it cannot be reached. */
+  private call(method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<HttpReply> {
+    this.requests++;
+    return httpCall({
+      method,
+      url: new URL(`${this.url}${path}`),
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      agent: this.agent,
+      timeoutMs: TIMEOUT_MS,
+      what: `${method} ${path}`,
+    });
+  }
+
+  private unreachable(error: unknown): string {
+    return `the Worker at ${this.url} is unreachable: ${(error as Error).message}`;
+  }
+
   /** Exchanges the one-time bootstrap token for the cluster credential. */
   async register(bootstrapToken: string, body: AgentRegister): Promise<CallOutcome<{ credential: string; pollIntervalSeconds: number }>> {
     try {
-      this.requests++;
-      const response = await fetch(`${this.url}/agent/v1/register`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${bootstrapToken}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      if (!response.ok) return { ok: false, status: response.status, message: await errorMessage(response) };
-      const parsed = agentRegistered.parse(await response.json());
+      const reply = await this.call('POST', '/agent/v1/register', { authorization: `Bearer ${bootstrapToken}` }, body);
+      if (reply.status < 200 || reply.status >= 300) return { ok: false, status: reply.status, message: errorMessage(reply) };
+      const parsed = checkRegistered(JSON.parse(reply.text));
       return { ok: true, value: { credential: parsed.credential, pollIntervalSeconds: parsed.pollIntervalSeconds } };
     } catch (error) {
-      return { ok: false, status: 0, message: `the Worker at ${this.url} is unreachable: ${(error as Error).message}` };
+      if (error instanceof ShapeError || error instanceof SyntaxError)
+        return { ok: false, status: 502, message: `POST /agent/v1/register answered something this agent cannot read: ${error.message}` };
+      return { ok: false, status: 0, message: this.unreachable(error) };
     }
   }
 
   /** GET /agent/v1/desired with If-None-Match. */
   async fetchDesired(etag: string | undefined): Promise<FetchOutcome> {
+    let reply: HttpReply;
     try {
-      this.requests++;
-      const response = await fetch(`${this.url}/agent/v1/desired`, {
-        headers: { authorization: `Bearer ${this.credential ?? ''}`, ...(etag ? { 'if-none-match': etag } : {}) },
-        signal: AbortSignal.timeout(TIMEOUT_MS),
+      reply = await this.call('GET', '/agent/v1/desired', {
+        authorization: `Bearer ${this.credential ?? ''}`,
+        ...(etag ? { 'if-none-match': etag } : {}),
       });
-      if (response.status === 304) return { kind: 'not_modified' };
-      if (response.status === 401 || response.status === 403) return { kind: 'unauthorized', message: await errorMessage(response) };
-      if (!response.ok)
-        return { kind: 'unreachable', message: `GET /agent/v1/desired answered ${response.status}: ${await errorMessage(response)}` };
-      const bundle = desiredBundle.parse(await response.json());
-      return { kind: 'bundle', bundle, etag: response.headers.get('etag') ?? '' };
     } catch (error) {
-      return { kind: 'unreachable', message: `the Worker at ${this.url} is unreachable: ${(error as Error).message}` };
+      return { kind: 'unreachable', message: this.unreachable(error) };
     }
+    if (reply.status === 304) return { kind: 'not_modified' };
+    if (reply.status === 401 || reply.status === 403) return { kind: 'unauthorized', message: errorMessage(reply) };
+    if (reply.status !== 200)
+      return { kind: 'unreachable', message: `GET /agent/v1/desired answered ${reply.status}: ${errorMessage(reply)}` };
+    let json: unknown;
+    try {
+      json = JSON.parse(reply.text);
+    } catch (error) {
+      return { kind: 'unreachable', message: `GET /agent/v1/desired answered a body that is not JSON: ${(error as Error).message}` };
+    }
+    let bundle: DesiredBundle;
+    try {
+      bundle = checkDesiredBundle(json);
+    } catch (error) {
+      if (!(error instanceof ShapeError)) throw error;
+      return { kind: 'unreachable', message: `GET /agent/v1/desired answered a bundle this agent cannot read: ${error.message}` };
+    }
+    const header = reply.headers.etag;
+    return { kind: 'bundle', bundle, etag: typeof header === 'string' ? header : '' };
   }
 
   /** POST /agent/v1/status. */
   async postStatus(report: AgentStatus): Promise<CallOutcome<null>> {
     try {
-      this.requests++;
-      const response = await fetch(`${this.url}/agent/v1/status`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.credential ?? ''}`, 'content-type': 'application/json' },
-        body: JSON.stringify(report),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-      if (!response.ok) return { ok: false, status: response.status, message: await errorMessage(response) };
-      await response.body?.cancel();
+      const reply = await this.call('POST', '/agent/v1/status', { authorization: `Bearer ${this.credential ?? ''}` }, report);
+      if (reply.status < 200 || reply.status >= 300) return { ok: false, status: reply.status, message: errorMessage(reply) };
       return { ok: true, value: null };
     } catch (error) {
-      return { ok: false, status: 0, message: `the Worker at ${this.url} is unreachable: ${(error as Error).message}` };
+      return { ok: false, status: 0, message: this.unreachable(error) };
     }
   }
 
@@ -137,10 +156,9 @@ export class Transport {
       lastPong = Date.now();
       if (text === 'pong') return;
       try {
-        const message = notifyMessage.safeParse(JSON.parse(text));
-        if (message.success) onRevision(message.data.revision);
+        onRevision(checkNotify(JSON.parse(text)).revision);
       } catch {
-        // Not JSON: ignore; the timer resync covers anything missed.
+        // Not a revision message: ignore; the timer resync covers anything missed.
       }
     });
     socket.on('unexpected-response', (_req, res) => {
@@ -163,5 +181,6 @@ export class Transport {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.pingTimer) clearInterval(this.pingTimer);
     this.socket?.terminate();
+    this.agent.destroy();
   }
 }

@@ -190,3 +190,36 @@ describe('health', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
   });
 });
+
+describe('lists', () => {
+  it('page with limit/continue in key order, and Kube.list pages through a list longer than one page', async () => {
+    fake.applyAs('kubectl', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'paged' } });
+    for (let i = 0; i < 230; i++)
+      fake.applyAs('kubectl', {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${String(i).padStart(3, '0')}`, namespace: 'paged', labels: { page: 'yes' } },
+        data: { i: String(i) },
+      });
+    const first = (await (await fetch(`${fake.url}/api/v1/namespaces/paged/configmaps?limit=100`)).json()) as {
+      items: { metadata: { name: string } }[];
+      metadata: { continue?: string };
+    };
+    expect(first.items.map((i) => i.metadata.name).slice(0, 2)).toEqual(['cm-000', 'cm-001']);
+    expect(first.items).toHaveLength(100);
+    expect(first.metadata.continue).toBeTruthy();
+    const second = (await (
+      await fetch(`${fake.url}/api/v1/namespaces/paged/configmaps?limit=100&continue=${first.metadata.continue ?? ''}`)
+    ).json()) as { items: { metadata: { name: string } }[] };
+    expect(second.items[0]?.metadata.name).toBe('cm-100');
+    expect((await fetch(`${fake.url}/api/v1/namespaces/paged/configmaps?limit=10&continue=nonsense`)).status).toBe(400);
+
+    const requestsBefore = fake.log.length;
+    const listed = await kube.list('v1', 'ConfigMap', 'paged', 'page=yes');
+    expect(listed.ok && listed.value.map((o) => o.metadata.name)).toEqual(
+      Array.from({ length: 230 }, (_, i) => `cm-${String(i).padStart(3, '0')}`),
+    );
+    expect(listed.ok && listed.value[0]?.kind).toBe('ConfigMap');
+    expect(fake.log.length - requestsBefore).toBe(3);
+  });
+});

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { build } from 'esbuild';
+import { buildAgent } from '../../scripts/build-agent.mjs';
 
 // Processes for the end-to-end tests and the bench: the Worker in workerd (wrangler dev, local D1) and the agent as a
 // real process running the bundled file. Waits are on events (a port answering, a log line, a predicate), never sleeps.
@@ -179,25 +179,12 @@ export function removeAgentBundle(): void {
   bundled = undefined;
 }
 
-/** Builds dist/agent.mjs once per run (what `npm run build:agent` makes). */
+/** Builds the agent bundle once per run, exactly as `npm run build:agent` does, into a temporary directory. */
 export function agentBundle(): Promise<string> {
   bundled ??= (async () => {
     const buildDir = tempDir('agent-build');
     bundleDir = buildDir;
-    const outfile = path.join(buildDir, 'agent.mjs');
-    await build({
-      entryPoints: [path.join(ROOT, 'agent/main.ts')],
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      outfile,
-      logLevel: 'error',
-      // As `npm run build:agent`: client-node is only loaded for exec/auth-provider kubeconfigs (see agent/kubeconfig.ts).
-      external: ['@kubernetes/client-node'],
-      banner: { js: "import{createRequire}from'node:module';const require=createRequire(import.meta.url);" },
-    });
-    return outfile;
+    return (await buildAgent(ROOT, path.join(buildDir, 'agent.cjs'))).outfile;
   })();
   return bundled;
 }

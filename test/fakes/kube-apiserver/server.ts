@@ -215,14 +215,19 @@ export class FakeKubeApiserver {
       if (method === 'GET') {
         const selector = parseSelector(url.searchParams.get('labelSelector') ?? '');
         if (!selector.ok) return fail(400, badRequest(selector.error));
-        const items = this.store.list(type, namespace, selector.matches).map(({ apiVersion: _a, kind: _k, ...item }) => item);
+        const page = paginate(
+          this.store.list(type, namespace, selector.matches),
+          url.searchParams.get('limit'),
+          url.searchParams.get('continue'),
+        );
+        if (!page.ok) return fail(400, badRequest(page.error));
         return {
           status: 200,
           body: {
             kind: `${type.kind}List`,
             apiVersion: groupVersion(type),
-            metadata: { resourceVersion: this.store.resourceVersion },
-            items,
+            metadata: { resourceVersion: this.store.resourceVersion, ...(page.next ? { continue: page.next } : {}) },
+            items: page.items.map(({ apiVersion: _a, kind: _k, ...item }) => item),
           },
         };
       }
@@ -419,3 +424,41 @@ export function parseSelector(
 
 /** A fresh uid, exported for tests that seed objects. */
 export const uid = (): string => randomUUID();
+
+/** etcd's order: a list is sorted by storage key, i.e. namespace then name. */
+const storageKey = (o: JsonObject): string => {
+  const meta = o.metadata as JsonObject;
+  return `${typeof meta.namespace === 'string' ? meta.namespace : ''}/${String(meta.name)}`;
+};
+
+/**
+ * `limit` and `continue` as the API server pages a list: items in key order, at most `limit` of them, and an opaque
+ * token that resumes after the last key returned. (The real server also pins the first page's resourceVersion and
+ * answers 410 Gone once it is compacted; the fake resumes against current state, which the agent must tolerate anyway.)
+ */
+function paginate(
+  items: JsonObject[],
+  limit: string | null,
+  token: string | null,
+): { ok: true; items: JsonObject[]; next?: string } | { ok: false; error: string } {
+  const sorted = [...items].sort((a, b) => (storageKey(a) < storageKey(b) ? -1 : storageKey(a) > storageKey(b) ? 1 : 0));
+  let after = '';
+  if (token) {
+    try {
+      const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { after?: unknown };
+      if (typeof parsed.after !== 'string') throw new Error('no key');
+      after = parsed.after;
+    } catch {
+      return { ok: false, error: `continue key is not valid: ${token}` };
+    }
+  }
+  const rest = after ? sorted.filter((o) => storageKey(o) > after) : sorted;
+  if (limit === null || limit === '' || limit === '0') return { ok: true, items: rest };
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 0) return { ok: false, error: `limit must be a non-negative integer, got ${limit}` };
+  const pageItems = rest.slice(0, n);
+  const last = pageItems.at(-1);
+  return rest.length > n && last
+    ? { ok: true, items: pageItems, next: Buffer.from(JSON.stringify({ after: storageKey(last) })).toString('base64url') }
+    : { ok: true, items: pageItems };
+}

@@ -1,0 +1,35 @@
+import type { AgentRegistered, DesiredBundle } from '../src/shared/api/agent';
+import { array, boolean, integer, object, optional, string, stringMap } from './check';
+
+// The Worker's answers as the agent checks them: the fields the agent relies on, with the types the zod schemas in
+// src/shared/api/agent.ts give them (test/agent/agent-check.test.ts holds the two together).
+
+const bundleObject = object({
+  apiVersion: string(1),
+  kind: string(1),
+  metadata: object({ name: string(1), namespace: optional(string()), labels: optional(stringMap), annotations: optional(stringMap) }),
+});
+
+const originCheckTarget = object({ route: string(), hostname: string(), namespace: string(), name: string(), port: integer() });
+
+const desiredBundleShape = object({
+  clusterId: string(),
+  revision: integer(),
+  hash: string(),
+  objects: array(bundleObject),
+  origins: array(originCheckTarget),
+  prune: object({ maxDeletes: integer(0), allowEmpty: boolean }),
+});
+
+const registeredShape = object({ clusterId: string(), credential: string(1), pollIntervalSeconds: integer() });
+
+const notifyShape = object({ revision: integer() });
+
+/** Checks a GET /agent/v1/desired body; throws a ShapeError naming the first wrong field. */
+export const checkDesiredBundle = (value: unknown): DesiredBundle => desiredBundleShape(value, '') as unknown as DesiredBundle;
+
+/** Checks a POST /agent/v1/register answer. */
+export const checkRegistered = (value: unknown): AgentRegistered => registeredShape(value, '') as unknown as AgentRegistered;
+
+/** Checks a notify message `{revision}`. */
+export const checkNotify = (value: unknown): { revision: number } => notifyShape(value, '') as unknown as { revision: number };
