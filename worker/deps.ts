@@ -22,5 +22,17 @@ export interface Deps {
   defer: (work: Promise<unknown>) => void;
 }
 
-/** Opens the drizzle handle on the D1 binding. */
-export const openDb = (d1: D1Database): Db => drizzle(d1, { schema });
+const handles = new WeakMap<D1Database, Db>();
+
+/**
+ * The drizzle handle on a D1 binding, built once per binding (per isolate) rather than on every request: `drizzle()`
+ * walks the whole schema to build its relational config. The handle holds no per-request state.
+ */
+export function openDb(d1: D1Database): Db {
+  let db = handles.get(d1);
+  if (!db) {
+    db = drizzle(d1, { schema });
+    handles.set(d1, db);
+  }
+  return db;
+}
