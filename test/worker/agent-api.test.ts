@@ -1,6 +1,8 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
+import { LAST_SEEN_GRANULARITY_MS } from '../../worker/services/agents';
+import { UNREACHABLE_AFTER_MS } from '../../worker/services/clusters';
 import { clusterWithTunnel, labelStudio } from './fixtures';
 import { api, expectError, uid } from './helpers';
 
@@ -227,6 +229,76 @@ describe('desired bundle and status', () => {
     expect(await becomes('connected')).toBe('connected');
     await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
     expect(await becomes('unauthorized')).toBe('unauthorized');
+  });
+
+  it('records last seen from 304 polls at most every LAST_SEEN_GRANULARITY_MS, after the response', async () => {
+    // A healthy agent on its 120 s resync must never read as unreachable, however its polls fall.
+    expect(LAST_SEEN_GRANULARITY_MS + 120_000).toBeLessThan(UNREACHABLE_AFTER_MS);
+    const { cluster } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    const etag = (await agent('/agent/v1/desired', credential)).headers.get('etag') ?? '';
+    const poll = async () => {
+      const response = await agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
+      expect(response.status).toBe(304);
+    };
+    const stored = () =>
+      env.DB.prepare('SELECT connection, last_seen_at FROM clusters WHERE id = ?')
+        .bind(cluster)
+        .first<{ connection: string; last_seen_at: string }>();
+    const setStored = (connection: string, ageMs: number) => {
+      const at = new Date(Date.now() - ageMs).toISOString();
+      return env.DB.prepare('UPDATE clusters SET connection = ?, last_seen_at = ? WHERE id = ?')
+        .bind(connection, at, cluster)
+        .run()
+        .then(() => at);
+    };
+    // Deferred writes (waitUntil) land after the response: wait for them, with a deadline.
+    const until = async (check: (row: { connection: string; last_seen_at: string } | null) => boolean) => {
+      const deadline = Date.now() + 5000;
+      let row = await stored();
+      while (!check(row) && Date.now() < deadline) row = await stored();
+      return row;
+    };
+
+    // Seen recently: the poll writes nothing. A stale credential's 401 (whose `unauthorized` mark is also deferred, and
+    // issued after the poll's) is the barrier that shows the poll's deferred work, had there been any, has landed.
+    const recent = await setStored('connected', LAST_SEEN_GRANULARITY_MS - 30_000);
+    await poll();
+    await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
+    expect(await until((row) => row?.connection === 'unauthorized')).toEqual({ connection: 'unauthorized', last_seen_at: recent });
+
+    // The right credential again: connected and seen now, however recent the stored last seen.
+    const before = Date.now();
+    await poll();
+    const back = await until((row) => row?.connection === 'connected');
+    expect(back?.connection).toBe('connected');
+    expect(Date.parse(back?.last_seen_at ?? '')).toBeGreaterThanOrEqual(before);
+
+    // Seen longer ago than the granularity: the 304 poll refreshes it.
+    const old = await setStored('connected', LAST_SEEN_GRANULARITY_MS + 10_000);
+    await poll();
+    const refreshed = await until((row) => row?.last_seen_at !== old);
+    expect(Date.parse(refreshed?.last_seen_at ?? '')).toBeGreaterThanOrEqual(before);
+    const view = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { connection: string; lastSeenAt: string };
+    expect(view).toMatchObject({ connection: 'connected', lastSeenAt: refreshed?.last_seen_at });
+  });
+
+  it('refuses a replaced or deleted credential on the 304 path at once, right after it answered 304', async () => {
+    const cluster = uid('c');
+    expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster, nodes: [] } })).status).toBe(201);
+    const old = await registered(cluster);
+    const etag = (await agent('/agent/v1/desired', old)).headers.get('etag') ?? '';
+    const conditional = (credential: string) => agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
+    expect((await conditional(old)).status).toBe(304);
+
+    // Re-installing registers a new credential: the old one is refused on its next request, the new one gets the 304.
+    const replacement = await registered(cluster);
+    await expectError(await conditional(old), 401, 'unauthorized');
+    expect((await conditional(replacement)).status).toBe(304);
+
+    // A deleted cluster's credential reads nothing.
+    expect((await api('DELETE', `/v1/clusters/${cluster}`)).status).toBe(204);
+    await expectError(await conditional(replacement), 401, 'unauthorized');
   });
 
   it('pushes the new revision on the notify WebSocket after a write', async () => {

@@ -12,6 +12,19 @@ import { loadDesiredCluster } from './desired-state';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
+/**
+ * The columns of its cluster an agent request needs (the credential check, the ETag, last seen, the status report's
+ * revision bound): a 304 reads this one narrow row and nothing else — not the labels, nodes or health JSON.
+ */
+const agentColumns = {
+  id: clusters.id,
+  agentCredentialHash: clusters.agentCredentialHash,
+  desiredRevision: clusters.desiredRevision,
+  connection: clusters.connection,
+  lastSeenAt: clusters.lastSeenAt,
+};
+export type AgentCluster = Pick<ClusterRow, keyof typeof agentColumns>;
+
 /** How long an install manifest's bootstrap token stays valid unless asked otherwise. */
 export const BOOTSTRAP_TTL_HOURS = 24;
 /** The agent's poll interval while its notify socket is down (its resync interval with the socket up is 120 s). */
@@ -20,8 +33,13 @@ export const POLL_INTERVAL_SECONDS = 30;
 export const MAX_DELETES_PER_PASS = 25;
 /** Apply reports kept per cluster. */
 const REPORTS_KEPT = 50;
-/** last_seen_at is refreshed at most this often, so a 304 poll rarely writes to D1. */
-const LAST_SEEN_GRANULARITY_MS = 20_000;
+/**
+ * last_seen_at is refreshed at most this often, after the response, so an idle agent's 304 polls do not each write to
+ * D1: on the default 120 s resync one poll in two writes, while polling every 30 s one in five. It must stay below
+ * UNREACHABLE_AFTER_MS (6 min) minus the resync interval, so a healthy agent's stored last seen (at most this plus one
+ * interval, ≈ 4.5 min) never reads as unreachable.
+ */
+export const LAST_SEEN_GRANULARITY_MS = 150_000;
 /**
  * Part of every ETag: bumped when the compiler's output for the same desired state changes, so a Worker deploy with a
  * new compiler makes agents fetch again even though no revision changed.
@@ -140,16 +158,19 @@ export async function registerAgent(
 }
 
 /**
- * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster. The credential names its cluster, so a
- * credential can only ever read and report for that one; a wrong secret for an existing cluster marks it
- * `unauthorized` (e.g. an agent still holding a credential replaced by a re-registration).
+ * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster with one indexed D1 read (the hash is computed
+ * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one; a wrong
+ * secret for an existing cluster marks it `unauthorized` (e.g. an agent still holding a credential replaced by a
+ * re-registration). Nothing is cached: a replaced credential is refused on its very next request.
  */
-export async function authenticateAgent(deps: Deps, credential: string): Promise<ClusterRow> {
+export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
   const [prefix, clusterId, secret] = credential.split('.');
   if (prefix !== 'epa' || !clusterId || !secret)
     throw unauthorized('the agent credential is malformed; it must be the value returned by POST /agent/v1/register');
-  const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
-  const hash = await hashSecret(credential);
+  const [row, hash] = await Promise.all([
+    deps.db.select(agentColumns).from(clusters).where(eq(clusters.id, clusterId)).limit(1).get(),
+    hashSecret(credential),
+  ]);
   if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
     if (row?.agentCredentialHash && row.connection !== 'unauthorized') {
       deps.defer(deps.db.update(clusters).set({ connection: 'unauthorized' }).where(eq(clusters.id, row.id)).run());
@@ -159,8 +180,11 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
   return row;
 }
 
-/** Records that the agent was heard from, at most every few seconds, after the response. */
-export function touch(deps: Deps, row: ClusterRow, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): void {
+/**
+ * Records that the agent was heard from: `connected` and last seen now, written after the response (`deps.defer`) and
+ * skipped while the stored value is `connected` and younger than LAST_SEEN_GRANULARITY_MS.
+ */
+export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): void {
   const last = row.lastSeenAt ? Date.parse(row.lastSeenAt) : 0;
   const now = deps.now();
   if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return;
@@ -192,7 +216,7 @@ function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
  * The cluster's whole desired bundle (the only response that carries connector tokens, to that cluster's agent). The
  * revision is the one read with the desired state, so content is never older than the revision it is labelled with.
  */
-export async function desiredBundleFor(deps: Deps, row: ClusterRow): Promise<DesiredBundle> {
+export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>): Promise<DesiredBundle> {
   const desired = await loadDesiredCluster(deps, row.id, { withTokens: true });
   const bundle = compileClusterBundle(desired);
   return {
@@ -207,7 +231,7 @@ export async function desiredBundleFor(deps: Deps, row: ClusterRow): Promise<Des
 }
 
 /** Stores an agent's report and moves the cluster's applied revision, health and connection. */
-export async function recordStatus(deps: Deps, row: ClusterRow, report: AgentStatus): Promise<void> {
+export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentStatus): Promise<void> {
   if (report.revision > row.desiredRevision) {
     throw new AppError(
       'validation_failed',
