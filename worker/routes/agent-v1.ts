@@ -46,7 +46,7 @@ export function registerAgentApi(app: Router): void {
     // measured apart from the network and the dev proxy in front of it.
     const started = performance.now();
     const timing = () => `app;dur=${(performance.now() - started).toFixed(2)}`;
-    const deps = c.var.deps;
+    const deps = c.get('deps');
     const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
     touch(deps, cluster);
     const etag = desiredEtag(cluster.desiredRevision);
