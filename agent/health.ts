@@ -1,5 +1,5 @@
 import type { ClusterHealth, OriginCheck, OriginCheckTarget } from '../src/shared/api/agent';
-import { refKey, refOf, type Kube, type KObject, type KubeResult } from './kube';
+import { refKey, refOf, type Kube, type KObject, type KubeResult, type ObjectRef } from './kube';
 
 type Status = 'Current' | 'InProgress' | 'Failed' | 'NotFound';
 
@@ -55,7 +55,11 @@ interface ServiceShape {
 }
 
 /** Checks one route origin against the live Services; a miss names the nearest existing Service or the real ports. */
-export async function checkOrigin(kube: Kube, target: OriginCheckTarget, services: () => Promise<KObject[]>): Promise<OriginCheck> {
+export async function checkOrigin(
+  kube: Pick<Kube, 'get'>,
+  target: OriginCheckTarget,
+  services: () => Promise<KObject[]>,
+): Promise<OriginCheck> {
   const service = `${target.namespace}/${target.name}:${target.port}`;
   const base = { route: target.route, hostname: target.hostname, service };
   const found = await kube.get({ apiVersion: 'v1', kind: 'Service', namespace: target.namespace, name: target.name });
@@ -123,13 +127,24 @@ export async function assessHealth(
       readyConnectors += d.status?.readyReplicas ?? 0;
     }
   }
+  // Many routes share one origin Service (every route of a tunnel in ingress mode checks the controller's): each Service
+  // is read once per pass, and the full list only if some origin is missing.
+  const reads = new Map<string, Promise<KubeResult<KObject>>>();
+  const readOnce = {
+    get: (ref: ObjectRef) => {
+      const key = refKey(ref);
+      let read = reads.get(key);
+      if (!read) reads.set(key, (read = kube.get(ref)));
+      return read;
+    },
+  };
   let cached: Promise<KObject[]> | undefined;
   const services = () => {
     cached ??= kube.list('v1', 'Service').then((r) => (r.ok ? r.value : []));
     return cached;
   };
   const checks: OriginCheck[] = [];
-  for (const target of origins) checks.push(await checkOrigin(kube, target, services));
+  for (const target of origins) checks.push(await checkOrigin(readOnce, target, services));
   const failed = objects.some((o) => o.status === 'Failed' || o.status === 'NotFound') || checks.some((c) => !c.ok);
   const progressing = objects.some((o) => o.status === 'InProgress');
   return {

@@ -4,7 +4,7 @@ import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
 import { CLUSTER_LABEL, inventoryOf, pendingInventory } from './inventory';
-import { refKey, refOf, type Kube, type KObject } from './kube';
+import { parseRefKey, refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
 import { executePrune, planPrune } from './prune';
@@ -138,12 +138,14 @@ export class Syncer {
         log('warn', 'prune refused', { reason: plan.refused });
         const keep = new Set(next);
         results.push(
-          ...previous.filter((k) => !keep.has(k)).map((k) => ({ ...idOf(k), action: 'prune_refused' as const, message: plan.refused })),
+          ...previous
+            .filter((k) => !keep.has(k))
+            .map((k) => ({ ...parseRefKey(k), action: 'prune_refused' as const, message: plan.refused })),
         );
       } else if (plan.delete.length > 0) {
         const done = await executePrune(this.kube, plan.delete, this.clusterId);
         results.push(...done.results);
-        pruned.push(...done.results.filter((r) => r.action === 'pruned').map((r) => keyOf(r)));
+        pruned.push(...done.results.filter((r) => r.action === 'pruned').map((r) => refKey(r)));
         const gone = new Set(done.gone);
         inventory = inventory.filter((k) => !gone.has(k));
         this.metrics.pruned += pruned.length;
@@ -224,35 +226,19 @@ export class Syncer {
   }
 
   private async applyOne(object: KObject, live: LiveState): Promise<ApplyOutcome> {
-    const key = keyOf({
-      apiVersion: object.apiVersion,
-      kind: object.kind,
-      name: object.metadata.name,
-      namespace: object.metadata.namespace,
-    });
+    const ref = refOf(object);
+    const key = refKey(ref);
     const known = live.objects.get(key);
     const memo = this.conflictMemo.get(key);
     const desired = () => JSON.stringify(object);
     if (memo) {
-      const current = known
-        ? { ok: true as const, value: known }
-        : await this.kube.get({
-            apiVersion: object.apiVersion,
-            kind: object.kind,
-            name: object.metadata.name,
-            namespace: object.metadata.namespace,
-          });
+      const current = known ? { ok: true as const, value: known } : await this.kube.get(ref);
       if (current.ok && `${current.value.metadata.resourceVersion ?? ''}|${desired()}` === memo.fingerprint) return memo.outcome;
     }
     const outcome = await applyObject(this.kube, object, known, live.current.has(key));
     if (outcome.result.action === 'conflict') {
       this.metrics.conflictsTotal += outcome.conflicts.length;
-      const live = await this.kube.get({
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        name: object.metadata.name,
-        namespace: object.metadata.namespace,
-      });
+      const live = await this.kube.get(ref);
       if (live.ok) this.conflictMemo.set(key, { fingerprint: `${live.value.metadata.resourceVersion ?? ''}|${desired()}`, outcome });
       log('warn', 'field-ownership conflict; not forced', { object: key, conflicts: outcome.conflicts });
     } else this.conflictMemo.delete(key);
@@ -278,15 +264,4 @@ export class Syncer {
       log('warn', 'status report not delivered; will retry', { status: sent.status, reason: sent.message });
     }
   }
-}
-
-const keyOf = (r: { apiVersion: string; kind: string; namespace?: string | undefined; name: string }) =>
-  `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
-
-function idOf(key: string): { apiVersion: string; kind: string; name: string; namespace?: string } {
-  const parts = key.split('/');
-  const name = parts.pop() ?? '';
-  const namespace = parts.pop() ?? '';
-  const kind = parts.pop() ?? '';
-  return { apiVersion: parts.join('/'), kind, name, ...(namespace ? { namespace } : {}) };
 }

@@ -40,7 +40,7 @@ const out = mkdtempSync(path.join(cache, 'edgeplane-bench-'));
 const entry = path.join(out, 'entry.ts');
 writeFileSync(
   entry,
-  `export * from ${JSON.stringify(path.join(root, 'test/agent/harness.ts'))};\nexport { FakeKubeApiserver } from ${JSON.stringify(path.join(root, 'test/fakes/kube-apiserver/server.ts'))};\n`,
+  `export * from ${JSON.stringify(path.join(root, 'test/agent/harness.ts'))};\nexport * from ${JSON.stringify(path.join(root, 'test/support/worker.ts'))};\nexport { FakeKubeApiserver } from ${JSON.stringify(path.join(root, 'test/fakes/kube-apiserver/server.ts'))};\n`,
 );
 await build({
   entryPoints: [entry],

@@ -9,7 +9,7 @@ import { buildAgent } from '../../scripts/build-agent.mjs';
 import { agentRegistered, desiredBundle, notifyMessage } from '../../src/shared/api/agent';
 import { compileClusterBundle } from '../../src/shared/compiler/manifests';
 import { desiredClusterArb } from '../unit/compiler/arbitraries';
-import { ROOT, tempDir } from './harness';
+import { ROOT, tempDir } from '../support/worker';
 
 const bundleArb = fc.tuple(desiredClusterArb, fc.nat(), fc.nat({ max: 50 })).map(([desired, revision, maxDeletes]) => {
   const compiled = compileClusterBundle(desired);

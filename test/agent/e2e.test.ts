@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
 import type { JsonObject } from '../fakes/kube-apiserver/fields';
-import { AgentProcess, freePort, migrate, removeAgentBundle, tempDir, waitFor, WorkerProcess, writeFile } from './harness';
+import { freePort, migrate, tempDir, waitFor, WorkerProcess } from '../support/worker';
+import { AgentProcess, removeAgentBundle, writeFile } from './harness';
 
 // End to end: the Worker in workerd (wrangler dev, local D1), the agent as a real process (bundled file), and the fake
 // kube-apiserver. Every wait is on an observable event, with a deadline.

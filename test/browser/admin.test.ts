@@ -1,18 +1,14 @@
 // Drives the admin page in Chromium against the real Worker (wrangler dev on a throwaway local D1, seeded with
 // the demo), and checks what the page shows against what the API holds.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCOUNT, seedDemo } from '../../scripts/seed.mjs';
 import type { ErrorEnvelope } from '../../src/shared/api/common';
 import type { Route } from '../../src/shared/api/route';
+import { DEV_ADMIN_TOKEN, freePort, migrate, ROOT, tempDir, wrangler, WorkerProcess } from '../support/worker';
 
-const TOKEN = 'browser-test-admin-token';
-const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -29,65 +25,21 @@ const FOREIGN_SQL =
   `VALUES ('st_foreign', '${DEMO_ACCOUNT}', 'default', 'include', '${FOREIGN_CIDR}', NULL, '${FOREIGN_CIDR}', 'home LAN (dashboard)', 'foreign', 1, '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`;
 
 let persistDir = '';
-let wrangler: ChildProcess | undefined;
-let wranglerOutput = '';
+let worker: WorkerProcess | undefined;
 let baseUrl = '';
 let browser: Browser | undefined;
 const contexts: BrowserContext[] = [];
 const pageProblems: string[] = [];
 
-/** Runs an npx command to completion; rejects with its output when it fails. */
-function run(args: string[]): Promise<void> {
-  return new Promise((done, fail) => {
-    const child = spawn('npx', args, { cwd: ROOT, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`npx ${args.join(' ')} exited ${code}:\n${output}`))));
-  });
-}
-
-/** A TCP port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port ? done(port) : fail(new Error('no port assigned'))));
-    });
-  });
-}
-
-/** Polls /healthz until it answers, the Worker process dies, or the deadline passes. */
-async function waitForHealth(deadlineMs: number): Promise<void> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (wrangler?.exitCode !== null) throw new Error(`wrangler dev exited early:\n${wranglerOutput}`);
-    try {
-      if ((await fetch(`${baseUrl}/healthz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`the Worker did not answer ${baseUrl}/healthz within ${deadlineMs / 1000} s:\n${wranglerOutput}`);
-}
-
 /** Calls the API directly, to check what the page did. */
 async function api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  if (!worker) throw new Error('the Worker is not started');
+  const response = await worker.api(method, path, body);
   return { status: response.status, body: (response.status === 204 ? null : await response.json()) as T };
 }
 
 /** Opens /admin in a fresh browser context and signs in with the given token. */
-async function openAdmin(token = TOKEN): Promise<Page> {
+async function openAdmin(token = DEV_ADMIN_TOKEN): Promise<Page> {
   if (!browser) throw new Error('browser not started');
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(20_000);
@@ -106,34 +58,13 @@ async function openAdmin(token = TOKEN): Promise<Page> {
 const cellTexts = (page: Page, rows: string, column: number) => page.locator(`${rows} td:nth-child(${column})`).allTextContents();
 
 beforeAll(async () => {
-  persistDir = await mkdtemp(join(tmpdir(), 'edgeplane-browser-'));
-  await run(['wrangler', 'd1', 'migrations', 'apply', 'edgeplane', '--local', '--persist-to', persistDir]);
-  await run(['wrangler', 'd1', 'execute', 'edgeplane', '--local', '--persist-to', persistDir, '--command', FOREIGN_SQL]);
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  // detached: wrangler gets its own process group, so afterAll can end it with all of its children (workerd).
-  wrangler = spawn(
-    'npx',
-    [
-      'wrangler',
-      'dev',
-      '--port',
-      String(port),
-      '--ip',
-      '127.0.0.1',
-      '--persist-to',
-      persistDir,
-      '--var',
-      'ENVIRONMENT:development',
-      '--var',
-      `EDGEPLANE_DEV_ADMIN_TOKEN:${TOKEN}`,
-    ],
-    { cwd: ROOT, detached: true, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  wrangler.stdout?.on('data', (chunk: Buffer) => (wranglerOutput += chunk.toString()));
-  wrangler.stderr?.on('data', (chunk: Buffer) => (wranglerOutput += chunk.toString()));
-  await waitForHealth(90_000);
-  expect(await seedDemo(baseUrl, TOKEN)).toBe(true);
+  persistDir = tempDir('browser');
+  migrate(persistDir);
+  wrangler(['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', FOREIGN_SQL]);
+  worker = new WorkerProcess(await freePort(), persistDir);
+  baseUrl = worker.url;
+  await worker.start();
+  expect(await seedDemo(baseUrl, DEV_ADMIN_TOKEN)).toBe(true);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }, 180_000);
 
@@ -144,22 +75,8 @@ afterEach(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  const child = wrangler;
-  if (child?.pid !== undefined && child.exitCode === null) {
-    const exited = new Promise<void>((done) => child.once('exit', () => done()));
-    const pid = child.pid;
-    process.kill(-pid, 'SIGTERM');
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }, 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (persistDir) await rm(persistDir, { recursive: true, force: true });
+  await worker?.stop();
+  if (persistDir) rmSync(persistDir, { recursive: true, force: true });
 }, 30_000);
 
 describe('admin page', { timeout: 60_000 }, () => {
@@ -173,7 +90,7 @@ describe('admin page', { timeout: 60_000 }, () => {
     const html = await response.text();
     expect(html).toContain(`<script type="module" nonce="${nonce}">`);
     expect(html).not.toContain('oceanid');
-    expect(html).not.toContain(TOKEN);
+    expect(html).not.toContain(DEV_ADMIN_TOKEN);
   });
 
   it('signs in with the token and lists the clusters', async () => {

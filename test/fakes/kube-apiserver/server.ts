@@ -332,25 +332,21 @@ export class FakeKubeApiserver {
       message: `${reason} (fake controller)`,
       lastUpdateTime: new Date().toISOString(),
     });
-    step(this.controllerDelayMs, {
+    // The pods of the new ReplicaSet exist but none is ready yet; a failing rollout stays there past its deadline.
+    const unready = {
       observedGeneration: generation,
       replicas,
       updatedReplicas: replicas,
       readyReplicas: 0,
       availableReplicas: 0,
       unavailableReplicas: replicas,
-      conditions: [condition('Progressing', 'True', 'ReplicaSetUpdated')],
-    });
+    };
+    step(this.controllerDelayMs, { ...unready, conditions: [condition('Progressing', 'True', 'ReplicaSetUpdated')] });
     step(
       this.controllerDelayMs * 2,
       fails
         ? {
-            observedGeneration: generation,
-            replicas,
-            updatedReplicas: replicas,
-            readyReplicas: 0,
-            availableReplicas: 0,
-            unavailableReplicas: replicas,
+            ...unready,
             conditions: [
               condition('Available', 'False', 'MinimumReplicasUnavailable'),
               condition('Progressing', 'False', 'ProgressDeadlineExceeded'),
