@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { parseConfig } from './config';
 import { Kube } from './kube';
 import { log } from './log';
@@ -21,6 +22,9 @@ async function clusterFacts(kube: Kube): Promise<{ identity: string; kubernetesV
     nodeCount: nodes.ok ? nodes.value.length : 0,
   };
 }
+
+/** A new agent credential: `epa.<cluster>.<32 random bytes, base64url>` (AGENT_CREDENTIAL in src/shared/api/agent.ts). */
+const newCredential = (clusterId: string): string => `epa.${clusterId}.${randomBytes(32).toString('base64url')}`;
 
 /**
  * A full collection between passes when the runtime allows it (agent/Dockerfile passes --expose-gc). A pass allocates
@@ -76,26 +80,41 @@ async function main(): Promise<void> {
     wake?.();
   });
 
-  // Register once; the credential is kept in a Secret so a restart does not need the (one-time) bootstrap token.
-  let credential = await store.loadCredential();
-  for (let attempt = 0; !credential && !stopping; attempt++) {
+  // Register once. The agent makes its credential and stores it (as not yet registered) before asking the Worker to
+  // accept it, so a kill at any point leaves either an unspent token or a stored credential the Worker knows: on
+  // restart the same registration is sent again and the Worker answers it as already done.
+  let stored = await store.loadCredential();
+  if (!stored) {
+    stored = { credential: newCredential(config.clusterId), registered: false };
+    await store.saveCredential(stored);
+  }
+  for (let attempt = 0; !stored.registered && !stopping; attempt++) {
     const token = config.bootstrapToken();
     if (!token)
-      throw new Error(
-        'no agent credential is stored and no bootstrap token is mounted; re-install from GET /v1/clusters/<id>/install.yaml',
-      );
+      throw new Error('the agent is not registered and no bootstrap token is mounted; re-install from GET /v1/clusters/<id>/install.yaml');
     const facts = await clusterFacts(kube);
-    const registered = await transport.register(token, { clusterId: config.clusterId, agentVersion: AGENT_VERSION, ...facts });
+    const registered = await transport.register(token, {
+      clusterId: config.clusterId,
+      credential: stored.credential,
+      agentVersion: AGENT_VERSION,
+      ...facts,
+    });
     if (registered.ok) {
-      credential = registered.value.credential;
-      await store.saveCredential(credential);
-      log('info', 'registered', { cluster: config.clusterId, kubernetesVersion: facts.kubernetesVersion, nodes: facts.nodeCount });
+      stored = { credential: stored.credential, registered: true };
+      await store.saveCredential(stored);
+      log('info', 'registered', {
+        cluster: config.clusterId,
+        kubernetesVersion: facts.kubernetesVersion,
+        nodes: facts.nodeCount,
+        ...(registered.value.replayed ? { completed: 'a registration cut off before its answer' } : {}),
+      });
     } else if (registered.status === 0 || registered.status >= 500) {
       log('warn', 'registration failed; retrying', { reason: registered.message });
       await sleep(backoff(attempt, config.backoffBaseMs, config.backoffMaxMs));
     } else throw new Error(`registration refused (${registered.status}): ${registered.message}`);
   }
-  if (!credential) return shutdown();
+  if (!stored.registered) return shutdown();
+  const credential = stored.credential;
   transport.setCredential(credential);
 
   const state = await store.load();

@@ -8,6 +8,13 @@ export interface AgentState {
   inventory: string[];
 }
 
+/** The agent's credential as its Secret holds it. */
+export interface StoredCredential {
+  credential: string;
+  /** False from the moment the agent made the credential until the Worker accepted its registration. */
+  registered: boolean;
+}
+
 export const STATE_CONFIGMAP = 'edgeplane-agent-state';
 export const CREDENTIAL_SECRET = 'edgeplane-agent-credential';
 
@@ -63,23 +70,33 @@ export class StateStore {
     this.last = next;
   }
 
-  async loadCredential(): Promise<string | undefined> {
+  /**
+   * The stored credential and whether its registration completed. A Secret written before this field existed holds
+   * only `credential`, from a completed registration.
+   */
+  async loadCredential(): Promise<StoredCredential | undefined> {
     const found = await this.kube.get({ apiVersion: 'v1', kind: 'Secret', namespace: this.namespace, name: CREDENTIAL_SECRET });
     if (!found.ok) {
       if (found.status === 404) return undefined;
       throw new Error(`cannot read ${this.namespace}/${CREDENTIAL_SECRET} (${found.status}): ${found.error.message ?? ''}`);
     }
-    const value = ((found.value.data ?? {}) as Record<string, string>).credential;
-    return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+    const data = (found.value.data ?? {}) as Record<string, string>;
+    const decode = (value: string | undefined) => (value ? Buffer.from(value, 'base64').toString('utf8') : undefined);
+    const credential = decode(data.credential);
+    return credential ? { credential, registered: decode(data.registered) !== 'false' } : undefined;
   }
 
-  async saveCredential(credential: string): Promise<void> {
+  /** Stores the credential, first as not yet registered (before the register call), then as registered. */
+  async saveCredential({ credential, registered }: StoredCredential): Promise<void> {
     const object: KObject = {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: CREDENTIAL_SECRET, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
       type: 'Opaque',
-      data: { credential: Buffer.from(credential).toString('base64') },
+      data: {
+        credential: Buffer.from(credential).toString('base64'),
+        registered: Buffer.from(String(registered)).toString('base64'),
+      },
     };
     const result = await this.kube.apply(object, true);
     if (!result.ok)

@@ -74,13 +74,16 @@ export class Transport {
     return `the Worker at ${this.url} is unreachable: ${(error as Error).message}`;
   }
 
-  /** Exchanges the one-time bootstrap token for the cluster credential. */
-  async register(bootstrapToken: string, body: AgentRegister): Promise<CallOutcome<{ credential: string; pollIntervalSeconds: number }>> {
+  /**
+   * Registers the agent's credential with the one-time bootstrap token. `replayed` when the Worker had already accepted
+   * this very registration (an answer that was lost).
+   */
+  async register(bootstrapToken: string, body: AgentRegister): Promise<CallOutcome<{ pollIntervalSeconds: number; replayed: boolean }>> {
     try {
       const reply = await this.call('POST', '/agent/v1/register', { authorization: `Bearer ${bootstrapToken}` }, body);
       if (reply.status < 200 || reply.status >= 300) return { ok: false, status: reply.status, message: errorMessage(reply) };
       const parsed = checkRegistered(JSON.parse(reply.text));
-      return { ok: true, value: { credential: parsed.credential, pollIntervalSeconds: parsed.pollIntervalSeconds } };
+      return { ok: true, value: { pollIntervalSeconds: parsed.pollIntervalSeconds, replayed: reply.status === 200 } };
     } catch (error) {
       if (error instanceof ShapeError || error instanceof SyntaxError)
         return { ok: false, status: 502, message: `POST /agent/v1/register answered something this agent cannot read: ${error.message}` };

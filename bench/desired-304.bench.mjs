@@ -2,7 +2,7 @@
 // the Worker itself rather than through `wrangler dev` and its proxy Worker: the bundle `wrangler deploy` would upload
 // (`--dry-run --outdir`), run by Miniflare in workerd with wrangler.toml's bindings (unstable_getMiniflareWorkerOptions)
 // and the local D1 `wrangler d1 migrations apply --local` migrated. The agent credential is obtained the normal way:
-// install.yaml's bootstrap token → POST /agent/v1/register. Requests go to the Worker's own socket (Miniflare's direct
+// install.yaml's bootstrap token → POST /agent/v1/register with a credential made as the agent makes it. Requests go to the Worker's own socket (Miniflare's direct
 // socket, no router Worker in front) from `node:http` with keep-alive, one at a time. Figures:
 //   1. the 304 at the caller, p50 / p99 over BENCH_ROUNDS × BENCH_REQUESTS requests after BENCH_WARMUP, vs 5 ms;
 //   2. the same 304 inside the Worker (its `Server-Timing: app;dur=`; workerd's clock moves in whole ms, at I/O), vs 5 ms;
@@ -146,7 +146,8 @@ try {
     return response;
   };
 
-  // A cluster with a tunnel and 20 routes, its install manifest's bootstrap token, and the credential register returns.
+  // A cluster with a tunnel and 20 routes, its install manifest's bootstrap token, and a credential made as the agent
+  // makes it and registered with that token.
   await api('POST', '/v1/clusters', { id: 'bench', name: 'bench' });
   await api('POST', '/v1/tunnels', {
     id: 'edge',
@@ -165,14 +166,16 @@ try {
   const manifest = await (await api('GET', '/v1/clusters/bench/install.yaml')).text();
   const bootstrap = /token: (epb_\S+)/.exec(manifest)?.[1];
   if (!bootstrap) throw new Error('no bootstrap token in the install manifest');
+  const credential = `epa.bench.${randomBytes(32).toString('base64url')}`;
   const registration = {
     clusterId: 'bench',
+    credential,
     identity: 'bench-kube-system-uid',
     kubernetesVersion: 'v1.31.4+k3s1',
     nodeCount: 1,
     agentVersion: 'bench',
   };
-  const { credential } = await (await api('POST', '/agent/v1/register', registration, bootstrap)).json();
+  await api('POST', '/agent/v1/register', registration, bootstrap);
   const first = await api('GET', '/agent/v1/desired', undefined, credential);
   const etag = first.headers.get('etag');
   const bundle = await first.json();

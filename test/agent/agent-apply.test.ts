@@ -3,7 +3,7 @@ import { applyObject, TAKE_OWNERSHIP } from '../../agent/apply';
 import { assessHealth, checkOrigin, editDistance } from '../../agent/health';
 import { Kube, type KObject } from '../../agent/kube';
 import { executePrune, planPrune } from '../../agent/prune';
-import { StateStore } from '../../agent/state';
+import { CREDENTIAL_SECRET, StateStore } from '../../agent/state';
 import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
 
 let fake: FakeKubeApiserver;
@@ -124,8 +124,20 @@ describe('state', () => {
     await store.save({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
     expect(fake.writes).toBe(writes);
     expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
-    await store.saveCredential('epa.c1.secret');
-    expect(await new StateStore(kube, 'default').loadCredential()).toBe('epa.c1.secret');
+    expect(await store.loadCredential()).toBeUndefined();
+    await store.saveCredential({ credential: 'epa.c1.secret', registered: false });
+    expect(await new StateStore(kube, 'default').loadCredential()).toEqual({ credential: 'epa.c1.secret', registered: false });
+    await store.saveCredential({ credential: 'epa.c1.secret', registered: true });
+    expect(await new StateStore(kube, 'default').loadCredential()).toEqual({ credential: 'epa.c1.secret', registered: true });
+    // A Secret from before `registered` existed holds a completed registration.
+    const old = fake.applyAs('edgeplane', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: CREDENTIAL_SECRET, namespace: 'default' },
+      data: { credential: Buffer.from('epa.c1.old').toString('base64') },
+    });
+    expect(old.ok).toBe(true);
+    expect(await store.loadCredential()).toEqual({ credential: 'epa.c1.old', registered: true });
   });
 });
 

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
@@ -46,13 +47,26 @@ async function desiredObjects(credential: string): Promise<{ revision: number; k
   };
 }
 
-/** The agent credential it stored in its namespace. */
-function storedCredential(): string {
-  const secret = fake.objects('Secret', 'edgeplane-system').find((s) => meta(s).name === 'edgeplane-agent-credential');
-  const value = (secret?.data as Record<string, string> | undefined)?.credential;
-  if (!value) throw new Error('the agent has not stored its credential yet');
-  return Buffer.from(value, 'base64').toString('utf8');
+/** The agent's credential Secret in a namespace, decoded: `{credential, registered}`. */
+function credentialSecret(namespace: string): Record<string, string> {
+  const secret = fake.objects('Secret', namespace).find((s) => meta(s).name === 'edgeplane-agent-credential');
+  const data = (secret?.data as Record<string, string> | undefined) ?? {};
+  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }
+
+/** The agent credential it stored in its namespace, once its registration completed. */
+function storedCredential(): string {
+  const { credential, registered } = credentialSecret('edgeplane-system');
+  if (!credential || registered !== 'true') throw new Error('the agent has not completed its registration yet');
+  return credential;
+}
+
+const register = (token: string, body: Record<string, unknown>) =>
+  fetch(`${worker.url}/agent/v1/register`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ kubernetesVersion: 'v1', nodeCount: 1, agentVersion: '0', ...body }),
+  });
 
 function inventory(): string[] {
   const cm = fake.objects('ConfigMap', 'edgeplane-system').find((c) => meta(c).name === 'edgeplane-agent-state');
@@ -72,12 +86,12 @@ async function startAgent(): Promise<AgentProcess> {
   return agent;
 }
 
-/** Installs the manifest from the API into the fake (as kubectl would) and returns its bootstrap token. */
-async function installManifest(clusterId: string): Promise<string> {
+/** Installs the manifest from the API into the fake (as kubectl would, unless `apply` is false); returns its bootstrap token. */
+async function installManifest(clusterId: string, apply = true): Promise<string> {
   const response = await worker.api('GET', `/v1/clusters/${clusterId}/install.yaml`);
   expect(response.status).toBe(200);
   const docs = parseAllDocuments(await response.text()).map((d) => d.toJSON() as JsonObject);
-  for (const doc of docs) expect(fake.applyAs('kubectl', doc).ok).toBe(true);
+  if (apply) for (const doc of docs) expect(fake.applyAs('kubectl', doc).ok).toBe(true);
   const secret = docs.find((d) => d.kind === 'Secret');
   return String((secret?.stringData as Record<string, string> | undefined)?.token ?? '');
 }
@@ -352,13 +366,11 @@ describe('agent end to end', () => {
   }, 120_000);
 
   it("refuses a reused bootstrap token and keeps cluster A's credential out of cluster B", async () => {
-    const reuse = await fetch(`${worker.url}/agent/v1/register`, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${(await import('node:fs')).readFileSync(`${dir}/token`, 'utf8')}`,
-        'content-type': 'application/json',
-      },
-      body: JSON.stringify({ clusterId: cluster, identity: 'x', kubernetesVersion: 'v1', nodeCount: 1, agentVersion: '0' }),
+    const token = readFileSync(`${dir}/token`, 'utf8');
+    const reuse = await register(token, {
+      clusterId: cluster,
+      credential: `epa.${cluster}.${randomBytes(32).toString('base64url')}`,
+      identity: 'x',
     });
     expect(reuse.status).toBe(401);
     expect(((await reuse.json()) as { error: { message: string } }).error.message).toContain('already used');
@@ -372,6 +384,97 @@ describe('agent end to end', () => {
     };
     expect(own.clusterId).toBe(cluster);
   }, 30_000);
+
+  /** A new edgeplane cluster with no tunnels, its agent namespace in the fake and its bootstrap token in a file. */
+  async function freshCluster(id: string): Promise<{ id: string; namespace: string; tokenFile: string }> {
+    await worker.apiOk('POST', '/v1/clusters', { id, name: id });
+    const namespace = `edgeplane-${id}`;
+    fake.applyAs('kubectl', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+    return { id, namespace, tokenFile: writeFile(dir, `token-${id}`, await installManifest(id, false)) };
+  }
+
+  /** An agent for such a cluster, in its own namespace so the agent above is left alone. */
+  const agentFor = async (c: { id: string; namespace: string; tokenFile: string }) =>
+    AgentProcess.start({
+      workerUrl: worker.url,
+      clusterId: c.id,
+      kubeconfigPath: kubeconfig,
+      bootstrapTokenPath: c.tokenFile,
+      port: await freePort(),
+      env: { EDGEPLANE_NAMESPACE: c.namespace },
+    });
+
+  /** Waits until the cluster's agent has applied its (empty) bundle and is connected. */
+  const converged = (id: string) =>
+    waitFor(
+      `cluster ${id} to be connected and its bundle applied`,
+      () => worker.apiOk<{ connection: string; appliedRevision: number | null; desiredRevision: number }>('GET', `/v1/clusters/${id}`),
+      (c) => c.appliedRevision === c.desiredRevision && c.connection === 'connected',
+    );
+
+  it('completes a registration cut off after the Worker accepted it, with the credential it stored beforehand', async () => {
+    // What an agent killed at the worst moment leaves: the credential it made, stored as not yet registered, and a
+    // bootstrap token the Worker already spent on it.
+    const c = await freshCluster('cutoff');
+    const credential = `epa.${c.id}.${randomBytes(32).toString('base64url')}`;
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    fake.applyAs('edgeplane', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'edgeplane-agent-credential', namespace: c.namespace },
+      type: 'Opaque',
+      data: { credential: b64(credential), registered: b64('false') },
+    });
+    const kubeSystem = fake.objects('Namespace').find((n) => meta(n).name === 'kube-system');
+    const identity = (kubeSystem?.metadata as { uid?: string } | undefined)?.uid;
+    const accepted = await register(readFileSync(c.tokenFile, 'utf8'), { clusterId: c.id, credential, identity });
+    expect(accepted.status).toBe(201);
+
+    const cut = await agentFor(c);
+    try {
+      const line = await waitFor(
+        'the agent to complete its registration',
+        () => cut.logs().find((l) => l.msg === 'registered' || l.level === 'error'),
+        (l) => l !== undefined,
+      );
+      expect(line).toMatchObject({ msg: 'registered', completed: 'a registration cut off before its answer' });
+      expect(credentialSecret(c.namespace)).toEqual({ credential, registered: 'true' });
+      await converged(c.id);
+      expect(cut.output).not.toContain(credential.split('.')[2] ?? 'x');
+    } finally {
+      await cut.kill('SIGTERM');
+    }
+  }, 60_000);
+
+  it('registers with one bootstrap token despite SIGKILLs at every step of its registration', async () => {
+    const c = await freshCluster('killed');
+    // Kill after the agent's n-th call to the apiserver (read the Secret, store the new credential, read kube-system,
+    // the version and the nodes, mark it registered, …), n = 0…7 and again, each a few random ms later.
+    for (let round = 0; round < 16; round++) {
+      const calls = fake.log.length;
+      const victim = await agentFor(c);
+      const reached = await waitFor(
+        `the agent's call ${round % 8}`,
+        () => ({ calls: fake.log.length - calls, exited: victim.child.exitCode !== null }),
+        (v) => v.calls >= round % 8 || v.exited,
+        10_000,
+        1,
+      );
+      expect(reached.exited, `the agent exited by itself in round ${round}:\n${victim.output}`).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5));
+      await victim.kill('SIGKILL');
+    }
+    const last = await agentFor(c);
+    try {
+      await converged(c.id);
+      const { credential, registered } = credentialSecret(c.namespace);
+      expect(registered).toBe('true');
+      expect((await fetch(`${worker.url}/agent/v1/desired`, { headers: { authorization: `Bearer ${credential}` } })).status).toBe(200);
+      expect(last.logs().filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await last.kill('SIGTERM');
+    }
+  }, 90_000);
 
   it('exits cleanly on SIGTERM', async () => {
     const live = agent;

@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import { LAST_SEEN_GRANULARITY_MS } from '../../worker/services/agents';
 import { UNREACHABLE_AFTER_MS } from '../../worker/services/clusters';
 import { clusterWithTunnel, labelStudio } from './fixtures';
-import { api, expectError, uid } from './helpers';
+import { api, count, expectError, uid } from './helpers';
 
 interface Doc {
   kind: string;
@@ -24,8 +24,18 @@ async function install(cluster: string): Promise<{ docs: Doc[]; token: string }>
   return { docs, token };
 }
 
-const facts = (clusterId: string, identity = 'uid-kube-system-1') => ({
+/** A credential as the agent makes it: `epa.<cluster>.<32 random bytes, base64url>`. */
+const newCredential = (clusterId: string) => {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return `epa.${clusterId}.${btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')}`;
+};
+
+const facts = (clusterId: string, identity = 'uid-kube-system-1', credential = newCredential(clusterId)) => ({
   clusterId,
+  credential,
   identity,
   kubernetesVersion: 'v1.31.4+k3s1',
   nodeCount: 4,
@@ -42,10 +52,10 @@ async function register(token: string, body: unknown): Promise<Response> {
 
 async function registered(cluster: string, identity?: string): Promise<string> {
   const { token } = await install(cluster);
-  const response = await register(token, facts(cluster, identity));
+  const body = facts(cluster, identity);
+  const response = await register(token, body);
   expect(response.status).toBe(201);
-  const body = (await response.json()) as { credential: string; clusterId: string };
-  expect(body.clusterId).toBe(cluster);
+  expect(await response.json()).toEqual({ clusterId: cluster, pollIntervalSeconds: 30 });
   return body.credential;
 }
 
@@ -54,6 +64,24 @@ const agent = (path: string, credential: string, init: RequestInit = {}) =>
     ...init,
     headers: { authorization: `Bearer ${credential}`, ...(init.headers as Record<string, string> | undefined) },
   });
+
+let witness: Promise<{ cluster: string; credential: string }> | undefined;
+
+/**
+ * Returns once the deferred (waitUntil) D1 work of every request answered before it has landed: a poll by another
+ * cluster whose last seen is stale defers a write too, issued after theirs, and the local D1 runs writes in order.
+ * Lets a test show that a request wrote nothing.
+ */
+async function deferredWritesLanded(): Promise<void> {
+  witness ??= clusterWithTunnel().then(async ({ cluster }) => ({ cluster, credential: await registered(cluster) }));
+  const { cluster, credential } = await witness;
+  const stale = new Date(Date.now() - UNREACHABLE_AFTER_MS / 2).toISOString();
+  await env.DB.prepare('UPDATE clusters SET last_seen_at = ? WHERE id = ?').bind(stale, cluster).run();
+  expect((await agent('/agent/v1/desired', credential)).status).toBe(200);
+  const seen = () => env.DB.prepare('SELECT last_seen_at AS at FROM clusters WHERE id = ?').bind(cluster).first<{ at: string }>();
+  const deadline = Date.now() + 5000;
+  while ((await seen())?.at === stale) if (Date.now() > deadline) throw new Error('the witness poll wrote nothing within 5 s');
+}
 
 describe('install manifest', () => {
   it('is admin only and holds namespace, service account, RBAC, a bootstrap Secret and the Deployment', async () => {
@@ -76,10 +104,11 @@ describe('agent registration', () => {
   it('exchanges a bootstrap token once for a credential and records the cluster facts', async () => {
     const { cluster } = await clusterWithTunnel();
     const { token } = await install(cluster);
-    const first = await register(token, facts(cluster));
+    const sent = facts(cluster);
+    const first = await register(token, sent);
     expect(first.status).toBe(201);
-    const { credential } = (await first.json()) as { credential: string };
-    expect(credential.startsWith(`epa.${cluster}.`)).toBe(true);
+    const { credential } = sent;
+    expect(JSON.stringify(await first.json())).not.toContain(credential);
     const stored = await env.DB.prepare('SELECT agent_credential_hash, identity FROM clusters WHERE id = ?')
       .bind(cluster)
       .first<{ agent_credential_hash: string; identity: string }>();
@@ -93,6 +122,35 @@ describe('agent registration', () => {
 
     const reused = await expectError(await register(token, facts(cluster)), 401, 'unauthorized');
     expect(reused.error.message).toContain('already used');
+    expect((await agent('/agent/v1/desired', credential)).status).toBe(200);
+  });
+
+  it('answers the same registration sent again (its answer was lost) with 200, and no one else', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const { token } = await install(cluster);
+    const sent = facts(cluster);
+    expect((await register(token, sent)).status).toBe(201);
+    const audits = () => count('audit', `action = 'agent.register' AND entity_id = '${cluster}'`);
+    const before = await audits();
+    const again = await register(token, sent);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ clusterId: cluster, pollIntervalSeconds: 30 });
+    expect(await audits()).toEqual(before);
+    // The token is still spent for any other credential, and for the same credential from another cluster.
+    expect((await expectError(await register(token, facts(cluster)), 401, 'unauthorized')).error.message).toContain('already used');
+    await expectError(await register(token, { ...sent, identity: 'uid-elsewhere' }), 401, 'unauthorized');
+    expect((await agent('/agent/v1/desired', sent.credential)).status).toBe(200);
+  });
+
+  it('refuses a credential that is malformed or names another cluster, and spends nothing', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const { token } = await install(cluster);
+    const weak = await expectError(await register(token, facts(cluster, undefined, `epa.${cluster}.short`)), 422, 'validation_failed');
+    expect(weak.error.details?.[0]?.path).toBe('body.credential');
+    const other = await expectError(await register(token, facts(cluster, undefined, newCredential('other'))), 422, 'validation_failed');
+    expect(other.error.message).toContain('names another cluster');
+    expect(other.error.details?.[0]).toEqual({ path: 'body.credential', message: `must start with "epa.${cluster}."` });
+    expect((await register(token, facts(cluster))).status).toBe(201);
   });
 
   it('refuses a different identity, a token of another cluster, and an unknown token', async () => {
@@ -209,7 +267,7 @@ describe('desired bundle and status', () => {
     await expectError(await api('GET', `/v1/clusters/${a}`, { token: credentialA }), 401, 'unauthorized');
   });
 
-  it('shows the connection as unreachable after three missed resyncs, and unauthorized after a stale credential', async () => {
+  it('shows the connection as unreachable after three missed resyncs, and unauthorized after a stale credential once silent', async () => {
     const { cluster } = await clusterWithTunnel();
     const credential = await registered(cluster);
     const connection = async () => ((await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { connection: string }).connection;
@@ -227,6 +285,14 @@ describe('desired bundle and status', () => {
     };
     expect((await agent('/agent/v1/desired', credential)).status).toBe(200);
     expect(await becomes('connected')).toBe('connected');
+    // While the real agent is heard from, a wrong secret (anyone who knows the cluster id can send one) changes nothing.
+    await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
+    await deferredWritesLanded();
+    expect(await connection()).toBe('connected');
+    // Once the agent has been silent for three resyncs, a refused credential is what there is to say about it.
+    await env.DB.prepare('UPDATE clusters SET last_seen_at = ? WHERE id = ?')
+      .bind(new Date(Date.now() - 7 * 60_000).toISOString(), cluster)
+      .run();
     await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
     expect(await becomes('unauthorized')).toBe('unauthorized');
   });
@@ -260,14 +326,14 @@ describe('desired bundle and status', () => {
       return row;
     };
 
-    // Seen recently: the poll writes nothing. A stale credential's 401 (whose `unauthorized` mark is also deferred, and
-    // issued after the poll's) is the barrier that shows the poll's deferred work, had there been any, has landed.
+    // Seen recently: the poll writes nothing.
     const recent = await setStored('connected', LAST_SEEN_GRANULARITY_MS - 30_000);
     await poll();
-    await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
-    expect(await until((row) => row?.connection === 'unauthorized')).toEqual({ connection: 'unauthorized', last_seen_at: recent });
+    await deferredWritesLanded();
+    expect(await stored()).toEqual({ connection: 'connected', last_seen_at: recent });
 
-    // The right credential again: connected and seen now, however recent the stored last seen.
+    // Back from `unauthorized`: connected and seen now, however recent the stored last seen.
+    await setStored('unauthorized', LAST_SEEN_GRANULARITY_MS - 30_000);
     const before = Date.now();
     await poll();
     const back = await until((row) => row?.connection === 'connected');

@@ -37,8 +37,8 @@ export function registerAgentApi(app: Router): void {
     const token = bearer(c.req.header('authorization'));
     const input = await body(agentRegister, c.req.raw);
     const deps = { ...c.var.deps, actor: { id: `agent:${input.clusterId}`, role: 'viewer' as const } };
-    const registered = await registerAgent(deps, token, input);
-    return c.json(registered, 201);
+    const { replayed, ...registered } = await registerAgent(deps, token, input);
+    return c.json(registered, replayed ? 200 : 201);
   });
 
   app.get('/agent/v1/desired', async (c) => {

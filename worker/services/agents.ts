@@ -7,7 +7,7 @@ import { applyReports, bootstrapTokens, clusters } from '../db/schema';
 import { commitWrite } from '../db/write';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
-import { loadCluster, toApiCluster } from './clusters';
+import { connectionOf, loadCluster, toApiCluster } from './clusters';
 import { loadDesiredCluster } from './desired-state';
 
 type ClusterRow = typeof clusters.$inferSelect;
@@ -87,38 +87,52 @@ export function bearer(header: string | undefined): string {
 }
 
 /**
- * Exchanges a one-time bootstrap token for the cluster's agent credential. Refuses an unknown, expired or already used
- * token, a token of another cluster, and an agent in a different Kubernetes cluster (kube-system UID) than the one
- * registered first. The token's use and the new credential hash commit in one batch, so two racing registrations
- * cannot both succeed.
+ * Exchanges a one-time bootstrap token for the cluster's agent credential, which the agent made and sent (only its hash
+ * is kept). Refuses an unknown, expired or already used token, a token of another cluster, a credential that names
+ * another cluster, and an agent in a different Kubernetes cluster (kube-system UID) than the one registered first. The
+ * token's use and the new credential hash commit in one batch, so two racing registrations cannot both succeed.
+ *
+ * The same registration sent again (its token, its credential, its identity) answers `replayed: true` and changes
+ * nothing: an agent killed after this commit but before it read the answer registers again on restart with the
+ * credential it stored beforehand, and must not find its one-time token spent. Anyone else reusing the token is refused.
  */
 export async function registerAgent(
   deps: Deps,
   token: string,
   input: AgentRegister,
-): Promise<{ clusterId: string; credential: string; pollIntervalSeconds: number }> {
-  const hash = await hashSecret(token);
+): Promise<{ clusterId: string; pollIntervalSeconds: number; replayed: boolean }> {
+  const [hash, credentialHash] = await Promise.all([hashSecret(token), hashSecret(input.credential)]);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
   if (!row || !constantTimeEqual(row.hash, hash))
     throw unauthorized('the bootstrap token is not valid; get a new install manifest from GET /v1/clusters/{id}/install.yaml');
   if (row.clusterId !== input.clusterId)
     throw new AppError('forbidden', `this bootstrap token is for cluster "${row.clusterId}", not "${input.clusterId}"`);
-  if (row.usedAt)
+  if (!input.credential.startsWith(`epa.${input.clusterId}.`))
+    throw new AppError('validation_failed', `the credential names another cluster than "${input.clusterId}"`, {
+      details: [{ path: 'body.credential', message: `must start with "epa.${input.clusterId}."` }],
+    });
+  const cluster = await loadCluster(deps, row.clusterId);
+  const answer = { clusterId: cluster.id, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  if (row.usedAt) {
+    const sameRegistration =
+      cluster.agentCredentialHash !== null &&
+      constantTimeEqual(cluster.agentCredentialHash, credentialHash) &&
+      cluster.identity === input.identity;
+    if (sameRegistration) return { ...answer, replayed: true };
     throw unauthorized(
       `this bootstrap token was already used at ${row.usedAt}; a bootstrap token registers one agent once. Get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`,
     );
+  }
   if (Date.parse(row.expiresAt) <= deps.now().getTime())
     throw unauthorized(
       `this bootstrap token expired at ${row.expiresAt}; get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`,
     );
-  const cluster = await loadCluster(deps, row.clusterId);
   const identityError = new AppError(
     'conflict',
     `cluster "${cluster.id}" is registered to another Kubernetes cluster (kube-system UID ${cluster.identity ?? '?'}); this agent runs in ${input.identity}. Install into the original cluster, or create a new edgeplane cluster for this one`,
   );
   if (cluster.identity && cluster.identity !== input.identity) throw identityError;
 
-  const credential = `epa.${cluster.id}.${newSecret('k').slice(2)}`;
   const at = deps.now().toISOString();
   await commitWrite(deps, {
     guards: [
@@ -141,7 +155,7 @@ export async function registerAgent(
       deps.db
         .update(clusters)
         .set({
-          agentCredentialHash: await hashSecret(credential),
+          agentCredentialHash: credentialHash,
           identity: input.identity,
           kubernetesVersion: input.kubernetesVersion,
           nodeCount: input.nodeCount,
@@ -164,14 +178,14 @@ export async function registerAgent(
       },
     },
   });
-  return { clusterId: cluster.id, credential, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  return { ...answer, replayed: false };
 }
 
 /**
  * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster with one indexed D1 read (the hash is computed
  * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one; a wrong
- * secret for an existing cluster marks it `unauthorized` (e.g. an agent still holding a credential replaced by a
- * re-registration). Nothing is cached: a replaced credential is refused on its very next request.
+ * secret for a registered cluster whose agent has gone silent (`unreachable`) marks it `unauthorized` (e.g. an agent
+ * still holding a credential replaced by a re-registration). Nothing is cached: a replaced credential is refused on its very next request.
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
   const [prefix, clusterId, secret] = credential.split('.');
@@ -182,7 +196,9 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
     hashSecret(credential),
   ]);
   if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
-    if (row?.agentCredentialHash && row.connection !== 'unauthorized') {
+    // A refused credential says nothing while the real agent is still heard from: marking the cluster then would let
+    // anyone who knows its id flip a working cluster's status with a made-up secret.
+    if (row?.agentCredentialHash && connectionOf(row, deps.now().getTime()) === 'unreachable') {
       deps.defer(deps.db.update(clusters).set({ connection: 'unauthorized' }).where(eq(clusters.id, row.id)).run());
     }
     throw unauthorized('the agent credential is not valid (unknown, or replaced by a newer registration); re-install the agent');

@@ -2,9 +2,19 @@ import { z } from 'zod';
 
 // The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
 
+/**
+ * An agent credential, `epa.<cluster>.<secret>`: the secret is 32 random bytes, base64url. The agent makes it and keeps
+ * it in its Secret before registering, so a registration cut off before its answer can be completed on restart.
+ */
+export const AGENT_CREDENTIAL = /^epa\.[a-z0-9-]{1,63}\.[A-Za-z0-9_-]{43}$/;
+
 /** Body of POST /agent/v1/register (the bootstrap token travels in `Authorization: Bearer`). */
 export const agentRegister = z.strictObject({
   clusterId: z.string().min(1).max(63),
+  credential: z
+    .string()
+    .regex(AGENT_CREDENTIAL, 'must be "epa.<cluster id>.<43 base64url characters: 32 random bytes>"')
+    .describe('the credential the agent will use, made by the agent and stored in its Secret before this call; only its hash is kept'),
   identity: z.string().min(1).max(100).describe("the kube-system namespace UID: the cluster's identity"),
   kubernetesVersion: z.string().min(1).max(100),
   nodeCount: z.number().int().min(0).max(100_000),
@@ -12,10 +22,12 @@ export const agentRegister = z.strictObject({
 });
 export type AgentRegister = z.infer<typeof agentRegister>;
 
-/** Answer of POST /agent/v1/register: the per-cluster credential, shown only this once. */
+/**
+ * Answer of POST /agent/v1/register: 201 for a new registration, 200 when the same registration (token, credential
+ * and identity) is sent again after an answer that never arrived.
+ */
 export const agentRegistered = z.object({
   clusterId: z.string(),
-  credential: z.string(),
   pollIntervalSeconds: z.number().int(),
 });
 export type AgentRegistered = z.infer<typeof agentRegistered>;
