@@ -1,7 +1,9 @@
 import { createMiddleware } from 'hono/factory';
-import type { z } from 'zod';
-import { agentRegister, agentStatus } from '../../src/shared/api/agent';
+import { z } from 'zod';
+import { agentRegister, agentRegistered, agentStatus, desiredBundle } from '../../src/shared/api/agent';
+import { errorEnvelope } from '../../src/shared/api/common';
 import type { Router } from '../app';
+import { json } from './contract';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { provideDeps } from '../middleware/deps';
@@ -32,6 +34,7 @@ async function body<T extends z.ZodType>(schema: T, request: Request): Promise<z
  */
 export function registerAgentApi(app: Router): void {
   app.use('/agent/v1/*', agentActor, provideDeps);
+  describeAgentApi(app);
 
   app.post('/agent/v1/register', async (c) => {
     const token = bearer(c.req.header('authorization'));
@@ -73,5 +76,78 @@ export function registerAgentApi(app: Router): void {
     touch(deps, cluster);
     const stub = c.env.CLUSTER_NOTIFIER.get(c.env.CLUSTER_NOTIFIER.idFromName(cluster.id));
     return stub.fetch(new Request(`https://notifier/connect?revision=${cluster.desiredRevision}`, { headers: c.req.raw.headers }));
+  });
+}
+
+/**
+ * The /agent/v1 protocol in the OpenAPI document, from the same zod schemas the handlers above parse with. Described
+ * rather than mounted through `app.openapi`, so the 304 path stays one D1 read with no request validation layer.
+ */
+function describeAgentApi(app: Router): void {
+  const registry = app.openAPIRegistry;
+  registry.registerComponent('securitySchemes', 'bootstrapToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: "the one-time bootstrap token of a cluster's install manifest (GET /v1/clusters/{id}/install.yaml)",
+  });
+  registry.registerComponent('securitySchemes', 'agentCredential', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'the agent credential `epa.<cluster>.<secret>` registered with POST /agent/v1/register',
+  });
+  const agent = [{ agentCredential: [] }];
+  const refused = {
+    401: json(errorEnvelope, 'missing, unknown or replaced agent credential'),
+    422: json(errorEnvelope, 'the body failed validation; details name every field'),
+  };
+  registry.registerPath({
+    method: 'post',
+    path: '/agent/v1/register',
+    tags: ['agent'],
+    security: [{ bootstrapToken: [] }],
+    summary: 'Registers the credential the agent made, with a one-time bootstrap token',
+    request: { body: { required: true, ...json(agentRegister) } },
+    responses: {
+      201: json(agentRegistered, 'registered'),
+      200: json(agentRegistered, 'this same registration (token, credential, identity) was already accepted; nothing changed'),
+      401: json(errorEnvelope, 'unknown, expired or already used bootstrap token'),
+      403: json(errorEnvelope, 'the bootstrap token is for another cluster'),
+      409: json(errorEnvelope, 'the cluster is registered to another Kubernetes cluster (kube-system UID)'),
+      422: refused[422],
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/agent/v1/desired',
+    tags: ['agent'],
+    security: agent,
+    summary: "The cluster's desired bundle; 304 while If-None-Match names the current ETag",
+    request: { headers: z.object({ 'if-none-match': z.string().optional() }) },
+    responses: {
+      200: json(desiredBundle, 'the bundle, with its ETag'),
+      304: { description: 'unchanged since the ETag in If-None-Match' },
+      401: refused[401],
+    },
+  });
+  registry.registerPath({
+    method: 'post',
+    path: '/agent/v1/status',
+    tags: ['agent'],
+    security: agent,
+    summary: 'Reports an apply pass: results, conflicts, prune, health and origin checks',
+    request: { body: { required: true, ...json(agentStatus) } },
+    responses: { 204: { description: 'recorded' }, ...refused },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/agent/v1/notify',
+    tags: ['agent'],
+    security: agent,
+    summary: 'WebSocket: sends {"revision": N} on connect and whenever the desired revision changes',
+    responses: {
+      101: { description: 'switching to WebSocket' },
+      400: json(errorEnvelope, 'not a WebSocket upgrade'),
+      401: refused[401],
+    },
   });
 }
