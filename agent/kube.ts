@@ -160,6 +160,14 @@ export class Kube {
     );
   }
 
+  /** Creates an object that must not exist yet (POST): 409 AlreadyExists when it does, so exactly one creator wins. */
+  async create(object: KObject): Promise<KubeResult<KObject>> {
+    const path = await this.path(refOf(object), false);
+    if (!path.ok) return path;
+    this.writes++;
+    return this.call<KObject>('POST', `${path.value}?fieldManager=edgeplane`, JSON.stringify(object), 'application/json');
+  }
+
   async delete(ref: ObjectRef): Promise<KubeResult<unknown>> {
     const path = await this.path(ref, true);
     if (!path.ok) return path;

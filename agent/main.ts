@@ -83,11 +83,7 @@ async function main(): Promise<void> {
   // Register once. The agent makes its credential and stores it (as not yet registered) before asking the Worker to
   // accept it, so a kill at any point leaves either an unspent token or a stored credential the Worker knows: on
   // restart the same registration is sent again and the Worker answers it as already done.
-  let stored = await store.loadCredential();
-  if (!stored) {
-    stored = { credential: newCredential(config.clusterId), registered: false };
-    await store.saveCredential(stored);
-  }
+  let stored = (await store.loadCredential()) ?? (await store.claimCredential(newCredential(config.clusterId)));
   for (let attempt = 0; !stored.registered && !stopping; attempt++) {
     const token = config.bootstrapToken();
     if (!token)

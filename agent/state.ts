@@ -86,9 +86,32 @@ export class StateStore {
     return credential ? { credential, registered: decode(data.registered) !== 'false' } : undefined;
   }
 
-  /** Stores the credential, first as not yet registered (before the register call), then as registered. */
-  async saveCredential({ credential, registered }: StoredCredential): Promise<void> {
-    const object: KObject = {
+  /**
+   * Stores a new, not yet registered credential unless one is stored already, and returns the one stored: the Secret is
+   * created (not applied), so of two agents starting at once (a second pod during a rollout) exactly one credential
+   * wins and both register that one.
+   */
+  async claimCredential(candidate: string): Promise<StoredCredential> {
+    const created = await this.kube.create(this.credentialSecret({ credential: candidate, registered: false }));
+    if (created.ok) return { credential: candidate, registered: false };
+    const stored = created.status === 409 ? await this.loadCredential() : undefined;
+    if (stored) return stored;
+    throw new Error(
+      `cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${created.status}): ${created.error.message ?? ''}`,
+    );
+  }
+
+  /** Marks the stored credential registered (or rewrites it). */
+  async saveCredential(stored: StoredCredential): Promise<void> {
+    const result = await this.kube.apply(this.credentialSecret(stored), true);
+    if (!result.ok)
+      throw new Error(
+        `cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${result.status}): ${result.error.message ?? ''}`,
+      );
+  }
+
+  private credentialSecret({ credential, registered }: StoredCredential): KObject {
+    return {
       apiVersion: 'v1',
       kind: 'Secret',
       metadata: { name: CREDENTIAL_SECRET, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
@@ -98,10 +121,5 @@ export class StateStore {
         registered: Buffer.from(String(registered)).toString('base64'),
       },
     };
-    const result = await this.kube.apply(object, true);
-    if (!result.ok)
-      throw new Error(
-        `cannot store the agent credential in ${this.namespace}/${CREDENTIAL_SECRET} (${result.status}): ${result.error.message ?? ''}`,
-      );
   }
 }

@@ -125,7 +125,15 @@ describe('state', () => {
     expect(fake.writes).toBe(writes);
     expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
     expect(await store.loadCredential()).toBeUndefined();
-    await store.saveCredential({ credential: 'epa.c1.secret', registered: false });
+    // Two agents starting at once: one credential wins, and both get it.
+    const claims = await Promise.all([
+      store.claimCredential('epa.c1.secret'),
+      new StateStore(kube, 'default').claimCredential('epa.c1.other'),
+    ]);
+    expect(claims).toEqual([
+      { credential: 'epa.c1.secret', registered: false },
+      { credential: 'epa.c1.secret', registered: false },
+    ]);
     expect(await new StateStore(kube, 'default').loadCredential()).toEqual({ credential: 'epa.c1.secret', registered: false });
     await store.saveCredential({ credential: 'epa.c1.secret', registered: true });
     expect(await new StateStore(kube, 'default').loadCredential()).toEqual({ credential: 'epa.c1.secret', registered: true });
