@@ -82,8 +82,8 @@ export function installObjects(input: {
                 ports: [{ name: 'http', containerPort: 9090 }],
                 readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 30, failureThreshold: 4 },
-                // The request is the measured steady state at 500 objects (≈ 58 MB, bench/agent.bench.mjs); the limit leaves room
-                // for larger bundles (V8's old generation is capped at 48 MB by the image's flags).
+                // The request is the measured steady state at 500 objects (≈ 58 MB, bench/agent.bench.mjs); the limit covers
+                // 5000 objects (≈ 71 MB idle, 89 MB peak, inside the image's 48 MB V8 old generation; docs/agent.md).
                 resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
                 volumeMounts: [{ name: 'bootstrap', mountPath: '/var/run/edgeplane/bootstrap', readOnly: true }],
