@@ -1,10 +1,11 @@
 import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { LAST_SEEN_GRANULARITY_MS } from '../../worker/services/agents';
+import type { AgentRegister } from '../../src/shared/api/agent';
+import { LAST_SEEN_GRANULARITY_MS, registerAgent } from '../../worker/services/agents';
 import { UNREACHABLE_AFTER_MS } from '../../worker/services/clusters';
 import { clusterWithTunnel, labelStudio } from './fixtures';
-import { api, count, expectError, uid } from './helpers';
+import { api, count, expectError, serviceDeps, uid } from './helpers';
 
 interface Doc {
   kind: string;
@@ -140,6 +141,42 @@ describe('agent registration', () => {
     expect((await expectError(await register(token, facts(cluster)), 401, 'unauthorized')).error.message).toContain('already used');
     await expectError(await register(token, { ...sent, identity: 'uid-elsewhere' }), 401, 'unauthorized');
     expect((await agent('/agent/v1/desired', sent.credential)).status).toBe(200);
+  });
+
+  it('answers a copy of a registration that commits first, between its read and its commit, as the same registration', async () => {
+    // One isolate runs these requests one after the other, so the race is staged: the registration under test reads the
+    // token unused, then (inside its D1 batch call) a competing registration commits before its own batch runs.
+    const race = async (competing: AgentRegister, own: AgentRegister) => {
+      const { token } = await install(own.clusterId);
+      const plain = serviceDeps({ id: 'agent', role: 'viewer' });
+      const staged = serviceDeps({ id: 'agent', role: 'viewer' });
+      let first: Promise<unknown> | undefined;
+      staged.db = new Proxy(staged.db, {
+        get(target, key, receiver) {
+          if (key !== 'batch') return Reflect.get(target, key, receiver) as unknown;
+          return async (...args: Parameters<typeof target.batch>) => {
+            first ??= registerAgent(plain, token, competing);
+            await first;
+            return target.batch(...args);
+          };
+        },
+      });
+      const outcome = registerAgent(staged, token, own);
+      return { outcome: await outcome.catch((error: unknown) => error), first: await first };
+    };
+    const { cluster } = await clusterWithTunnel();
+    const sent = { ...facts(cluster), credential: newCredential(cluster) };
+    // The same registration twice (an agent restarted while its first request was in flight): both done, one of them new.
+    const same = await race(sent, sent);
+    expect(same.first).toMatchObject({ replayed: false });
+    expect(same.outcome).toMatchObject({ clusterId: cluster, replayed: true });
+    expect((await agent('/agent/v1/desired', sent.credential)).status).toBe(200);
+    // Another credential committing first wins; the one under test is refused.
+    const other = { ...facts(cluster), credential: newCredential(cluster) };
+    const rival = await race(other, { ...facts(cluster), credential: newCredential(cluster) });
+    expect(rival.first).toMatchObject({ replayed: false });
+    expect(rival.outcome).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('a moment ago') as string });
+    expect((await agent('/agent/v1/desired', other.credential)).status).toBe(200);
   });
 
   it('refuses a credential that is malformed or names another cluster, and spends nothing', async () => {

@@ -1,20 +1,9 @@
-import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { clusters } from '../../worker/db/schema';
 import { commitWrite } from '../../worker/db/write';
-import { type Deps, openDb } from '../../worker/deps';
-import { parseConfig } from '../../worker/env';
-import { storeSnapshot, uid, api } from './helpers';
+import { api, serviceDeps, storeSnapshot, uid } from './helpers';
 
-const deps = (): Deps => ({
-  db: openDb(env.DB),
-  config: parseConfig(env as unknown as Record<string, unknown>),
-  env,
-  now: () => new Date(),
-  requestId: 'test-request',
-  actor: { id: 'test', role: 'admin' },
-  defer: () => undefined,
-});
+const deps = () => serviceDeps();
 
 describe('atomic writes', () => {
   it('a write whose last statement violates a constraint leaves no revision bump, audit or outbox row', async () => {

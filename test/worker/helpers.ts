@@ -1,5 +1,7 @@
 import { env, SELF } from 'cloudflare:test';
 import { expect } from 'vitest';
+import { type Actor, type Deps, openDb } from '../../worker/deps';
+import { parseConfig } from '../../worker/env';
 
 export const TOKENS = {
   admin: 'test-admin-token-0123456789',
@@ -70,3 +72,14 @@ export async function storeSnapshot(): Promise<Record<string, unknown[]>> {
 let counter = 0;
 /** A unique DNS-1123 id for a test's resources. */
 export const uid = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}`;
+
+/** Deps for calling a service function directly, as a request would build them. */
+export const serviceDeps = (actor: Actor = { id: 'test', role: 'admin' }): Deps => ({
+  db: openDb(env.DB),
+  config: parseConfig(env as unknown as Record<string, unknown>),
+  env,
+  now: () => new Date(),
+  requestId: 'test-request',
+  actor,
+  defer: () => undefined,
+});

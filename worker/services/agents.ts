@@ -113,12 +113,11 @@ export async function registerAgent(
     });
   const cluster = await loadCluster(deps, row.clusterId);
   const answer = { clusterId: cluster.id, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  /** Whether the cluster is registered to exactly this registration: its credential, its identity. */
+  const registeredHere = (c: ClusterRow) =>
+    c.agentCredentialHash !== null && constantTimeEqual(c.agentCredentialHash, credentialHash) && c.identity === input.identity;
   if (row.usedAt) {
-    const sameRegistration =
-      cluster.agentCredentialHash !== null &&
-      constantTimeEqual(cluster.agentCredentialHash, credentialHash) &&
-      cluster.identity === input.identity;
-    if (sameRegistration) return { ...answer, replayed: true };
+    if (registeredHere(cluster)) return { ...answer, replayed: true };
     throw unauthorized(
       `this bootstrap token was already used at ${row.usedAt}; a bootstrap token registers one agent once. Get a new install manifest from GET /v1/clusters/${row.clusterId}/install.yaml`,
     );
@@ -134,13 +133,14 @@ export async function registerAgent(
   if (cluster.identity && cluster.identity !== input.identity) throw identityError;
 
   const at = deps.now().toISOString();
-  await commitWrite(deps, {
+  const usedMeanwhile = unauthorized(
+    'this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once',
+  );
+  const committed = commitWrite(deps, {
     guards: [
       {
         holds: sql`EXISTS (SELECT 1 FROM ${bootstrapTokens} WHERE ${bootstrapTokens.hash} = ${hash} AND ${bootstrapTokens.usedAt} IS NULL)`,
-        error: unauthorized(
-          'this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once',
-        ),
+        error: usedMeanwhile,
       },
       {
         holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`,
@@ -178,6 +178,14 @@ export async function registerAgent(
       },
     },
   });
+  try {
+    await committed;
+  } catch (error) {
+    // The token was spent between the read above and this commit: by this same registration sent twice (an agent
+    // restarted while its first request was still in flight), which is then done, or by anyone else, who wins.
+    if (error === usedMeanwhile && registeredHere(await loadCluster(deps, cluster.id))) return { ...answer, replayed: true };
+    throw error;
+  }
   return { ...answer, replayed: false };
 }
 
