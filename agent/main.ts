@@ -4,7 +4,7 @@ import { Kube } from './kube';
 import { log } from './log';
 import { Metrics } from './metrics';
 import { startServer } from './server';
-import { StateStore } from './state';
+import { CREDENTIAL_SECRET, StateStore } from './state';
 import { Syncer, type SyncResult } from './sync';
 import { backoff, Transport } from './transport';
 import { AGENT_VERSION } from './version';
@@ -84,6 +84,11 @@ async function main(): Promise<void> {
   // accept it, so a kill at any point leaves either an unspent token or a stored credential the Worker knows: on
   // restart the same registration is sent again and the Worker answers it as already done.
   let stored = (await store.loadCredential()) ?? (await store.claimCredential(newCredential(config.clusterId)));
+  const owner = stored.credential.split('.')[1];
+  if (owner !== config.clusterId)
+    throw new Error(
+      `${config.namespace}/${CREDENTIAL_SECRET} holds the credential of edgeplane cluster "${owner ?? '?'}", not "${config.clusterId}" (EDGEPLANE_CLUSTER_ID changed?); delete that Secret and re-install from GET /v1/clusters/${config.clusterId}/install.yaml`,
+    );
   for (let attempt = 0; !stored.registered && !stopping; attempt++) {
     const token = config.bootstrapToken();
     if (!token)

@@ -476,6 +476,22 @@ describe('agent end to end', () => {
     }
   }, 90_000);
 
+  it("refuses to start with another cluster's credential in its namespace, naming both clusters", async () => {
+    const c = await freshCluster('stray');
+    fake.applyAs('edgeplane', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'edgeplane-agent-credential', namespace: c.namespace },
+      data: { credential: Buffer.from(`epa.${cluster}.${randomBytes(32).toString('base64url')}`).toString('base64') },
+    });
+    const stray = await agentFor(c);
+    expect(await stray.exited).toBe(1);
+    expect(stray.logs().at(-1)).toMatchObject({
+      level: 'error',
+      error: expect.stringContaining(`holds the credential of edgeplane cluster "${cluster}", not "stray"`) as string,
+    });
+  }, 30_000);
+
   it('exits cleanly on SIGTERM', async () => {
     const live = agent;
     if (!live) throw new Error('no agent');
