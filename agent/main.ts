@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { parseConfig } from './config';
 import { Kube } from './kube';
 import { log } from './log';
 import { Metrics } from './metrics';
 import { startServer } from './server';
-import { CREDENTIAL_SECRET, StateStore } from './state';
+import { CREDENTIAL_SECRET, newCredential, StateStore } from './state';
 import { Syncer, type SyncResult } from './sync';
 import { backoff, Transport } from './transport';
 import { AGENT_VERSION } from './version';
@@ -22,9 +21,6 @@ async function clusterFacts(kube: Kube): Promise<{ identity: string; kubernetesV
     nodeCount: nodes.ok ? nodes.value.length : 0,
   };
 }
-
-/** A new agent credential: `epa.<cluster>.<32 random bytes, base64url>` (AGENT_CREDENTIAL in src/shared/api/agent.ts). */
-const newCredential = (clusterId: string): string => `epa.${clusterId}.${randomBytes(32).toString('base64url')}`;
 
 /**
  * A full collection between passes when the runtime allows it (agent/Dockerfile passes --expose-gc). A pass allocates
@@ -115,8 +111,7 @@ async function main(): Promise<void> {
     } else throw new Error(`registration refused (${registered.status}): ${registered.message}`);
   }
   if (!stored.registered) return shutdown();
-  const credential = stored.credential;
-  transport.setCredential(credential);
+  transport.setCredential(stored.credential);
 
   const state = await store.load();
   const syncer = new Syncer(config.clusterId, kube, transport, store, state, metrics, config.applyConcurrency);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kube, KObject } from './kube';
 
 /** What survives a restart: the last applied revision and hash, and the inventory of objects edgeplane may own. */
@@ -14,6 +15,9 @@ export interface StoredCredential {
   /** False from the moment the agent made the credential until the Worker accepted its registration. */
   registered: boolean;
 }
+
+/** A new agent credential: `epa.<cluster>.<32 random bytes, base64url>` (AGENT_CREDENTIAL in src/shared/api/agent.ts). */
+export const newCredential = (clusterId: string): string => `epa.${clusterId}.${randomBytes(32).toString('base64url')}`;
 
 export const STATE_CONFIGMAP = 'edgeplane-agent-state';
 export const CREDENTIAL_SECRET = 'edgeplane-agent-credential';

@@ -78,12 +78,12 @@ export class Transport {
    * Registers the agent's credential with the one-time bootstrap token. `replayed` when the Worker had already accepted
    * this very registration (an answer that was lost).
    */
-  async register(bootstrapToken: string, body: AgentRegister): Promise<CallOutcome<{ pollIntervalSeconds: number; replayed: boolean }>> {
+  async register(bootstrapToken: string, body: AgentRegister): Promise<CallOutcome<{ replayed: boolean }>> {
     try {
       const reply = await this.call('POST', '/agent/v1/register', { authorization: `Bearer ${bootstrapToken}` }, body);
       if (reply.status < 200 || reply.status >= 300) return { ok: false, status: reply.status, message: errorMessage(reply) };
-      const parsed = checkRegistered(JSON.parse(reply.text));
-      return { ok: true, value: { pollIntervalSeconds: parsed.pollIntervalSeconds, replayed: reply.status === 200 } };
+      checkRegistered(JSON.parse(reply.text));
+      return { ok: true, value: { replayed: reply.status === 200 } };
     } catch (error) {
       if (error instanceof ShapeError || error instanceof SyntaxError)
         return { ok: false, status: 502, message: `POST /agent/v1/register answered something this agent cannot read: ${error.message}` };
@@ -106,17 +106,11 @@ export class Transport {
     if (reply.status === 401 || reply.status === 403) return { kind: 'unauthorized', message: errorMessage(reply) };
     if (reply.status !== 200)
       return { kind: 'unreachable', message: `GET /agent/v1/desired answered ${reply.status}: ${errorMessage(reply)}` };
-    let json: unknown;
-    try {
-      json = JSON.parse(reply.text);
-    } catch (error) {
-      return { kind: 'unreachable', message: `GET /agent/v1/desired answered a body that is not JSON: ${(error as Error).message}` };
-    }
     let bundle: DesiredBundle;
     try {
-      bundle = checkDesiredBundle(json);
+      bundle = checkDesiredBundle(JSON.parse(reply.text));
     } catch (error) {
-      if (!(error instanceof ShapeError)) throw error;
+      if (!(error instanceof ShapeError || error instanceof SyntaxError)) throw error;
       return { kind: 'unreachable', message: `GET /agent/v1/desired answered a bundle this agent cannot read: ${error.message}` };
     }
     const header = reply.headers.etag;

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FakeKubeApiserver } from '../fakes/kube-apiserver/server';
 import type { JsonObject } from '../fakes/kube-apiserver/fields';
 import { freePort, migrate, tempDir, waitFor, WorkerProcess } from '../support/worker';
+import { CREDENTIAL_SECRET, newCredential } from '../../agent/state';
 import { AgentProcess, removeAgentBundle, writeFile } from './harness';
 
 // End to end: the Worker in workerd (wrangler dev, local D1), the agent as a real process (bundled file), and the fake
@@ -49,7 +49,7 @@ async function desiredObjects(credential: string): Promise<{ revision: number; k
 
 /** The agent's credential Secret in a namespace, decoded: `{credential, registered}`. */
 function credentialSecret(namespace: string): Record<string, string> {
-  const secret = fake.objects('Secret', namespace).find((s) => meta(s).name === 'edgeplane-agent-credential');
+  const secret = fake.objects('Secret', namespace).find((s) => meta(s).name === CREDENTIAL_SECRET);
   const data = (secret?.data as Record<string, string> | undefined) ?? {};
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
 }
@@ -369,7 +369,7 @@ describe('agent end to end', () => {
     const token = readFileSync(`${dir}/token`, 'utf8');
     const reuse = await register(token, {
       clusterId: cluster,
-      credential: `epa.${cluster}.${randomBytes(32).toString('base64url')}`,
+      credential: newCredential(cluster),
       identity: 'x',
     });
     expect(reuse.status).toBe(401);
@@ -416,12 +416,12 @@ describe('agent end to end', () => {
     // What an agent killed at the worst moment leaves: the credential it made, stored as not yet registered, and a
     // bootstrap token the Worker already spent on it.
     const c = await freshCluster('cutoff');
-    const credential = `epa.${c.id}.${randomBytes(32).toString('base64url')}`;
+    const credential = newCredential(c.id);
     const b64 = (text: string) => Buffer.from(text).toString('base64');
     fake.applyAs('edgeplane', {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'edgeplane-agent-credential', namespace: c.namespace },
+      metadata: { name: CREDENTIAL_SECRET, namespace: c.namespace },
       type: 'Opaque',
       data: { credential: b64(credential), registered: b64('false') },
     });
@@ -481,8 +481,8 @@ describe('agent end to end', () => {
     fake.applyAs('edgeplane', {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'edgeplane-agent-credential', namespace: c.namespace },
-      data: { credential: Buffer.from(`epa.${cluster}.${randomBytes(32).toString('base64url')}`).toString('base64') },
+      metadata: { name: CREDENTIAL_SECRET, namespace: c.namespace },
+      data: { credential: Buffer.from(newCredential(cluster)).toString('base64') },
     });
     const stray = await agentFor(c);
     expect(await stray.exited).toBe(1);

@@ -2,6 +2,7 @@ import { env, SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { AgentRegister } from '../../src/shared/api/agent';
+import { newSecret } from '../../worker/crypto';
 import { LAST_SEEN_GRANULARITY_MS, registerAgent } from '../../worker/services/agents';
 import { UNREACHABLE_AFTER_MS } from '../../worker/services/clusters';
 import { clusterWithTunnel, labelStudio } from './fixtures';
@@ -25,14 +26,8 @@ async function install(cluster: string): Promise<{ docs: Doc[]; token: string }>
   return { docs, token };
 }
 
-/** A credential as the agent makes it: `epa.<cluster>.<32 random bytes, base64url>`. */
-const newCredential = (clusterId: string) => {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `epa.${clusterId}.${btoa(String.fromCharCode(...bytes))
-    .replace(/\+/g, '-')
-    .replace(/\//g, '_')
-    .replace(/=+$/, '')}`;
-};
+/** A credential as the agent makes it: `epa.<cluster>.<32 random bytes, base64url>` (newSecret's random part). */
+const newCredential = (clusterId: string) => `epa.${clusterId}.${newSecret('k').slice(2)}`;
 
 const facts = (clusterId: string, identity = 'uid-kube-system-1', credential = newCredential(clusterId)) => ({
   clusterId,

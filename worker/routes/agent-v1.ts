@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { agentRegister, agentRegistered, agentStatus, desiredBundle } from '../../src/shared/api/agent';
 import { errorEnvelope } from '../../src/shared/api/common';
 import type { Router } from '../app';
-import { json } from './contract';
+import { errors, json } from './contract';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { provideDeps } from '../middleware/deps';
@@ -98,7 +98,7 @@ function describeAgentApi(app: Router): void {
   const agent = [{ agentCredential: [] }];
   const refused = {
     401: json(errorEnvelope, 'missing, unknown or replaced agent credential'),
-    422: json(errorEnvelope, 'the body failed validation; details name every field'),
+    422: errors[422],
   };
   registry.registerPath({
     method: 'post',

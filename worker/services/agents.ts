@@ -136,50 +136,49 @@ export async function registerAgent(
   const usedMeanwhile = unauthorized(
     'this bootstrap token was used by another registration a moment ago; a bootstrap token registers one agent once',
   );
-  const committed = commitWrite(deps, {
-    guards: [
-      {
-        holds: sql`EXISTS (SELECT 1 FROM ${bootstrapTokens} WHERE ${bootstrapTokens.hash} = ${hash} AND ${bootstrapTokens.usedAt} IS NULL)`,
-        error: usedMeanwhile,
-      },
-      {
-        holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`,
-        error: identityError,
-      },
-    ],
-    statements: [
-      deps.db
-        .update(bootstrapTokens)
-        .set({ usedAt: at })
-        .where(and(eq(bootstrapTokens.hash, hash), isNull(bootstrapTokens.usedAt))),
-      deps.db
-        .update(clusters)
-        .set({
-          agentCredentialHash: credentialHash,
+  try {
+    await commitWrite(deps, {
+      guards: [
+        {
+          holds: sql`EXISTS (SELECT 1 FROM ${bootstrapTokens} WHERE ${bootstrapTokens.hash} = ${hash} AND ${bootstrapTokens.usedAt} IS NULL)`,
+          error: usedMeanwhile,
+        },
+        {
+          holds: sql`EXISTS (SELECT 1 FROM ${clusters} WHERE ${clusters.id} = ${cluster.id} AND (${clusters.identity} IS NULL OR ${clusters.identity} = ${input.identity}))`,
+          error: identityError,
+        },
+      ],
+      statements: [
+        deps.db
+          .update(bootstrapTokens)
+          .set({ usedAt: at })
+          .where(and(eq(bootstrapTokens.hash, hash), isNull(bootstrapTokens.usedAt))),
+        deps.db
+          .update(clusters)
+          .set({
+            agentCredentialHash: credentialHash,
+            identity: input.identity,
+            kubernetesVersion: input.kubernetesVersion,
+            nodeCount: input.nodeCount,
+            agentVersion: input.agentVersion,
+            connection: 'connected',
+            lastSeenAt: at,
+          })
+          .where(eq(clusters.id, cluster.id)),
+      ],
+      audit: {
+        action: 'agent.register',
+        entityType: 'cluster',
+        entityId: cluster.id,
+        before: toApiCluster(cluster),
+        after: {
           identity: input.identity,
           kubernetesVersion: input.kubernetesVersion,
           nodeCount: input.nodeCount,
           agentVersion: input.agentVersion,
-          connection: 'connected',
-          lastSeenAt: at,
-        })
-        .where(eq(clusters.id, cluster.id)),
-    ],
-    audit: {
-      action: 'agent.register',
-      entityType: 'cluster',
-      entityId: cluster.id,
-      before: toApiCluster(cluster),
-      after: {
-        identity: input.identity,
-        kubernetesVersion: input.kubernetesVersion,
-        nodeCount: input.nodeCount,
-        agentVersion: input.agentVersion,
+        },
       },
-    },
-  });
-  try {
-    await committed;
+    });
   } catch (error) {
     // The token was spent between the read above and this commit: by this same registration sent twice (an agent
     // restarted while its first request was still in flight), which is then done, or by anyone else, who wins.
@@ -193,7 +192,8 @@ export async function registerAgent(
  * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster with one indexed D1 read (the hash is computed
  * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one; a wrong
  * secret for a registered cluster whose agent has gone silent (`unreachable`) marks it `unauthorized` (e.g. an agent
- * still holding a credential replaced by a re-registration). Nothing is cached: a replaced credential is refused on its very next request.
+ * still holding a credential replaced by a re-registration). Nothing is cached: a replaced credential is refused on its
+ * very next request.
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
   const [prefix, clusterId, secret] = credential.split('.');
