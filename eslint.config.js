@@ -3,6 +3,40 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/** What each layer may not import: every layer above it. */
+function layerRules() {
+  const above = {
+    'worker/db': ['effects', 'sync', 'services', 'routes', 'middleware', 'admin', 'durable'],
+    'worker/effects': ['sync', 'services', 'routes', 'middleware', 'admin'],
+    'worker/sync': ['services', 'routes', 'middleware', 'admin'],
+    'worker/services': ['routes', 'middleware', 'admin'],
+  };
+  const layered = Object.entries(above).map(([dir, banned]) => ({
+    files: [`${dir}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: banned.map((layer) => ({
+            group: [`../${layer}/*`, `../../${layer}/*`, `**/worker/${layer}/*`],
+            message: `${dir} sits below worker/${layer}: it may not import it (docs/ARCHITECTURE.md → Layers)`,
+          })),
+        },
+      ],
+    },
+  }));
+  const standalone = [
+    { files: ['src/shared/**/*.ts'], what: 'src/shared is imported by the Worker, the agent and the admin page; it imports none of them' },
+    { files: ['agent/**/*.ts'], what: 'the agent runs in the cluster; it shares only src/shared with the Worker' },
+  ].map(({ files, what }) => ({
+    files,
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/worker/*', '**/worker'], message: what }] }],
+    },
+  }));
+  return [...layered, ...standalone];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -33,6 +67,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // Layers point one way (docs/ARCHITECTURE.md → Layers): routes → services → sync → effects → store (worker/db) →
+  // base; src/shared and the agent import nothing of the Worker. `npm run lint:cycles` (madge) forbids file cycles.
+  ...layerRules(),
   {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: globals.node },

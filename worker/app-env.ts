@@ -7,6 +7,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     config: Config;
+    /** The clock of this request: services read it as `deps.now`, auth before deps exist. */
+    now: () => Date;
     actor: Actor;
     deps: Deps;
   };

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import type { ErrorEnvelope } from '../src/shared/api/common';
 import type { AppEnv } from './app-env';
+import { systemClock } from './clock';
 import { configOf } from './env';
 import { AppError } from './errors';
 import { authenticate, authorizeV1 } from './middleware/auth';
@@ -26,6 +27,7 @@ export function createApp(): Router {
   app.use('*', requestId);
   app.use('*', async (c, next) => {
     c.set('config', configOf(c.env));
+    c.set('now', systemClock);
     await next();
   });
   app.use('/v1/*', authenticate, authorizeV1, provideDeps);
@@ -38,7 +40,13 @@ export function createApp(): Router {
     const id = c.get('requestId');
     let appError: AppError;
     if (error instanceof AppError) appError = error;
-    else if (error instanceof HTTPException && error.status < 500) {
+    else if (error instanceof HTTPException && error.status === 415) {
+      const sent = (c.req.header('content-type') ?? 'none').slice(0, 100);
+      appError = new AppError(
+        'unsupported_media_type',
+        `this endpoint takes a JSON body (Content-Type: application/json); got Content-Type ${sent}`,
+      );
+    } else if (error instanceof HTTPException && error.status < 500) {
       const code = error.status === 401 ? 'unauthorized' : error.status === 413 ? 'payload_too_large' : 'bad_request';
       appError = new AppError(code, error.message || 'bad request');
     } else appError = new AppError('internal_error', `internal error; quote request id ${id} when reporting it`);

@@ -12,6 +12,7 @@ export const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
   conflict: 409,
   precondition_failed: 412,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,
   unavailable: 503,

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { AgentRegister } from '../../src/shared/api/agent';
 import { newSecret } from '../../worker/crypto';
-import { LAST_SEEN_GRANULARITY_MS, registerAgent } from '../../worker/services/agents';
-import { UNREACHABLE_AFTER_MS } from '../../worker/services/clusters';
+import { LAST_SEEN_GRANULARITY_MS } from '../../worker/services/agent-auth';
+import { registerAgent } from '../../worker/services/agent-registration';
+import { UNREACHABLE_AFTER_MS } from '../../worker/db/mappers';
 import { clusterWithTunnel, labelStudio } from './fixtures';
 import { api, count, expectError, serviceDeps, uid } from './helpers';
 

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import { encryptSecret } from '../../worker/crypto';
 import { ACCOUNT, clusterWithTunnel, labelStudio } from './fixtures';
-import { api, count, expectError, storeSnapshot, uid } from './helpers';
+import { api, count, type Envelope, expectError, storeSnapshot, uid } from './helpers';
 
 interface IngressRule {
   hostname?: string;
@@ -31,6 +31,9 @@ interface ImportReport {
 }
 interface PlanReport {
   changes: number;
+  accepted: number;
+  refused: number;
+  results: { index: number; action: string; status: number; id?: string; error?: { code: string; message: string } }[];
   tunnels: { id: string; status: string; diff: { noop: boolean; rules: { change: string; key: string }[] } }[];
   clusters: {
     id: string;
@@ -324,21 +327,35 @@ describe('POST /v1/plan', () => {
     expect(none.tunnels.every((t) => t.status === 'unchanged')).toBe(true);
   });
 
-  it('answers 422 naming the failing change, and 401/403 without a usable token', async () => {
+  it('reports per change the error its endpoint answers, and 422/401/403 for a body it cannot read', async () => {
     const { tunnel } = await clusterWithTunnel();
     await route(tunnel, `${uid('keep')}.example.com`);
-    const unknown = await expectError(
-      await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.delete', id: 'rt_missing' }] } }),
-      422,
-      'validation_failed',
-    );
-    expect(unknown.error.details?.[0]).toMatchObject({ path: 'body.changes.0.id', message: 'route "rt_missing" does not exist' });
-    const cascade = await expectError(
-      await api('POST', '/v1/plan', { body: { changes: [{ action: 'tunnel.delete', id: tunnel }] } }),
-      422,
-      'validation_failed',
-    );
-    expect(cascade.error.details?.[0]?.path).toBe('body.changes.0.cascade');
+    const before = await storeSnapshot();
+    const refused = await api('POST', '/v1/plan', {
+      body: {
+        changes: [
+          { action: 'route.delete', id: 'rt_missing' },
+          { action: 'tunnel.delete', id: tunnel },
+        ],
+      },
+    });
+    expect(refused.status).toBe(200);
+    const plan = (await refused.json()) as PlanReport;
+    expect(await storeSnapshot()).toEqual(before);
+    expect({ accepted: plan.accepted, refused: plan.refused }).toEqual({ accepted: 0, refused: 2 });
+    const missing = await api('DELETE', '/v1/routes/rt_missing');
+    const missingBody = (await missing.json()) as Envelope;
+    expect(plan.results[0]).toEqual({
+      index: 0,
+      action: 'route.delete',
+      id: 'rt_missing',
+      status: missing.status,
+      error: { code: missingBody.error.code, message: missingBody.error.message },
+    });
+    const cascade = await api('DELETE', `/v1/tunnels/${tunnel}`);
+    const cascadeBody = (await cascade.json()) as Envelope;
+    expect(cascade.status).toBe(409);
+    expect(plan.results[1]).toMatchObject({ status: 409, error: { code: 'conflict', message: cascadeBody.error.message } });
     const shape = await expectError(
       await api('POST', '/v1/plan', { body: { changes: [{ action: 'route.rename' }] } }),
       422,

@@ -1,5 +1,6 @@
+import { SELF } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
-import { api, uid } from './helpers';
+import { api, expectError, storeSnapshot, TOKENS, uid } from './helpers';
 import { ACCOUNT, labelStudio } from './fixtures';
 
 // PATCH changes only the fields sent: defaults of the create shapes must never fill in the rest.
@@ -67,5 +68,20 @@ describe('plan is read-only', () => {
   it('a viewer may ask for a plan, which writes nothing', async () => {
     const response = await api('POST', '/v1/plan', { role: 'viewer', body: {} });
     expect(response.status).toBe(200);
+  });
+});
+
+describe('a body that is not JSON', () => {
+  it('answers 415 with the envelope, naming what was sent and what is taken, and writes nothing', async () => {
+    const before = await storeSnapshot();
+    const response = await SELF.fetch('https://edgeplane.test/v1/clusters', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKENS.admin}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'id=x&name=y',
+    });
+    const body = await expectError(response, 415, 'unsupported_media_type');
+    expect(body.error.message).toContain('application/json');
+    expect(body.error.message).toContain('application/x-www-form-urlencoded');
+    expect(await storeSnapshot()).toEqual(before);
   });
 });

@@ -4,8 +4,6 @@ import { AppError } from '../errors';
 import type { Deps } from '../deps';
 import { audit, clusters, outbox, writeGuards } from './schema';
 import { redactSecrets } from './redact';
-import { kickWriters } from '../sync/kick';
-import { notifyClusters } from '../services/agents';
 
 /** A condition that must still hold when the write commits, and the error to report when it does not. */
 export interface Guard {
@@ -37,7 +35,9 @@ const FK_FAILED = /FOREIGN KEY constraint failed/;
 
 /**
  * Commits a write as one D1 batch (a single transaction): guards, revision bumps, the audit entry, outbox rows
- * and the entity statements. If any statement fails, none of them is applied.
+ * and the entity statements. If any statement fails, none of them is applied. What follows a commit (waking the
+ * Cloudflare writers and the clusters' agents) is not the store's business: callers go through `commit` in
+ * `worker/effects/commit.ts`.
  */
 export async function commitWrite(deps: Deps, write: Write): Promise<void> {
   const { db } = deps;
@@ -71,16 +71,6 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
   } catch (error) {
     throw await explainFailure(deps, write, error);
   }
-  // Wake each affected account's Cloudflare writer; it debounces, so a burst of writes becomes one sync.
-  if (write.outbox?.length)
-    deps.defer(
-      kickWriters(
-        deps.env,
-        write.outbox.map((o) => o.account),
-      ),
-    );
-  // Wake the affected clusters' agents after the response; a lost notification only delays them to their next poll.
-  if (affected.length > 0) deps.defer(notifyClusters(deps, affected));
 }
 
 async function explainFailure(deps: Deps, write: Write, error: unknown): Promise<unknown> {

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
+import { bearerSecret } from '../bearer';
 import { constantTimeEqual, hashSecret } from '../crypto';
 import { apiTokens } from '../db/schema';
 import type { Actor } from '../deps';
@@ -15,14 +16,14 @@ const LAST_USED_GRANULARITY_MS = 5 * 60_000;
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization') ?? '';
-  const match = /^Bearer\s+(\S+)$/i.exec(header);
-  if (!match?.[1]) {
+  const secret = bearerSecret(header);
+  if (!secret) {
     throw new AppError('unauthorized', header ? 'Authorization header must be "Bearer <token>"' : 'missing Authorization: Bearer <token>', {
       headers: { 'www-authenticate': 'Bearer realm="edgeplane"' },
     });
   }
-  const secret = match[1];
   const config = c.get('config');
+  const now = c.get('now')();
   let actor: Actor | undefined;
   if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
     actor = { id: 'dev-admin', role: 'admin' };
@@ -31,11 +32,11 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     const db = openDb(c.env.DB);
     const row = await db.query.apiTokens.findFirst({ where: eq(apiTokens.hash, hash) });
     // The lookup is by hash; compare again in constant time so equality never short-circuits on a prefix.
-    if (row && constantTimeEqual(row.hash, hash) && !(row.expiresAt && Date.parse(row.expiresAt) <= Date.now())) {
+    if (row && constantTimeEqual(row.hash, hash) && !(row.expiresAt && Date.parse(row.expiresAt) <= now.getTime())) {
       actor = { id: `token:${row.id}`, role: row.role };
       const lastUsed = row.lastUsedAt ? Date.parse(row.lastUsedAt) : 0;
-      if (Date.now() - lastUsed > LAST_USED_GRANULARITY_MS) {
-        c.executionCtx.waitUntil(db.update(apiTokens).set({ lastUsedAt: new Date().toISOString() }).where(eq(apiTokens.id, row.id)).run());
+      if (now.getTime() - lastUsed > LAST_USED_GRANULARITY_MS) {
+        c.executionCtx.waitUntil(db.update(apiTokens).set({ lastUsedAt: now.toISOString() }).where(eq(apiTokens.id, row.id)).run());
       }
     }
   }

@@ -7,7 +7,10 @@ import { errors, json } from './contract';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { provideDeps } from '../middleware/deps';
-import { authenticateAgent, bearer, desiredBundleFor, desiredEtag, recordStatus, registerAgent, touch } from '../services/agents';
+import { authenticateAgent, bearer, touch } from '../services/agent-auth';
+import { desiredBundleFor, desiredEtag } from '../services/agent-bundle';
+import { registerAgent } from '../services/agent-registration';
+import { recordStatus } from '../services/agent-reports';
 import { validationError } from '../validation-errors';
 
 /** Agents are not API-token actors: their requests get deps with an `agent` actor for the audit log. */
@@ -39,7 +42,7 @@ export function registerAgentApi(app: Router): void {
   app.post('/agent/v1/register', async (c) => {
     const token = bearer(c.req.header('authorization'));
     const input = await body(agentRegister, c.req.raw);
-    const deps = { ...c.var.deps, actor: { id: `agent:${input.clusterId}`, role: 'viewer' as const } };
+    const deps = { ...c.get('deps'), actor: { id: `agent:${input.clusterId}`, role: 'viewer' as const } };
     const { replayed, ...registered } = await registerAgent(deps, token, input);
     return c.json(registered, replayed ? 200 : 201);
   });
@@ -61,14 +64,14 @@ export function registerAgentApi(app: Router): void {
   });
 
   app.post('/agent/v1/status', async (c) => {
-    const deps = c.var.deps;
+    const deps = c.get('deps');
     const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
     await recordStatus(deps, cluster, await body(agentStatus, c.req.raw));
     return c.body(null, 204);
   });
 
   app.get('/agent/v1/notify', async (c) => {
-    const deps = c.var.deps;
+    const deps = c.get('deps');
     const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
     if (c.req.header('upgrade')?.toLowerCase() !== 'websocket') {
       throw new AppError('bad_request', 'GET /agent/v1/notify is a WebSocket endpoint; send Upgrade: websocket');

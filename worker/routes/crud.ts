@@ -11,8 +11,17 @@ interface Resource {
 }
 
 /** The service functions and schemas of one resource collection under /v1. */
-export interface Crud<T extends Resource, C extends z.ZodType, U extends z.ZodType, F extends z.ZodObject> {
+export interface Crud<
+  T extends Resource,
+  C extends z.ZodType,
+  U extends z.ZodType,
+  F extends z.ZodObject,
+  D extends z.ZodObject = z.ZodObject,
+> {
+  /** The collection's path, written out (`/v1/routes`), so searching for an endpoint finds its file. */
   path: string;
+  /** The item's path, written out (`/v1/routes/{id}`). */
+  itemPath: `${string}/{id}`;
   tag: string;
   item: z.ZodType<T>;
   create: C;
@@ -23,9 +32,9 @@ export interface Crud<T extends Resource, C extends z.ZodType, U extends z.ZodTy
   get: (deps: Deps, id: string) => Promise<T>;
   add: (deps: Deps, input: z.infer<C>) => Promise<T>;
   change: (deps: Deps, id: string, input: z.infer<U>, ifMatch?: string) => Promise<T>;
-  remove: (deps: Deps, id: string, ifMatch: string | undefined, query: Record<string, string>) => Promise<void>;
-  /** Extra query parameters of DELETE, documented in the OpenAPI document. */
-  deleteQuery?: z.ZodObject;
+  remove: (deps: Deps, id: string, ifMatch: string | undefined, query: z.infer<D>) => Promise<void>;
+  /** Extra query parameters of DELETE, validated and documented in the OpenAPI document. */
+  deleteQuery?: D;
 }
 
 type Target = 'json' | 'query' | 'param' | 'header';
@@ -40,12 +49,15 @@ const valid = <T>(c: { req: { valid: unknown } }, target: Target): T => (c.req.v
  * Mounts list/create/get/update/delete for a collection with the same contract everywhere: list pages by
  * cursor, responses carry `ETag`, writes honour `If-Match`, errors use the one envelope.
  */
-export function registerCrud<T extends Resource, C extends z.ZodType, U extends z.ZodType, F extends z.ZodObject>(
-  app: Router,
-  r: Crud<T, C, U, F>,
-): void {
+export function registerCrud<
+  T extends Resource,
+  C extends z.ZodType,
+  U extends z.ZodType,
+  F extends z.ZodObject,
+  D extends z.ZodObject = z.ZodObject,
+>(app: Router, r: Crud<T, C, U, F, D>): void {
   const tags = [r.tag];
-  const itemPath = `${r.path}/{id}`;
+  const { itemPath } = r;
   const listParams = listQuery.extend(r.filters.shape);
 
   app.openapi(
@@ -57,7 +69,7 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
       request: { query: listParams },
       responses: { 200: json(page(r.item), 'a page'), ...errors },
     }),
-    async (c) => c.json(await r.list(c.var.deps, valid<z.infer<typeof listQuery> & z.infer<F>>(c, 'query')), 200),
+    async (c) => c.json(await r.list(c.get('deps'), valid<z.infer<typeof listQuery> & z.infer<F>>(c, 'query')), 200),
   );
   app.openapi(
     createRoute({
@@ -69,7 +81,7 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
       responses: { 201: json(r.item, 'created'), ...errors },
     }),
     async (c) => {
-      const created = await r.add(c.var.deps, valid<z.infer<C>>(c, 'json'));
+      const created = await r.add(c.get('deps'), valid<z.infer<C>>(c, 'json'));
       return c.json(created, 201, { etag: created.etag, location: `${r.path}/${created.id}` });
     },
   );
@@ -83,7 +95,7 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
       responses: { 200: json(r.item, 'the resource'), ...errors },
     }),
     async (c) => {
-      const found = await r.get(c.var.deps, valid<{ id: string }>(c, 'param').id);
+      const found = await r.get(c.get('deps'), valid<{ id: string }>(c, 'param').id);
       return c.json(found, 200, { etag: found.etag });
     },
   );
@@ -99,7 +111,7 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       const headers = valid<{ 'if-match'?: string }>(c, 'header');
-      const updated = await r.change(c.var.deps, id, valid<z.infer<U>>(c, 'json'), headers['if-match']);
+      const updated = await r.change(c.get('deps'), id, valid<z.infer<U>>(c, 'json'), headers['if-match']);
       return c.json(updated, 200, { etag: updated.etag });
     },
   );
@@ -114,7 +126,7 @@ export function registerCrud<T extends Resource, C extends z.ZodType, U extends 
     }),
     async (c) => {
       const headers = valid<{ 'if-match'?: string }>(c, 'header');
-      await r.remove(c.var.deps, valid<{ id: string }>(c, 'param').id, headers['if-match'], c.req.query());
+      await r.remove(c.get('deps'), valid<{ id: string }>(c, 'param').id, headers['if-match'], valid<z.infer<D>>(c, 'query'));
       return c.body(null, 204);
     },
   );

@@ -16,6 +16,6 @@ export function registerAudit(app: Router): void {
       request: { query: listQuery.extend({ entityType: z.string().optional(), entityId: z.string().optional() }) },
       responses: { 200: json(page(auditEntry), 'audit entries'), ...errors },
     }),
-    async (c) => c.json(await listAudit(c.var.deps, c.req.valid('query')), 200),
+    async (c) => c.json(await listAudit(c.get('deps'), c.req.valid('query')), 200),
   );
 }

@@ -8,6 +8,7 @@ import { registerCrud } from './crud';
 export function registerClusters(app: Router): void {
   registerCrud(app, {
     path: '/v1/clusters',
+    itemPath: '/v1/clusters/{id}',
     tag: 'clusters',
     item: cluster,
     create: clusterCreate,

@@ -71,7 +71,7 @@ export function registerImport(app: Router): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const report = await importRoutes(c.var.deps, {
+      const report = await importRoutes(c.get('deps'), {
         tunnel: body.tunnel,
         source: { kind: 'cloudflared-config', yaml: body.config },
         dryRun: body.dryRun,
@@ -92,7 +92,7 @@ export function registerImport(app: Router): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const report = await importRoutes(c.var.deps, {
+      const report = await importRoutes(c.get('deps'), {
         tunnel: body.tunnel,
         source: { kind: 'remote-config', json: body.config },
         dryRun: body.dryRun,

@@ -2,8 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'yaml';
 import type { Router } from '../app';
 import { requireAdmin } from '../middleware/auth';
-import { BOOTSTRAP_TTL_HOURS, issueBootstrapToken, latestReports, purgeExpiredBootstrapTokens } from '../services/agents';
-import { loadCluster } from '../services/clusters';
+import { BOOTSTRAP_TTL_HOURS, issueBootstrapToken, purgeExpiredBootstrapTokens } from '../services/bootstrap-tokens';
 import { errors, idParam, security } from './contract';
 
 /** The agent image the manifest runs (the same code as `npm run build:agent`). */
@@ -97,58 +96,8 @@ export function installObjects(input: {
   ];
 }
 
-/** One stored apply report as the API returns it. */
-const applyReport = z.object({
-  revision: z.number().int(),
-  hash: z.string(),
-  applied: z.boolean(),
-  durationMs: z.number().int(),
-  results: z.array(z.record(z.string(), z.unknown())),
-  conflicts: z.array(z.record(z.string(), z.unknown())),
-  pruned: z.array(z.string()),
-  pruneRefused: z.string().nullable(),
-  health: z.unknown(),
-  agentVersion: z.string(),
-  receivedAt: z.string(),
-});
-
-/** Mounts GET /v1/clusters/{id}/install.yaml (admin only) and the cluster's agent reports (any reader). */
+/** Mounts GET /v1/clusters/{id}/install.yaml (admin only). */
 export function registerInstall(app: Router): void {
-  app.openapi(
-    createRoute({
-      method: 'get',
-      path: '/v1/clusters/{id}/reports',
-      tags: ['clusters'],
-      security,
-      summary: "The latest apply reports of the cluster's agent, newest first",
-      request: { params: idParam, query: z.object({ limit: z.coerce.number().int().min(1).max(50).default(10) }) },
-      responses: {
-        200: { description: 'reports', content: { 'application/json': { schema: z.object({ items: z.array(applyReport) }) } } },
-        ...errors,
-      },
-    }),
-    async (c) => {
-      const deps = c.var.deps;
-      const { id } = c.req.valid('param');
-      await loadCluster(deps, id);
-      const rows = await latestReports(deps, id, c.req.valid('query').limit);
-      const items = rows.map((r) => ({
-        revision: r.revision,
-        hash: r.hash,
-        applied: r.applied,
-        durationMs: r.durationMs,
-        results: r.results as Record<string, unknown>[],
-        conflicts: r.conflicts as Record<string, unknown>[],
-        pruned: r.pruned,
-        pruneRefused: r.pruneRefused,
-        health: r.health,
-        agentVersion: r.agentVersion,
-        receivedAt: r.receivedAt,
-      }));
-      return c.json({ items }, 200);
-    },
-  );
-
   const path = '/v1/clusters/{id}/install.yaml';
   app.use('/v1/clusters/:id/install.yaml', requireAdmin);
   app.openapi(
@@ -170,7 +119,7 @@ export function registerInstall(app: Router): void {
       },
     }),
     async (c) => {
-      const deps = c.var.deps;
+      const deps = c.get('deps');
       const { id } = c.req.valid('param');
       const { token, expiresAt } = await issueBootstrapToken(deps, id, c.req.valid('query').expiresInHours);
       deps.defer(purgeExpiredBootstrapTokens(deps));

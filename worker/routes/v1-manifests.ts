@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { compileClusterBundle, redactSecrets } from '../../src/shared/compiler';
 import type { Router } from '../app';
-import { loadDesiredCluster } from '../services/desired-state';
+import { loadDesiredCluster } from '../db/desired-state';
 import { errors, idParam, json, security } from './contract';
 
 const kubeObject = z
@@ -39,7 +39,7 @@ export function registerManifests(app: Router): void {
     }),
     async (c) => {
       // Tokens are decrypted so `hash` is the hash of the bundle the agent really gets; they are removed before responding.
-      const desired = await loadDesiredCluster(c.var.deps, c.req.valid('param').id);
+      const desired = await loadDesiredCluster(c.get('deps'), c.req.valid('param').id);
       const bundle = compileClusterBundle(desired);
       return c.json({ revision: desired.revision, hash: bundle.hash, objects: redactSecrets(bundle.objects) }, 200, {
         'cache-control': 'no-store',

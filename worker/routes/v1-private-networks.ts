@@ -14,6 +14,7 @@ import { registerCrud } from './crud';
 export function registerPrivateNetworks(app: Router): void {
   registerCrud(app, {
     path: '/v1/private-networks',
+    itemPath: '/v1/private-networks/{id}',
     tag: 'private-networks',
     item: privateNetwork,
     create: privateNetworkCreate,

@@ -8,6 +8,7 @@ import { registerCrud } from './crud';
 export function registerRoutes(app: Router): void {
   registerCrud(app, {
     path: '/v1/routes',
+    itemPath: '/v1/routes/{id}',
     tag: 'routes',
     item: route,
     create: routeCreate,

@@ -14,6 +14,7 @@ import { registerCrud } from './crud';
 export function registerSplitTunnel(app: Router): void {
   registerCrud(app, {
     path: '/v1/split-tunnel',
+    itemPath: '/v1/split-tunnel/{id}',
     tag: 'split-tunnel',
     item: splitTunnelEntry,
     create: splitTunnelCreate,

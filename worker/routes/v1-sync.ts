@@ -18,7 +18,7 @@ export function registerSync(app: Router): void {
       request: { body: { ...json(syncRequest), required: false } },
       responses: { 202: json(syncStarted, 'the sync was queued and its writers started'), ...errors },
     }),
-    async (c) => c.json(await requestSync(c.var.deps, c.req.valid('json') ?? {}), 202),
+    async (c) => c.json(await requestSync(c.get('deps'), c.req.valid('json') ?? {}), 202),
   );
   app.openapi(
     createRoute({
@@ -28,6 +28,6 @@ export function registerSync(app: Router): void {
       security,
       responses: { 200: json(syncStatus, 'sync state per account and target'), ...errors },
     }),
-    async (c) => c.json(await readSyncStatus(c.var.deps.db, c.var.deps.now()), 200),
+    async (c) => c.json(await readSyncStatus(c.get('deps').db, c.get('deps').now()), 200),
   );
 }

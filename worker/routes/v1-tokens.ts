@@ -23,7 +23,7 @@ export function registerTokens(app: Router): void {
       request: { query: listQuery },
       responses: { 200: json(page(token), 'tokens'), ...errors },
     }),
-    async (c) => c.json(await listTokens(c.var.deps, c.req.valid('query')), 200),
+    async (c) => c.json(await listTokens(c.get('deps'), c.req.valid('query')), 200),
   );
   app.openapi(
     createRoute({
@@ -34,7 +34,7 @@ export function registerTokens(app: Router): void {
       request: { body: { ...json(tokenCreate), required: true } },
       responses: { 201: json(createdToken, 'the new token, with its secret shown once'), ...errors },
     }),
-    async (c) => c.json(await createToken(c.var.deps, c.req.valid('json')), 201),
+    async (c) => c.json(await createToken(c.get('deps'), c.req.valid('json')), 201),
   );
   app.openapi(
     createRoute({
@@ -46,7 +46,7 @@ export function registerTokens(app: Router): void {
       responses: { 204: { description: 'revoked' }, ...errors },
     }),
     async (c) => {
-      await deleteToken(c.var.deps, c.req.valid('param').id);
+      await deleteToken(c.get('deps'), c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

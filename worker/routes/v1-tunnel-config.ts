@@ -2,7 +2,7 @@ import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { compileTunnelConfig } from '../../src/shared/compiler';
 import type { Router } from '../app';
-import { loadDesiredTunnel } from '../services/desired-state';
+import { loadDesiredTunnel } from '../db/desired-state';
 import { errors, idParam, json, security } from './contract';
 
 const ingressRule = z.object({
@@ -35,7 +35,7 @@ export function registerTunnelConfig(app: Router): void {
     }),
     async (c) => {
       // No connector token is needed (or loaded) for the remote config.
-      const desired = await loadDesiredTunnel(c.var.deps, c.req.valid('param').id, { withTokens: false });
+      const desired = await loadDesiredTunnel(c.get('deps'), c.req.valid('param').id, { withTokens: false });
       return c.json({ config: compileTunnelConfig(desired) }, 200);
     },
   );

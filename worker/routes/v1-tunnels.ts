@@ -8,6 +8,7 @@ import { registerCrud } from './crud';
 export function registerTunnels(app: Router): void {
   registerCrud(app, {
     path: '/v1/tunnels',
+    itemPath: '/v1/tunnels/{id}',
     tag: 'tunnels',
     item: tunnel,
     create: tunnelCreate,

@@ -1,22 +1,9 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
-import type { AuditEntry, ListQuery } from '../../src/shared/api';
+import type { ListQuery } from '../../src/shared/api';
 import { audit } from '../db/schema';
+import { toApiAudit } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
-
-type Row = typeof audit.$inferSelect;
-
-const toApiAudit = (row: Row): AuditEntry => ({
-  id: row.id,
-  at: row.at,
-  actor: row.actor,
-  action: row.action,
-  entityType: row.entityType,
-  entityId: row.entityId,
-  before: row.before,
-  after: row.after,
-  requestId: row.requestId,
-});
 
 /** Lists the audit log, newest first; the cursor is the id of the last entry seen. */
 export async function listAudit(deps: Deps, query: ListQuery & { entityType?: string; entityId?: string }) {

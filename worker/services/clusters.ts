@@ -1,48 +1,15 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src/shared/api';
 import { unchangedSince } from '../db/guards';
-import { commitWrite } from '../db/write';
+import { commit } from '../effects/commit';
 import { clusters, tunnels } from '../db/schema';
+import { toApiCluster } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
-import { checkIfMatch, etagOf } from './etag';
+import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof clusters.$inferSelect;
-
-/**
- * An agent with its notify socket up fetches at least every 120 s (every 30 s while polling): three missed resyncs
- * mean it is unreachable.
- */
-export const UNREACHABLE_AFTER_MS = 3 * 120_000;
-
-/** The connection status shown in the API: `connected` turns `unreachable` once the agent has been silent too long. */
-export const connectionOf = (row: Pick<Row, 'connection' | 'lastSeenAt'>, now = Date.now()): Row['connection'] =>
-  row.connection === 'connected' && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > UNREACHABLE_AFTER_MS
-    ? 'unreachable'
-    : row.connection;
-
-/** Maps a stored cluster to the API shape, field by field (the credential hash and identity stay inside). */
-export const toApiCluster = (row: Row): Cluster => ({
-  id: row.id,
-  name: row.name,
-  labels: row.labels,
-  nodes: row.nodes.map((n) => ({
-    name: n.name,
-    role: n.role as 'control-plane' | 'worker' | 'gpu',
-    ...(n.address ? { address: n.address } : {}),
-  })),
-  desiredRevision: row.desiredRevision,
-  appliedRevision: row.appliedRevision,
-  connection: connectionOf(row),
-  lastSeenAt: row.lastSeenAt,
-  agentVersion: row.agentVersion,
-  kubernetesVersion: row.kubernetesVersion,
-  nodeCount: row.nodeCount,
-  etag: etagOf(row),
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
 
 /** Loads a cluster row or answers 404. */
 export async function loadCluster(deps: Deps, id: string): Promise<Row> {
@@ -60,12 +27,12 @@ export async function listClusters(deps: Deps, query: ListQuery) {
     .where(after ? gt(clusters.id, after) : undefined)
     .orderBy(asc(clusters.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, toApiCluster);
+  return toPage(rows, query.limit, (row) => toApiCluster(row, deps.now().getTime()));
 }
 
 /** Returns one cluster. */
 export async function getCluster(deps: Deps, id: string): Promise<Cluster> {
-  return toApiCluster(await loadCluster(deps, id));
+  return toApiCluster(await loadCluster(deps, id), deps.now().getTime());
 }
 
 /** Creates a cluster; its id must be new. */
@@ -93,11 +60,11 @@ export async function createCluster(deps: Deps, input: ClusterCreate): Promise<C
     createdAt: at,
     updatedAt: at,
   };
-  await commitWrite(deps, {
+  await commit(deps, {
     statements: [deps.db.insert(clusters).values(row)],
-    audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: toApiCluster(row) },
+    audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: toApiCluster(row, deps.now().getTime()) },
   });
-  return toApiCluster(row);
+  return toApiCluster(row, deps.now().getTime());
 }
 
 /** Updates name, labels or declared nodes; bumps the cluster's revision because the bundle may change. */
@@ -105,7 +72,7 @@ export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate
   const before = await loadCluster(deps, id);
   checkIfMatch(ifMatch, before, `cluster "${id}"`);
   const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [versionGuard(id, before.version)],
     statements: [
       deps.db
@@ -113,10 +80,16 @@ export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate
         .set({ name: after.name, labels: after.labels, nodes: after.nodes, version: after.version, updatedAt: after.updatedAt })
         .where(and(eq(clusters.id, id), eq(clusters.version, before.version))),
     ],
-    audit: { action: 'update', entityType: 'cluster', entityId: id, before: toApiCluster(before), after: toApiCluster(after) },
+    audit: {
+      action: 'update',
+      entityType: 'cluster',
+      entityId: id,
+      before: toApiCluster(before, deps.now().getTime()),
+      after: toApiCluster(after, deps.now().getTime()),
+    },
     clusters: [id],
   });
-  return toApiCluster({ ...after, desiredRevision: before.desiredRevision + 1 });
+  return toApiCluster({ ...after, desiredRevision: before.desiredRevision + 1 }, deps.now().getTime());
 }
 
 /** Deletes a cluster that no tunnel references any more. */
@@ -127,7 +100,7 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
   if (used.length > 0) {
     throw new AppError('conflict', `cluster "${id}" still has tunnels (${used.map((t) => t.id).join(', ')}); delete or move them first`);
   }
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [
       versionGuard(id, before.version),
       {
@@ -136,7 +109,7 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
       },
     ],
     statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],
-    audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before) },
+    audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before, deps.now().getTime()) },
   });
 }
 

@@ -1,7 +1,5 @@
+import { etagOf } from '../db/etag';
 import { AppError } from '../errors';
-
-/** The etag of a stored resource: its version plus its last write time, so a re-created id never matches. */
-export const etagOf = (row: { version: number; updatedAt: string }): string => `"${row.version}.${Date.parse(row.updatedAt).toString(36)}"`;
 
 /** Answers 412 when the client sent an If-Match that no longer names the current version. */
 export function checkIfMatch(ifMatch: string | undefined, row: { version: number; updatedAt: string }, what: string): void {

@@ -3,27 +3,17 @@ import type { ListQuery, PrivateNetwork, PrivateNetworkCreate, PrivateNetworkUpd
 import { checkCidr, cidrsOverlap } from '../../src/shared/validation';
 import { stillExists, unchangedSince } from '../db/guards';
 import { privateNetworks, tunnels } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import type { OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
+import { toApiPrivateNetwork } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
-import { checkIfMatch, etagOf } from './etag';
+import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 import { loadReferencedTunnel } from './tunnels';
 
 type Row = typeof privateNetworks.$inferSelect;
-
-/** Maps a stored private network to the API shape. */
-export const toApiPrivateNetwork = (row: Row): PrivateNetwork => ({
-  id: row.id,
-  tunnel: row.tunnelId,
-  cidr: row.cidr,
-  virtualNetworkId: row.virtualNetworkId,
-  comment: row.comment,
-  etag: etagOf(row),
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
 
 async function loadPrivateNetwork(deps: Deps, id: string): Promise<Row> {
   const row = await deps.db.query.privateNetworks.findFirst({ where: eq(privateNetworks.id, id) });
@@ -95,7 +85,7 @@ export async function createPrivateNetwork(deps: Deps, input: PrivateNetworkCrea
     updatedAt: at,
   };
   const created = toApiPrivateNetwork(row);
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [
       stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)),
       // The overlap check above read every network; none may have appeared since, or it could overlap unseen.
@@ -117,7 +107,7 @@ export async function updatePrivateNetwork(deps: Deps, id: string, input: Privat
   checkIfMatch(ifMatch, before, `private network "${id}"`);
   const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
   const after: Row = { ...before, comment: input.comment, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
     statements: [
       deps.db
@@ -142,7 +132,7 @@ export async function deletePrivateNetwork(deps: Deps, id: string, ifMatch?: str
   const before = await loadPrivateNetwork(deps, id);
   checkIfMatch(ifMatch, before, `private network "${id}"`);
   const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
     statements: [deps.db.delete(privateNetworks).where(eq(privateNetworks.id, id))],
     audit: { action: 'delete', entityType: 'private_network', entityId: id, before: toApiPrivateNetwork(before) },

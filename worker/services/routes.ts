@@ -1,32 +1,20 @@
-import { and, asc, eq, gt, inArray, ne } from 'drizzle-orm';
-import type { DnsStatus, ListQuery, Origin, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import type { DnsStatus, ListQuery, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
 import { cfSync, outbox, routes, tunnels } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import { storeView, type StoreView } from '../db/view';
+import type { OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
+import { toApiRoute } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
-import { checkIfMatch, etagOf } from './etag';
+import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import { loadReferencedTunnel } from './tunnels';
+import type { Prepared } from './prepared';
+import { referencedTunnel } from './tunnels';
 
 type Row = typeof routes.$inferSelect;
-type Access = Route['access'];
-
-/** Maps a stored route to the API shape (an empty stored path is "no path"). */
-export const toApiRoute = (row: Row): Route => ({
-  id: row.id,
-  tunnel: row.tunnelId,
-  hostname: row.hostname,
-  path: row.path === '' ? null : row.path,
-  origin: row.origin as Origin,
-  originRequest: row.originRequest,
-  dns: row.dns,
-  access: (row.access ?? null) as Access,
-  etag: etagOf(row),
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
 
 /**
  * Adds each route's DNS state from the sync: a foreign record in the way (conflict), a failing attempt, work still
@@ -101,11 +89,11 @@ export async function getRoute(deps: Deps, id: string): Promise<Route> {
  * Refuses a hostname+path already routed on the tunnel, and a hostname that another tunnel serves: a DNS name
  * can point at one tunnel only.
  */
-async function checkRouteUnique(deps: Deps, candidate: { id?: string; tunnelId: string; hostname: string; path: string }): Promise<void> {
-  const sameHost = await deps.db
-    .select()
-    .from(routes)
-    .where(and(eq(routes.hostname, candidate.hostname), candidate.id ? ne(routes.id, candidate.id) : undefined));
+async function checkRouteUnique(
+  view: StoreView,
+  candidate: { id?: string; tunnelId: string; hostname: string; path: string },
+): Promise<void> {
+  const sameHost = (await view.routesWithHostname(candidate.hostname)).filter((r) => r.id !== candidate.id);
   const otherTunnel = sameHost.find((r) => r.tunnelId !== candidate.tunnelId);
   if (otherTunnel) {
     throw new AppError(
@@ -138,11 +126,17 @@ function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | f
   }));
 }
 
-/** Creates a route on a tunnel: the tunnel config, the cluster bundle and (optionally) DNS follow. */
-export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route> {
-  const tunnel = await loadReferencedTunnel(deps, input.tunnel);
+async function viewRoute(view: StoreView, id: string): Promise<Row> {
+  const row = await view.route(id);
+  if (!row) throw notFound('route', id);
+  return row;
+}
+
+/** Decides a route create against `view`: the new route, the write that stores it and the row it puts. */
+export async function prepareRouteCreate(deps: Deps, view: StoreView, input: RouteCreate): Promise<Prepared<Route>> {
+  const tunnel = await referencedTunnel(view, input.tunnel);
   const path = input.path ?? '';
-  await checkRouteUnique(deps, { tunnelId: tunnel.id, hostname: input.hostname, path });
+  await checkRouteUnique(view, { tunnelId: tunnel.id, hostname: input.hostname, path });
   const at = deps.now().toISOString();
   const row: Row = {
     id: newId('rt', deps.now()),
@@ -158,24 +152,40 @@ export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route
     updatedAt: at,
   };
   const created = toApiRoute(row);
-  await commitWrite(deps, {
-    guards: [stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`))],
-    statements: [deps.db.insert(routes).values(row)],
-    audit: { action: 'create', entityType: 'route', entityId: row.id, after: created },
-    outbox: [
-      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
-      ...dnsIntents(tunnel.account, tunnel.id, row.dns && row.hostname),
-    ],
-    clusters: [tunnel.clusterId],
-  });
-  return created;
+  return {
+    result: created,
+    rows: [{ table: 'routes', put: row }],
+    write: {
+      guards: [stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`))],
+      statements: [deps.db.insert(routes).values(row)],
+      audit: { action: 'create', entityType: 'route', entityId: row.id, after: created },
+      outbox: [
+        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+        ...dnsIntents(tunnel.account, tunnel.id, row.dns && row.hostname),
+      ],
+      clusters: [tunnel.clusterId],
+    },
+  };
 }
 
-/** Updates a route; a hostname change leaves DNS work for both the old and the new name. */
-export async function updateRoute(deps: Deps, id: string, input: RouteUpdate, ifMatch?: string): Promise<Route> {
-  const before = await loadRoute(deps, id);
+/** Creates a route on a tunnel: the tunnel config, the cluster bundle and (optionally) DNS follow. */
+export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route> {
+  const prepared = await prepareRouteCreate(deps, storeView(deps.db), input);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides a route update against `view`; a hostname change leaves DNS work for both the old and the new name. */
+export async function prepareRouteUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: RouteUpdate,
+  ifMatch?: string,
+): Promise<Prepared<Route>> {
+  const before = await viewRoute(view, id);
   checkIfMatch(ifMatch, before, `route "${id}"`);
-  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
+  const tunnel = await referencedTunnel(view, before.tunnelId);
   const after: Row = {
     ...before,
     hostname: input.hostname ?? before.hostname,
@@ -188,48 +198,68 @@ export async function updateRoute(deps: Deps, id: string, input: RouteUpdate, if
     updatedAt: deps.now().toISOString(),
   };
   if (after.hostname !== before.hostname || after.path !== before.path) {
-    await checkRouteUnique(deps, { id, tunnelId: tunnel.id, hostname: after.hostname, path: after.path });
+    await checkRouteUnique(view, { id, tunnelId: tunnel.id, hostname: after.hostname, path: after.path });
   }
-  await commitWrite(deps, {
-    guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
-    statements: [
-      deps.db
-        .update(routes)
-        .set({
-          hostname: after.hostname,
-          path: after.path,
-          origin: after.origin,
-          originRequest: after.originRequest,
-          dns: after.dns,
-          access: after.access,
-          version: after.version,
-          updatedAt: after.updatedAt,
-        })
-        .where(eq(routes.id, id)),
-    ],
-    audit: { action: 'update', entityType: 'route', entityId: id, before: toApiRoute(before), after: toApiRoute(after) },
-    outbox: [
-      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
-      ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname, after.dns && after.hostname),
-    ],
-    clusters: [tunnel.clusterId],
-  });
-  return toApiRoute(after);
+  return {
+    result: toApiRoute(after),
+    rows: [{ table: 'routes', put: after }],
+    write: {
+      guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
+      statements: [
+        deps.db
+          .update(routes)
+          .set({
+            hostname: after.hostname,
+            path: after.path,
+            origin: after.origin,
+            originRequest: after.originRequest,
+            dns: after.dns,
+            access: after.access,
+            version: after.version,
+            updatedAt: after.updatedAt,
+          })
+          .where(eq(routes.id, id)),
+      ],
+      audit: { action: 'update', entityType: 'route', entityId: id, before: toApiRoute(before), after: toApiRoute(after) },
+      outbox: [
+        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+        ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname, after.dns && after.hostname),
+      ],
+      clusters: [tunnel.clusterId],
+    },
+  };
 }
 
-/** Deletes a route; its DNS record (if edgeplane owns it) is removed by the sync. */
-export async function deleteRoute(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const before = await loadRoute(deps, id);
+/** Updates a route. */
+export async function updateRoute(deps: Deps, id: string, input: RouteUpdate, ifMatch?: string): Promise<Route> {
+  const prepared = await prepareRouteUpdate(deps, storeView(deps.db), id, input, ifMatch);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides a route delete against `view`; its DNS record (if edgeplane owns it) is removed by the sync. */
+export async function prepareRouteDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewRoute(view, id);
   checkIfMatch(ifMatch, before, `route "${id}"`);
-  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
-  await commitWrite(deps, {
-    guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
-    statements: [deps.db.delete(routes).where(eq(routes.id, id))],
-    audit: { action: 'delete', entityType: 'route', entityId: id, before: toApiRoute(before) },
-    outbox: [
-      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
-      ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname),
-    ],
-    clusters: [tunnel.clusterId],
-  });
+  const tunnel = await referencedTunnel(view, before.tunnelId);
+  return {
+    result: null,
+    rows: [{ table: 'routes', delete: id }],
+    write: {
+      guards: [unchangedSince(routes, id, before.version, `route "${id}"`)],
+      statements: [deps.db.delete(routes).where(eq(routes.id, id))],
+      audit: { action: 'delete', entityType: 'route', entityId: id, before: toApiRoute(before) },
+      outbox: [
+        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+        ...dnsIntents(tunnel.account, tunnel.id, before.dns && before.hostname),
+      ],
+      clusters: [tunnel.clusterId],
+    },
+  };
+}
+
+/** Deletes a route. */
+export async function deleteRoute(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const prepared = await prepareRouteDelete(deps, storeView(deps.db), id, ifMatch);
+  await commit(deps, prepared.write);
 }

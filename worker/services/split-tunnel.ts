@@ -2,28 +2,16 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import type { ListQuery, SplitTunnelCreate, SplitTunnelEntry, SplitTunnelUpdate } from '../../src/shared/api';
 import { unchangedSince } from '../db/guards';
 import { splitTunnelEntries, tunnels } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import type { OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
+import { toApiSplitTunnelEntry } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
-import { checkIfMatch, etagOf } from './etag';
+import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof splitTunnelEntries.$inferSelect;
-
-/** Maps a stored entry to the API shape. */
-export const toApiSplitTunnelEntry = (row: Row): SplitTunnelEntry => ({
-  id: row.id,
-  profile: row.profile,
-  mode: row.mode,
-  address: row.address,
-  host: row.host,
-  description: row.description,
-  owner: row.owner,
-  etag: etagOf(row),
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
 
 async function loadEntry(deps: Deps, id: string): Promise<Row> {
   const row = await deps.db.query.splitTunnelEntries.findFirst({ where: eq(splitTunnelEntries.id, id) });
@@ -115,7 +103,7 @@ export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreat
     updatedAt: at,
   };
   const created = toApiSplitTunnelEntry(row);
-  await commitWrite(deps, {
+  await commit(deps, {
     statements: [deps.db.insert(splitTunnelEntries).values(row)],
     audit: { action: 'create', entityType: 'split_tunnel_entry', entityId: row.id, after: created },
     outbox: [syncIntent(row)],
@@ -134,7 +122,7 @@ export async function updateSplitTunnelEntry(
   refuseForeign(before);
   checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
   const after: Row = { ...before, description: input.description, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
     statements: [
       deps.db
@@ -159,7 +147,7 @@ export async function deleteSplitTunnelEntry(deps: Deps, id: string, ifMatch?: s
   const before = await loadEntry(deps, id);
   refuseForeign(before);
   checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
-  await commitWrite(deps, {
+  await commit(deps, {
     guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
     statements: [deps.db.delete(splitTunnelEntries).where(eq(splitTunnelEntries.id, id))],
     audit: { action: 'delete', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before) },

@@ -2,24 +2,14 @@ import { asc, count, eq, gt } from 'drizzle-orm';
 import type { ListQuery, Token, TokenCreate } from '../../src/shared/api';
 import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
 import { apiTokens } from '../db/schema';
-import { commitWrite } from '../db/write';
+import { commit } from '../effects/commit';
+import { toApiToken } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof apiTokens.$inferSelect;
-
-/** Maps a token row to the API shape; the hash never leaves. */
-export const toApiToken = (row: Row): Token => ({
-  id: row.id,
-  name: row.name,
-  role: row.role,
-  scopes: row.scopes,
-  expiresAt: row.expiresAt,
-  lastUsedAt: row.lastUsedAt,
-  createdAt: row.createdAt,
-});
 
 /** Lists tokens. */
 export async function listTokens(deps: Deps, query: ListQuery) {
@@ -47,7 +37,7 @@ export async function createToken(deps: Deps, input: TokenCreate): Promise<Token
     lastUsedAt: null,
     createdAt: now.toISOString(),
   };
-  await commitWrite(deps, {
+  await commit(deps, {
     statements: [deps.db.insert(apiTokens).values(row)],
     audit: { action: 'create', entityType: 'api_token', entityId: row.id, after: toApiToken(row) },
   });
@@ -58,7 +48,7 @@ export async function createToken(deps: Deps, input: TokenCreate): Promise<Token
 export async function deleteToken(deps: Deps, id: string): Promise<void> {
   const row = await deps.db.query.apiTokens.findFirst({ where: eq(apiTokens.id, id) });
   if (!row) throw notFound('token', id);
-  await commitWrite(deps, {
+  await commit(deps, {
     statements: [deps.db.delete(apiTokens).where(eq(apiTokens.id, id))],
     audit: { action: 'delete', entityType: 'api_token', entityId: id, before: toApiToken(row) },
   });

@@ -1,34 +1,18 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import type { ListQuery, Placement, RoutingMode, Tunnel, TunnelCreate, TunnelUpdate } from '../../src/shared/api';
+import type { ListQuery, Placement, Tunnel, TunnelCreate, TunnelUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
 import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import { type RowChange, storeView, type StoreView } from '../db/view';
+import type { OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
+import { toApiRoute, toApiTunnel } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
-import { checkIfMatch, etagOf } from './etag';
+import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import { toApiRoute } from './routes';
+import type { Prepared } from './prepared';
 
 type Row = typeof tunnels.$inferSelect;
-
-/** Maps a stored tunnel to the API shape; the token ciphertext only shows up as `hasToken`. */
-export const toApiTunnel = (row: Row, warpRouting: boolean): Tunnel => ({
-  id: row.id,
-  cluster: row.clusterId,
-  account: row.account,
-  name: row.name,
-  cloudflareTunnelId: row.cloudflareTunnelId,
-  placement: row.placement as Placement,
-  mode: row.mode as RoutingMode,
-  originRequest: row.originRequest,
-  catchAll: row.catchAll,
-  driftPolicy: row.driftPolicy,
-  warpRouting,
-  hasToken: row.tokenCiphertext !== null,
-  etag: etagOf(row),
-  createdAt: row.createdAt,
-  updatedAt: row.updatedAt,
-});
 
 /** The stored form of a new tunnel: not yet created in Cloudflare, no token. */
 export const newTunnelRow = (input: TunnelCreate, at: string): Row => ({
@@ -55,14 +39,23 @@ export async function loadTunnel(deps: Deps, id: string): Promise<Row> {
   return row;
 }
 
-/** Loads the tunnel a new child resource points at, or a 422 naming the field. */
-export async function loadReferencedTunnel(deps: Deps, id: string): Promise<Row> {
-  const row = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, id) });
+/** The tunnel a new child resource points at, read through `view`, or a 422 naming the field. */
+export async function referencedTunnel(view: StoreView, id: string): Promise<Row> {
+  const row = await view.tunnel(id);
   if (!row) {
     throw new AppError('validation_failed', `body.tunnel: tunnel "${id}" does not exist; create it first with POST /v1/tunnels`, {
       details: [{ path: 'body.tunnel', message: `tunnel "${id}" does not exist` }],
     });
   }
+  return row;
+}
+
+/** Loads the tunnel a new child resource points at, or a 422 naming the field. */
+export const loadReferencedTunnel = (deps: Deps, id: string): Promise<Row> => referencedTunnel(storeView(deps.db), id);
+
+async function viewTunnel(view: StoreView, id: string): Promise<Row> {
+  const row = await view.tunnel(id);
+  if (!row) throw notFound('tunnel', id);
   return row;
 }
 
@@ -102,9 +95,9 @@ function checkPlacement(placement: Placement, declaredNodes: { name: string }[])
   }
 }
 
-/** Creates a tunnel in a cluster; the Cloudflare side (create or adopt) is left to the sync via the outbox. */
-export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tunnel> {
-  const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.cluster) });
+/** Decides a tunnel create against `view`; the Cloudflare side (create or adopt) is left to the sync via the outbox. */
+export async function prepareTunnelCreate(deps: Deps, view: StoreView, input: TunnelCreate): Promise<Prepared<Tunnel>> {
+  const cluster = await view.cluster(input.cluster);
   if (!cluster) {
     throw new AppError(
       'validation_failed',
@@ -115,71 +108,102 @@ export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tun
     );
   }
   checkPlacement(input.placement, cluster.nodes);
-  if (await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, input.id) })) {
+  if (await view.tunnel(input.id)) {
     throw new AppError('conflict', `tunnel "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
   }
   if (input.cloudflareTunnelId) {
-    const adopted = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.cloudflareTunnelId, input.cloudflareTunnelId) });
+    const adopted = await view.tunnelByCloudflareId(input.cloudflareTunnelId);
     if (adopted)
       throw new AppError('conflict', `Cloudflare tunnel ${input.cloudflareTunnelId} is already managed as tunnel "${adopted.id}"`);
   }
   const row = newTunnelRow(input, deps.now().toISOString());
   const created = toApiTunnel(row, false);
-  await commitWrite(deps, {
-    guards: [
-      stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`)),
-    ],
-    statements: [deps.db.insert(tunnels).values(row)],
-    audit: { action: 'create', entityType: 'tunnel', entityId: row.id, after: created },
-    outbox: [{ account: row.account, kind: 'tunnel', target: row.id }],
-    clusters: [row.clusterId],
-  });
-  return created;
+  return {
+    result: created,
+    rows: [{ table: 'tunnels', put: row }],
+    write: {
+      guards: [
+        stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`)),
+      ],
+      statements: [deps.db.insert(tunnels).values(row)],
+      audit: { action: 'create', entityType: 'tunnel', entityId: row.id, after: created },
+      outbox: [{ account: row.account, kind: 'tunnel', target: row.id }],
+      clusters: [row.clusterId],
+    },
+  };
 }
 
-/** Updates placement, routing mode, originRequest defaults, catch-all or drift policy. */
-export async function updateTunnel(deps: Deps, id: string, input: TunnelUpdate, ifMatch?: string): Promise<Tunnel> {
-  const before = await loadTunnel(deps, id);
+/** Creates a tunnel in a cluster. */
+export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tunnel> {
+  const prepared = await prepareTunnelCreate(deps, storeView(deps.db), input);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides an update of name, placement, routing mode, originRequest defaults, catch-all or drift policy. */
+export async function prepareTunnelUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: TunnelUpdate,
+  ifMatch?: string,
+): Promise<Prepared<Tunnel>> {
+  const before = await viewTunnel(view, id);
   checkIfMatch(ifMatch, before, `tunnel "${id}"`);
   if (input.placement) {
-    const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, before.clusterId) });
+    const cluster = await view.cluster(before.clusterId);
     checkPlacement(input.placement, cluster?.nodes ?? []);
   }
   const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  const warp = await hasPrivateNetworks(deps, id);
-  await commitWrite(deps, {
-    guards: [unchangedSince(tunnels, id, before.version, `tunnel "${id}"`)],
-    statements: [
-      deps.db
-        .update(tunnels)
-        .set({
-          name: after.name,
-          placement: after.placement,
-          mode: after.mode,
-          originRequest: after.originRequest,
-          catchAll: after.catchAll,
-          driftPolicy: after.driftPolicy,
-          version: after.version,
-          updatedAt: after.updatedAt,
-        })
-        .where(eq(tunnels.id, id)),
-    ],
-    audit: { action: 'update', entityType: 'tunnel', entityId: id, before: toApiTunnel(before, warp), after: toApiTunnel(after, warp) },
-    outbox: [{ account: after.account, kind: 'tunnel_config', target: id }],
-    clusters: [after.clusterId],
-  });
-  return toApiTunnel(after, warp);
+  const warp = (await view.privateNetworksOfTunnel(id)).length > 0;
+  return {
+    result: toApiTunnel(after, warp),
+    rows: [{ table: 'tunnels', put: after }],
+    write: {
+      guards: [unchangedSince(tunnels, id, before.version, `tunnel "${id}"`)],
+      statements: [
+        deps.db
+          .update(tunnels)
+          .set({
+            name: after.name,
+            placement: after.placement,
+            mode: after.mode,
+            originRequest: after.originRequest,
+            catchAll: after.catchAll,
+            driftPolicy: after.driftPolicy,
+            version: after.version,
+            updatedAt: after.updatedAt,
+          })
+          .where(eq(tunnels.id, id)),
+      ],
+      audit: { action: 'update', entityType: 'tunnel', entityId: id, before: toApiTunnel(before, warp), after: toApiTunnel(after, warp) },
+      outbox: [{ account: after.account, kind: 'tunnel_config', target: id }],
+      clusters: [after.clusterId],
+    },
+  };
+}
+
+/** Updates a tunnel. */
+export async function updateTunnel(deps: Deps, id: string, input: TunnelUpdate, ifMatch?: string): Promise<Tunnel> {
+  const prepared = await prepareTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch);
+  await commit(deps, prepared.write);
+  return prepared.result;
 }
 
 /**
- * Deletes a tunnel. With routes or private networks left it answers 409 unless `cascade` is set, in which case they
- * go in the same batch and the sync removes their DNS records and private routes before deleting the tunnel.
+ * Decides a tunnel delete. With routes or private networks left it answers 409 unless `cascade` is set, in which case
+ * they go in the same batch and the sync removes their DNS records and private routes before deleting the tunnel.
  */
-export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: string; cascade: boolean }): Promise<void> {
-  const before = await loadTunnel(deps, id);
+export async function prepareTunnelDelete(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  options: { ifMatch?: string; cascade: boolean },
+): Promise<Prepared<null>> {
+  const before = await viewTunnel(view, id);
   checkIfMatch(options.ifMatch, before, `tunnel "${id}"`);
-  const childRoutes = await deps.db.select().from(routes).where(eq(routes.tunnelId, id));
-  const childNetworks = await deps.db.select().from(privateNetworks).where(eq(privateNetworks.tunnelId, id));
+  const childRoutes = await view.routesOfTunnel(id);
+  const childNetworks = await view.privateNetworksOfTunnel(id);
   if (!options.cascade && (childRoutes.length > 0 || childNetworks.length > 0)) {
     throw new AppError(
       'conflict',
@@ -198,26 +222,40 @@ export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: 
     })),
     { account: before.account, kind: 'tunnel', target: id, payload: { deleted: true, cloudflareTunnelId: before.cloudflareTunnelId } },
   ];
-  await commitWrite(deps, {
-    guards: [
-      unchangedSince(tunnels, id, before.version, `tunnel "${id}"`),
-      {
-        holds: sql`(SELECT count(*) FROM ${routes} WHERE ${routes.tunnelId} = ${id}) = ${childRoutes.length}`,
-        error: new AppError('conflict', `tunnel "${id}" gained or lost routes while it was being deleted; retry`),
+  return {
+    result: null,
+    rows: [
+      ...childRoutes.map((r): RowChange => ({ table: 'routes', delete: r.id })),
+      ...childNetworks.map((n): RowChange => ({ table: 'privateNetworks', delete: n.id })),
+      { table: 'tunnels', delete: id },
+    ],
+    write: {
+      guards: [
+        unchangedSince(tunnels, id, before.version, `tunnel "${id}"`),
+        {
+          holds: sql`(SELECT count(*) FROM ${routes} WHERE ${routes.tunnelId} = ${id}) = ${childRoutes.length}`,
+          error: new AppError('conflict', `tunnel "${id}" gained or lost routes while it was being deleted; retry`),
+        },
+      ],
+      statements: [
+        deps.db.delete(routes).where(eq(routes.tunnelId, id)),
+        deps.db.delete(privateNetworks).where(eq(privateNetworks.tunnelId, id)),
+        deps.db.delete(tunnels).where(eq(tunnels.id, id)),
+      ],
+      audit: {
+        action: 'delete',
+        entityType: 'tunnel',
+        entityId: id,
+        before: { ...toApiTunnel(before, childNetworks.length > 0), routes: childRoutes.map(toApiRoute) },
       },
-    ],
-    statements: [
-      deps.db.delete(routes).where(eq(routes.tunnelId, id)),
-      deps.db.delete(privateNetworks).where(eq(privateNetworks.tunnelId, id)),
-      deps.db.delete(tunnels).where(eq(tunnels.id, id)),
-    ],
-    audit: {
-      action: 'delete',
-      entityType: 'tunnel',
-      entityId: id,
-      before: { ...toApiTunnel(before, childNetworks.length > 0), routes: childRoutes.map(toApiRoute) },
+      outbox,
+      clusters: [before.clusterId],
     },
-    outbox,
-    clusters: [before.clusterId],
-  });
+  };
+}
+
+/** Deletes a tunnel (with `cascade`, its routes and private networks too). */
+export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: string; cascade: boolean }): Promise<void> {
+  const prepared = await prepareTunnelDelete(deps, storeView(deps.db), id, options);
+  await commit(deps, prepared.write);
 }

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { DesiredTunnel } from '../../src/shared/compiler';
 import { tunnels } from '../db/schema';
-import { desiredTunnelsOf } from '../services/desired-state';
+import { desiredTunnelsOf } from '../db/desired-state';
 import type { SyncContext } from './context';
 
 type TunnelRow = typeof tunnels.$inferSelect;

@@ -1,10 +1,11 @@
 import { and, eq } from 'drizzle-orm';
 import type { SyncRequest, SyncStarted } from '../../src/shared/api/sync';
 import { privateNetworks, routes, splitTunnelEntries, tunnels } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import type { OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
 import type { Deps } from '../deps';
 import { newId } from '../ids';
-import { accountWriter } from './kick';
+import { accountWriter } from '../effects/kick-writers';
 import { knownAccounts } from './status';
 
 /** Every target of an account, as outbox intents: a full, level-based reconcile (cheap where nothing changed). */
@@ -36,7 +37,7 @@ export async function requestSync(deps: Deps, input: SyncRequest): Promise<SyncS
   const id = newId('sync', deps.now());
   const accounts = input.account ? [input.account] : await knownAccounts(deps.db, deps.config.CLOUDFLARE_ACCOUNT_ID);
   const intents = (await Promise.all(accounts.map((a) => allIntents(deps, a)))).flat();
-  await commitWrite(deps, {
+  await commit(deps, {
     statements: [],
     audit: { action: 'sync', entityType: 'cloudflare_sync', entityId: id, after: { accounts, targets: intents.length } },
     outbox: intents,

@@ -1,6 +1,6 @@
 import { openDb } from '../deps';
 import { configOf } from '../env';
-import { accountWriter } from './kick';
+import { accountWriter } from '../effects/kick-writers';
 import { knownAccounts } from './status';
 
 /** The Cron Trigger: each account's writer drains what is due and then checks Cloudflare for drift. */

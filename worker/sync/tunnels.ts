@@ -1,7 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import { encryptSecret } from '../crypto';
 import { cfDnsRecords, clusters, tunnels } from '../db/schema';
-import { notifyClusters } from '../services/agents';
+import { notifyClusters } from '../effects/notify-clusters';
 import { type SyncContext, SyncProblem, statusOf } from './context';
 import { deleteOwnedRecord } from './dns';
 import { deleteOwnedTeamnetRoutes } from './private-networks';

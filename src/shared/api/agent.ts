@@ -135,3 +135,19 @@ export type AgentStatus = z.infer<typeof agentStatus>;
 
 /** A message on the notify WebSocket. */
 export const notifyMessage = z.object({ revision: z.number().int() });
+
+/** One stored apply report as `GET /v1/clusters/{id}/reports` returns it. */
+export const applyReport = z.object({
+  revision: z.number().int(),
+  hash: z.string(),
+  applied: z.boolean(),
+  durationMs: z.number().int(),
+  results: z.array(z.record(z.string(), z.unknown())),
+  conflicts: z.array(z.record(z.string(), z.unknown())),
+  pruned: z.array(z.string()),
+  pruneRefused: z.string().nullable(),
+  health: z.unknown(),
+  agentVersion: z.string(),
+  receivedAt: z.string(),
+});
+export type ApplyReport = z.infer<typeof applyReport>;

@@ -10,6 +10,7 @@ export const errorCode = z.enum([
   'conflict',
   'precondition_failed',
   'payload_too_large',
+  'unsupported_media_type',
   'rate_limited',
   'internal_error',
   'unavailable',

@@ -49,6 +49,3 @@ export function checkHostname(input: string): Checked<string> {
   }
   return ok(name);
 }
-
-/** True when the hostname is a `*.` wildcard. */
-export const isWildcard = (hostname: string): boolean => hostname.startsWith('*.');

@@ -1,13 +1,11 @@
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { DesiredCluster, DesiredTunnel } from '../../src/shared/compiler';
 import { decryptSecret } from '../crypto';
-import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
+import { clusters, privateNetworks, routes, tunnels } from './schema';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
-import { toApiCluster } from './clusters';
-import { toApiPrivateNetwork } from './private-networks';
-import { toApiRoute } from './routes';
-import { toApiTunnel } from './tunnels';
+import { toApiCluster, toApiPrivateNetwork, toApiRoute, toApiTunnel } from './mappers';
+import type { StoreView } from './view';
 
 type TunnelRow = typeof tunnels.$inferSelect;
 
@@ -69,5 +67,32 @@ export async function loadDesiredCluster(
   const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
   if (!row) throw notFound('cluster', clusterId);
   const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, clusterId)).orderBy(asc(tunnels.id));
-  return { cluster: toApiCluster(row), tunnels: await desiredTunnelsOf(deps, tunnelRows, options), revision: row.desiredRevision };
+  return {
+    cluster: toApiCluster(row, deps.now().getTime()),
+    tunnels: await desiredTunnelsOf(deps, tunnelRows, options),
+    revision: row.desiredRevision,
+  };
+}
+
+/**
+ * The compiler input of one cluster read through a store view (undefined when the cluster does not exist), without
+ * connector tokens: a plan compares two of these, the store as it is and the store with planned changes laid over.
+ */
+export async function desiredClusterFromView(
+  deps: Pick<Deps, 'now'>,
+  view: StoreView,
+  clusterId: string,
+): Promise<(DesiredCluster & { revision: number }) | undefined> {
+  const row = await view.cluster(clusterId);
+  if (!row) return undefined;
+  const desiredTunnels: DesiredTunnel[] = [];
+  for (const tunnel of await view.tunnelsOfCluster(clusterId)) {
+    const networks = (await view.privateNetworksOfTunnel(tunnel.id)).map(toApiPrivateNetwork);
+    desiredTunnels.push({
+      tunnel: toApiTunnel(tunnel, networks.length > 0),
+      routes: (await view.routesOfTunnel(tunnel.id)).map(toApiRoute),
+      privateNetworks: networks,
+    });
+  }
+  return { cluster: toApiCluster(row, deps.now().getTime()), tunnels: desiredTunnels, revision: row.desiredRevision };
 }

@@ -1,0 +1,164 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ACCOUNT, labelStudio } from './fixtures';
+import { api, type Envelope, storeSnapshot, uid } from './helpers';
+
+// The plan runs each change through its endpoint's own decision code. This property holds it to that: for generated
+// sequences of changes, the plan's verdict on each change (status, code, message, details) equals what the real
+// endpoint answers when the same changes are sent one after another to the same starting state.
+
+interface PlanResult {
+  index: number;
+  action: string;
+  status: number;
+  id?: string;
+  error?: { code: string; message: string; details?: { path: string; message: string }[] };
+}
+
+/** A change in terms of a small pool of names, so that collisions (duplicates, conflicts, missing ids) happen often. */
+type Step =
+  | { action: 'route.create'; tunnel: number; host: number; path: number }
+  | { action: 'route.update'; route: number; host?: number; path?: number | null }
+  | { action: 'route.delete'; route: number }
+  | { action: 'tunnel.create'; tunnel: number; node: number; adopt: number | null }
+  | { action: 'tunnel.update'; tunnel: number; node?: number; name?: string }
+  | { action: 'tunnel.delete'; tunnel: number; cascade: boolean };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({ action: fc.constant('route.create' as const), tunnel: fc.nat(2), host: fc.nat(2), path: fc.nat(2) }),
+  fc.record(
+    { action: fc.constant('route.update' as const), route: fc.nat(3), host: fc.nat(2), path: fc.option(fc.nat(2)) },
+    { requiredKeys: ['action', 'route'] },
+  ),
+  fc.record({ action: fc.constant('route.delete' as const), route: fc.nat(3) }),
+  fc.record({ action: fc.constant('tunnel.create' as const), tunnel: fc.nat(2), node: fc.nat(2), adopt: fc.option(fc.nat(1)) }),
+  fc.record(
+    { action: fc.constant('tunnel.update' as const), tunnel: fc.nat(2), node: fc.nat(2), name: fc.constantFrom('a', 'b') },
+    { requiredKeys: ['action', 'tunnel'] },
+  ),
+  fc.record({ action: fc.constant('tunnel.delete' as const), tunnel: fc.nat(2), cascade: fc.boolean() }),
+);
+
+/** The names one run's pool indexes stand for; every run has its own, so runs never see each other's resources. */
+function pool(run: string, routeIds: string[]) {
+  const nodes = ['node-a', 'node-b', 'no-such-node'];
+  return {
+    tunnel: (i: number) => `${run}-t${i}`,
+    host: (i: number) => `h${i}.${run}.example.com`,
+    path: (i: number) => ['/api', '/api/v2', '/'][i] ?? '/x',
+    route: (i: number) => routeIds[i] ?? `rt_missing_${run}`,
+    placement: (i: number) => ({ type: 'node', node: nodes[i] ?? 'node-a' }),
+    adopt: (i: number) =>
+      `00000000-0000-4000-8000-${run
+        .replace(/[^0-9a-f]/g, '')
+        .padStart(12, '0')
+        .slice(-11)}${i}`,
+  };
+}
+
+type Pool = ReturnType<typeof pool>;
+
+/** The plan change and the HTTP request a step stands for. */
+function translate(p: Pool, cluster: string, s: Step) {
+  switch (s.action) {
+    case 'route.create': {
+      const route = { tunnel: p.tunnel(s.tunnel), hostname: p.host(s.host), path: p.path(s.path), origin: labelStudio };
+      return { change: { action: s.action, route }, request: ['POST', '/v1/routes', route] as const };
+    }
+    case 'route.update': {
+      const patch = {
+        ...(s.host !== undefined ? { hostname: p.host(s.host) } : {}),
+        ...(s.path !== undefined ? { path: s.path === null ? null : p.path(s.path) } : {}),
+      };
+      return {
+        change: { action: s.action, id: p.route(s.route), route: patch },
+        request: ['PATCH', `/v1/routes/${p.route(s.route)}`, patch] as const,
+      };
+    }
+    case 'route.delete':
+      return {
+        change: { action: s.action, id: p.route(s.route) },
+        request: ['DELETE', `/v1/routes/${p.route(s.route)}`, undefined] as const,
+      };
+    case 'tunnel.create': {
+      const tunnel = {
+        id: p.tunnel(s.tunnel),
+        cluster,
+        account: ACCOUNT,
+        placement: p.placement(s.node),
+        ...(s.adopt !== null ? { cloudflareTunnelId: p.adopt(s.adopt) } : {}),
+      };
+      return { change: { action: s.action, tunnel }, request: ['POST', '/v1/tunnels', tunnel] as const };
+    }
+    case 'tunnel.update': {
+      const patch = {
+        ...(s.node !== undefined ? { placement: p.placement(s.node) } : {}),
+        ...(s.name !== undefined ? { name: `${cluster}-${s.name}` } : {}),
+      };
+      return {
+        change: { action: s.action, id: p.tunnel(s.tunnel), tunnel: patch },
+        request: ['PATCH', `/v1/tunnels/${p.tunnel(s.tunnel)}`, patch] as const,
+      };
+    }
+    case 'tunnel.delete':
+      return {
+        change: { action: s.action, id: p.tunnel(s.tunnel), cascade: s.cascade },
+        request: ['DELETE', `/v1/tunnels/${p.tunnel(s.tunnel)}${s.cascade ? '?cascade=true' : ''}`, undefined] as const,
+      };
+  }
+}
+
+/** A cluster with two nodes, one tunnel and two routes on it: the starting state of one run. */
+async function seed(run: string): Promise<{ cluster: string; routeIds: string[] }> {
+  const cluster = `${run}-c`;
+  const nodes = [
+    { name: 'node-a', role: 'worker' },
+    { name: 'node-b', role: 'gpu' },
+  ];
+  expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster, nodes } })).status).toBe(201);
+  expect((await api('POST', '/v1/tunnels', { body: { id: `${run}-t0`, cluster, account: ACCOUNT } })).status).toBe(201);
+  const routeIds: string[] = [];
+  for (const [host, path] of [
+    [`h0.${run}.example.com`, '/api'],
+    [`h1.${run}.example.com`, '/'],
+  ] as const) {
+    const response = await api('POST', '/v1/routes', { body: { tunnel: `${run}-t0`, hostname: host, path, origin: labelStudio } });
+    expect(response.status).toBe(201);
+    routeIds.push(((await response.json()) as { id: string }).id);
+  }
+  return { cluster, routeIds };
+}
+
+describe('POST /v1/plan answers each change exactly as its endpoint does', () => {
+  it('for generated sequences of changes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
+        const run = uid('pp');
+        const { cluster, routeIds } = await seed(run);
+        const p = pool(run, routeIds);
+        const translated = steps.map((s) => translate(p, cluster, s));
+        const before = await storeSnapshot();
+        const planned = await api('POST', '/v1/plan', { role: 'viewer', body: { changes: translated.map((t) => t.change) } });
+        expect(planned.status).toBe(200);
+        const { results } = (await planned.json()) as { results: PlanResult[] };
+        expect(await storeSnapshot()).toEqual(before);
+        // A route created by the plan has an id of its own; the real one gets another. Errors naming it are compared
+        // with the planned id replaced by the real one.
+        const realIds = new Map<string, string>();
+        const realName = (text: string) => [...realIds].reduce((t, [planned, real]) => t.replaceAll(planned, real), text);
+        for (const [index, { request }] of translated.entries()) {
+          const [method, path, body] = request;
+          const response = await api(method, path, body === undefined ? {} : { body });
+          const verdict = results[index];
+          const answer = response.status === 204 ? undefined : ((await response.json()) as Partial<Envelope> & { id?: string });
+          const answered = answer?.error as { code: string; message: string; details?: unknown; requestId?: string } | undefined;
+          if (answered) delete answered.requestId;
+          if (verdict?.action === 'route.create' && verdict.id && answer?.id) realIds.set(verdict.id, answer.id);
+          const planned = verdict?.error ? (JSON.parse(realName(JSON.stringify(verdict.error))) as PlanResult['error']) : undefined;
+          expect({ index, status: verdict?.status, error: planned }).toEqual({ index, status: response.status, error: answered });
+        }
+      }),
+      { numRuns: 20 },
+    );
+  }, 120_000);
+});

@@ -1,0 +1,153 @@
+import type {
+  AuditEntry,
+  Cluster,
+  Origin,
+  Placement,
+  PrivateNetwork,
+  Route,
+  RoutingMode,
+  SplitTunnelEntry,
+  Token,
+  Tunnel,
+} from '../../src/shared/api';
+import type { ApplyReport } from '../../src/shared/api/agent';
+import { etagOf } from './etag';
+import type { apiTokens, applyReports, audit, clusters, privateNetworks, routes, splitTunnelEntries, tunnels } from './schema';
+
+// Every API object is built here from its row, field by field, so a column (a ciphertext, a hash, an identity) can
+// only reach a response by being named below. One module, so services never import each other for a mapper.
+
+type ClusterRow = typeof clusters.$inferSelect;
+
+/**
+ * An agent with its notify socket up fetches at least every 120 s (every 30 s while polling): three missed resyncs
+ * mean it is unreachable.
+ */
+export const UNREACHABLE_AFTER_MS = 3 * 120_000;
+
+/** The connection status shown in the API: `connected` turns `unreachable` once the agent has been silent too long. */
+export const connectionOf = (row: Pick<ClusterRow, 'connection' | 'lastSeenAt'>, now: number): ClusterRow['connection'] =>
+  row.connection === 'connected' && row.lastSeenAt && now - Date.parse(row.lastSeenAt) > UNREACHABLE_AFTER_MS
+    ? 'unreachable'
+    : row.connection;
+
+/** Maps a stored cluster to the API shape (the credential hash and identity stay inside); `now` decides unreachable. */
+export const toApiCluster = (row: ClusterRow, now: number): Cluster => ({
+  id: row.id,
+  name: row.name,
+  labels: row.labels,
+  nodes: row.nodes.map((n) => ({
+    name: n.name,
+    role: n.role as 'control-plane' | 'worker' | 'gpu',
+    ...(n.address ? { address: n.address } : {}),
+  })),
+  desiredRevision: row.desiredRevision,
+  appliedRevision: row.appliedRevision,
+  connection: connectionOf(row, now),
+  lastSeenAt: row.lastSeenAt,
+  agentVersion: row.agentVersion,
+  kubernetesVersion: row.kubernetesVersion,
+  nodeCount: row.nodeCount,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a stored tunnel to the API shape; the token ciphertext only shows up as `hasToken`. */
+export const toApiTunnel = (row: typeof tunnels.$inferSelect, warpRouting: boolean): Tunnel => ({
+  id: row.id,
+  cluster: row.clusterId,
+  account: row.account,
+  name: row.name,
+  cloudflareTunnelId: row.cloudflareTunnelId,
+  placement: row.placement as Placement,
+  mode: row.mode as RoutingMode,
+  originRequest: row.originRequest,
+  catchAll: row.catchAll,
+  driftPolicy: row.driftPolicy,
+  warpRouting,
+  hasToken: row.tokenCiphertext !== null,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a stored route to the API shape (an empty stored path is "no path"). */
+export const toApiRoute = (row: typeof routes.$inferSelect): Route => ({
+  id: row.id,
+  tunnel: row.tunnelId,
+  hostname: row.hostname,
+  path: row.path === '' ? null : row.path,
+  origin: row.origin as Origin,
+  originRequest: row.originRequest,
+  dns: row.dns,
+  access: (row.access ?? null) as Route['access'],
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a stored private network to the API shape. */
+export const toApiPrivateNetwork = (row: typeof privateNetworks.$inferSelect): PrivateNetwork => ({
+  id: row.id,
+  tunnel: row.tunnelId,
+  cidr: row.cidr,
+  virtualNetworkId: row.virtualNetworkId,
+  comment: row.comment,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a stored split-tunnel entry to the API shape. */
+export const toApiSplitTunnelEntry = (row: typeof splitTunnelEntries.$inferSelect): SplitTunnelEntry => ({
+  id: row.id,
+  profile: row.profile,
+  mode: row.mode,
+  address: row.address,
+  host: row.host,
+  description: row.description,
+  owner: row.owner,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a token row to the API shape; the hash never leaves. */
+export const toApiToken = (row: typeof apiTokens.$inferSelect): Token => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  scopes: row.scopes,
+  expiresAt: row.expiresAt,
+  lastUsedAt: row.lastUsedAt,
+  createdAt: row.createdAt,
+});
+
+/** Maps an audit row to the API shape (before/after were redacted when written). */
+export const toApiAudit = (row: typeof audit.$inferSelect): AuditEntry => ({
+  id: row.id,
+  at: row.at,
+  actor: row.actor,
+  action: row.action,
+  entityType: row.entityType,
+  entityId: row.entityId,
+  before: row.before,
+  after: row.after,
+  requestId: row.requestId,
+});
+
+/** Maps a stored apply report to the API shape. */
+export const toApiApplyReport = (row: typeof applyReports.$inferSelect): ApplyReport => ({
+  revision: row.revision,
+  hash: row.hash,
+  applied: row.applied,
+  durationMs: row.durationMs,
+  results: row.results as Record<string, unknown>[],
+  conflicts: row.conflicts as Record<string, unknown>[],
+  pruned: row.pruned,
+  pruneRefused: row.pruneRefused,
+  health: row.health,
+  agentVersion: row.agentVersion,
+  receivedAt: row.receivedAt,
+});

@@ -1,0 +1,52 @@
+import type { DesiredBundle, OriginCheckTarget } from '../../src/shared/api/agent';
+import type { DesiredCluster } from '../../src/shared/compiler';
+import { compileClusterBundle } from '../../src/shared/compiler';
+import { loadDesiredCluster } from '../db/desired-state';
+import type { clusters } from '../db/schema';
+import type { Deps } from '../deps';
+
+type ClusterRow = typeof clusters.$inferSelect;
+
+/** Most objects an agent may prune in one pass; more is refused and reported (circuit breaker). */
+export const MAX_DELETES_PER_PASS = 25;
+/**
+ * Part of every ETag: bumped when the compiler's output for the same desired state changes, so a Worker deploy with a
+ * new compiler makes agents fetch again even though no revision changed.
+ */
+const BUNDLE_FORMAT = 1;
+
+/** `"<revision>.<format>"`: answering 304 needs only the cluster row the credential check already read. */
+export const desiredEtag = (revision: number): string => `"${revision}.${BUNDLE_FORMAT}"`;
+
+/** The Services the agent checks: every Service origin of a route, and the ingress/gateway Service a mode routes through. */
+function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
+  const targets: OriginCheckTarget[] = [];
+  for (const { tunnel, routes: tunnelRoutes } of desired.tunnels) {
+    for (const route of tunnelRoutes) {
+      if ('service' in route.origin) targets.push({ route: route.id, hostname: route.hostname, ...route.origin.service });
+    }
+    const mode = tunnel.mode;
+    if (tunnelRoutes.length > 0 && mode.type === 'ingress')
+      targets.push({ route: `${tunnel.id}:controller`, hostname: '*', ...mode.controller });
+    if (tunnelRoutes.length > 0 && mode.type === 'gateway') targets.push({ route: `${tunnel.id}:gateway`, hostname: '*', ...mode.service });
+  }
+  return targets;
+}
+
+/**
+ * The cluster's whole desired bundle (the only response that carries connector tokens, to that cluster's agent). The
+ * revision is the one read with the desired state, so content is never older than the revision it is labelled with.
+ */
+export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>): Promise<DesiredBundle> {
+  const desired = await loadDesiredCluster(deps, row.id, { withTokens: true });
+  const bundle = compileClusterBundle(desired);
+  return {
+    clusterId: row.id,
+    revision: desired.revision,
+    hash: bundle.hash,
+    objects: bundle.objects,
+    origins: originTargets(desired),
+    // A cluster with no tunnels was emptied on purpose through the API: only then may an empty bundle prune everything.
+    prune: { maxDeletes: MAX_DELETES_PER_PASS, allowEmpty: desired.tunnels.length === 0 },
+  };
+}

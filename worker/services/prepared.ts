@@ -1,0 +1,12 @@
+import type { RowChange } from '../db/view';
+import type { Write } from '../db/write';
+
+/**
+ * A write decided but not committed: what the endpoint answers, the batch `commit` runs, and the rows it puts or
+ * deletes (which a plan lays over its view so the next change sees them). The endpoint commits it; a plan stops here.
+ */
+export interface Prepared<T> {
+  result: T;
+  write: Write;
+  rows: RowChange[];
+}
