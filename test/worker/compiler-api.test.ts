@@ -208,7 +208,7 @@ describe('POST /v1/import/cloudflared-config', () => {
     );
     expect(rule.error.details?.[0]).toMatchObject({
       path: 'body.config.ingress[0].service',
-      message: expect.stringContaining('rule 0: has no "service"'),
+      message: expect.stringContaining('rule #1: "" is an invalid address'),
     });
     const missing = await expectError(
       await api('POST', '/v1/import/cloudflared-config', { body: { tunnel: 'no-such-tunnel', config: seedYaml('x.example.com') } }),
