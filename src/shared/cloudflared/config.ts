@@ -1,5 +1,6 @@
 import { closestName } from '../compiler/origin-request';
-import { type IngressCheck, type RawRule, type RuleOriginRequest, validateIngress } from './ingress';
+import { parseDocument } from 'yaml';
+import { type IngressCheck, type RawRule, type RuleOriginRequest, type ValidRule, validateIngress } from './ingress';
 
 // How cloudflared reads the ingress part of a config before validating it. A config.yml goes through yaml.v3 and then a
 // strict re-parse whose unknown-key errors cloudflared only logs as warnings; a remote config is JSON read with Go's
@@ -61,7 +62,10 @@ function readOriginRequest(value: unknown): RuleOriginRequest {
  * Reads the ingress rules of a config (the parsed YAML or JSON object) as cloudflared does, or says which part has the
  * wrong type (cloudflared refuses the whole config then). Unknown keys: warnings for a config file, ignored in JSON.
  */
-export function readIngress(config: Record<string, unknown>, source: ConfigSource): { ok: true; value: ReadIngress } | { ok: false; errors: ConfigIssue[] } {
+export function readIngress(
+  config: Record<string, unknown>,
+  source: ConfigSource,
+): { ok: true; value: ReadIngress } | { ok: false; errors: ConfigIssue[] } {
   const get = (record: Record<string, unknown>, key: string): unknown => (source === 'json' ? jsonKey(record, key) : record[key]);
   const warnings: ConfigIssue[] = [];
   const errors: ConfigIssue[] = [];
@@ -122,4 +126,38 @@ export function readIngress(config: Record<string, unknown>, source: ConfigSourc
 export function checkReadIngress(read: ReadIngress, source: ConfigSource): IngressCheck {
   if (read.rules.length === 0 && source === 'json') return { ok: true, rules: [] };
   return validateIngress(read.rules, read.defaults);
+}
+
+/** A config as cloudflared would load it: its validated rules and what it would warn about, or its refusal. */
+export type ConfigCheck =
+  { ok: true; rules: ValidRule[]; warnings: ConfigIssue[] } | { ok: false; index: number | null; path: string; message: string };
+
+/**
+ * Loads a config as cloudflared would: text is a config.yml (YAML), an object is a remote config (JSON; Cloudflare's
+ * response envelope and its `result` are unwrapped). Refusals carry the rule index and the field.
+ */
+export function loadConfig(input: string | Record<string, unknown>): ConfigCheck {
+  let config: unknown = input;
+  const source: ConfigSource = typeof input === 'string' ? 'yaml' : 'json';
+  if (typeof input === 'string') {
+    const doc = parseDocument(input, { uniqueKeys: true });
+    const first = doc.errors[0];
+    if (first) return { ok: false, index: null, path: 'config', message: `not valid YAML: ${first.message.split('\n')[0] ?? first.code}` };
+    config = doc.toJS({ maxAliasCount: 100 });
+  } else {
+    if (isRecord(config) && isRecord(config.result)) config = config.result;
+    if (isRecord(config) && isRecord(config.config)) config = config.config;
+  }
+  if (!isRecord(config)) return { ok: false, index: null, path: 'config', message: "the config doesn't contain any ingress rules" };
+  const read = readIngress(config, source);
+  if (!read.ok) {
+    const first = read.errors[0];
+    return { ok: false, index: first?.index ?? null, path: first?.path ?? 'ingress', message: first?.message ?? 'unreadable' };
+  }
+  const checked = checkReadIngress(read.value, source);
+  if (!checked.ok) {
+    const { index, field, message } = checked.problem;
+    return { ok: false, index, path: index === null ? 'ingress' : `ingress[${index}]${field ? `.${field}` : ''}`, message };
+  }
+  return { ok: true, rules: checked.rules, warnings: read.value.warnings };
 }

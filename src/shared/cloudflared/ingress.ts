@@ -74,7 +74,8 @@ function ipRulesProblem(rules: NonNullable<RuleOriginRequest['ipRules']>): strin
  * answers 503 to everything) before calling.
  */
 export function validateIngress(rules: readonly RawRule[], defaults: RuleOriginRequest = {}): IngressCheck {
-  if (rules.length === 0) return { ok: false, problem: { index: null, field: 'ingress', message: "the config doesn't contain any ingress rules" } };
+  if (rules.length === 0)
+    return { ok: false, problem: { index: null, field: 'ingress', message: "the config doesn't contain any ingress rules" } };
   const valid: ValidRule[] = [];
   for (const [i, r] of rules.entries()) {
     const refuse = (field: IngressProblem['field'], message: string): IngressCheck => ({

@@ -96,7 +96,10 @@ export function parseOriginService(service: string, bastionMode = false): Origin
     return { ok: true, origin: { kind: 'http', scheme, host: url.hostname } };
   }
   const port = url.port === '' ? null : Number(url.port);
-  return { ok: true, origin: { kind: 'tcp', scheme: url.scheme, host: url.hostname, port, defaultPort: TCP_DEFAULT_PORTS[url.scheme] ?? null } };
+  return {
+    ok: true,
+    origin: { kind: 'tcp', scheme: url.scheme, host: url.hostname, port, defaultPort: TCP_DEFAULT_PORTS[url.scheme] ?? null },
+  };
 }
 
 /** How cloudflared describes a parsed origin (its OriginService.String()), e.g. `ssh://localhost:22` with the default port added. */

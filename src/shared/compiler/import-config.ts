@@ -149,7 +149,8 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions, sou
     readRule(rule, given, index, proposal, errors, options, source, ruleWarnings.get(index) ?? []);
   }
   if (errors.length > 0) return { ok: false, errors };
-  if (checked.rules.length === 0) proposal.warnings.push('the remote config has no ingress rules: cloudflared answers 503 to every request');
+  if (checked.rules.length === 0)
+    proposal.warnings.push('the remote config has no ingress rules: cloudflared answers 503 to every request');
   warnAboutReordering(proposal);
   return { ok: true, proposal };
 }
@@ -174,7 +175,9 @@ function readRule(
     errors.push({ index, path: path ? `${where}.${path}` : where, message: `${ruleLabel(index)}: ${message}` });
   let originRequest: Record<string, unknown> = {};
   if (given.originRequest !== undefined && given.originRequest !== null) {
-    const checked = findOriginRequestProblem(knownOriginRequest(given.originRequest, `${ruleLabel(index)} originRequest`, source, warnings));
+    const checked = findOriginRequestProblem(
+      knownOriginRequest(given.originRequest, `${ruleLabel(index)} originRequest`, source, warnings),
+    );
     if (!checked.ok) return void error(['originRequest', ...checked.path].join('.'), checked.message);
     originRequest = checked.value;
   }

@@ -133,7 +133,8 @@ function checkAccess(
   }
   if (value.required !== undefined && typeof value.required !== 'boolean')
     return problem(`expected true or false, got ${typeName(value.required)}`, ['required']);
-  if (value.teamName !== undefined && typeof value.teamName !== 'string') return problem(`expected a string, got ${typeName(value.teamName)}`, ['teamName']);
+  if (value.teamName !== undefined && typeof value.teamName !== 'string')
+    return problem(`expected a string, got ${typeName(value.teamName)}`, ['teamName']);
   if (value.audTag !== undefined && (!Array.isArray(value.audTag) || !value.audTag.every((t) => typeof t === 'string'))) {
     return problem('audTag must be a list of Access application audience tags (strings)', ['audTag']);
   }
@@ -142,7 +143,10 @@ function checkAccess(
   // cloudflared's validateAccessConfiguration: only a required check is validated, and then only a teamName missing
   // beside audTags is an error (required with neither is an allowed first step; without required nothing is enforced).
   if (value.required === true && teamName === '' && audTag.length > 0) {
-    return problem('teamName cannot be blank when audTag is present and access is required: your Zero Trust team name (the "<team>" in <team>.cloudflareaccess.com)', ['teamName']);
+    return problem(
+      'teamName cannot be blank when audTag is present and access is required: your Zero Trust team name (the "<team>" in <team>.cloudflareaccess.com)',
+      ['teamName'],
+    );
   }
   const environment = typeof value.environment === 'string' && value.environment !== '' ? { environment: value.environment } : {};
   return { value: { required: value.required ?? false, teamName, audTag: [...audTag], ...environment } };

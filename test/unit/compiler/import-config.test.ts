@@ -111,7 +111,11 @@ describe('parseCloudflaredConfigYaml', () => {
     ['- a\n- b\n', /^config\.yml$/, 'expected a mapping'],
     ['url: http://localhost:8000\n', /^ingress$/, "doesn't contain any ingress rules"],
     ['ingress: []\n', /^ingress$/, "doesn't contain any ingress rules"],
-    ['ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n', /^ingress\[0\]\.service$/, 'rule #1: "" is an invalid address, please make sure it has a scheme and a hostname'],
+    [
+      'ingress:\n  - hostname: a.example.com\n  - service: http_status:404\n',
+      /^ingress\[0\]\.service$/,
+      'rule #1: "" is an invalid address, please make sure it has a scheme and a hostname',
+    ],
     [
       'ingress:\n  - hostname: a.example.com\n    service: http_status:1000\n  - service: http_status:404\n',
       /^ingress\[0\]\.service$/,
