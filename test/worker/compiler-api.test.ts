@@ -256,7 +256,8 @@ describe('POST /v1/import/remote-config', () => {
           tunnel,
           config: {
             ingress: [
-              { hostname: `a.${domain}`, service: 'http://x:1', originRequest: { noTlsVerify: true } },
+              // Go's encoding/json matches "notlsverify" to noTLSVerify case-insensitively; the wrong type is refused.
+              { hostname: `a.${domain}`, service: 'http://x:1', originRequest: { notlsverify: 'yes' } },
               { service: 'http_status:404' },
             ],
           },
@@ -266,8 +267,8 @@ describe('POST /v1/import/remote-config', () => {
       'validation_failed',
     );
     expect(bad.error.details?.[0]).toMatchObject({
-      path: 'body.config.ingress[0].originRequest.noTlsVerify',
-      message: expect.stringContaining('"noTLSVerify"'),
+      path: 'body.config.ingress[0].originRequest.noTLSVerify',
+      message: expect.stringContaining('expected true or false'),
     });
   });
 });

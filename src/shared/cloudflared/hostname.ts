@@ -1,4 +1,3 @@
-/// <reference path="./tr46.d.ts" />
 import { toASCII } from 'tr46';
 
 // cloudflared's hostname rules (ingress/ingress.go validateHostname, matchHost and the punycode alias computed in
