@@ -17,6 +17,7 @@ import { registerTunnelConfig } from './routes/v1-tunnel-config';
 import { registerManifests } from './routes/v1-manifests';
 import { registerImport } from './routes/v1-import';
 import { registerPlan } from './routes/v1-plan';
+import { registerMatch } from './routes/v1-match';
 
 const app = createApp();
 registerSystem(app);
@@ -36,6 +37,7 @@ registerTunnelConfig(app);
 registerManifests(app);
 registerImport(app);
 registerPlan(app);
+registerMatch(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

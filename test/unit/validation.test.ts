@@ -138,10 +138,16 @@ describe('names, ports, paths and origins', () => {
       'unix:/run/app.sock',
       'http_status:404',
       'hello_world',
+      'ftp://x',
+      'wss://h:443',
+      'unix+tls:/run/app.sock',
+      'http_status:999',
+      'socks-proxy',
+      'bastion',
     ]) {
       expect(checkOriginService(good).ok, good).toBe(true);
     }
-    for (const bad of ['10.0.0.5:8000', 'ftp://x', 'http://', 'http://x/path', 'http_status:42', 'unix:relative.sock']) {
+    for (const bad of ['10.0.0.5:8000', 'http://', 'http://x/path', 'http_status:42', 'http_status:1000', 'https://local host:8000']) {
       expect(checkOriginService(bad).ok, bad).toBe(false);
     }
   });

@@ -211,7 +211,7 @@ describe('POST /v1/import/cloudflared-config', () => {
     );
     expect(rule.error.details?.[0]).toMatchObject({
       path: 'body.config.ingress[0].service',
-      message: expect.stringContaining('rule 0: has no "service"'),
+      message: expect.stringContaining('rule #1: "" is an invalid address'),
     });
     const missing = await expectError(
       await api('POST', '/v1/import/cloudflared-config', { body: { tunnel: 'no-such-tunnel', config: seedYaml('x.example.com') } }),
@@ -259,7 +259,8 @@ describe('POST /v1/import/remote-config', () => {
           tunnel,
           config: {
             ingress: [
-              { hostname: `a.${domain}`, service: 'http://x:1', originRequest: { noTlsVerify: true } },
+              // Go's encoding/json matches "notlsverify" to noTLSVerify case-insensitively; the wrong type is refused.
+              { hostname: `a.${domain}`, service: 'http://x:1', originRequest: { notlsverify: 'yes' } },
               { service: 'http_status:404' },
             ],
           },
@@ -269,8 +270,8 @@ describe('POST /v1/import/remote-config', () => {
       'validation_failed',
     );
     expect(bad.error.details?.[0]).toMatchObject({
-      path: 'body.config.ingress[0].originRequest.noTlsVerify',
-      message: expect.stringContaining('"noTLSVerify"'),
+      path: 'body.config.ingress[0].originRequest.noTLSVerify',
+      message: expect.stringContaining('expected true or false'),
     });
   });
 });

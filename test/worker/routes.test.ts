@@ -66,8 +66,8 @@ describe('routes', () => {
       'body.origin.service.port',
       '65535',
     ],
-    [{ hostname: 'label.example.com', origin: { url: 'ftp://10.0.0.5' } }, 'body.origin.url', 'not supported by cloudflared'],
-    [{ hostname: 'label.example.com', origin: { url: 'http_status:999' } }, 'body.origin.url', '100 to 599'],
+    [{ hostname: 'label.example.com', origin: { url: 'https://local host:8000' } }, 'body.origin.url', 'not a valid URL'],
+    [{ hostname: 'label.example.com', origin: { url: 'http_status:1000' } }, 'body.origin.url', '100 to 999'],
   ])('rejects %j naming %s', async (patch, path, hint) => {
     const { tunnel } = await clusterWithTunnel();
     const before = await storeSnapshot();

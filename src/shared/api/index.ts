@@ -8,3 +8,4 @@ export * from './split-tunnel';
 export * from './token';
 export * from './agent';
 export * from './plan';
+export * from './match';

@@ -1,10 +1,10 @@
 import { parseDocument } from 'yaml';
 import { type Origin, type RouteCreate, routeCreate } from '../api/route';
 import { checkHostname } from '../validation/hostname';
-import { checkOriginService } from '../validation/origin-url';
+import { type ConfigSource, checkReadIngress, isCatchAll, readIngress, ruleLabel, type ValidRule } from '../cloudflared';
 import { checkPathPrefix } from '../validation/path-prefix';
 import { adviseOrigin } from './origin-advice';
-import { closestName, findOriginRequestProblem } from './origin-request';
+import { findOriginRequestProblem, ORIGIN_REQUEST_KEYS } from './origin-request';
 import { readPathRegex } from './path-regex';
 import { compareRoutes } from './rule-order';
 
@@ -39,6 +39,8 @@ export interface ImportProposal {
   originRequest: Record<string, unknown>;
   /** `warp-routing.enabled` when the config says; null when it does not. */
   warpRouting: boolean | null;
+  /** What cloudflared would ignore or what changes on import, not tied to one rule. */
+  warnings: string[];
 }
 
 /** A malformed part of the input: where (`ingress[2].service`, `config.yml line 4`) and what is wrong. */
@@ -56,7 +58,6 @@ export interface ImportOptions {
   placement?: 'cluster' | 'node';
 }
 
-const RULE_KEYS = ['hostname', 'path', 'service', 'originRequest'] as const;
 const importedRoute = routeCreate.omit({ tunnel: true });
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -97,94 +98,109 @@ export function parseRemoteConfig(json: unknown, options: ImportOptions = {}): I
   if (isRecord(value) && isRecord(value.config)) value = value.config;
   if (!isRecord(value))
     return fail(null, 'config', 'expected the remote config object { "ingress": [...] } (or Cloudflare\'s response containing it)');
-  return readConfig(value, options);
+  return readConfig(value, options, 'json');
 }
 
 function fail(index: number | null, path: string, message: string): ImportResult {
   return { ok: false, errors: [{ index, path, message }] };
 }
 
-function readConfig(config: Record<string, unknown>, options: ImportOptions): ImportResult {
+/** Drops originRequest keys cloudflared does not know: a config file warns about them, a remote config ignores them. */
+function knownOriginRequest(value: unknown, where: string, source: ConfigSource, warnings: string[]): unknown {
+  if (!isRecord(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    const known = Object.keys(ORIGIN_REQUEST_KEYS).find((k) => k === key || (source === 'json' && k.toLowerCase() === key.toLowerCase()));
+    if (known) out[known] = v;
+    else if (source === 'yaml') warnings.push(`${where}: unknown key "${key}" is ignored by cloudflared`);
+  }
+  return out;
+}
+
+function readConfig(config: Record<string, unknown>, options: ImportOptions, source: ConfigSource = 'yaml'): ImportResult {
   const errors: ImportError[] = [];
-  const proposal: ImportProposal = { routes: [], unsupported: [], catchAll: null, originRequest: {}, warpRouting: null };
-  if (config.originRequest !== undefined) {
-    const checked = findOriginRequestProblem(config.originRequest);
-    if (checked.ok) proposal.originRequest = checked.value;
-    else errors.push({ index: null, path: ['originRequest', ...checked.path].join('.'), message: checked.message });
+  const proposal: ImportProposal = { routes: [], unsupported: [], catchAll: null, originRequest: {}, warpRouting: null, warnings: [] };
+  const read = readIngress(config, source);
+  if (!read.ok) return { ok: false, errors: read.errors };
+  const checked = checkReadIngress(read.value, source);
+  if (!checked.ok) {
+    const { index, field, message } = checked.problem;
+    const path = index === null ? 'ingress' : field ? `ingress[${index}].${field}` : `ingress[${index}]`;
+    return { ok: false, errors: [{ index, path, message }] };
+  }
+  const defaults = config.originRequest;
+  if (defaults !== undefined && defaults !== null) {
+    const known = findOriginRequestProblem(knownOriginRequest(defaults, 'originRequest', source, proposal.warnings));
+    if (known.ok) proposal.originRequest = known.value;
+    else errors.push({ index: null, path: ['originRequest', ...known.path].join('.'), message: known.message });
   }
   const warp = config['warp-routing'];
   if (warp !== undefined) {
     if (isRecord(warp) && (warp.enabled === undefined || typeof warp.enabled === 'boolean')) proposal.warpRouting = warp.enabled === true;
     else errors.push({ index: null, path: 'warp-routing', message: 'expected { enabled: true | false }' });
   }
-  const rules = config.ingress;
-  if (!Array.isArray(rules) || rules.length === 0) {
-    const hint =
-      typeof config.url === 'string' ? ` (this config uses the single-origin "url: ${config.url}"; write it as ingress rules)` : '';
-    errors.push({ index: null, path: 'ingress', message: `expected a non-empty list of ingress rules ending with a catch-all${hint}` });
-    return { ok: false, errors };
+  const ruleWarnings = new Map<number, string[]>();
+  for (const w of read.value.warnings) {
+    if (w.index === null) proposal.warnings.push(w.message);
+    else ruleWarnings.set(w.index, [...(ruleWarnings.get(w.index) ?? []), w.message]);
   }
-  for (const [index, rule] of rules.entries()) readRule(rule, index, rules.length, proposal, errors, options);
+  for (const [index, rule] of checked.rules.entries()) {
+    const given = read.value.given[index] ?? {};
+    readRule(rule, given, index, proposal, errors, options, source, ruleWarnings.get(index) ?? []);
+  }
   if (errors.length > 0) return { ok: false, errors };
+  if (checked.rules.length === 0)
+    proposal.warnings.push('the remote config has no ingress rules: cloudflared answers 503 to every request');
   warnAboutReordering(proposal);
   return { ok: true, proposal };
 }
 
+/**
+ * Maps one rule cloudflared accepts to a route. Where edgeplane cannot manage it as a route (no hostname, a hostname
+ * that is not a DNS name edgeplane can own, a path regex that is not a prefix) it is kept as an unsupported rule with
+ * the reason, never refused: the config is valid, cloudflared would run it.
+ */
 function readRule(
-  rule: unknown,
+  rule: ValidRule,
+  given: Record<string, unknown>,
   index: number,
-  total: number,
   proposal: ImportProposal,
   errors: ImportError[],
   options: ImportOptions,
+  source: ConfigSource,
+  warnings: string[],
 ): void {
   const where = `ingress[${index}]`;
   const error = (path: string, message: string) =>
-    errors.push({ index, path: path ? `${where}.${path}` : where, message: `rule ${index}: ${message}` });
-  if (!isRecord(rule)) return void error('', 'expected a mapping with "hostname", "path" and "service"');
-  for (const key of Object.keys(rule)) {
-    if (!(RULE_KEYS as readonly string[]).includes(key)) {
-      const near = closestName(key, RULE_KEYS);
-      return void error(key, `unknown key "${key}"${near ? `; did you mean "${near}"?` : `; a rule has ${RULE_KEYS.join(', ')}`}`);
-    }
-  }
-  if (typeof rule.service !== 'string' || rule.service.trim() === '') {
-    return void error(
-      'service',
-      'has no "service"; every rule needs one, e.g. "http://web.default.svc.cluster.local:80" or "http_status:404"',
-    );
-  }
-  const service = checkOriginService(rule.service);
-  if (!service.ok) return void error('service', service.message);
-  for (const key of ['hostname', 'path'] as const) {
-    if (rule[key] !== undefined && typeof rule[key] !== 'string') return void error(key, `"${key}" must be a string`);
-  }
+    errors.push({ index, path: path ? `${where}.${path}` : where, message: `${ruleLabel(index)}: ${message}` });
   let originRequest: Record<string, unknown> = {};
-  if (rule.originRequest !== undefined) {
-    const checked = findOriginRequestProblem(rule.originRequest);
+  if (given.originRequest !== undefined && given.originRequest !== null) {
+    const checked = findOriginRequestProblem(
+      knownOriginRequest(given.originRequest, `${ruleLabel(index)} originRequest`, source, warnings),
+    );
     if (!checked.ok) return void error(['originRequest', ...checked.path].join('.'), checked.message);
     originRequest = checked.value;
   }
-  const hostname = typeof rule.hostname === 'string' && rule.hostname !== '*' ? rule.hostname.trim() : '';
-  const path = typeof rule.path === 'string' ? rule.path : '';
-  const last = index === total - 1;
-  if (hostname === '' && path === '') {
-    if (!last)
-      return void error(
-        '',
-        `matches every request but is not the last rule (cloudflared rejects this); move it to the end or give it a hostname`,
-      );
-    proposal.catchAll = { index, service: service.value };
+  // validateIngress has already placed the only catch-all last.
+  if (isCatchAll(rule)) {
+    proposal.catchAll = { index, service: rule.service || 'bastion' };
     return;
   }
-  if (last) return void error('', 'the last rule must be the catch-all, with neither hostname nor path (e.g. service: http_status:404)');
-  const keep = (reason: string) => proposal.unsupported.push({ index, status: 'unsupported', rule: { ...rule }, reason });
-  if (hostname === '') return void keep(`a rule without a hostname (path "${path}") cannot be a route: every route has a hostname`);
-  const host = checkHostname(hostname);
-  if (!host.ok) return void error('hostname', host.message);
+  const keep = (reason: string) => proposal.unsupported.push({ index, status: 'unsupported', rule: { ...given }, reason });
+  const hostname = rule.hostname === '*' ? '' : rule.hostname;
+  if (hostname === '') return void keep(`a rule without a hostname (path "${rule.path}") cannot be a route: every route has a hostname`);
+  let host = checkHostname(hostname);
+  if (!host.ok && rule.punycodeHostname) {
+    const alias = checkHostname(rule.punycodeHostname);
+    if (alias.ok) {
+      warnings.push(`hostname "${hostname}" becomes "${alias.value}" (its punycode form, which cloudflared also matches)`);
+      host = alias;
+    }
+  }
+  if (!host.ok) return void keep(`cloudflared accepts this hostname, but a route needs a DNS name edgeplane can manage: ${host.message}`);
   let prefix: string | undefined;
-  if (path !== '') {
-    const reading = readPathRegex(path);
+  if (rule.path !== '') {
+    const reading = readPathRegex(rule.path);
     if (reading.kind === 'regex') {
       return void keep(
         `${reading.reason}; a route path is a prefix${reading.nearestPrefix ? `, the nearest is "${reading.nearestPrefix}"` : ''}`,
@@ -194,15 +210,17 @@ function readRule(
       const checked = checkPathPrefix(reading.prefix);
       if (!checked.ok)
         return void keep(
-          `path regex "${path}" reads as the prefix "${reading.prefix}", which is not a valid route path: ${checked.message}`,
+          `path regex "${rule.path}" reads as the prefix "${reading.prefix}", which is not a valid route path: ${checked.message}`,
         );
       prefix = checked.value;
     }
   }
   const duplicate = proposal.routes.find((p) => p.route.hostname === host.value && p.route.path === prefix);
   if (duplicate)
-    return void keep(`unreachable: rule ${duplicate.index} has the same hostname and path and cloudflared always picks it first`);
-  const advice = adviseOrigin(service.value, options.placement);
+    return void keep(`unreachable: ${ruleLabel(duplicate.index)} has the same hostname and path and cloudflared always picks it first`);
+  const service = rule.service === '' ? 'bastion' : rule.service;
+  if (service !== rule.service) warnings.push('bastionMode without a service: the route keeps it as "service: bastion"');
+  const advice = adviseOrigin(service, options.placement);
   const candidate = importedRoute.safeParse({
     hostname: host.value,
     ...(prefix ? { path: prefix } : {}),
@@ -217,7 +235,7 @@ function readRule(
   proposal.routes.push({
     index,
     route: candidate.data,
-    warnings: advice.warning ? [advice.warning] : [],
+    warnings: [...warnings, ...(advice.warning ? [advice.warning] : [])],
     ...(advice.suggestedOrigin ? { suggestedOrigin: advice.suggestedOrigin } : {}),
   });
 }

@@ -34,7 +34,7 @@ export const ORIGIN_REQUEST_KEYS = {
 export type OriginRequestKey = keyof typeof ORIGIN_REQUEST_KEYS;
 
 const KNOWN = Object.keys(ORIGIN_REQUEST_KEYS) as OriginRequestKey[];
-const ACCESS_KEYS = ['required', 'teamName', 'audTag'] as const;
+const ACCESS_KEYS = ['required', 'teamName', 'audTag', 'environment'] as const;
 const IP_RULE_KEYS = ['prefix', 'ports', 'allow'] as const;
 
 /** Levenshtein distance, case-insensitive, for "did you mean" suggestions. */
@@ -133,13 +133,23 @@ function checkAccess(
   }
   if (value.required !== undefined && typeof value.required !== 'boolean')
     return problem(`expected true or false, got ${typeName(value.required)}`, ['required']);
-  if (typeof value.teamName !== 'string' || value.teamName === '') {
-    return problem('teamName is required: your Zero Trust team name (the "<team>" in <team>.cloudflareaccess.com)', ['teamName']);
+  if (value.teamName !== undefined && typeof value.teamName !== 'string')
+    return problem(`expected a string, got ${typeName(value.teamName)}`, ['teamName']);
+  if (value.audTag !== undefined && (!Array.isArray(value.audTag) || !value.audTag.every((t) => typeof t === 'string'))) {
+    return problem('audTag must be a list of Access application audience tags (strings)', ['audTag']);
   }
-  if (!Array.isArray(value.audTag) || value.audTag.length === 0 || !value.audTag.every((t) => typeof t === 'string' && t !== '')) {
-    return problem('audTag is required: a non-empty list of Access application audience tags (strings)', ['audTag']);
+  const audTag = (value.audTag ?? []) as string[];
+  const teamName = (value.teamName ?? '') as string;
+  // cloudflared's validateAccessConfiguration: only a required check is validated, and then only a teamName missing
+  // beside audTags is an error (required with neither is an allowed first step; without required nothing is enforced).
+  if (value.required === true && teamName === '' && audTag.length > 0) {
+    return problem(
+      'teamName cannot be blank when audTag is present and access is required: your Zero Trust team name (the "<team>" in <team>.cloudflareaccess.com)',
+      ['teamName'],
+    );
   }
-  return { value: { required: value.required ?? false, teamName: value.teamName, audTag: [...(value.audTag as string[])] } };
+  const environment = typeof value.environment === 'string' && value.environment !== '' ? { environment: value.environment } : {};
+  return { value: { required: value.required ?? false, teamName, audTag: [...audTag], ...environment } };
 }
 
 function checkIpRules(

@@ -53,8 +53,8 @@ describe('checkOriginRequest', () => {
     [{ proxyType: 'http' }, 'route.proxyType: expected "" (plain proxy) or "socks"'],
     [{ proxyPort: 70000 }, 'route.proxyPort: expected a port number'],
     [{ httpHostHeader: 5 }, 'route.httpHostHeader: expected a string'],
-    [{ access: { teamName: 'x' } }, 'route.access.audTag: audTag is required'],
-    [{ access: { audTag: ['a'] } }, 'route.access.teamName: teamName is required'],
+    [{ access: { required: true, audTag: ['a'] } }, 'route.access.teamName: teamName cannot be blank when audTag is present'],
+    [{ access: { audTag: 'a' } }, 'route.access.audTag: audTag must be a list'],
     [
       { access: { teamName: 'x', audTag: ['a'], requred: true } },
       'route.access.requred: unknown key "requred" in access; did you mean "required"?',
