@@ -7,3 +7,5 @@ export * from './private-network';
 export * from './split-tunnel';
 export * from './token';
 export * from './agent';
+export * from './inference';
+export * from './ml-backend';
