@@ -14,7 +14,9 @@ export const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   rate_limited: 429,
   internal_error: 500,
+  bad_gateway: 502,
   unavailable: 503,
+  gateway_timeout: 504,
 };
 
 /** The one error type handlers and services throw; `app.onError` renders it as the error envelope. */

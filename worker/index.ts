@@ -16,6 +16,9 @@ import { registerTunnelConfig } from './routes/v1-tunnel-config';
 import { registerManifests } from './routes/v1-manifests';
 import { registerImport } from './routes/v1-import';
 import { registerPlan } from './routes/v1-plan';
+import { registerInferenceBackends } from './routes/v1-inference-backends';
+import { registerInferenceProxy } from './routes/inference-proxy';
+import { registerMl } from './routes/ml';
 
 const app = createApp();
 registerSystem(app);
@@ -34,6 +37,9 @@ registerTunnelConfig(app);
 registerManifests(app);
 registerImport(app);
 registerPlan(app);
+registerInferenceBackends(app);
+registerInferenceProxy(app);
+registerMl(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

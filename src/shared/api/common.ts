@@ -12,7 +12,9 @@ export const errorCode = z.enum([
   'payload_too_large',
   'rate_limited',
   'internal_error',
+  'bad_gateway',
   'unavailable',
+  'gateway_timeout',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
 
