@@ -32,7 +32,7 @@ export default defineConfig(async () => {
             EDGEPLANE_CLOUDFLARE_TIMEOUT_MS: '1500',
           },
           // A low per-token rate so the 429 test needs few calls; each test uses its own tokens.
-          ratelimits: { INFERENCE_RATE_LIMITER: { simple: { limit: 40, period: 60 } } },
+          ratelimits: { INFERENCE_RATE_LIMITER: { namespace_id: '1001', simple: { limit: 40, period: 60 } } },
         },
       })),
     ],

@@ -44,7 +44,7 @@ export async function predict(deps: AdapterDeps, request: LsPredictRequest): Pro
         const body = await new Response(inferBody(ml, group.map((g) => g.value))).arrayBuffer();
         const { response } = await forward(
           { ...deps.backend, authHeaders },
-          { method: 'POST', path, headers: new Headers({ 'content-type': 'application/json' }), body: body.buffer, repeatable: true },
+          { method: 'POST', path, headers: new Headers({ 'content-type': 'application/json' }), body, repeatable: true },
         );
         const text = await response.text();
         if (!response.ok) throw new Error(`Triton answered ${response.status}: ${text.slice(0, 500)}`);
