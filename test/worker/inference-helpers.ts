@@ -15,7 +15,7 @@ export interface Received {
 /** A fresh instance of the fake Triton: its base URL and its control calls. */
 export function tritonInstance(name = uid('t')) {
   const control = (action: string, body?: unknown) =>
-    fetch(`${env.TEST_TRITON_FAKE}/__fake/${name}/${action}`, { method: body === undefined ? 'GET' : 'POST', body: JSON.stringify(body ?? {}) });
+    fetch(`${env.TEST_TRITON_FAKE}/__fake/${name}/${action}`, body === undefined ? {} : { method: 'POST', body: JSON.stringify(body) });
   return {
     name,
     url: `${env.TEST_TRITON_FAKE}/i/${name}`,
@@ -50,4 +50,11 @@ export const call = (path: string, token: string | undefined, init: RequestInit 
 export async function sha256(data: ArrayBuffer | Uint8Array): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', data);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** n random bytes (getRandomValues fills at most 64 KiB at a time). */
+export function randomBytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(out.subarray(at, Math.min(n, at + 65536)));
+  return out;
 }
