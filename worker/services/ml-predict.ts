@@ -57,7 +57,12 @@ const softmax = (logits: number[]): number[] => {
 /** The rows of task `i` in a batched output: everything after the batch dimension, flattened. */
 function rowsOf(output: OutputTensor, i: number): number[] {
   const per = output.shape.slice(1).reduce((a, b) => a * b, 1);
-  return output.data.slice(i * per, (i + 1) * per).map(Number);
+  const rows = output.data.slice(i * per, (i + 1) * per);
+  // JSON has no NaN or Infinity: a model that produced one sends null, which must not read as 0.
+  if (rows.length < per || rows.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+    throw new Error(`output "${output.name}" has no finite numbers for this task`);
+  }
+  return rows as number[];
 }
 
 /**
@@ -78,7 +83,6 @@ export function toPrediction(
   const toName = backend.toName ?? control?.toName ?? (backend.task === 'object-detection' ? 'image' : 'text');
   const label = (index: number) => labels[index] ?? `class_${index}`;
   const rows = rowsOf(output, i);
-  if (rows.some((v) => !Number.isFinite(v))) throw new Error(`output "${output.name}" holds a value that is not a finite number`);
   const region = (type: string, value: Record<string, unknown>, score?: number) => ({
     from_name: fromName,
     to_name: toName,
