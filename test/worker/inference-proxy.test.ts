@@ -20,7 +20,11 @@ async function setup(extra: Record<string, unknown> = {}) {
 describe('proxy pass-through', () => {
   it('passes a JSON infer byte for byte both ways, with the backend credentials and without the caller token', async () => {
     const { triton, base, token } = await setup({ credentials: { type: 'bearer', token: 'upstream-secret-token' } });
-    const response = await call(`${base}/models/simple/infer`, token, { method: 'POST', body: simpleInfer, headers: { 'content-type': 'application/json' } });
+    const response = await call(`${base}/models/simple/infer`, token, {
+      method: 'POST',
+      body: simpleInfer,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(response.status).toBe(200);
     const bytes = new Uint8Array(await response.arrayBuffer());
     const result = JSON.parse(new TextDecoder().decode(bytes)) as { outputs: { name: string; data: number[] }[] };
@@ -122,7 +126,11 @@ describe('proxy auth and limits', () => {
     const { triton, base } = await setup();
     const others = ['health', 'metadata', 'inference', 'statistics', 'model-repository'].filter((s) => s !== scope);
     const without = await createToken('inference', others);
-    const refused = await expectError(await call(`${base}${path}`, without, { method, body: method === 'POST' ? '{}' : undefined }), 403, 'forbidden');
+    const refused = await expectError(
+      await call(`${base}${path}`, without, { method, body: method === 'POST' ? '{}' : undefined }),
+      403,
+      'forbidden',
+    );
     expect(refused.error.message).toContain(`"${scope}"`);
     expect(await triton.received()).toEqual([]);
     const withIt = await createToken('inference', [scope]);
@@ -148,7 +156,11 @@ describe('proxy auth and limits', () => {
     await expectError(await call(`${base}/health/live`, undefined), 401, 'unauthorized');
     const outside = await expectError(await call(`${base}/models/echo/infer`, token, { method: 'POST', body: '{}' }), 404, 'not_found');
     expect(outside.error.message).toContain('"echo"');
-    await expectError(await call(`${base}/models/simple/infer`, token, { method: 'POST', body: 'x'.repeat(1001) }), 413, 'payload_too_large');
+    await expectError(
+      await call(`${base}/models/simple/infer`, token, { method: 'POST', body: 'x'.repeat(1001) }),
+      413,
+      'payload_too_large',
+    );
     await expectError(await call(`${base}/nothing/here`, token), 404, 'not_found');
     expect(await triton.received()).toEqual([]);
   });
@@ -200,21 +212,33 @@ describe('proxy retries, failover, timeouts and cached health', () => {
   it('fails over to the next upstream when the first is busy or unreachable', async () => {
     const first = tritonInstance();
     const second = tritonInstance();
-    const id = await createBackend({ id: uid('fo'), upstreams: [{ url: first.url }, { url: second.url }], retry: { attempts: 1, backoffMs: 1 } });
+    const id = await createBackend({
+      id: uid('fo'),
+      upstreams: [{ url: first.url }, { url: second.url }],
+      retry: { attempts: 1, backoffMs: 1 },
+    });
     const token = await createToken('inference');
     await first.set({ busy: 5 });
     const response = await call(`/inference/${id}/v2/models/simple/infer`, token, { method: 'POST', body: simpleInfer });
     expect(response.status).toBe(200);
     expect((await first.received()).length).toBe(1);
     expect((await second.received()).length).toBe(1);
-    const dead = await createBackend({ id: uid('fo'), upstreams: [{ url: 'http://127.0.0.1:9' }, { url: second.url }], retry: { attempts: 1, backoffMs: 1 } });
+    const dead = await createBackend({
+      id: uid('fo'),
+      upstreams: [{ url: 'http://127.0.0.1:9' }, { url: second.url }],
+      retry: { attempts: 1, backoffMs: 1 },
+    });
     expect((await call(`/inference/${dead}/v2/models/simple`, token)).status).toBe(200);
   });
 
   it('answers 504 naming the upstream that timed out', async () => {
     const { triton, base, token } = await setup({ timeouts: { connectMs: 300, totalMs: 300 }, retry: { attempts: 1, backoffMs: 1 } });
     await triton.set({ hang: true });
-    const envelope = await expectError(await call(`${base}/models/simple/infer`, token, { method: 'POST', body: simpleInfer }), 504, 'gateway_timeout');
+    const envelope = await expectError(
+      await call(`${base}/models/simple/infer`, token, { method: 'POST', body: simpleInfer }),
+      504,
+      'gateway_timeout',
+    );
     expect(envelope.error.message).toContain(triton.url);
     expect((await triton.received()).length).toBe(1);
     await triton.set({ hang: false });

@@ -23,7 +23,11 @@ async function setup(ml: Record<string, unknown>) {
 }
 
 const post = (path: string, auth: string, body: unknown) =>
-  call(path, undefined, { method: 'POST', body: JSON.stringify(body), headers: { authorization: auth, 'content-type': 'application/json' } });
+  call(path, undefined, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { authorization: auth, 'content-type': 'application/json' },
+  });
 
 describe('Label Studio ML backend', () => {
   const sentiment = {
@@ -41,9 +45,16 @@ describe('Label Studio ML backend', () => {
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ status: 'UP', model_version: 'text_cls@latest' });
     }
-    const setupResponse = await post(`/ml/${id}/setup`, basic, { project: '1.1700000000', schema: SENTIMENT_CONFIG, hostname: 'http://ls', access_token: 'x' });
+    const setupResponse = await post(`/ml/${id}/setup`, basic, {
+      project: '1.1700000000',
+      schema: SENTIMENT_CONFIG,
+      hostname: 'http://ls',
+      access_token: 'x',
+    });
     expect(await setupResponse.json()).toEqual({ model_version: 'text_cls@latest' });
-    expect(await (await call(`/ml/${id}/versions`, undefined, { headers: { authorization: basic } })).json()).toMatchObject({ versions: ['text_cls@latest'] });
+    expect(await (await call(`/ml/${id}/versions`, undefined, { headers: { authorization: basic } })).json()).toMatchObject({
+      versions: ['text_cls@latest'],
+    });
     const webhook = await post(`/ml/${id}/webhook`, basic, { action: 'ANNOTATION_CREATED', project: { id: 1 } });
     expect(webhook.status).toBe(201);
     expect(await webhook.json()).toEqual({ status: 'ignored', action: 'ANNOTATION_CREATED' });
@@ -53,12 +64,26 @@ describe('Label Studio ML backend', () => {
     const { triton, id, basic } = await setup(sentiment);
     const texts = Array.from({ length: 32 }, (_, i) => (i % 3 === 0 ? `great ${i}` : i % 3 === 1 ? `awful ${i}` : `so-so ${i}`));
     const tasks = texts.map((text, i) => ({ id: 100 + i, data: { text } }));
-    const response = await post(`/ml/${id}/predict`, basic, { tasks, project: '1.1700000000', label_config: SENTIMENT_CONFIG, params: { login: null, password: null, context: null } });
+    const response = await post(`/ml/${id}/predict`, basic, {
+      tasks,
+      project: '1.1700000000',
+      label_config: SENTIMENT_CONFIG,
+      params: { login: null, password: null, context: null },
+    });
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { results: { result: { from_name: string; to_name: string; type: string; value: { choices: string[] }; score: number }[]; score: number; model_version: string }[]; model_version: string };
+    const body = (await response.json()) as {
+      results: {
+        result: { from_name: string; to_name: string; type: string; value: { choices: string[] }; score: number }[];
+        score: number;
+        model_version: string;
+      }[];
+      model_version: string;
+    };
     expect(body.model_version).toBe('text_cls@latest');
     expect(body.results).toHaveLength(32);
-    expect(body.results.map((r) => r.result[0]?.value.choices[0])).toEqual(texts.map((t) => (t.startsWith('great') ? 'Positive' : t.startsWith('awful') ? 'Negative' : 'Neutral')));
+    expect(body.results.map((r) => r.result[0]?.value.choices[0])).toEqual(
+      texts.map((t) => (t.startsWith('great') ? 'Positive' : t.startsWith('awful') ? 'Negative' : 'Neutral')),
+    );
     expect(body.results[0]?.result[0]).toMatchObject({ from_name: 'sentiment', to_name: 'text', type: 'choices' });
     expect(body.results[0]?.score).toBeGreaterThan(0.8);
     expect(body.results[0]?.score).toBeLessThan(1);
@@ -69,7 +94,12 @@ describe('Label Studio ML backend', () => {
 
   it('keeps a failing task in place with an empty result and uses the configured choices without a label_config', async () => {
     const { id, token } = await setup(sentiment);
-    const tasks = [{ id: 1, data: { text: 'good' } }, { id: 2, data: { image: 'x' } }, { id: 3, data: { text: 'this will fail' } }, { id: 4, data: { text: 'bad' } }];
+    const tasks = [
+      { id: 1, data: { text: 'good' } },
+      { id: 2, data: { image: 'x' } },
+      { id: 3, data: { text: 'this will fail' } },
+      { id: 4, data: { text: 'bad' } },
+    ];
     const response = await post(`/ml/${id}/predict`, `Bearer ${token}`, { tasks, project: '1.1', params: {} });
     const body = (await response.json()) as { results: { result: { value: { choices: string[] } }[] }[] };
     expect(body.results.map((r) => r.result[0]?.value.choices[0] ?? null)).toEqual(['positive', null, null, 'negative']);
@@ -84,9 +114,18 @@ describe('Label Studio ML backend', () => {
   });
 
   it('maps spans to labels with start, end and text', async () => {
-    const config = '<View><Labels name="ner" toName="text"><Label value="Person"/><Label value="City"/></Labels><Text name="text" value="$text"/></View>';
-    const { id, token } = await setup({ model: 'ner', task: 'span-labeling', input: { field: 'text', tensor: 'TEXT' }, output: { tensor: 'SPANS' } });
-    const response = await post(`/ml/${id}/predict`, `Bearer ${token}`, { tasks: [{ data: { text: 'Alice went to Paris' } }, { data: { text: 'nobody' } }], label_config: config });
+    const config =
+      '<View><Labels name="ner" toName="text"><Label value="Person"/><Label value="City"/></Labels><Text name="text" value="$text"/></View>';
+    const { id, token } = await setup({
+      model: 'ner',
+      task: 'span-labeling',
+      input: { field: 'text', tensor: 'TEXT' },
+      output: { tensor: 'SPANS' },
+    });
+    const response = await post(`/ml/${id}/predict`, `Bearer ${token}`, {
+      tasks: [{ data: { text: 'Alice went to Paris' } }, { data: { text: 'nobody' } }],
+      label_config: config,
+    });
     const body = (await response.json()) as { results: { result: unknown[] }[] };
     expect(body.results[0]?.result).toEqual([
       { from_name: 'ner', to_name: 'text', type: 'labels', value: { start: 0, end: 5, text: 'Alice', labels: ['Person'] } },
@@ -96,9 +135,18 @@ describe('Label Studio ML backend', () => {
   });
 
   it('maps [N, 6] boxes to rectanglelabels in percent of the image', async () => {
-    const config = '<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="Cat"/><Label value="Dog"/></RectangleLabels></View>';
-    const { id, token } = await setup({ model: 'detector', task: 'object-detection', input: { field: 'image', tensor: 'IMAGE' }, output: { tensor: 'BOXES' } });
-    const response = await post(`/ml/${id}/predict`, `Bearer ${token}`, { tasks: [{ data: { image: '/data/upload/1/dog.jpg' } }], label_config: config });
+    const config =
+      '<View><Image name="image" value="$image"/><RectangleLabels name="box" toName="image"><Label value="Cat"/><Label value="Dog"/></RectangleLabels></View>';
+    const { id, token } = await setup({
+      model: 'detector',
+      task: 'object-detection',
+      input: { field: 'image', tensor: 'IMAGE' },
+      output: { tensor: 'BOXES' },
+    });
+    const response = await post(`/ml/${id}/predict`, `Bearer ${token}`, {
+      tasks: [{ data: { image: '/data/upload/1/dog.jpg' } }],
+      label_config: config,
+    });
     const body = (await response.json()) as { results: { result: { value: Record<string, unknown>; score: number }[] }[] };
     const region = body.results[0]?.result[0];
     expect(region?.value.rectanglelabels).toEqual(['Dog']);

@@ -138,7 +138,11 @@ export const inferenceBackends = sqliteTable(
     ...timestamps,
   },
   // At most one default backend: the partial unique index makes a second one fail inside the write's batch.
-  (t) => [uniqueIndex('inference_backends_one_default').on(t.isDefault).where(sql`${t.isDefault} = 1`)],
+  (t) => [
+    uniqueIndex('inference_backends_one_default')
+      .on(t.isDefault)
+      .where(sql`${t.isDefault} = 1`),
+  ],
 );
 
 /** Label Studio ML backends (`/ml/<id>`): which model of which inference backend, and how tasks map to tensors. */

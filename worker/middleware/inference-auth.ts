@@ -51,7 +51,9 @@ export async function authenticateInference(c: Context<AppEnv>): Promise<Inferen
   if (!resolved) {
     throw new AppError(
       'unauthorized',
-      secret ? 'the token is not valid (unknown, revoked or expired)' : 'missing Authorization: Bearer <token> (or Basic with the token as password)',
+      secret
+        ? 'the token is not valid (unknown, revoked or expired)'
+        : 'missing Authorization: Bearer <token> (or Basic with the token as password)',
       { headers: { 'www-authenticate': 'Bearer realm="edgeplane inference"' } },
     );
   }
@@ -63,7 +65,7 @@ export async function limitRate(env: Env, caller: InferenceCaller, now: number =
   const { success } = await env.INFERENCE_RATE_LIMITER.limit({ key: caller.actor.id });
   if (success) return;
   // The binding counts in windows of its period (60 s) aligned to the clock; the caller may retry when this one ends.
-  const retryAfter = Math.max(1, 60 - Math.floor(now / 1000) % 60);
+  const retryAfter = Math.max(1, 60 - (Math.floor(now / 1000) % 60));
   throw new AppError('rate_limited', `too many requests for token ${caller.actor.id}; retry in ${retryAfter} s`, {
     headers: { 'retry-after': String(retryAfter) },
   });

@@ -31,12 +31,16 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   if (endpoint.kind === 'blocked') throw new AppError('forbidden', `${method} /v2${rest}: ${endpoint.reason}`);
   if (endpoint.kind === 'unknown') throw new AppError('not_found', `${method} /v2${rest} is not a Triton endpoint edgeplane proxies`);
   if (!caller.scopes.has(endpoint.scope)) {
-    throw new AppError('forbidden', `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
+    throw new AppError(
+      'forbidden',
+      `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`,
+    );
   }
   await limitRate(c.env, caller);
   const db = openDb(c.env.DB);
   const backend = backendId === undefined ? await loadDefaultInferenceBackend({ db }) : await loadInferenceBackend({ db }, backendId);
-  if (!backend) throw new AppError('not_found', 'no default inference backend: set "default": true on one, or call /inference/<backend>/v2/...');
+  if (!backend)
+    throw new AppError('not_found', 'no default inference backend: set "default": true on one, or call /inference/<backend>/v2/...');
   if (endpoint.model !== undefined && backend.models && !backend.models.includes(endpoint.model)) {
     throw new AppError('not_found', `model "${endpoint.model}" is not served by inference backend "${backend.id}"`);
   }
@@ -44,7 +48,10 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   const length = c.req.header('content-length');
   const declared = length === undefined ? undefined : Number(length);
   if (declared !== undefined && declared > backend.maxBodyBytes) {
-    throw new AppError('payload_too_large', `the request body is ${declared} bytes; backend "${backend.id}" accepts at most ${backend.maxBodyBytes}`);
+    throw new AppError(
+      'payload_too_large',
+      `the request body is ${declared} bytes; backend "${backend.id}" accepts at most ${backend.maxBodyBytes}`,
+    );
   }
   const raw = c.req.raw.body;
   const body =
@@ -61,7 +68,13 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
     retry: backend.retry,
     authHeaders: await upstreamAuthHeaders(c.get('config').EDGEPLANE_ENCRYPTION_KEY, backend),
   };
-  const call = { method, path: `/v2${rest}${url.search}`, headers: c.req.raw.headers, body, repeatable: endpoint.repeatable && !endpoint.stream };
+  const call = {
+    method,
+    path: `/v2${rest}${url.search}`,
+    headers: c.req.raw.headers,
+    body,
+    repeatable: endpoint.repeatable && !endpoint.stream,
+  };
   const requestId = c.get('requestId');
   if (endpoint.health) {
     const answer = await cachedHealth(

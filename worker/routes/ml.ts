@@ -68,7 +68,8 @@ export function registerMl(app: Router): void {
 
 async function load(c: Context<AppEnv>, scope: 'health' | 'metadata' | 'inference') {
   const caller: InferenceCaller = await authenticateInference(c);
-  if (!caller.scopes.has(scope)) throw new AppError('forbidden', `this call needs the "${scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
+  if (!caller.scopes.has(scope))
+    throw new AppError('forbidden', `this call needs the "${scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
   await limitRate(c.env, caller);
   const ml = await loadMlBackend({ db: openDb(c.env.DB) }, c.req.param('id') ?? '');
   return { caller, ml };

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { inferenceBackend, inferenceBackendCreate, inferenceBackendUpdate, mlBackend, mlBackendCreate, mlBackendUpdate } from '../../src/shared/api';
+import {
+  inferenceBackend,
+  inferenceBackendCreate,
+  inferenceBackendUpdate,
+  mlBackend,
+  mlBackendCreate,
+  mlBackendUpdate,
+} from '../../src/shared/api';
 import type { Router } from '../app';
 import {
   createInferenceBackend,

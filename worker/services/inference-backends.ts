@@ -44,11 +44,17 @@ function encryptionKey(deps: Deps): string {
 
 async function sealCredentials(deps: Deps, credentials: UpstreamCredentials | null) {
   if (!credentials) return { credentialsKind: null, credentialsCiphertext: null };
-  return { credentialsKind: credentials.type, credentialsCiphertext: await encryptSecret(encryptionKey(deps), JSON.stringify(credentials)) };
+  return {
+    credentialsKind: credentials.type,
+    credentialsCiphertext: await encryptSecret(encryptionKey(deps), JSON.stringify(credentials)),
+  };
 }
 
 /** The request headers a backend's stored credentials turn into. */
-export async function upstreamAuthHeaders(key: string | undefined, row: Pick<Row, 'credentialsCiphertext'>): Promise<Record<string, string>> {
+export async function upstreamAuthHeaders(
+  key: string | undefined,
+  row: Pick<Row, 'credentialsCiphertext'>,
+): Promise<Record<string, string>> {
   if (!row.credentialsCiphertext) return {};
   if (!key) throw new AppError('unavailable', 'the backend has credentials but EDGEPLANE_ENCRYPTION_KEY is not set');
   const credentials = JSON.parse(await decryptSecret(key, row.credentialsCiphertext)) as UpstreamCredentials;
@@ -114,7 +120,9 @@ export async function getInferenceBackend(deps: Deps, id: string): Promise<Infer
 /** Creates a backend; its credentials are encrypted before they are stored. */
 export async function createInferenceBackend(deps: Deps, input: InferenceBackendCreate): Promise<InferenceBackend> {
   if (await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, input.id) })) {
-    throw new AppError('conflict', `inference backend "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+    throw new AppError('conflict', `inference backend "${input.id}" already exists`, {
+      details: [{ path: 'body.id', message: 'already in use' }],
+    });
   }
   if (input.default) await checkOneDefault(deps, input.id);
   const at = deps.now().toISOString();
@@ -166,7 +174,10 @@ export async function updateInferenceBackend(
   };
   const { id: _id, createdAt: _created, ...changes } = after;
   await commitWrite(deps, {
-    guards: [unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`), ...(after.isDefault ? [oneDefault(id)] : [])],
+    guards: [
+      unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`),
+      ...(after.isDefault ? [oneDefault(id)] : []),
+    ],
     statements: [deps.db.update(inferenceBackends).set(changes).where(eq(inferenceBackends.id, id))],
     audit: {
       action: 'update',
@@ -185,7 +196,10 @@ export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: st
   checkIfMatch(ifMatch, before, `inference backend "${id}"`);
   const users = await deps.db.select({ id: mlBackends.id }).from(mlBackends).where(eq(mlBackends.backendId, id)).limit(5);
   if (users.length > 0) {
-    throw new AppError('conflict', `inference backend "${id}" is used by ML backend(s) ${users.map((u) => `"${u.id}"`).join(', ')}; delete them first`);
+    throw new AppError(
+      'conflict',
+      `inference backend "${id}" is used by ML backend(s) ${users.map((u) => `"${u.id}"`).join(', ')}; delete them first`,
+    );
   }
   await commitWrite(deps, {
     guards: [

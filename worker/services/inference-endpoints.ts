@@ -51,7 +51,8 @@ export function classifyEndpoint(method: string, rest: string): Endpoint {
   if (action === '/config' && isRead(method)) return { kind: 'allowed', scope: 'metadata', model, repeatable: true };
   if (action === '/ready' && isRead(method)) return { kind: 'allowed', scope: 'health', model, repeatable: true, health: 'model-ready' };
   if (action === '/stats' && isRead(method)) return { kind: 'allowed', scope: 'statistics', model, repeatable: true };
-  if ((action === '/infer' || action === '/generate') && method === 'POST') return { kind: 'allowed', scope: 'inference', model, repeatable: true };
+  if ((action === '/infer' || action === '/generate') && method === 'POST')
+    return { kind: 'allowed', scope: 'inference', model, repeatable: true };
   if (action === '/generate_stream' && method === 'POST') {
     return { kind: 'allowed', scope: 'inference', model, repeatable: true, stream: true };
   }

@@ -41,7 +41,12 @@ export async function predict(deps: AdapterDeps, request: LsPredictRequest): Pro
   await Promise.all(
     groups.map(async (group) => {
       try {
-        const body = await new Response(inferBody(ml, group.map((g) => g.value))).arrayBuffer();
+        const body = await new Response(
+          inferBody(
+            ml,
+            group.map((g) => g.value),
+          ),
+        ).arrayBuffer();
         const { response } = await forward(
           { ...deps.backend, authHeaders },
           { method: 'POST', path, headers: new Headers({ 'content-type': 'application/json' }), body, repeatable: true },

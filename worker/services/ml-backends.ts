@@ -38,14 +38,23 @@ export async function loadMlBackend(deps: Pick<Deps, 'db'>, id: string): Promise
 
 async function checkBackendExists(deps: Deps, backend: string): Promise<void> {
   if (!(await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, backend) }))) {
-    throw new AppError('validation_failed', `body.backend: inference backend "${backend}" does not exist; create it with POST /v1/inference/backends`, {
-      details: [{ path: 'body.backend', message: `inference backend "${backend}" does not exist` }],
-    });
+    throw new AppError(
+      'validation_failed',
+      `body.backend: inference backend "${backend}" does not exist; create it with POST /v1/inference/backends`,
+      {
+        details: [{ path: 'body.backend', message: `inference backend "${backend}" does not exist` }],
+      },
+    );
   }
 }
 
 const backendStillExists = (backend: string) =>
-  stillExists(inferenceBackends, inferenceBackends.id, backend, new AppError('conflict', `inference backend "${backend}" was deleted meanwhile`));
+  stillExists(
+    inferenceBackends,
+    inferenceBackends.id,
+    backend,
+    new AppError('conflict', `inference backend "${backend}" was deleted meanwhile`),
+  );
 
 /** Lists ML backends by id. */
 export async function listMlBackends(deps: Deps, query: ListQuery) {
@@ -68,7 +77,9 @@ export async function getMlBackend(deps: Deps, id: string): Promise<MlBackend> {
 export async function createMlBackend(deps: Deps, input: MlBackendCreate): Promise<MlBackend> {
   await checkBackendExists(deps, input.backend);
   if (await deps.db.query.mlBackends.findFirst({ where: eq(mlBackends.id, input.id) })) {
-    throw new AppError('conflict', `ML backend "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+    throw new AppError('conflict', `ML backend "${input.id}" already exists`, {
+      details: [{ path: 'body.id', message: 'already in use' }],
+    });
   }
   const at = deps.now().toISOString();
   const row: Row = {

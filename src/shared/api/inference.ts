@@ -21,7 +21,10 @@ export const upstreamUrl = z
     try {
       url = new URL(input);
     } catch {
-      ctx.addIssue({ code: 'custom', message: `"${input}" is not a URL; expected e.g. "https://gpu.example.com" or "http://127.0.0.1:8000"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${input}" is not a URL; expected e.g. "https://gpu.example.com" or "http://127.0.0.1:8000"`,
+      });
       return z.NEVER;
     }
     const problem =

@@ -22,7 +22,10 @@ const fields = {
   task: mlTask,
   input: z.strictObject({ field: taskField, tensor: tensorName }),
   output: z.strictObject({ tensor: tensorName }),
-  choices: z.array(z.string().min(1).max(200)).max(1000).describe('label names in the order of the model outputs, when label_config has none'),
+  choices: z
+    .array(z.string().min(1).max(200))
+    .max(1000)
+    .describe('label names in the order of the model outputs, when label_config has none'),
   batch: z.boolean().describe('send all tasks of a /predict in one infer call with a batch dimension'),
   fromName: z.string().max(200).nullable().describe('the control tag name; taken from label_config when null'),
   toName: z.string().max(200).nullable().describe('the object tag name; taken from label_config when null'),

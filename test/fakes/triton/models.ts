@@ -82,7 +82,9 @@ export const MODELS: FakeModel[] = [
     run: (inputs) => {
       const texts = textsOf(inputs.get('TEXT'));
       if (!texts) return { error: "input 'TEXT' is missing" };
-      const spans = texts.map((t) => [...t.matchAll(/\b[A-Z][a-z]+\b/g)].map((m) => [m.index, m.index + m[0].length, m[0] === 'Paris' ? 1 : 0]));
+      const spans = texts.map((t) =>
+        [...t.matchAll(/\b[A-Z][a-z]+\b/g)].map((m) => [m.index, m.index + m[0].length, m[0] === 'Paris' ? 1 : 0]),
+      );
       const width = Math.max(1, ...spans.map((s) => s.length));
       const data = spans.flatMap((s) => [...s, ...Array.from({ length: width - s.length }, () => [-1, -1, -1])].flat());
       return { outputs: [{ name: 'SPANS', datatype: 'INT32', shape: [texts.length, width, 3], data }] };

@@ -61,17 +61,19 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
 
 /** Triton's BYTES wire format: each element as a 4-byte little-endian length and its bytes. */
 export function encodeBytes(items: string[]): Buffer {
-  return Buffer.concat(items.flatMap((s) => {
-    const data = Buffer.from(s);
-    const len = Buffer.alloc(4);
-    len.writeUInt32LE(data.length);
-    return [len, data];
-  }));
+  return Buffer.concat(
+    items.flatMap((s) => {
+      const data = Buffer.from(s);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(data.length);
+      return [len, data];
+    }),
+  );
 }
 
 function decodeBytes(data: Buffer): string[] {
   const out: string[] = [];
-  for (let at = 0; at + 4 <= data.length; ) {
+  for (let at = 0; at + 4 <= data.length;) {
     const len = data.readUInt32LE(at);
     out.push(data.subarray(at + 4, at + 4 + len).toString());
     at += 4 + len;
@@ -160,7 +162,13 @@ export async function startFakeTriton(): Promise<FakeTriton> {
     const instance = instanceOf(m[1] ?? '');
     const path = m[2] ?? '';
     const body = await readBody(request);
-    const record: Received = { method: request.method ?? '', path: path + url.search, headers: request.headers, bytes: body.length, sha256: sha256(body) };
+    const record: Received = {
+      method: request.method ?? '',
+      path: path + url.search,
+      headers: request.headers,
+      bytes: body.length,
+      sha256: sha256(body),
+    };
     instance.received.push(record);
     const sw = instance.switches;
     if (sw.drop && sw.drop > 0) {
@@ -176,14 +184,34 @@ export async function startFakeTriton(): Promise<FakeTriton> {
     await route(instance, request.method ?? 'GET', path, request, body, response, record);
   }
 
-  async function route(instance: Instance, method: string, path: string, request: IncomingMessage, body: Buffer, response: ServerResponse, record: Received) {
+  async function route(
+    instance: Instance,
+    method: string,
+    path: string,
+    request: IncomingMessage,
+    body: Buffer,
+    response: ServerResponse,
+    record: Received,
+  ) {
     const sw = instance.switches;
     if (path === '/v2/health/live' || path === '/v2/health/ready') {
       if (sw.healthDelayMs) await new Promise((r) => setTimeout(r, sw.healthDelayMs));
       return empty(response, path.endsWith('ready') && sw.notReady ? 400 : 200);
     }
-    if (path === '/v2' && method === 'GET') return json(response, 200, { name: 'triton', version: '2.50.0', extensions: ['classification', 'binary_tensor_data', 'generate'] }, record);
-    if (path === '/v2/repository/index' && method === 'POST') return json(response, 200, MODELS.map((x) => ({ name: x.name, version: '1', state: 'READY' })), record);
+    if (path === '/v2' && method === 'GET')
+      return json(
+        response,
+        200,
+        { name: 'triton', version: '2.50.0', extensions: ['classification', 'binary_tensor_data', 'generate'] },
+        record,
+      );
+    if (path === '/v2/repository/index' && method === 'POST')
+      return json(
+        response,
+        200,
+        MODELS.map((x) => ({ name: x.name, version: '1', state: 'READY' })),
+        record,
+      );
     const repo = /^\/v2\/repository\/models\/([^/]+)\/(load|unload)$/.exec(path);
     if (repo && method === 'POST') return empty(response, 200);
     if (path === '/v2/models/stats') return json(response, 200, { model_stats: [] }, record);
@@ -193,8 +221,20 @@ export async function startFakeTriton(): Promise<FakeTriton> {
     if (!model) return json(response, 404, { error: `Request for unknown model: '${mm[1]}' is not found` }, record);
     const action = mm[3] ?? '';
     if (action === '/ready') return empty(response, sw.notReady ? 400 : 200);
-    if (action === '' && method === 'GET') return json(response, 200, { name: model.name, versions: ['1'], platform: 'fake', inputs: model.inputs, outputs: model.outputs }, record);
-    if (action === '/config') return json(response, 200, { name: model.name, max_batch_size: model.maxBatchSize, input: model.inputs, output: model.outputs }, record);
+    if (action === '' && method === 'GET')
+      return json(
+        response,
+        200,
+        { name: model.name, versions: ['1'], platform: 'fake', inputs: model.inputs, outputs: model.outputs },
+        record,
+      );
+    if (action === '/config')
+      return json(
+        response,
+        200,
+        { name: model.name, max_batch_size: model.maxBatchSize, input: model.inputs, output: model.outputs },
+        record,
+      );
     if (action === '/stats') return json(response, 200, { model_stats: [{ name: model.name, inference_count: 0 }] }, record);
     if (action === '/infer' && method === 'POST') return infer(model.name, request, body, response, record);
     if (action === '/generate_stream' && method === 'POST') return generateStream(instance, model.name, body, response);
@@ -242,7 +282,9 @@ export async function startFakeTriton(): Promise<FakeTriton> {
       blobs.push(data);
       return { name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: data.length } };
     });
-    const head = Buffer.from(JSON.stringify({ model_name: modelName, model_version: '1', ...(header.id ? { id: header.id } : {}), outputs: jsonOutputs }));
+    const head = Buffer.from(
+      JSON.stringify({ model_name: modelName, model_version: '1', ...(header.id ? { id: header.id } : {}), outputs: jsonOutputs }),
+    );
     let out = Buffer.concat([head, ...blobs]);
     const headers: Record<string, string> = {};
     if (blobs.length > 0) {
