@@ -15,7 +15,9 @@ export const statusOf: Record<ErrorCode, ContentfulStatusCode> = {
   unsupported_media_type: 415,
   rate_limited: 429,
   internal_error: 500,
+  bad_gateway: 502,
   unavailable: 503,
+  gateway_timeout: 504,
 };
 
 /** The one error type handlers and services throw; `app.onError` renders it as the error envelope. */

@@ -18,6 +18,9 @@ import { registerManifests } from './routes/v1-manifests';
 import { registerImport } from './routes/v1-import';
 import { registerPlan } from './routes/v1-plan';
 import { registerMatch } from './routes/v1-match';
+import { registerInferenceBackends } from './routes/v1-inference-backends';
+import { registerInferenceProxy } from './routes/inference-proxy';
+import { registerMl } from './routes/ml';
 
 const app = createApp();
 registerSystem(app);
@@ -38,6 +41,9 @@ registerManifests(app);
 registerImport(app);
 registerPlan(app);
 registerMatch(app);
+registerInferenceBackends(app);
+registerInferenceProxy(app);
+registerMl(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

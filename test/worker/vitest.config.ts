@@ -24,11 +24,15 @@ export default defineConfig(async () => {
             CLOUDFLARE_ACCOUNT_ID: '0000000000000000000000000000test',
             // Control endpoints of the fake (/__fake/*), reached from inside workerd over loopback.
             TEST_CLOUDFLARE_FAKE: inject('cloudflareFake').origin,
+            // The Triton-protocol origin the inference tests point their backends at (test/fakes/triton).
+            TEST_TRITON_FAKE: inject('tritonFake'),
             // Alarms never fire on their own in tests: each test drains the writer with runDurableObjectAlarm.
             EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
             // The fake answers in milliseconds; a hung request is abandoned quickly.
             EDGEPLANE_CLOUDFLARE_TIMEOUT_MS: '1500',
           },
+          // A low per-token rate so the 429 test needs few calls; each test uses its own tokens.
+          ratelimits: { INFERENCE_RATE_LIMITER: { namespace_id: '1001', simple: { limit: 40, period: 60 } } },
         },
       })),
     ],
@@ -37,7 +41,7 @@ export default defineConfig(async () => {
       root,
       include: ['test/worker/**/*.test.ts'],
       setupFiles: ['test/worker/setup.ts'],
-      globalSetup: ['test/worker/cloudflare-fake.global.ts'],
+      globalSetup: ['test/worker/cloudflare-fake.global.ts', 'test/worker/triton-fake.global.ts'],
     },
   };
 });

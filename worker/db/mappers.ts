@@ -1,5 +1,7 @@
 import type {
   AuditEntry,
+  InferenceBackend,
+  MlBackend,
   Cluster,
   Origin,
   Placement,
@@ -12,7 +14,18 @@ import type {
 } from '../../src/shared/api';
 import type { ApplyReport } from '../../src/shared/api/agent';
 import { etagOf } from './etag';
-import type { apiTokens, applyReports, audit, clusters, privateNetworks, routes, splitTunnelEntries, tunnels } from './schema';
+import type {
+  apiTokens,
+  applyReports,
+  inferenceBackends,
+  mlBackends,
+  audit,
+  clusters,
+  privateNetworks,
+  routes,
+  splitTunnelEntries,
+  tunnels,
+} from './schema';
 
 // Every API object is built here from its row, field by field, so a column (a ciphertext, a hash, an identity) can
 // only reach a response by being named below. One module, so services never import each other for a mapper.
@@ -150,4 +163,38 @@ export const toApiApplyReport = (row: typeof applyReports.$inferSelect): ApplyRe
   health: row.health,
   agentVersion: row.agentVersion,
   receivedAt: row.receivedAt,
+});
+
+/** Maps a stored backend to the API shape; credentials show only as their kind. */
+export const toApiInferenceBackend = (row: typeof inferenceBackends.$inferSelect): InferenceBackend => ({
+  id: row.id,
+  upstreams: row.upstreams.map((u) => ({ url: u.url, weight: u.weight })),
+  models: row.models ?? null,
+  default: row.isDefault,
+  balance: row.balance,
+  credentials: row.credentialsKind ? { type: row.credentialsKind } : null,
+  timeouts: { connectMs: row.timeouts.connectMs, totalMs: row.timeouts.totalMs },
+  retry: { attempts: row.retry.attempts, backoffMs: row.retry.backoffMs },
+  maxBodyBytes: row.maxBodyBytes,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});
+
+/** Maps a stored ML backend to the API shape. */
+export const toApiMlBackend = (row: typeof mlBackends.$inferSelect): MlBackend => ({
+  id: row.id,
+  backend: row.backendId,
+  model: row.model,
+  modelVersion: row.modelVersion,
+  task: row.task,
+  input: { field: row.input.field, tensor: row.input.tensor },
+  output: { tensor: row.output.tensor },
+  choices: row.choices,
+  batch: row.batch,
+  fromName: row.fromName,
+  toName: row.toName,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
 });

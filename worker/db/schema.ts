@@ -116,29 +116,57 @@ export const splitTunnelEntries = sqliteTable(
   ],
 );
 
-export const inferenceBackends = sqliteTable('inference_backends', {
-  id: text('id').primaryKey(),
-  name: text('name').notNull(),
-  baseUrl: text('base_url').notNull(),
-  credentialsCiphertext: text('credentials_ciphertext'),
-  allowedModels: text('allowed_models', { mode: 'json' }).$type<string[]>().notNull(),
-  timeouts: text('timeouts', { mode: 'json' }).$type<Record<string, number>>().notNull(),
-  retryPolicy: text('retry_policy', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-  weight: integer('weight').notNull().default(1),
-  version,
-  ...timestamps,
-});
+/**
+ * Triton servers behind a name (`/inference/<id>/v2/...`). Upstream credentials are AES-GCM ciphertext of their JSON,
+ * never returned; `credentials_kind` says which kind is set without decrypting.
+ */
+export const inferenceBackends = sqliteTable(
+  'inference_backends',
+  {
+    id: text('id').primaryKey(),
+    upstreams: text('upstreams', { mode: 'json' }).$type<{ url: string; weight: number }[]>().notNull(),
+    /** null = every model allowed. */
+    models: text('models', { mode: 'json' }).$type<string[] | null>(),
+    isDefault: integer('is_default', { mode: 'boolean' }).notNull().default(false),
+    balance: text('balance', { enum: ['priority', 'weighted'] }).notNull(),
+    credentialsKind: text('credentials_kind', { enum: ['access', 'bearer', 'headers'] }),
+    credentialsCiphertext: text('credentials_ciphertext'),
+    timeouts: text('timeouts', { mode: 'json' }).$type<{ connectMs: number; totalMs: number }>().notNull(),
+    retry: text('retry', { mode: 'json' }).$type<{ attempts: number; backoffMs: number }>().notNull(),
+    maxBodyBytes: integer('max_body_bytes').notNull(),
+    version,
+    ...timestamps,
+  },
+  // At most one default backend: the partial unique index makes a second one fail inside the write's batch.
+  (t) => [
+    uniqueIndex('inference_backends_one_default')
+      .on(t.isDefault)
+      .where(sql`${t.isDefault} = 1`),
+  ],
+);
 
-export const mlBackends = sqliteTable('ml_backends', {
-  id: text('id').primaryKey(),
-  inferenceBackend: text('inference_backend').notNull(),
-  model: text('model').notNull(),
-  inputMapping: text('input_mapping', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-  outputMapping: text('output_mapping', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
-  labels: text('labels', { mode: 'json' }).$type<string[]>().notNull(),
-  version,
-  ...timestamps,
-});
+/** Label Studio ML backends (`/ml/<id>`): which model of which inference backend, and how tasks map to tensors. */
+export const mlBackends = sqliteTable(
+  'ml_backends',
+  {
+    id: text('id').primaryKey(),
+    backendId: text('backend_id')
+      .notNull()
+      .references(() => inferenceBackends.id, { onDelete: 'restrict' }),
+    model: text('model').notNull(),
+    modelVersion: text('model_version'),
+    task: text('task', { enum: ['text-classification', 'span-labeling', 'object-detection'] }).notNull(),
+    input: text('input', { mode: 'json' }).$type<{ field: string; tensor: string }>().notNull(),
+    output: text('output', { mode: 'json' }).$type<{ tensor: string }>().notNull(),
+    choices: text('choices', { mode: 'json' }).$type<string[]>().notNull(),
+    batch: integer('batch', { mode: 'boolean' }).notNull(),
+    fromName: text('from_name'),
+    toName: text('to_name'),
+    version,
+    ...timestamps,
+  },
+  (t) => [index('ml_backends_backend').on(t.backendId)],
+);
 
 export const apiTokens = sqliteTable(
   'api_tokens',

@@ -1,4 +1,5 @@
 import { eq } from 'drizzle-orm';
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../app-env';
 import { bearerSecret } from '../bearer';
@@ -11,9 +12,28 @@ import { AppError } from '../errors';
 const LAST_USED_GRANULARITY_MS = 5 * 60_000;
 
 /**
- * Resolves `Authorization: Bearer <token>` to an actor. API tokens are looked up by their SHA-256; the dev admin
- * token is honoured only when the Worker runs with ENVIRONMENT=development.
+ * The actor and scopes of a presented token secret, or undefined when it is unknown, revoked or expired. API tokens
+ * are looked up by their SHA-256; the dev admin token is honoured only when the Worker runs with ENVIRONMENT=development.
  */
+export async function resolveSecret(c: Context<AppEnv>, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
+  const config = c.get('config');
+  if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
+    return { actor: { id: 'dev-admin', role: 'admin' }, scopes: [] };
+  }
+  const hash = await hashSecret(secret);
+  const db = openDb(c.env.DB);
+  const now = c.get('now')();
+  const row = await db.query.apiTokens.findFirst({ where: eq(apiTokens.hash, hash) });
+  // The lookup is by hash; compare again in constant time so equality never short-circuits on a prefix.
+  if (!row || !constantTimeEqual(row.hash, hash) || (row.expiresAt && Date.parse(row.expiresAt) <= now.getTime())) return undefined;
+  const lastUsed = row.lastUsedAt ? Date.parse(row.lastUsedAt) : 0;
+  if (now.getTime() - lastUsed > LAST_USED_GRANULARITY_MS) {
+    c.executionCtx.waitUntil(db.update(apiTokens).set({ lastUsedAt: now.toISOString() }).where(eq(apiTokens.id, row.id)).run());
+  }
+  return { actor: { id: `token:${row.id}`, role: row.role }, scopes: row.scopes };
+}
+
+/** Resolves `Authorization: Bearer <token>` to an actor (see resolveSecret). */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization') ?? '';
   const secret = bearerSecret(header);
@@ -22,24 +42,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       headers: { 'www-authenticate': 'Bearer realm="edgeplane"' },
     });
   }
-  const config = c.get('config');
-  const now = c.get('now')();
-  let actor: Actor | undefined;
-  if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
-    actor = { id: 'dev-admin', role: 'admin' };
-  } else {
-    const hash = await hashSecret(secret);
-    const db = openDb(c.env.DB);
-    const row = await db.query.apiTokens.findFirst({ where: eq(apiTokens.hash, hash) });
-    // The lookup is by hash; compare again in constant time so equality never short-circuits on a prefix.
-    if (row && constantTimeEqual(row.hash, hash) && !(row.expiresAt && Date.parse(row.expiresAt) <= now.getTime())) {
-      actor = { id: `token:${row.id}`, role: row.role };
-      const lastUsed = row.lastUsedAt ? Date.parse(row.lastUsedAt) : 0;
-      if (now.getTime() - lastUsed > LAST_USED_GRANULARITY_MS) {
-        c.executionCtx.waitUntil(db.update(apiTokens).set({ lastUsedAt: now.toISOString() }).where(eq(apiTokens.id, row.id)).run());
-      }
-    }
-  }
+  const actor = (await resolveSecret(c, secret))?.actor;
   if (!actor) {
     throw new AppError('unauthorized', 'the bearer token is not valid (unknown, revoked or expired)', {
       headers: { 'www-authenticate': 'Bearer realm="edgeplane", error="invalid_token"' },

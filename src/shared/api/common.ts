@@ -13,7 +13,9 @@ export const errorCode = z.enum([
   'unsupported_media_type',
   'rate_limited',
   'internal_error',
+  'bad_gateway',
   'unavailable',
+  'gateway_timeout',
 ]);
 export type ErrorCode = z.infer<typeof errorCode>;
 

@@ -9,3 +9,5 @@ export * from './token';
 export * from './agent';
 export * from './plan';
 export * from './match';
+export * from './inference';
+export * from './ml-backend';

@@ -1,0 +1,2 @@
+DROP TABLE `inference_backends`;--> statement-breakpoint
+DROP TABLE `ml_backends`;

@@ -1,0 +1,72 @@
+import type { Context } from 'hono';
+import { DEFAULT_INFERENCE_SCOPES, type InferenceScope, inferenceScope } from '../../src/shared/api';
+import type { AppEnv } from '../app-env';
+import type { Actor } from '../deps';
+import { AppError } from '../errors';
+import { resolveSecret } from './auth';
+
+/** Who calls the inference proxy or the Label Studio adapter, and which Triton endpoint groups they may use. */
+export interface InferenceCaller {
+  actor: Actor;
+  scopes: ReadonlySet<InferenceScope>;
+}
+
+const ALL = new Set(inferenceScope.options);
+const VIEWER: ReadonlySet<InferenceScope> = new Set(['health', 'metadata', 'statistics']);
+
+/**
+ * The secret of `Authorization: Bearer <token>`, or of HTTP Basic as Label Studio sends it for an ML backend with
+ * basic auth (the token as password; as user name when the password is empty).
+ */
+function presentedSecret(header: string): string | undefined {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  if (bearer) return bearer;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
+  if (!basic) return undefined;
+  let decoded: string;
+  try {
+    decoded = atob(basic);
+  } catch {
+    return undefined;
+  }
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return password || user || undefined;
+}
+
+/** The scopes a token has on the proxy: admins and editors all, viewers the read-only groups, inference tokens theirs. */
+export function scopesOf(role: Actor['role'], stored: string[]): ReadonlySet<InferenceScope> {
+  if (role === 'admin' || role === 'editor') return ALL;
+  if (role === 'viewer') return VIEWER;
+  const known = stored.filter((s): s is InferenceScope => (ALL as Set<string>).has(s));
+  return new Set(known.length > 0 ? known : DEFAULT_INFERENCE_SCOPES);
+}
+
+/** Authenticates a proxy or adapter call; 401 with the challenge stock clients expect when it cannot. */
+export async function authenticateInference(c: Context<AppEnv>): Promise<InferenceCaller> {
+  const header = c.req.header('authorization') ?? '';
+  const secret = presentedSecret(header);
+  const resolved = secret ? await resolveSecret(c, secret) : undefined;
+  if (!resolved) {
+    throw new AppError(
+      'unauthorized',
+      secret
+        ? 'the token is not valid (unknown, revoked or expired)'
+        : 'missing Authorization: Bearer <token> (or Basic with the token as password)',
+      { headers: { 'www-authenticate': 'Bearer realm="edgeplane inference"' } },
+    );
+  }
+  return { actor: resolved.actor, scopes: scopesOf(resolved.actor.role, resolved.scopes) };
+}
+
+/** Counts a call against the caller's rate (the Workers rate-limiting binding); 429 with Retry-After past it. */
+export async function limitRate(env: Env, caller: InferenceCaller, now: number = Date.now()): Promise<void> {
+  const { success } = await env.INFERENCE_RATE_LIMITER.limit({ key: caller.actor.id });
+  if (success) return;
+  // The binding counts in windows of its period (60 s) aligned to the clock; the caller may retry when this one ends.
+  const retryAfter = Math.max(1, 60 - (Math.floor(now / 1000) % 60));
+  throw new AppError('rate_limited', `too many requests for token ${caller.actor.id}; retry in ${retryAfter} s`, {
+    headers: { 'retry-after': String(retryAfter) },
+  });
+}
