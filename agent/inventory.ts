@@ -13,8 +13,7 @@ export interface InventoryEntry {
 }
 
 /** The inventory entries of a bundle's objects. */
-export const inventoryOf = (objects: KObject[]): InventoryEntry[] =>
-  objects.map((o) => ({ key: objectKey(o), apiVersion: o.apiVersion }));
+export const inventoryOf = (objects: KObject[]): InventoryEntry[] => objects.map((o) => ({ key: objectKey(o), apiVersion: o.apiVersion }));
 
 /** The object an entry names, to read or delete it. */
 export function refOfEntry(entry: InventoryEntry): ObjectRef {

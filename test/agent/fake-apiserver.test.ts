@@ -192,15 +192,14 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
       metadata: { name: 'versions', namespace: 'default' },
       spec: { parentRefs: [{ name: 'public' }], hostnames: [hostname] },
     });
+    const header = (apiVersion: string) => ({ apiVersion, kind: 'HTTPRoute', metadata: { name: 'versions', namespace: 'default' } });
     await apply(route('gateway.networking.k8s.io/v1beta1', 'a.example.com'), 'edgeplane');
-    const asV1 = (await client.read({ ...route('gateway.networking.k8s.io/v1', ''), spec: undefined })) as KubernetesObject & {
-      spec: { hostnames: string[] };
-    };
+    const asV1 = (await client.read(header('gateway.networking.k8s.io/v1'))) as KubernetesObject & { spec: { hostnames: string[] } };
     expect(asV1.apiVersion).toBe('gateway.networking.k8s.io/v1');
     expect(asV1.spec.hostnames).toEqual(['a.example.com']);
     expect(asV1.metadata?.managedFields?.map((m) => m.apiVersion)).toEqual(['gateway.networking.k8s.io/v1beta1']);
     await apply(route('gateway.networking.k8s.io/v1', 'b.example.com'), 'edgeplane');
-    const asV1beta1 = await client.read({ ...route('gateway.networking.k8s.io/v1beta1', ''), spec: undefined });
+    const asV1beta1 = await client.read(header('gateway.networking.k8s.io/v1beta1'));
     expect(asV1beta1.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
     expect(asV1beta1.metadata?.uid).toBe(asV1.metadata?.uid);
     expect(asV1beta1.metadata?.managedFields?.map((m) => m.apiVersion)).toEqual(['gateway.networking.k8s.io/v1']);
@@ -210,7 +209,7 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     };
     expect(listed.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
     expect(listed.items.map((i) => i.metadata.name)).toEqual(['versions']);
-    await client.delete(route('gateway.networking.k8s.io/v1beta1', ''));
-    expect((await failure(client.read(route('gateway.networking.k8s.io/v1', '')))).code).toBe(404);
+    await client.delete(header('gateway.networking.k8s.io/v1beta1'));
+    expect((await failure(client.read(header('gateway.networking.k8s.io/v1')))).code).toBe(404);
   });
 });

@@ -37,8 +37,6 @@ const agentLookupSql = `SELECT ${Object.entries(agentColumns)
 
 /** How long an install manifest's bootstrap token stays valid unless asked otherwise. */
 export const BOOTSTRAP_TTL_HOURS = 24;
-/** The agent's poll interval while its notify socket is down (its resync interval with the socket up is 120 s). */
-export const POLL_INTERVAL_SECONDS = 30;
 /** Most objects an agent may prune in one pass; more is refused and reported (circuit breaker). */
 export const MAX_DELETES_PER_PASS = 25;
 /** Apply reports kept per cluster. */
@@ -96,11 +94,7 @@ export function bearer(header: string | undefined): string {
  * nothing: an agent killed after this commit but before it read the answer registers again on restart with the
  * credential it stored beforehand, and must not find its one-time token spent. Anyone else reusing the token is refused.
  */
-export async function registerAgent(
-  deps: Deps,
-  token: string,
-  input: AgentRegister,
-): Promise<{ clusterId: string; pollIntervalSeconds: number; replayed: boolean }> {
+export async function registerAgent(deps: Deps, token: string, input: AgentRegister): Promise<{ clusterId: string; replayed: boolean }> {
   const [hash, credentialHash] = await Promise.all([hashSecret(token), hashSecret(input.credential)]);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
   if (!row || !constantTimeEqual(row.hash, hash))
@@ -112,7 +106,7 @@ export async function registerAgent(
       details: [{ path: 'body.credential', message: `must start with "epa.${input.clusterId}."` }],
     });
   const cluster = await loadCluster(deps, row.clusterId);
-  const answer = { clusterId: cluster.id, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  const answer = { clusterId: cluster.id };
   /** Whether the cluster is registered to exactly this registration: its credential, its identity. */
   const registeredHere = (c: ClusterRow) =>
     c.agentCredentialHash !== null && constantTimeEqual(c.agentCredentialHash, credentialHash) && c.identity === input.identity;

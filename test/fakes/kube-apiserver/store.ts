@@ -35,7 +35,8 @@ interface Stored {
 export type Outcome = { ok: true; status: number; object: JsonObject } | { ok: false; status: number; body: StatusBody };
 
 /** One key per object whatever version it is read or written through: group and resource, not version. */
-const keyOf = (type: ResourceType, namespace: string | undefined, name: string) => `${type.group}/${type.plural}/${namespace ?? ''}/${name}`;
+const keyOf = (type: ResourceType, namespace: string | undefined, name: string) =>
+  `${type.group}/${type.plural}/${namespace ?? ''}/${name}`;
 
 /**
  * The object store behind the fake: server-side apply with per-manager ownership, versions and generations. A resource
@@ -261,7 +262,8 @@ export class Store {
 
   /** The stored object as a client reading it through `as` (default: its storage version) sees it. */
   private render(stored: Stored, as: ResourceType = stored.type): JsonObject {
-    const object = { ...structuredClone(stored.object), apiVersion: groupVersion(as) };
+    const object = structuredClone(stored.object);
+    object.apiVersion = groupVersion(as);
     const meta = object.metadata as JsonObject;
     meta.managedFields = stored.managers.map((m) => ({
       manager: m.manager,

@@ -86,7 +86,11 @@ describe('diffBundles', () => {
     const cluster = makeCluster();
     const after = compileClusterBundle({ cluster, tunnels: [desired()] });
     const moved = (o: (typeof after.objects)[number]) =>
-      o.kind === 'PodDisruptionBudget' ? { ...o, apiVersion: 'policy/v1beta1' } : o.kind === 'Ingress' ? { ...o, apiVersion: 'networking.k8s.io/v1beta1' } : o;
+      o.kind === 'PodDisruptionBudget'
+        ? { ...o, apiVersion: 'policy/v1beta1' }
+        : o.kind === 'Ingress'
+          ? { ...o, apiVersion: 'networking.k8s.io/v1beta1' }
+          : o;
     const before = { hash: 'old', objects: after.objects.map(moved) };
     const diff = diffBundles(before, after);
     expect(diff.created).toEqual([]);
