@@ -37,11 +37,15 @@ function merge(...lists: InventoryEntry[][]): InventoryEntry[] {
 export const normaliseInventory = (entries: InventoryEntry[]): InventoryEntry[] => merge(entries);
 
 /**
- * The inventory to record before applying: everything previously recorded plus everything about to be applied, the
- * bundle's apiVersion winning for an object in both. If the agent dies mid-apply, the next run still knows every
- * object it may have created, so nothing is orphaned.
+ * The inventory to record before applying: everything previously recorded plus everything about to be applied. If the
+ * agent dies mid-apply, the next run still knows every object it may have created, so nothing is orphaned. An object
+ * already recorded keeps its recorded apiVersion: it exists under that one, while the bundle's may not be applied (or
+ * served) yet; `recordApplied` moves it once it is.
  */
-export const pendingInventory = (previous: InventoryEntry[], next: InventoryEntry[]): InventoryEntry[] => merge(previous, next);
+export const pendingInventory = (previous: InventoryEntry[], next: InventoryEntry[]): InventoryEntry[] => merge(next, previous);
+
+/** The inventory with the objects applied in this pass recorded under the apiVersion they were applied with. */
+export const recordApplied = (inventory: InventoryEntry[], applied: InventoryEntry[]): InventoryEntry[] => merge(inventory, applied);
 
 /** Whether a live object carries edgeplane's labels for this cluster (a precondition of pruning it). */
 export function ownedByEdgeplane(live: KObject, clusterId: string): boolean {

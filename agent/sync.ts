@@ -4,7 +4,8 @@ import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
 import { CLUSTER_LABEL } from '../src/shared/kube/labels';
-import { inventoryOf, pendingInventory, refOfEntry, type InventoryEntry } from './inventory';
+import { identityKey } from '../src/shared/kube/object-key';
+import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inventory';
 import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
@@ -129,10 +130,19 @@ export class Syncer {
     const conflicts: FieldConflict[] = outcomes.flatMap((o) => o.conflicts);
     const failed = results.some((r) => r.action === 'conflict' || r.action === 'invalid' || r.action === 'error');
 
-    let inventory = pendingInventory(previous, next);
+    const applied = new Set(
+      results
+        .filter((r) => r.action === 'created' || r.action === 'configured' || r.action === 'unchanged' || r.action === 'recreated')
+        .map(identityKey),
+    );
+    let inventory = recordApplied(
+      pendingInventory(previous, next),
+      next.filter((e) => applied.has(e.key)),
+    );
     const pruned: string[] = [];
     let pruneRefused: string | undefined;
     if (mayPrune) {
+      // By key, which leaves the version out: an object the bundle moved to another apiVersion is kept, not pruned.
       const keep = new Set(next.map((e) => e.key));
       const plan = planPrune(
         previous.map((e) => e.key),
@@ -157,7 +167,7 @@ export class Syncer {
         results.push(...done.results);
         pruned.push(...done.results.filter((r) => r.action === 'pruned').map((r) => refKey(r)));
         const gone = new Set(done.gone);
-        inventory = inventory.filter((e: InventoryEntry) => !gone.has(e.key));
+        inventory = inventory.filter((e) => !gone.has(e.key));
         this.metrics.pruned += pruned.length;
       }
     }

@@ -140,6 +140,22 @@ describe('an object moved to another apiVersion', () => {
     expect(deletesSince(mark).map((l) => l.path)).toEqual(['/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/httproutes/gone']);
     expect(worker.reports.at(-1)?.pruned).toEqual(['gateway.networking.k8s.io/v1beta1/HTTPRoute/default/gone']);
   });
+  it('keeps the version it was applied with until the new one is applied, so a later prune still finds the object', async () => {
+    const worker = new FakeWorker();
+    const agent = await syncer(worker);
+    worker.serve(1, [configMap('moving'), configMap('anchor')]);
+    await agent.sync();
+    // A version the API server does not serve: the apply fails and the object stays recorded under v1.
+    worker.serve(2, [{ ...configMap('moving'), apiVersion: 'v2' }, configMap('anchor')]);
+    await agent.sync();
+    expect(worker.reports.at(-1)?.results.find((r) => r.name === 'moving')).toMatchObject({ apiVersion: 'v2', action: 'error' });
+    expect(JSON.parse(stateData()?.inventory ?? '')).toContainEqual({ id: '/ConfigMap/default/moving', v: 'v1' });
+    const mark = fake.log.length;
+    worker.serve(3, [configMap('anchor')]);
+    await agent.sync();
+    expect(deletesSince(mark).map((l) => l.path)).toEqual(['/api/v1/namespaces/default/configmaps/moving']);
+    expect(worker.reports.at(-1)?.pruned).toEqual(['v1/ConfigMap/default/moving']);
+  });
 });
 
 describe('an inventory written before the version left the key', () => {
