@@ -47,17 +47,11 @@ interface Resource {
   namespaced: boolean;
 }
 
-/** `apiVersion/kind/namespace/name`, the key of an object in inventories and reports. */
+/**
+ * `apiVersion/kind/namespace/name`: how reports name an object (conflicts, health, pruned) and how one pass keys what
+ * it read. Not the inventory's key, which leaves the version out (agent/inventory.ts).
+ */
 export const refKey = (r: ObjectRef): string => `${r.apiVersion}/${r.kind}/${r.namespace ?? ''}/${r.name}`;
-
-/** Parses a key made by `refKey`. */
-export function parseRefKey(key: string): ObjectRef {
-  const parts = key.split('/');
-  const name = parts.pop() ?? '';
-  const namespace = parts.pop() ?? '';
-  const kind = parts.pop() ?? '';
-  return { apiVersion: parts.join('/'), kind, name, ...(namespace ? { namespace } : {}) };
-}
 
 export const refOf = (o: KObject): ObjectRef => ({
   apiVersion: o.apiVersion,

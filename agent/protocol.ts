@@ -21,7 +21,7 @@ const desiredBundleShape = object({
   prune: object({ maxDeletes: integer(0), allowEmpty: boolean }),
 });
 
-const registeredShape = object({ clusterId: string(), pollIntervalSeconds: integer() });
+const registeredShape = object({ clusterId: string() });
 
 const notifyShape = object({ revision: integer() });
 

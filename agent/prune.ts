@@ -1,6 +1,6 @@
 import type { ObjectResult } from '../src/shared/api/agent';
-import { ownedByEdgeplane } from './inventory';
-import { parseRefKey, type Kube } from './kube';
+import { ownedByEdgeplane, refOfEntry, type InventoryEntry } from './inventory';
+import type { Kube } from './kube';
 
 export interface PrunePlan {
   delete: string[];
@@ -9,7 +9,8 @@ export interface PrunePlan {
 }
 
 /**
- * Which objects to delete: those in the previous inventory and gone from the new bundle. Refuses when that is more
+ * Which objects to delete: the keys in the previous inventory and gone from the new bundle. Keys leave the version out,
+ * so an object the bundle moved to another apiVersion is still in it and never deleted. Refuses when that is more
  * than `maxDeletes`, or when an empty bundle would remove everything and the cluster was not deliberately emptied.
  */
 export function planPrune(previous: string[], next: string[], prune: { maxDeletes: number; allowEmpty: boolean }): PrunePlan {
@@ -29,18 +30,24 @@ export function planPrune(previous: string[], next: string[], prune: { maxDelete
 }
 
 /** Namespaces go last, so what lives in them is deleted by name first. */
-const order = (keys: string[]) =>
-  [...keys].sort((a, b) => Number(parseRefKey(a).kind === 'Namespace') - Number(parseRefKey(b).kind === 'Namespace'));
+const order = (entries: InventoryEntry[]) =>
+  [...entries].sort((a, b) => Number(refOfEntry(a).kind === 'Namespace') - Number(refOfEntry(b).kind === 'Namespace'));
 
 /**
- * Deletes the planned objects, each only if it still carries edgeplane's labels for this cluster. Returns one result
- * per key and the keys that are gone (deleted now or already missing).
+ * Deletes the planned objects (addressed by the apiVersion each was last applied with), each only if it still carries
+ * edgeplane's labels for this cluster. Returns one result per entry and the keys that are gone (deleted now or already
+ * missing).
  */
-export async function executePrune(kube: Kube, keys: string[], clusterId: string): Promise<{ results: ObjectResult[]; gone: string[] }> {
+export async function executePrune(
+  kube: Kube,
+  entries: InventoryEntry[],
+  clusterId: string,
+): Promise<{ results: ObjectResult[]; gone: string[] }> {
   const results: ObjectResult[] = [];
   const gone: string[] = [];
-  for (const key of order(keys)) {
-    const ref = parseRefKey(key);
+  for (const entry of order(entries)) {
+    const key = entry.key;
+    const ref = refOfEntry(entry);
     const id = { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
     const live = await kube.get(ref);
     if (!live.ok) {

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
+import { decodeInventory, encodeInventory, normaliseInventory, type InventoryEntry } from './inventory';
 import type { Kube, KObject } from './kube';
 
 /** What survives a restart: the last applied revision and hash, and the inventory of objects edgeplane may own. */
 export interface AgentState {
   revision: number;
   hash: string;
-  /** Keys (`apiVersion/kind/namespace/name`) of every object edgeplane applied and has not pruned yet. */
-  inventory: string[];
+  /** Every object edgeplane applied and has not pruned yet, one entry per object whatever its apiVersion. */
+  inventory: InventoryEntry[];
 }
 
 /** The agent's credential as its Secret holds it. */
@@ -43,31 +44,28 @@ export class StateStore {
       throw new Error(`cannot read ${this.namespace}/${STATE_CONFIGMAP} (${found.status}): ${found.error.message ?? ''}`);
     }
     const data = (found.value.data ?? {}) as Record<string, string>;
-    let inventory: string[] = [];
-    try {
-      const parsed: unknown = JSON.parse(data.inventory ?? '[]');
-      if (Array.isArray(parsed)) inventory = parsed.filter((x): x is string => typeof x === 'string');
-    } catch {
-      // A damaged inventory must not lead to blind pruning: treat it as empty (prune nothing) and rewrite it.
-    }
-    this.last = { revision: Number(data.revision ?? 0) || 0, hash: data.hash ?? '', inventory };
-    return { ...this.last, inventory: [...inventory] };
+    // A damaged inventory must not lead to blind pruning: it reads as empty (prune nothing). One in the first format
+    // (keys with the apiVersion) is migrated; either is rewritten by the next save.
+    const { entries: inventory, current } = decodeInventory(data.inventory);
+    const state = { revision: Number(data.revision ?? 0) || 0, hash: data.hash ?? '', inventory };
+    this.last = current ? state : undefined;
+    return { ...state, inventory: [...inventory] };
   }
 
   async save(state: AgentState): Promise<void> {
-    const next = { ...state, inventory: [...new Set(state.inventory)].sort() };
+    const next = { ...state, inventory: normaliseInventory(state.inventory) };
     if (
       this.last &&
       this.last.revision === next.revision &&
       this.last.hash === next.hash &&
-      this.last.inventory.join('\n') === next.inventory.join('\n')
+      encodeInventory(this.last.inventory) === encodeInventory(next.inventory)
     )
       return;
     const object: KObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: STATE_CONFIGMAP, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
-      data: { revision: String(next.revision), hash: next.hash, inventory: JSON.stringify(next.inventory) },
+      data: { revision: String(next.revision), hash: next.hash, inventory: encodeInventory(next.inventory) },
     };
     const result = await this.kube.apply(object, true);
     if (!result.ok) throw new Error(`cannot write ${this.namespace}/${STATE_CONFIGMAP} (${result.status}): ${result.error.message ?? ''}`);

@@ -3,8 +3,10 @@ import type { AgentStatus, DesiredBundle, FieldConflict, ObjectResult } from '..
 import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
-import { CLUSTER_LABEL, inventoryOf, pendingInventory } from './inventory';
-import { parseRefKey, refKey, refOf, type Kube, type KObject } from './kube';
+import { CLUSTER_LABEL } from '../src/shared/kube/labels';
+import { identityKey } from '../src/shared/kube/object-key';
+import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inventory';
+import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
 import { executePrune, planPrune } from './prune';
@@ -65,7 +67,7 @@ export class Syncer {
   constructor(
     private readonly clusterId: string,
     private readonly kube: Kube,
-    private readonly transport: Transport,
+    private readonly transport: Pick<Transport, 'fetchDesired' | 'postStatus'>,
     private readonly store: StateStore,
     private state: AgentState,
     private readonly metrics: Metrics,
@@ -128,26 +130,44 @@ export class Syncer {
     const conflicts: FieldConflict[] = outcomes.flatMap((o) => o.conflicts);
     const failed = results.some((r) => r.action === 'conflict' || r.action === 'invalid' || r.action === 'error');
 
-    let inventory = pendingInventory(previous, next);
+    const applied = new Set(
+      results
+        .filter((r) => r.action === 'created' || r.action === 'configured' || r.action === 'unchanged' || r.action === 'recreated')
+        .map(identityKey),
+    );
+    let inventory = recordApplied(
+      pendingInventory(previous, next),
+      next.filter((e) => applied.has(e.key)),
+    );
     const pruned: string[] = [];
     let pruneRefused: string | undefined;
     if (mayPrune) {
-      const plan = planPrune(previous, next, bundle.prune);
+      // By key, which leaves the version out: an object the bundle moved to another apiVersion is kept, not pruned.
+      const keep = new Set(next.map((e) => e.key));
+      const plan = planPrune(
+        previous.map((e) => e.key),
+        [...keep],
+        bundle.prune,
+      );
       pruneRefused = plan.refused;
       if (plan.refused) {
         log('warn', 'prune refused', { reason: plan.refused });
-        const keep = new Set(next);
         results.push(
           ...previous
-            .filter((k) => !keep.has(k))
-            .map((k) => ({ ...parseRefKey(k), action: 'prune_refused' as const, message: plan.refused })),
+            .filter((e) => !keep.has(e.key))
+            .map((e) => ({ ...refOfEntry(e), action: 'prune_refused' as const, message: plan.refused })),
         );
       } else if (plan.delete.length > 0) {
-        const done = await executePrune(this.kube, plan.delete, this.clusterId);
+        const doomed = new Set(plan.delete);
+        const done = await executePrune(
+          this.kube,
+          previous.filter((e) => doomed.has(e.key)),
+          this.clusterId,
+        );
         results.push(...done.results);
         pruned.push(...done.results.filter((r) => r.action === 'pruned').map((r) => refKey(r)));
         const gone = new Set(done.gone);
-        inventory = inventory.filter((k) => !gone.has(k));
+        inventory = inventory.filter((e) => !gone.has(e.key));
         this.metrics.pruned += pruned.length;
       }
     }

@@ -101,14 +101,14 @@ describe('prune', () => {
     await applyObject(kube, configMap('relabelled', {}, { 'app.kubernetes.io/managed-by': 'helm' }));
     const { results, gone } = await executePrune(
       kube,
-      ['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/relabelled', 'v1/ConfigMap/default/never'],
+      ['mine', 'relabelled', 'never'].map((name) => ({ key: `/ConfigMap/default/${name}`, apiVersion: 'v1' })),
       'c1',
     );
     expect(results.map((r) => [r.name, r.action])).toEqual([
       ['mine', 'pruned'],
       ['relabelled', 'prune_refused'],
     ]);
-    expect(gone.sort()).toEqual(['v1/ConfigMap/default/mine', 'v1/ConfigMap/default/never', 'v1/ConfigMap/default/relabelled']);
+    expect(gone.sort()).toEqual(['/ConfigMap/default/mine', '/ConfigMap/default/never', '/ConfigMap/default/relabelled']);
     const names = fake.objects('ConfigMap', 'default').map((o) => (o.metadata as { name: string }).name);
     expect(names).toContain('relabelled');
     expect(names).not.toContain('mine');
@@ -119,11 +119,13 @@ describe('state', () => {
   it('persists revision and inventory, writing only on change', async () => {
     const store = new StateStore(kube, 'default');
     expect(await store.load()).toEqual({ revision: 0, hash: '', inventory: [] });
-    await store.save({ revision: 3, hash: 'h', inventory: ['b', 'a'] });
+    const a = { key: 'apps/Deployment/default/a', apiVersion: 'apps/v1' };
+    const b = { key: 'apps/Deployment/default/b', apiVersion: 'apps/v1' };
+    await store.save({ revision: 3, hash: 'h', inventory: [b, a] });
     const writes = fake.writes;
-    await store.save({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
+    await store.save({ revision: 3, hash: 'h', inventory: [a, b] });
     expect(fake.writes).toBe(writes);
-    expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: ['a', 'b'] });
+    expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: [a, b] });
     expect(await store.loadCredential()).toBeUndefined();
     // Two agents starting at once: one credential wins, and both get it.
     const claims = await Promise.all([

@@ -68,9 +68,10 @@ const register = (token: string, body: Record<string, unknown>) =>
     body: JSON.stringify({ kubernetesVersion: 'v1', nodeCount: 1, agentVersion: '0', ...body }),
   });
 
+/** The ids (`group/kind/namespace/name`) of the agent's stored inventory. */
 function inventory(): string[] {
   const cm = fake.objects('ConfigMap', 'edgeplane-system').find((c) => meta(c).name === 'edgeplane-agent-state');
-  return JSON.parse((cm?.data as Record<string, string> | undefined)?.inventory ?? '[]') as string[];
+  return (JSON.parse((cm?.data as Record<string, string> | undefined)?.inventory ?? '[]') as { id: string }[]).map((e) => e.id);
 }
 
 const ingresses = () => fake.objects('Ingress').map((o) => `${meta(o).namespace ?? ''}/${meta(o).name}`);

@@ -177,4 +177,39 @@ describe('fake kube-apiserver through @kubernetes/client-node', () => {
     const response = await fetch(`${fake.url}/__fake/writes`);
     expect(((await response.json()) as { writes: number }).writes).toBe(fake.writes);
   });
+
+  it("serves HTTPRoute as v1 and v1beta1: one object in two versions, the writer's version in managedFields", async () => {
+    const groups = (await (await fetch(`${fake.url}/apis`)).json()) as {
+      groups: { name: string; versions: { version: string }[]; preferredVersion: { version: string } }[];
+    };
+    expect(groups.groups.find((g) => g.name === 'gateway.networking.k8s.io')).toMatchObject({
+      versions: [{ version: 'v1' }, { version: 'v1beta1' }],
+      preferredVersion: { version: 'v1' },
+    });
+    const route = (apiVersion: string, hostname: string) => ({
+      apiVersion,
+      kind: 'HTTPRoute',
+      metadata: { name: 'versions', namespace: 'default' },
+      spec: { parentRefs: [{ name: 'public' }], hostnames: [hostname] },
+    });
+    const header = (apiVersion: string) => ({ apiVersion, kind: 'HTTPRoute', metadata: { name: 'versions', namespace: 'default' } });
+    await apply(route('gateway.networking.k8s.io/v1beta1', 'a.example.com'), 'edgeplane');
+    const asV1 = (await client.read(header('gateway.networking.k8s.io/v1'))) as KubernetesObject & { spec: { hostnames: string[] } };
+    expect(asV1.apiVersion).toBe('gateway.networking.k8s.io/v1');
+    expect(asV1.spec.hostnames).toEqual(['a.example.com']);
+    expect(asV1.metadata?.managedFields?.map((m) => m.apiVersion)).toEqual(['gateway.networking.k8s.io/v1beta1']);
+    await apply(route('gateway.networking.k8s.io/v1', 'b.example.com'), 'edgeplane');
+    const asV1beta1 = await client.read(header('gateway.networking.k8s.io/v1beta1'));
+    expect(asV1beta1.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
+    expect(asV1beta1.metadata?.uid).toBe(asV1.metadata?.uid);
+    expect(asV1beta1.metadata?.managedFields?.map((m) => m.apiVersion)).toEqual(['gateway.networking.k8s.io/v1']);
+    const listed = (await (await fetch(`${fake.url}/apis/gateway.networking.k8s.io/v1beta1/namespaces/default/httproutes`)).json()) as {
+      apiVersion: string;
+      items: { metadata: { name: string } }[];
+    };
+    expect(listed.apiVersion).toBe('gateway.networking.k8s.io/v1beta1');
+    expect(listed.items.map((i) => i.metadata.name)).toEqual(['versions']);
+    await client.delete(header('gateway.networking.k8s.io/v1beta1'));
+    expect((await failure(client.read(header('gateway.networking.k8s.io/v1')))).code).toBe(404);
+  });
 });

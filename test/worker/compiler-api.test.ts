@@ -304,8 +304,8 @@ describe('POST /v1/plan', () => {
       ].sort(),
     );
     const c = plan.clusters.find((x) => x.id === cluster);
-    expect(c?.diff.created.map((o) => o.key)).toEqual([`networking.k8s.io/v1/Ingress/apps/edgeplane-${tunnel}-${host}`]);
-    expect(c?.diff.changed.map((o) => o.key)).toEqual([`apps/v1/Deployment/edgeplane-tunnels/cloudflared-${tunnel}`]);
+    expect(c?.diff.created.map((o) => o.key)).toEqual([`networking.k8s.io/Ingress/apps/edgeplane-${tunnel}-${host}`]);
+    expect(c?.diff.changed.map((o) => o.key)).toEqual([`apps/Deployment/edgeplane-tunnels/cloudflared-${tunnel}`]);
     expect(c?.diff.deleted).toHaveLength(1);
   });
 
@@ -320,7 +320,7 @@ describe('POST /v1/plan', () => {
       diff: { rules: [{ change: 'added', key: '(catch-all)' }] },
     });
     expect(created.clusters.find((c) => c.id === cluster)?.diff.created.map((o) => o.key)).toContain(
-      `apps/v1/Deployment/edgeplane-tunnels/cloudflared-${id}`,
+      `apps/Deployment/edgeplane-tunnels/cloudflared-${id}`,
     );
     const none = (await (await api('POST', '/v1/plan', { body: {} })).json()) as PlanReport;
     expect(none.changes).toBe(0);

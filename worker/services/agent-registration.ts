@@ -11,8 +11,6 @@ import { loadCluster } from './clusters';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
-/** The agent's poll interval while its notify socket is down (its resync interval with the socket up is 120 s). */
-export const POLL_INTERVAL_SECONDS = 30;
 /**
  * Exchanges a one-time bootstrap token for the cluster's agent credential, which the agent made and sent (only its hash
  * is kept). Refuses an unknown, expired or already used token, a token of another cluster, a credential that names
@@ -23,11 +21,7 @@ export const POLL_INTERVAL_SECONDS = 30;
  * nothing: an agent killed after this commit but before it read the answer registers again on restart with the
  * credential it stored beforehand, and must not find its one-time token spent. Anyone else reusing the token is refused.
  */
-export async function registerAgent(
-  deps: Deps,
-  token: string,
-  input: AgentRegister,
-): Promise<{ clusterId: string; pollIntervalSeconds: number; replayed: boolean }> {
+export async function registerAgent(deps: Deps, token: string, input: AgentRegister): Promise<{ clusterId: string; replayed: boolean }> {
   const [hash, credentialHash] = await Promise.all([hashSecret(token), hashSecret(input.credential)]);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
   if (!row || !constantTimeEqual(row.hash, hash))
@@ -39,7 +33,7 @@ export async function registerAgent(
       details: [{ path: 'body.credential', message: `must start with "epa.${input.clusterId}."` }],
     });
   const cluster = await loadCluster(deps, row.clusterId);
-  const answer = { clusterId: cluster.id, pollIntervalSeconds: POLL_INTERVAL_SECONDS };
+  const answer = { clusterId: cluster.id };
   /** Whether the cluster is registered to exactly this registration: its credential, its identity. */
   const registeredHere = (c: ClusterRow) =>
     c.agentCredentialHash !== null && constantTimeEqual(c.agentCredentialHash, credentialHash) && c.identity === input.identity;

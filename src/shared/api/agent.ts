@@ -24,11 +24,13 @@ export type AgentRegister = z.infer<typeof agentRegister>;
 
 /**
  * Answer of POST /agent/v1/register: 201 for a new registration, 200 when the same registration (token, credential
- * and identity) is sent again after an answer that never arrived.
+ * and identity) is sent again after an answer that never arrived. It carries no poll interval: how often the agent
+ * polls and resyncs is the agent's own configuration (EDGEPLANE_POLL_INTERVAL_SECONDS and
+ * EDGEPLANE_RESYNC_INTERVAL_SECONDS on its Deployment, docs/agent.md), where an operator sets and reads it; an
+ * answer received once, at the first registration, could neither be changed later nor seen with kubectl.
  */
 export const agentRegistered = z.object({
   clusterId: z.string(),
-  pollIntervalSeconds: z.number().int(),
 });
 export type AgentRegistered = z.infer<typeof agentRegistered>;
 

@@ -1,4 +1,5 @@
-import { base64Utf8, CLUSTER_LABEL, MANAGED_BY, TUNNEL_LABEL } from './names';
+import { CLUSTER_LABEL, MANAGED_BY, TUNNEL_LABEL } from '../kube/labels';
+import { base64Utf8 } from './names';
 import type { DesiredTunnel, KubeObject } from './types';
 
 /** The namespace every tunnel connector of a cluster runs in. */

@@ -14,3 +14,5 @@ export * from './routing-objects';
 export * from './manifests';
 export * from './import-config';
 export * from './plan';
+export * from '../kube/labels';
+export * from '../kube/object-key';

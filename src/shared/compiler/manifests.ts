@@ -11,10 +11,6 @@ const rank = (o: KubeObject): number => {
   return i < 0 ? KIND_ORDER.length : i;
 };
 
-/** The identity of an object in a bundle: apiVersion/kind/namespace/name. */
-export const objectKey = (o: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string =>
-  `${o.apiVersion}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-
 /** Sort order of bundle objects: kind (apply order), then namespace, then name. */
 export function compareObjects(a: KubeObject, b: KubeObject): number {
   return (

@@ -1,14 +1,5 @@
 import { sha256Hex } from './sha256';
 
-/** Labels every generated object carries. */
-export const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'edgeplane' } as const;
-
-/** The label naming the cluster an object belongs to. */
-export const CLUSTER_LABEL = 'edgeplane.dev/cluster';
-
-/** The label naming the tunnel an object belongs to. */
-export const TUNNEL_LABEL = 'edgeplane.dev/tunnel';
-
 /**
  * A Kubernetes object name (DNS-1123 subdomain, ≤ 253) built from parts: lower-cased, `*` spelled "wildcard",
  * anything else outside [a-z0-9.-] turned into "-"; a too-long name is cut and given a hash suffix so it stays unique.

@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json';
-import { objectKey } from './manifests';
+import { objectKey } from '../kube/object-key';
 import { normalizeTunnelConfig } from './tunnel-config';
 import type { ClusterBundle, IngressRule, KubeObject, TunnelConfig } from './types';
 
@@ -26,7 +26,7 @@ export interface TunnelConfigDiff {
   warpRouting?: { before: boolean; after: boolean };
 }
 
-/** apiVersion/kind/namespace/name of an object. */
+/** An object of a bundle diff: its identity key (`group/kind/namespace/name`, no version) and its apiVersion. */
 export interface ObjectRef {
   key: string;
   apiVersion: string;
@@ -92,7 +92,11 @@ const refOf = (o: KubeObject): ObjectRef => ({
   name: o.metadata.name,
 });
 
-/** Objects created, changed and deleted between a cluster's current bundle (null when none) and a proposed one. */
+/**
+ * Objects created, changed and deleted between a cluster's current bundle (null when none) and a proposed one. Objects
+ * are matched by group, kind, namespace and name, so one moved to another apiVersion is "changed" (as the agent
+ * applies it: same object, no prune), not deleted and created; its ref carries the new apiVersion.
+ */
 export function diffBundles(before: ClusterBundle | null, after: ClusterBundle): BundleDiff {
   const old = new Map((before?.objects ?? []).map((o) => [objectKey(o), o] as const));
   const created: ObjectRef[] = [];

@@ -1,5 +1,6 @@
 import type { Route, ServiceRef } from '../api';
-import { CLUSTER_LABEL, MANAGED_BY, objectName, TUNNEL_LABEL } from './names';
+import { CLUSTER_LABEL, MANAGED_BY, TUNNEL_LABEL } from '../kube/labels';
+import { objectName } from './names';
 import { orderRoutes } from './rule-order';
 import type { DesiredTunnel, KubeObject } from './types';
 

@@ -1,4 +1,5 @@
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
+import { HTTPRoute as HTTPRouteV1beta1 } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/HTTPRoute';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -51,7 +52,11 @@ const r = (
   validate: validator(model),
 });
 
-/** The kinds edgeplane applies (and the agent's own RBAC), as served by the fake. */
+/**
+ * The kinds edgeplane applies (and the agent's own RBAC), as served by the fake. A resource served in two versions is
+ * listed once per version, the preferred (storage) version first: it is one object in two views, as the real server
+ * converts between the versions of a resource (the Gateway API CRDs serve HTTPRoute as v1 and v1beta1).
+ */
 export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'Namespace', 'namespaces', false, Namespace),
   r('', 'v1', 'Node', 'nodes', false, Node),
@@ -69,7 +74,12 @@ export const RESOURCES: ResourceType[] = [
   r('rbac.authorization.k8s.io', 'v1', 'RoleBinding', 'rolebindings', true, RoleBinding, { immutable: [['roleRef']] }),
   r('networking.k8s.io', 'v1', 'Ingress', 'ingresses', true, Ingress, { generation: true }),
   r('gateway.networking.k8s.io', 'v1', 'HTTPRoute', 'httproutes', true, HTTPRoute, { generation: true }),
+  r('gateway.networking.k8s.io', 'v1beta1', 'HTTPRoute', 'httproutes', true, HTTPRouteV1beta1, { generation: true }),
 ];
+
+/** The preferred (storage) version of a served resource: the one its objects are kept in, whatever version wrote them. */
+export const storageType = (type: ResourceType): ResourceType =>
+  RESOURCES.find((t) => t.group === type.group && t.plural === type.plural) ?? type;
 
 /** "apps/v1", or "v1" for the core group. */
 export const groupVersion = (t: Pick<ResourceType, 'group' | 'version'>): string => (t.group ? `${t.group}/${t.version}` : t.version);
@@ -92,15 +102,20 @@ export function resourceList(group: string, version: string): Record<string, unk
   };
 }
 
-/** `/apis`: every non-core group with its one version. */
+/** `/apis`: every non-core group with its versions, the first listed preferred. */
 export function groupList(): Record<string, unknown> {
-  const groups = [...new Set(RESOURCES.filter((t) => t.group).map((t) => `${t.group}/${t.version}`))];
+  const groups = new Map<string, string[]>();
+  for (const t of RESOURCES.filter((x) => x.group)) {
+    const versions = groups.get(t.group) ?? [];
+    if (!versions.includes(t.version)) versions.push(t.version);
+    groups.set(t.group, versions);
+  }
   return {
     kind: 'APIGroupList',
     apiVersion: 'v1',
-    groups: groups.map((gv) => {
-      const [name = '', version = ''] = gv.split('/');
-      return { name, versions: [{ groupVersion: gv, version }], preferredVersion: { groupVersion: gv, version } };
+    groups: [...groups].map(([name, versions]) => {
+      const view = (version: string) => ({ groupVersion: `${name}/${version}`, version });
+      return { name, versions: versions.map(view), preferredVersion: view(versions[0] ?? '') };
     }),
   };
 }

@@ -13,7 +13,7 @@ import {
   type Json,
   type JsonObject,
 } from './fields';
-import { groupVersion, type ResourceType } from './resources';
+import { groupVersion, storageType, type ResourceType } from './resources';
 import { conflict, invalid, notFound, type StatusBody } from './status';
 
 /** One entry of metadata.managedFields, with the decoded field set kept beside it. */
@@ -26,6 +26,7 @@ interface Manager {
 }
 
 interface Stored {
+  /** The storage version's type: an object written through another served version is kept (and compared) in it. */
   type: ResourceType;
   object: JsonObject;
   managers: Manager[];
@@ -33,10 +34,15 @@ interface Stored {
 
 export type Outcome = { ok: true; status: number; object: JsonObject } | { ok: false; status: number; body: StatusBody };
 
+/** One key per object whatever version it is read or written through: group and resource, not version. */
 const keyOf = (type: ResourceType, namespace: string | undefined, name: string) =>
-  `${groupVersion(type)}/${type.plural}/${namespace ?? ''}/${name}`;
+  `${type.group}/${type.plural}/${namespace ?? ''}/${name}`;
 
-/** The object store behind the fake: server-side apply with per-manager ownership, versions and generations. */
+/**
+ * The object store behind the fake: server-side apply with per-manager ownership, versions and generations. A resource
+ * served in several versions is one stored object; a read renders it in the version asked for, and a write records
+ * the writer's version in its managedFields entry, as the real server does.
+ */
 export class Store {
   private readonly objects = new Map<string, Stored>();
   private revision = 1000;
@@ -49,17 +55,17 @@ export class Store {
 
   get(type: ResourceType, namespace: string | undefined, name: string): JsonObject | undefined {
     const stored = this.objects.get(keyOf(type, namespace, name));
-    return stored ? this.render(stored) : undefined;
+    return stored ? this.render(stored, type) : undefined;
   }
 
   list(type: ResourceType, namespace: string | undefined, selector: (labels: Record<string, string>) => boolean): JsonObject[] {
     const items: JsonObject[] = [];
     for (const stored of this.objects.values()) {
-      if (stored.type !== type) continue;
+      if (stored.type !== storageType(type)) continue;
       const meta = stored.object.metadata as JsonObject;
       if (namespace !== undefined && meta.namespace !== namespace) continue;
       if (!selector((meta.labels ?? {}) as Record<string, string>)) continue;
-      items.push(this.render(stored));
+      items.push(this.render(stored, type));
     }
     return items.sort((a, b) => String((a.metadata as JsonObject).name).localeCompare(String((b.metadata as JsonObject).name)));
   }
@@ -212,8 +218,9 @@ export class Store {
       }
     }
     try {
+      // Validated in the version it was written through (the schemas pin apiVersion); kept in the storage version.
       const { status: _status, ...withoutStatus } = live;
-      type.validate(withoutStatus);
+      type.validate({ ...withoutStatus, apiVersion: groupVersion(type) });
     } catch (error) {
       const errors = (error as { errors?: { instancePath?: string; message?: string }[] }).errors ?? [];
       const causes = errors.length
@@ -228,18 +235,18 @@ export class Store {
     if (existing) {
       const sameObject = equal(stripVolatile(existing.object), stripVolatile(live));
       const sameOwners = equal(
-        existing.managers.map((m) => [m.manager, m.operation, m.paths]),
-        managers.map((m) => [m.manager, m.operation, m.paths]),
+        existing.managers.map((m) => [m.manager, m.operation, m.apiVersion, m.paths]),
+        managers.map((m) => [m.manager, m.operation, m.apiVersion, m.paths]),
       );
-      if (sameObject && sameOwners) return { ok: true, status: 200, object: this.render(existing) };
+      if (sameObject && sameOwners) return { ok: true, status: 200, object: this.render(existing, type) };
       if (type.generation && !equal(specOf(existing.object), specOf(live))) meta.generation = Number(meta.generation ?? 1) + 1;
     }
     this.revision++;
     meta.resourceVersion = String(this.revision);
-    const stored: Stored = { type, object: live, managers };
+    const stored: Stored = { type: storageType(type), object: live, managers };
     this.objects.set(key, stored);
-    this.onChange(type, live);
-    return { ok: true, status, object: this.render(stored) };
+    this.onChange(stored.type, live);
+    return { ok: true, status, object: this.render(stored, type) };
   }
 
   private skeleton(type: ResourceType, namespace: string | undefined, name: string): JsonObject {
@@ -250,11 +257,13 @@ export class Store {
       generation: 1,
     };
     if (type.namespaced && namespace) metadata.namespace = namespace;
-    return { apiVersion: groupVersion(type), kind: type.kind, metadata };
+    return { apiVersion: groupVersion(storageType(type)), kind: type.kind, metadata };
   }
 
-  private render(stored: Stored): JsonObject {
+  /** The stored object as a client reading it through `as` (default: its storage version) sees it. */
+  private render(stored: Stored, as: ResourceType = stored.type): JsonObject {
     const object = structuredClone(stored.object);
+    object.apiVersion = groupVersion(as);
     const meta = object.metadata as JsonObject;
     meta.managedFields = stored.managers.map((m) => ({
       manager: m.manager,

@@ -54,7 +54,7 @@ describe('diffTunnelConfig', () => {
 });
 
 describe('diffBundles', () => {
-  it('lists objects created, changed and deleted by apiVersion/kind/namespace/name', () => {
+  it('lists objects created, changed and deleted by group/kind/namespace/name', () => {
     const cluster = makeCluster();
     const before = compileClusterBundle({ cluster, tunnels: [desired()] });
     expect(diffBundles(before, compileClusterBundle({ cluster, tunnels: [desired()] }))).toMatchObject({
@@ -74,10 +74,32 @@ describe('diffBundles', () => {
     });
     const diff = diffBundles(before, after);
     expect(diff.noop).toBe(false);
-    expect(diff.created.map((r) => r.key)).toEqual(['networking.k8s.io/v1/Ingress/web/edgeplane-t1-new.example.com']);
-    expect(diff.changed.map((r) => r.key)).toEqual(['apps/v1/Deployment/edgeplane-tunnels/cloudflared-t1']);
-    expect(diff.deleted.map((r) => r.key)).toEqual(['networking.k8s.io/v1/Ingress/web/edgeplane-t1-app.example.com']);
+    expect(diff.created.map((r) => r.key)).toEqual(['networking.k8s.io/Ingress/web/edgeplane-t1-new.example.com']);
+    expect(diff.changed.map((r) => r.key)).toEqual(['apps/Deployment/edgeplane-tunnels/cloudflared-t1']);
+    expect(diff.deleted.map((r) => r.key)).toEqual(['networking.k8s.io/Ingress/web/edgeplane-t1-app.example.com']);
+    expect(diff.deleted[0]).toMatchObject({ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', namespace: 'web' });
     expect(diff.hash).toEqual({ before: before.hash, after: after.hash });
     expect(diffBundles(null, after).created).toHaveLength(after.objects.length);
+  });
+
+  it('shows an object moved to another apiVersion as changed, not deleted and created (as the agent applies it)', () => {
+    const cluster = makeCluster();
+    const after = compileClusterBundle({ cluster, tunnels: [desired()] });
+    const moved = (o: (typeof after.objects)[number]) =>
+      o.kind === 'PodDisruptionBudget'
+        ? { ...o, apiVersion: 'policy/v1beta1' }
+        : o.kind === 'Ingress'
+          ? { ...o, apiVersion: 'networking.k8s.io/v1beta1' }
+          : o;
+    const before = { hash: 'old', objects: after.objects.map(moved) };
+    const diff = diffBundles(before, after);
+    expect(diff.created).toEqual([]);
+    expect(diff.deleted).toEqual([]);
+    expect(diff.changed.map((r) => [r.key, r.apiVersion])).toEqual([
+      ['policy/PodDisruptionBudget/edgeplane-tunnels/cloudflared-t1', 'policy/v1'],
+      ['networking.k8s.io/Ingress/web/edgeplane-t1-app.example.com', 'networking.k8s.io/v1'],
+    ]);
+    expect(diff.unchanged).toBe(after.objects.length - 2);
+    expect(diff.noop).toBe(false);
   });
 });
