@@ -7,3 +7,4 @@ export * from './private-network';
 export * from './split-tunnel';
 export * from './token';
 export * from './agent';
+export * from './workload';

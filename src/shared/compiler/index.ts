@@ -12,5 +12,7 @@ export * from './names';
 export * from './connector-objects';
 export * from './routing-objects';
 export * from './manifests';
+export * from './workload-objects';
+export * from './compose-import';
 export * from './import-config';
 export * from './plan';
