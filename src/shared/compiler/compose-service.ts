@@ -139,7 +139,7 @@ function ports(service: Record<string, unknown>, reading: Notes): WorkloadPort[]
       if (entry.published !== undefined) published.push(`${String(entry.published)}→${String(entry.target)}`);
       continue;
     }
-    const m = /^(?:(?:[\d.]+|\[[^\]]+\]):)?(?:(\d+(?:-\d+)?):)?(\d+)(?:-(\d+))?(?:\/(tcp|udp))?$/i.exec(String(entry).trim());
+    const m = /^(?:(?:\d+\.\d+\.\d+\.\d+|\[[^\]]+\]):)?(?:(\d+(?:-\d+)?):)?(\d+)(?:-(\d+))?(?:\/(tcp|udp))?$/i.exec(String(entry).trim());
     if (!m?.[2]) {
       reading.errors.push({ field, message: `"${String(entry)}" is not a compose port ("8000", "8080:8000", "127.0.0.1:8080:8000/tcp")` });
       continue;

@@ -14,5 +14,7 @@ export * from './routing-objects';
 export * from './manifests';
 export * from './workload-objects';
 export * from './compose-import';
+export * from './compose-interpolate';
+export * from './compose-traefik';
 export * from './import-config';
 export * from './plan';
