@@ -16,6 +16,8 @@ import { registerTunnelConfig } from './routes/v1-tunnel-config';
 import { registerManifests } from './routes/v1-manifests';
 import { registerImport } from './routes/v1-import';
 import { registerPlan } from './routes/v1-plan';
+import { registerWorkloads } from './routes/v1-workloads';
+import { registerComposeImport } from './routes/v1-import-compose';
 
 const app = createApp();
 registerSystem(app);
@@ -34,6 +36,8 @@ registerTunnelConfig(app);
 registerManifests(app);
 registerImport(app);
 registerPlan(app);
+registerWorkloads(app);
+registerComposeImport(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

@@ -1,13 +1,15 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import type { DesiredCluster, DesiredTunnel } from '../../src/shared/compiler';
+import type { WorkloadSpec } from '../../src/shared/api';
+import type { DesiredCluster, DesiredTunnel, DesiredWorkload } from '../../src/shared/compiler';
 import { decryptSecret } from '../crypto';
-import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
+import { clusters, privateNetworks, routes, tunnels, workloads } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { toApiCluster } from './clusters';
 import { toApiPrivateNetwork } from './private-networks';
 import { toApiRoute } from './routes';
 import { toApiTunnel } from './tunnels';
+import { workloadSecrets } from './workload-rows';
 
 type TunnelRow = typeof tunnels.$inferSelect;
 
@@ -69,5 +71,21 @@ export async function loadDesiredCluster(
   const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, clusterId) });
   if (!row) throw notFound('cluster', clusterId);
   const tunnelRows = await deps.db.select().from(tunnels).where(eq(tunnels.clusterId, clusterId)).orderBy(asc(tunnels.id));
-  return { cluster: toApiCluster(row), tunnels: await desiredTunnelsOf(deps, tunnelRows, options), revision: row.desiredRevision };
+  return {
+    cluster: toApiCluster(row),
+    tunnels: await desiredTunnelsOf(deps, tunnelRows, options),
+    workloads: await desiredWorkloadsOf(deps, clusterId, options),
+    revision: row.desiredRevision,
+  };
+}
+
+/** The compiler input of a cluster's workloads; secret env values are decrypted unless `withTokens: false`. */
+async function desiredWorkloadsOf(deps: Deps, clusterId: string, options: LoadOptions): Promise<DesiredWorkload[]> {
+  const rows = await deps.db.select().from(workloads).where(eq(workloads.clusterId, clusterId)).orderBy(asc(workloads.id));
+  const out: DesiredWorkload[] = [];
+  for (const row of rows) {
+    const secrets = options.withTokens === false ? {} : await workloadSecrets(deps, row);
+    out.push({ id: row.id, namespace: row.namespace, spec: row.spec as WorkloadSpec, secrets });
+  }
+  return out;
 }

@@ -101,7 +101,10 @@ export async function getRoute(deps: Deps, id: string): Promise<Route> {
  * Refuses a hostname+path already routed on the tunnel, and a hostname that another tunnel serves: a DNS name
  * can point at one tunnel only.
  */
-async function checkRouteUnique(deps: Deps, candidate: { id?: string; tunnelId: string; hostname: string; path: string }): Promise<void> {
+export async function checkRouteUnique(
+  deps: Deps,
+  candidate: { id?: string; tunnelId: string; hostname: string; path: string },
+): Promise<void> {
   const sameHost = await deps.db
     .select()
     .from(routes)
@@ -129,7 +132,8 @@ async function checkRouteUnique(deps: Deps, candidate: { id?: string; tunnelId: 
   }
 }
 
-function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | false)[]): OutboxIntent[] {
+/** Outbox rows for the DNS records of the given hostnames (falsy entries skipped, duplicates once). */
+export function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | false)[]): OutboxIntent[] {
   return [...new Set(hostnames.filter((h): h is string => Boolean(h)))].map((hostname) => ({
     account,
     kind: 'dns',
