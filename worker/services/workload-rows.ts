@@ -139,14 +139,14 @@ export function checkSpec(spec: WorkloadSpec, at = 'body'): void {
   const seen = new Set<string>();
   for (const [i, p] of ports.entries()) {
     const key = `${p.port}/${p.protocol}`;
-    if (seen.has(key)) throw invalid(`${at}.ports[${i}]`, `port ${p.port}/${p.protocol} is listed twice`);
+    if (seen.has(key)) throw invalid(`${at}.ports.${i}`, `port ${p.port}/${p.protocol} is listed twice`);
     seen.add(key);
     if (p.name && ports.some((q, j) => j < i && q.name === p.name))
-      throw invalid(`${at}.ports[${i}].name`, `port name "${p.name}" is used twice`);
+      throw invalid(`${at}.ports.${i}.name`, `port name "${p.name}" is used twice`);
   }
   const volumeNames = new Set<string>();
   for (const [i, v] of spec.volumes.entries()) {
-    if (volumeNames.has(v.name)) throw invalid(`${at}.volumes[${i}].name`, `volume "${v.name}" is listed twice`);
+    if (volumeNames.has(v.name)) throw invalid(`${at}.volumes.${i}.name`, `volume "${v.name}" is listed twice`);
     volumeNames.add(v.name);
   }
   const numbers = ports.map((p) => p.port);
