@@ -58,7 +58,11 @@ export async function executePrune(kube: Kube, keys: string[], clusterId: string
     }
     // A workload Namespace may hold what edgeplane did not create, and deleting it deletes all of that: it is left in place.
     if (live.value.metadata.annotations?.[PRUNE_ANNOTATION] === 'keep') {
-      results.push({ ...id, action: 'prune_refused', message: `kept: marked ${PRUNE_ANNOTATION}=keep; delete it by hand if it is no longer needed` });
+      results.push({
+        ...id,
+        action: 'prune_refused',
+        message: `kept: marked ${PRUNE_ANNOTATION}=keep; delete it by hand if it is no longer needed`,
+      });
       gone.push(key);
       continue;
     }

@@ -63,7 +63,11 @@ export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ServiceAccount),
   r('apps', 'v1', 'Deployment', 'deployments', true, Deployment, { immutable: [['spec', 'selector']], generation: true }),
   r('apps', 'v1', 'StatefulSet', 'statefulsets', true, StatefulSet, {
-    immutable: [['spec', 'selector'], ['spec', 'serviceName'], ['spec', 'volumeClaimTemplates']],
+    immutable: [
+      ['spec', 'selector'],
+      ['spec', 'serviceName'],
+      ['spec', 'volumeClaimTemplates'],
+    ],
     generation: true,
   }),
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, PersistentVolumeClaim, { immutable: [['spec', 'accessModes']] }),
