@@ -1,10 +1,9 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ListQuery, Workload, WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
-import { type Guard } from '../db/write';
 import { stillExists, unchangedSince } from '../db/guards';
 import { clusters, routes, tunnels, workloads } from '../db/schema';
-import { commitWrite, type OutboxIntent } from '../db/write';
+import { commitWrite, type Guard, type OutboxIntent } from '../db/write';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
