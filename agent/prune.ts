@@ -2,6 +2,9 @@ import type { ObjectResult } from '../src/shared/api/agent';
 import { ownedByEdgeplane, refOfEntry, type InventoryEntry } from './inventory';
 import type { Kube } from './kube';
 
+/** The annotation (set by the compiler on workload Namespaces) that keeps an object when it leaves the bundle. */
+export const PRUNE_ANNOTATION = 'edgeplane.dev/prune';
+
 export interface PrunePlan {
   delete: string[];
   /** Why nothing is deleted this pass, when the plan was refused. */
@@ -57,6 +60,16 @@ export async function executePrune(
     }
     if (!ownedByEdgeplane(live.value, clusterId)) {
       results.push({ ...id, action: 'prune_refused', message: "not deleted: it no longer carries edgeplane's labels for this cluster" });
+      gone.push(key);
+      continue;
+    }
+    // A workload Namespace may hold what edgeplane did not create, and deleting it deletes all of that: it is left in place.
+    if (live.value.metadata.annotations?.[PRUNE_ANNOTATION] === 'keep') {
+      results.push({
+        ...id,
+        action: 'prune_refused',
+        message: `kept: marked ${PRUNE_ANNOTATION}=keep; delete it by hand if it is no longer needed`,
+      });
       gone.push(key);
       continue;
     }

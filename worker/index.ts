@@ -21,6 +21,8 @@ import { registerMatch } from './routes/v1-match';
 import { registerInferenceBackends } from './routes/v1-inference-backends';
 import { registerInferenceProxy } from './routes/inference-proxy';
 import { registerMl } from './routes/ml';
+import { registerWorkloads } from './routes/v1-workloads';
+import { registerComposeImport } from './routes/v1-import-compose';
 
 const app = createApp();
 registerSystem(app);
@@ -44,6 +46,8 @@ registerMatch(app);
 registerInferenceBackends(app);
 registerInferenceProxy(app);
 registerMl(app);
+registerWorkloads(app);
+registerComposeImport(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

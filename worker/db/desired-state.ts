@@ -1,7 +1,8 @@
 import { asc, eq, inArray } from 'drizzle-orm';
-import type { DesiredCluster, DesiredTunnel } from '../../src/shared/compiler';
+import type { WorkloadSpec } from '../../src/shared/api';
+import type { DesiredCluster, DesiredTunnel, DesiredWorkload } from '../../src/shared/compiler';
 import { decryptSecret } from '../crypto';
-import { clusters, privateNetworks, routes, tunnels } from './schema';
+import { clusters, privateNetworks, routes, tunnels, workloads } from './schema';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { toApiCluster, toApiPrivateNetwork, toApiRoute, toApiTunnel } from './mappers';
@@ -70,8 +71,20 @@ export async function loadDesiredCluster(
   return {
     cluster: toApiCluster(row, deps.now().getTime()),
     tunnels: await desiredTunnelsOf(deps, tunnelRows, options),
+    workloads: await desiredWorkloadsOf(deps, clusterId, options),
     revision: row.desiredRevision,
   };
+}
+
+/** The compiler input of a cluster's workloads; secret env values are decrypted unless `withTokens: false`. */
+async function desiredWorkloadsOf(deps: Deps, clusterId: string, options: LoadOptions): Promise<DesiredWorkload[]> {
+  const rows = await deps.db.select().from(workloads).where(eq(workloads.clusterId, clusterId)).orderBy(asc(workloads.id));
+  const out: DesiredWorkload[] = [];
+  for (const row of rows) {
+    const secrets = options.withTokens === false ? {} : await workloadSecrets(deps, row);
+    out.push({ id: row.id, namespace: row.namespace, spec: row.spec as WorkloadSpec, secrets });
+  }
+  return out;
 }
 
 /**
@@ -79,7 +92,7 @@ export async function loadDesiredCluster(
  * connector tokens: a plan compares two of these, the store as it is and the store with planned changes laid over.
  */
 export async function desiredClusterFromView(
-  deps: Pick<Deps, 'now'>,
+  deps: Deps,
   view: StoreView,
   clusterId: string,
 ): Promise<(DesiredCluster & { revision: number }) | undefined> {
@@ -94,5 +107,26 @@ export async function desiredClusterFromView(
       privateNetworks: networks,
     });
   }
-  return { cluster: toApiCluster(row, deps.now().getTime()), tunnels: desiredTunnels, revision: row.desiredRevision };
+  // Workloads are not planned changes: both sides carry the stored ones, without their secret values.
+  return {
+    cluster: toApiCluster(row, deps.now().getTime()),
+    tunnels: desiredTunnels,
+    workloads: await desiredWorkloadsOf(deps, clusterId, { withTokens: false }),
+    revision: row.desiredRevision,
+  };
+}
+
+/** The decrypted secret env values of a stored workload. */
+export async function workloadSecrets(
+  deps: Deps,
+  row: Pick<typeof workloads.$inferSelect, 'secretsCiphertext'>,
+): Promise<Record<string, string>> {
+  if (!row.secretsCiphertext) return {};
+  return JSON.parse(await decryptSecret(workloadKey(deps), row.secretsCiphertext)) as Record<string, string>;
+}
+
+function workloadKey(deps: Deps): string {
+  const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
+  if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so secret env values cannot be stored or read');
+  return key;
 }

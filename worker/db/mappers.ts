@@ -10,9 +10,12 @@ import type {
   RoutingMode,
   SplitTunnelEntry,
   Token,
+  Workload,
+  WorkloadSpec,
   Tunnel,
 } from '../../src/shared/api';
 import type { ApplyReport } from '../../src/shared/api/agent';
+import { isStateful } from '../../src/shared/compiler';
 import { etagOf } from './etag';
 import type {
   apiTokens,
@@ -25,6 +28,7 @@ import type {
   routes,
   splitTunnelEntries,
   tunnels,
+  workloads,
 } from './schema';
 
 // Every API object is built here from its row, field by field, so a column (a ciphertext, a hash, an identity) can
@@ -198,3 +202,32 @@ export const toApiMlBackend = (row: typeof mlBackends.$inferSelect): MlBackend =
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
+
+/** Maps a stored workload to the API shape field by field; secret env values show only as `{ "secret": true }`. */
+export function toApiWorkload(row: typeof workloads.$inferSelect): Workload {
+  const spec = row.spec as WorkloadSpec;
+  return {
+    id: row.id,
+    cluster: row.clusterId,
+    namespace: row.namespace,
+    image: spec.image,
+    ...(spec.command ? { command: spec.command } : {}),
+    ...(spec.args ? { args: spec.args } : {}),
+    env: spec.env,
+    ports: spec.ports,
+    replicas: spec.replicas,
+    resources: spec.resources,
+    healthCheck: spec.healthCheck,
+    volumes: spec.volumes,
+    stateful: spec.stateful,
+    serviceType: spec.serviceType,
+    labels: spec.labels,
+    annotations: spec.annotations,
+    route: spec.route,
+    routeId: row.routeId,
+    kind: isStateful(spec) ? 'StatefulSet' : 'Deployment',
+    etag: etagOf(row),
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+  };
+}

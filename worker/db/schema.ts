@@ -323,3 +323,24 @@ export const applyReports = sqliteTable(
   },
   (t) => [index('apply_reports_cluster').on(t.clusterId, t.id)],
 );
+
+/** Compose-style services compiled into a cluster's bundle (src/shared/compiler/workload-objects.ts). */
+export const workloads = sqliteTable(
+  'workloads',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'restrict' }),
+    namespace: text('namespace').notNull(),
+    /** The definition without secret values: secret env entries hold `{ "secret": true }`. */
+    spec: text('spec', { mode: 'json' }).$type<unknown>().notNull(),
+    /** AES-GCM ciphertext of the JSON map of secret env values; never returned by the API. */
+    secretsCiphertext: text('secrets_ciphertext'),
+    /** The route created for the workload's `route`, deleted with it. */
+    routeId: text('route_id'),
+    version,
+    ...timestamps,
+  },
+  (t) => [index('workloads_cluster').on(t.clusterId)],
+);

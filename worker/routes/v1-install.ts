@@ -19,9 +19,9 @@ const verbsWrite = ['get', 'create', 'patch', 'delete'];
 export const AGENT_RULES = [
   { apiGroups: [''], resources: ['namespaces'], verbs: verbsWrite },
   { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
-  { apiGroups: [''], resources: ['services'], verbs: ['get', 'list'] },
-  { apiGroups: [''], resources: ['secrets', 'configmaps'], verbs: verbsWrite },
-  { apiGroups: ['apps'], resources: ['deployments'], verbs: verbsWrite },
+  { apiGroups: [''], resources: ['services'], verbs: [...verbsWrite, 'list'] },
+  { apiGroups: [''], resources: ['secrets', 'configmaps', 'persistentvolumeclaims'], verbs: verbsWrite },
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: verbsWrite },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: verbsWrite },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: verbsWrite },
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: verbsWrite },

@@ -89,7 +89,7 @@ export async function getRoute(deps: Deps, id: string): Promise<Route> {
  * Refuses a hostname+path already routed on the tunnel, and a hostname that another tunnel serves: a DNS name
  * can point at one tunnel only.
  */
-async function checkRouteUnique(
+export async function checkRouteUnique(
   view: StoreView,
   candidate: { id?: string; tunnelId: string; hostname: string; path: string },
 ): Promise<void> {
@@ -117,7 +117,8 @@ async function checkRouteUnique(
   }
 }
 
-function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | false)[]): OutboxIntent[] {
+/** Outbox rows for the DNS records of the given hostnames (falsy entries skipped, duplicates once). */
+export function dnsIntents(account: string, tunnelId: string, ...hostnames: (string | false)[]): OutboxIntent[] {
   return [...new Set(hostnames.filter((h): h is string => Boolean(h)))].map((hostname) => ({
     account,
     kind: 'dns',

@@ -11,3 +11,4 @@ export * from './plan';
 export * from './match';
 export * from './inference';
 export * from './ml-backend';
+export * from './workload';

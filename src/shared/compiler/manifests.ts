@@ -1,10 +1,22 @@
 import { bundleHash } from './bundle-hash';
-import { connectorNamespace, connectorObjects } from './connector-objects';
+import { CONNECTOR_NAMESPACE, connectorNamespace, connectorObjects } from './connector-objects';
 import { httpRouteObjects, ingressObjects } from './routing-objects';
 import type { ClusterBundle, DesiredCluster, KubeObject } from './types';
+import { workloadNamespace, workloadObjects } from './workload-objects';
 
 /** Apply order: namespaces before what lives in them, Secrets before the Deployments that mount them. */
-const KIND_ORDER = ['Namespace', 'Secret', 'Deployment', 'PodDisruptionBudget', 'Ingress', 'HTTPRoute'];
+const KIND_ORDER = [
+  'Namespace',
+  'ConfigMap',
+  'Secret',
+  'PersistentVolumeClaim',
+  'Service',
+  'Deployment',
+  'StatefulSet',
+  'PodDisruptionBudget',
+  'Ingress',
+  'HTTPRoute',
+];
 
 const rank = (o: KubeObject): number => {
   const i = KIND_ORDER.indexOf(o.kind);
@@ -26,7 +38,7 @@ const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * Compiles a cluster's bundle (synchronous; runs in workerd, Node and browsers): per tunnel connector placed in the
  * cluster its Secret, Deployment and PodDisruptionBudget in the shared `edgeplane-tunnels` namespace, plus the
- * Ingresses (mode `ingress`) or HTTPRoutes (mode `gateway`) of its routes. Objects are sorted and built with a fixed
+ * Ingresses (mode `ingress`) or HTTPRoutes (mode `gateway`) of its routes, plus each workload's objects and Namespace. Objects are sorted and built with a fixed
  * key order, so the same desired state gives byte-identical JSON and the same `hash` (SHA-256 of the canonical JSON).
  */
 export function compileClusterBundle(desired: DesiredCluster): ClusterBundle {
@@ -36,6 +48,11 @@ export function compileClusterBundle(desired: DesiredCluster): ClusterBundle {
   for (const tunnel of desired.tunnels) {
     objects.push(...connectorObjects(clusterId, tunnel), ...ingressObjects(clusterId, tunnel), ...httpRouteObjects(clusterId, tunnel));
   }
+  const workloads = desired.workloads ?? [];
+  const namespaces = new Set(workloads.map((w) => w.namespace));
+  if (desired.tunnels.length > 0) namespaces.delete(CONNECTOR_NAMESPACE);
+  for (const namespace of namespaces) objects.push(workloadNamespace(clusterId, namespace));
+  for (const workload of workloads) objects.push(...workloadObjects(clusterId, workload));
   objects.sort(compareObjects);
   return { hash: bundleHash(objects), objects };
 }

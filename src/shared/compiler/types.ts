@@ -1,4 +1,5 @@
 import type { Cluster, PrivateNetwork, Route, Tunnel } from '../api';
+import type { DesiredWorkload } from './workload-objects';
 
 /** Everything the compiler needs about one tunnel: the tunnel, its routes and its private networks. */
 export interface DesiredTunnel {
@@ -17,6 +18,8 @@ export interface DesiredCluster {
   cluster: Cluster;
   /** Tunnels whose connector runs in this cluster, with their routes. */
   tunnels: DesiredTunnel[];
+  /** Workloads targeted at this cluster (absent: none). */
+  workloads?: DesiredWorkload[];
 }
 
 /** One ingress rule exactly as cloudflared's remote config takes it. */

@@ -1,6 +1,7 @@
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { HTTPRoute as HTTPRouteV1beta1 } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/HTTPRoute';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { ClusterRole } from 'kubernetes-models/rbac.authorization.k8s.io/v1/ClusterRole';
@@ -10,6 +11,7 @@ import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
+import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -65,6 +67,15 @@ export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'Service', 'services', true, Service, { immutable: [['spec', 'clusterIP']] }),
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ServiceAccount),
   r('apps', 'v1', 'Deployment', 'deployments', true, Deployment, { immutable: [['spec', 'selector']], generation: true }),
+  r('apps', 'v1', 'StatefulSet', 'statefulsets', true, StatefulSet, {
+    immutable: [
+      ['spec', 'selector'],
+      ['spec', 'serviceName'],
+      ['spec', 'volumeClaimTemplates'],
+    ],
+    generation: true,
+  }),
+  r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, PersistentVolumeClaim, { immutable: [['spec', 'accessModes']] }),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, PodDisruptionBudget, { generation: true }),
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, ClusterRole),
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRoleBinding', 'clusterrolebindings', false, ClusterRoleBinding, {

@@ -1,0 +1,254 @@
+import { and, asc, eq, gt } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
+import type { ListQuery, Workload, WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
+import { stillExists, unchangedSince } from '../db/guards';
+import { clusters, routes, tunnels, workloads } from '../db/schema';
+import type { Guard, OutboxIntent } from '../db/write';
+import { commit } from '../effects/commit';
+import { storeView } from '../db/view';
+import type { Deps } from '../deps';
+import { AppError, notFound } from '../errors';
+import { newId } from '../ids';
+import { checkIfMatch } from './etag';
+import { decodeCursor, toPage } from './pagination';
+import { checkRouteUnique, dnsIntents } from './routes';
+import {
+  checkSpec,
+  routePort,
+  sealEnv,
+  specOfCreate,
+  specOfUpdate,
+  toApiWorkload,
+  type WorkloadRow,
+  workloadSecrets,
+} from './workload-rows';
+
+type RouteRow = typeof routes.$inferSelect;
+type TunnelRow = typeof tunnels.$inferSelect;
+
+/** Loads a workload row or answers 404. */
+export async function loadWorkload(deps: Deps, id: string): Promise<WorkloadRow> {
+  const row = await deps.db.query.workloads.findFirst({ where: eq(workloads.id, id) });
+  if (!row) throw notFound('workload', id);
+  return row;
+}
+
+/** Lists workloads by id, optionally of one cluster or namespace. */
+export async function listWorkloads(deps: Deps, query: ListQuery & { cluster?: string; namespace?: string }) {
+  const after = decodeCursor(query.cursor);
+  const rows = await deps.db
+    .select()
+    .from(workloads)
+    .where(
+      and(
+        after ? gt(workloads.id, after) : undefined,
+        query.cluster ? eq(workloads.clusterId, query.cluster) : undefined,
+        query.namespace ? eq(workloads.namespace, query.namespace) : undefined,
+      ),
+    )
+    .orderBy(asc(workloads.id))
+    .limit(query.limit + 1);
+  return toPage(rows, query.limit, toApiWorkload);
+}
+
+/** Returns one workload. */
+export async function getWorkload(deps: Deps, id: string): Promise<Workload> {
+  return toApiWorkload(await loadWorkload(deps, id));
+}
+
+/** The cluster a new workload targets, or a 422 naming the field. */
+export async function loadTargetCluster(deps: Deps, id: string, path = 'body.cluster'): Promise<void> {
+  if (await deps.db.query.clusters.findFirst({ where: eq(clusters.id, id) })) return;
+  throw new AppError('validation_failed', `${path}: cluster "${id}" does not exist; create it first with POST /v1/clusters`, {
+    details: [{ path, message: `cluster "${id}" does not exist` }],
+  });
+}
+
+/** The tunnel of a workload route: it must exist and run its connector in the workload's cluster (a Service is only reachable there). */
+export async function loadRouteTunnel(deps: Deps, tunnelId: string, clusterId: string, path: string): Promise<TunnelRow> {
+  const tunnel = await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, tunnelId) });
+  const problem = !tunnel
+    ? `tunnel "${tunnelId}" does not exist`
+    : tunnel.clusterId !== clusterId
+      ? `tunnel "${tunnelId}" runs in cluster "${tunnel.clusterId}", so it cannot reach a Service in cluster "${clusterId}"`
+      : null;
+  if (!tunnel || problem)
+    throw new AppError('validation_failed', `${path}: ${problem ?? ''}`, { details: [{ path, message: problem ?? '' }] });
+  return tunnel;
+}
+
+/** The route row a workload's `route` asks for: to the workload's Service on its port. */
+export function workloadRouteRow(
+  deps: Deps,
+  w: { id: string; namespace: string; spec: WorkloadSpec },
+  tunnelId: string,
+  id = newId('rt', deps.now()),
+): RouteRow {
+  const at = deps.now().toISOString();
+  const route = w.spec.route;
+  return {
+    id,
+    tunnelId,
+    hostname: route?.hostname ?? '',
+    path: route?.path ?? '',
+    origin: { service: { namespace: w.namespace, name: w.id, port: routePort(w.spec) } },
+    originRequest: {},
+    dns: true,
+    access: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** Creates a workload in a cluster; with `route`, its tunnel route is created in the same write. */
+export async function createWorkload(deps: Deps, input: WorkloadCreate): Promise<Workload> {
+  await loadTargetCluster(deps, input.cluster);
+  if (await deps.db.query.workloads.findFirst({ where: eq(workloads.id, input.id) })) {
+    throw new AppError('conflict', `workload "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
+  }
+  const sealed = await sealEnv(deps, input.env, {});
+  const spec = specOfCreate(input, sealed.env);
+  checkSpec(spec);
+  const at = deps.now().toISOString();
+  const row: WorkloadRow = {
+    id: input.id,
+    clusterId: input.cluster,
+    namespace: input.namespace,
+    spec,
+    secretsCiphertext: sealed.secretsCiphertext,
+    routeId: null,
+    version: 1,
+    createdAt: at,
+    updatedAt: at,
+  };
+  const guards: Guard[] = [
+    stillExists(clusters, clusters.id, input.cluster, new AppError('conflict', `cluster "${input.cluster}" was deleted meanwhile`)),
+  ];
+  const statements: BatchItem<'sqlite'>[] = [];
+  const outbox: OutboxIntent[] = [];
+  if (spec.route) {
+    const tunnel = await loadRouteTunnel(deps, spec.route.tunnel, input.cluster, 'body.route.tunnel');
+    const route = workloadRouteRow(deps, { id: row.id, namespace: row.namespace, spec }, tunnel.id);
+    await checkRouteUnique(storeView(deps.db), { tunnelId: tunnel.id, hostname: route.hostname, path: route.path });
+    row.routeId = route.id;
+    guards.push(stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)));
+    statements.push(deps.db.insert(routes).values(route));
+    outbox.push(
+      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+      ...dnsIntents(tunnel.account, tunnel.id, route.hostname),
+    );
+  }
+  statements.push(deps.db.insert(workloads).values(row));
+  const created = toApiWorkload(row);
+  await commit(deps, {
+    guards,
+    statements,
+    audit: { action: 'create', entityType: 'workload', entityId: row.id, after: created },
+    outbox,
+    clusters: [row.clusterId],
+  });
+  return created;
+}
+
+const sameRoute = (a: RouteRow, b: RouteRow): boolean =>
+  a.tunnelId === b.tunnelId && a.hostname === b.hostname && a.path === b.path && JSON.stringify(a.origin) === JSON.stringify(b.origin);
+
+/** Updates a workload; a changed `route` (or the port it uses) replaces its route in the same write. */
+export async function updateWorkload(deps: Deps, id: string, input: WorkloadUpdate, ifMatch?: string): Promise<Workload> {
+  const before = await loadWorkload(deps, id);
+  checkIfMatch(ifMatch, before, `workload "${id}"`);
+  const beforeSpec = before.spec as WorkloadSpec;
+  const sealed = input.env ? await sealEnv(deps, input.env, await workloadSecrets(deps, before)) : null;
+  const spec = specOfUpdate(beforeSpec, input, sealed?.env ?? beforeSpec.env);
+  checkSpec(spec);
+  const oldRoute = before.routeId ? await deps.db.query.routes.findFirst({ where: eq(routes.id, before.routeId) }) : undefined;
+  const oldTunnel = oldRoute ? await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, oldRoute.tunnelId) }) : undefined;
+  const after: WorkloadRow = {
+    ...before,
+    spec,
+    secretsCiphertext: sealed ? sealed.secretsCiphertext : before.secretsCiphertext,
+    version: before.version + 1,
+    updatedAt: deps.now().toISOString(),
+  };
+  const statements: BatchItem<'sqlite'>[] = [];
+  const outbox: OutboxIntent[] = [];
+  const guards: Guard[] = [unchangedSince(workloads, id, before.version, `workload "${id}"`)];
+  let keep = false;
+  if (spec.route) {
+    const tunnel = await loadRouteTunnel(deps, spec.route.tunnel, before.clusterId, 'body.route.tunnel');
+    const wanted = workloadRouteRow(deps, { id, namespace: before.namespace, spec }, tunnel.id);
+    keep = oldRoute !== undefined && sameRoute(oldRoute, wanted);
+    if (!keep) {
+      await checkRouteUnique(storeView(deps.db), {
+        ...(oldRoute ? { id: oldRoute.id } : {}),
+        tunnelId: tunnel.id,
+        hostname: wanted.hostname,
+        path: wanted.path,
+      });
+      after.routeId = wanted.id;
+      guards.push(stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)));
+      statements.push(deps.db.insert(routes).values(wanted));
+      outbox.push(
+        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+        ...dnsIntents(tunnel.account, tunnel.id, wanted.hostname),
+      );
+    }
+  } else {
+    after.routeId = null;
+  }
+  if (oldRoute && !keep) {
+    // The old route goes first in the batch, so a new route on the same hostname and path does not collide with it.
+    statements.unshift(deps.db.delete(routes).where(eq(routes.id, oldRoute.id)));
+    if (oldTunnel)
+      outbox.push(
+        { account: oldTunnel.account, kind: 'tunnel_config', target: oldTunnel.id },
+        ...dnsIntents(oldTunnel.account, oldTunnel.id, oldRoute.hostname),
+      );
+  }
+  statements.push(
+    deps.db
+      .update(workloads)
+      .set({
+        spec: after.spec,
+        secretsCiphertext: after.secretsCiphertext,
+        routeId: after.routeId,
+        version: after.version,
+        updatedAt: after.updatedAt,
+      })
+      .where(eq(workloads.id, id)),
+  );
+  await commit(deps, {
+    guards,
+    statements,
+    audit: { action: 'update', entityType: 'workload', entityId: id, before: toApiWorkload(before), after: toApiWorkload(after) },
+    outbox,
+    clusters: [before.clusterId],
+  });
+  return toApiWorkload(after);
+}
+
+/** Deletes a workload and its route; the agent prunes its objects (its Namespace is kept). */
+export async function deleteWorkload(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const before = await loadWorkload(deps, id);
+  checkIfMatch(ifMatch, before, `workload "${id}"`);
+  const route = before.routeId ? await deps.db.query.routes.findFirst({ where: eq(routes.id, before.routeId) }) : undefined;
+  const tunnel = route ? await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, route.tunnelId) }) : undefined;
+  const statements: BatchItem<'sqlite'>[] = [deps.db.delete(workloads).where(eq(workloads.id, id))];
+  const outbox: OutboxIntent[] = [];
+  if (route) {
+    statements.push(deps.db.delete(routes).where(eq(routes.id, route.id)));
+    if (tunnel)
+      outbox.push(
+        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+        ...dnsIntents(tunnel.account, tunnel.id, route.hostname),
+      );
+  }
+  await commit(deps, {
+    guards: [unchangedSince(workloads, id, before.version, `workload "${id}"`)],
+    statements,
+    audit: { action: 'delete', entityType: 'workload', entityId: id, before: toApiWorkload(before) },
+    outbox,
+    clusters: [before.clusterId, ...(tunnel ? [tunnel.clusterId] : [])],
+  });
+}
