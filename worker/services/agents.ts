@@ -1,8 +1,9 @@
-import { and, desc, eq, getTableName, inArray, isNull, lt, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableName, isNull, lt, notInArray, sql } from 'drizzle-orm';
 import type { AgentRegister, AgentStatus, DesiredBundle, OriginCheckTarget } from '../../src/shared/api/agent';
 import type { DesiredCluster } from '../../src/shared/compiler';
 import { compileClusterBundle } from '../../src/shared/compiler';
 import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
+import { inList } from '../db/json-list';
 import { applyReports, bootstrapTokens, clusters } from '../db/schema';
 import { commitWrite } from '../db/write';
 import type { Deps } from '../deps';
@@ -338,7 +339,7 @@ export async function notifyClusters(deps: Pick<Deps, 'db' | 'env'>, clusterIds:
   const rows = await deps.db
     .select({ id: clusters.id, revision: clusters.desiredRevision })
     .from(clusters)
-    .where(inArray(clusters.id, clusterIds));
+    .where(inList(clusters.id, clusterIds));
   await Promise.all(
     rows.map(async (r) => {
       try {

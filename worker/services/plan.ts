@@ -1,4 +1,4 @@
-import { eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Route, RouteCreate, Tunnel, TunnelCreate } from '../../src/shared/api';
 import {
   type BundleDiff,
@@ -12,6 +12,7 @@ import {
   type TunnelConfigDiff,
 } from '../../src/shared/compiler';
 import { clusters, routes, tunnels } from '../db/schema';
+import { inList } from '../db/json-list';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import { loadDesiredCluster } from './desired-state';
@@ -67,14 +68,14 @@ async function affectedClusters(deps: Deps, changes: PlanChange[]): Promise<stri
     for (const r of await deps.db
       .select({ tunnelId: routes.tunnelId })
       .from(routes)
-      .where(inArray(routes.id, [...routeIds])))
+      .where(inList(routes.id, [...routeIds])))
       tunnelIds.add(r.tunnelId);
   }
   if (tunnelIds.size > 0) {
     for (const t of await deps.db
       .select({ clusterId: tunnels.clusterId })
       .from(tunnels)
-      .where(inArray(tunnels.id, [...tunnelIds])))
+      .where(inList(tunnels.id, [...tunnelIds])))
       ids.add(t.clusterId);
   }
   const existing =
@@ -82,7 +83,7 @@ async function affectedClusters(deps: Deps, changes: PlanChange[]): Promise<stri
       ? await deps.db
           .select({ id: clusters.id })
           .from(clusters)
-          .where(inArray(clusters.id, [...ids]))
+          .where(inList(clusters.id, [...ids]))
       : [];
   return existing.map((c) => c.id).sort();
 }
