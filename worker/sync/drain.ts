@@ -79,7 +79,7 @@ async function followUps(ctx: SyncContext, tunnelId: string): Promise<Group[]> {
 async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
   switch (group.phase) {
     case 'tunnel': {
-      const outcome = await ensureTunnel(ctx, group.target);
+      const outcome = await ensureTunnel(ctx, group.target, { rename: group.payload.rename === true });
       return outcome.ready ? followUps(ctx, group.target) : [];
     }
     case 'tunnel_config':
