@@ -39,6 +39,7 @@ registerPlan(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
+export { TokenBudget } from './sync/token-budget';
 
 export default {
   fetch: app.fetch,
