@@ -51,7 +51,11 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string, options: 
     if (!cfId) throw new SyncProblem('Cloudflare created the tunnel but returned no id');
     created = true;
     // Record the id at once: if the token fetch below fails, a retry must adopt this tunnel, not create a second one.
-    await ctx.db.update(tunnels).set({ cloudflareTunnelId: cfId }).where(eq(tunnels.id, tunnelId));
+    // A write of the row like any other (cloudflareTunnelId is in the API): version and updatedAt move, so the etag does.
+    await ctx.db
+      .update(tunnels)
+      .set({ cloudflareTunnelId: cfId, version: sql`${tunnels.version} + 1`, updatedAt: ctx.now().toISOString() })
+      .where(eq(tunnels.id, tunnelId));
   }
   if (!row.tokenCiphertext || created) {
     const token = await ctx.cf.zeroTrust.tunnels.cloudflared.token.get(cfId, { account_id: ctx.account });
@@ -60,7 +64,12 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string, options: 
     await ctx.db.batch([
       ctx.db
         .update(tunnels)
-        .set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) })
+        .set({
+          cloudflareTunnelId: cfId,
+          tokenCiphertext: await encryptSecret(key, String(token)),
+          version: sql`${tunnels.version} + 1`,
+          updatedAt: ctx.now().toISOString(),
+        })
         .where(eq(tunnels.id, tunnelId)),
       ctx.db
         .update(clusters)
