@@ -85,7 +85,9 @@ export async function seedScale(
   await clone(
     'private_networks',
     await template('private_networks', network.id),
-    tunnels.slice(1).map((tunnel, i) => ({ id: `${prefix}-pn${pad(i + 1)}`, tunnel_id: tunnel, cidr: `10.${1 + (i >> 8)}.${i & 255}.0/24` })),
+    tunnels
+      .slice(1)
+      .map((tunnel, i) => ({ id: `${prefix}-pn${pad(i + 1)}`, tunnel_id: tunnel, cidr: `10.${1 + (i >> 8)}.${i & 255}.0/24` })),
   );
   const hostnames = Array.from({ length: counts.hostnames }, (_, i) => `h${pad(i)}.${prefix}.example.com`);
   const perHost = Math.ceil(counts.routes / counts.hostnames);

@@ -34,7 +34,12 @@ async function listAll(path: string, limit: number): Promise<Record<string, unkn
   throw new Error(`${path} did not end within 100 pages`);
 }
 
-const ok = async (method: string, path: string, body?: unknown, role: 'viewer' | 'editor' | 'admin' = method === 'GET' ? 'viewer' : 'editor') => {
+const ok = async (
+  method: string,
+  path: string,
+  body?: unknown,
+  role: 'viewer' | 'editor' | 'admin' = method === 'GET' ? 'viewer' : 'editor',
+) => {
   const response = await api(method, path, { role, body });
   expect(response.status, `${method} ${path}: ${(await response.clone().text()).slice(0, 300)}`).toBe(200);
   return response;
@@ -91,9 +96,11 @@ describe('every endpoint at scale: 2,000 routes over 500 hostnames, 200 clusters
   it('plans the whole estate, and 200 route changes at once', async () => {
     const whole = (await (await ok('POST', '/v1/plan', { changes: [] })).json()) as { tunnels: unknown[] };
     expect(whole.tunnels).toHaveLength(COUNTS.clusters);
-    const changes = scale.routes.slice(0, 200).map((id, i) =>
-      i % 2 === 0 ? { action: 'route.delete', id } : { action: 'route.update', id, route: { originRequest: { connectTimeout: 5 } } },
-    );
+    const changes = scale.routes
+      .slice(0, 200)
+      .map((id, i) =>
+        i % 2 === 0 ? { action: 'route.delete', id } : { action: 'route.update', id, route: { originRequest: { connectTimeout: 5 } } },
+      );
     const planned = (await (await ok('POST', '/v1/plan', { changes })).json()) as {
       tunnels: { id: string; status: string; diff: { rules: unknown[] } }[];
     };

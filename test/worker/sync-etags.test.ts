@@ -37,7 +37,11 @@ describe('etags follow what the sync writes', () => {
     const { account, tunnel } = await setup();
     const before = await etagOf(`/v1/tunnels/${tunnel}`);
     await drainAll(account);
-    const body = (await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as { etag: string; hasToken: boolean; cloudflareTunnelId: string };
+    const body = (await (await api('GET', `/v1/tunnels/${tunnel}`)).json()) as {
+      etag: string;
+      hasToken: boolean;
+      cloudflareTunnelId: string;
+    };
     expect(body.hasToken).toBe(true);
     expect(body.cloudflareTunnelId).toBeTruthy();
     expect(body.etag).not.toBe(before);

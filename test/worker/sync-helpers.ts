@@ -171,7 +171,8 @@ export async function expectNoViolations(account: string): Promise<void> {
 }
 
 /** The shared rate budget of the API token every account of the tests uses (one token, one budget). */
-export const tokenBudgetStub = async () => env.TOKEN_BUDGET.get(env.TOKEN_BUDGET.idFromName(await tokenBudgetName(env.CLOUDFLARE_API_TOKEN)));
+export const tokenBudgetStub = async () =>
+  env.TOKEN_BUDGET.get(env.TOKEN_BUDGET.idFromName(await tokenBudgetName(env.CLOUDFLARE_API_TOKEN)));
 
 /** Clears the token's rate-limit memory: the test's stand-in for the retry-after period having passed. */
 export async function forgetRateLimit(): Promise<void> {

@@ -21,7 +21,9 @@ async function seeded(): Promise<string> {
   const { account } = await setup();
   // A foreign entry made before edgeplane, then edgeplane's own.
   await fake.api('PUT', listPath(account, 'include'), [{ address: '192.168.2.0/24', description: 'GPU LAN' }]);
-  const created = await api('POST', '/v1/split-tunnel', { body: { account, mode: 'include', address: '10.42.0.0/16', description: 'pods' } });
+  const created = await api('POST', '/v1/split-tunnel', {
+    body: { account, mode: 'include', address: '10.42.0.0/16', description: 'pods' },
+  });
   expect(created.status).toBe(201);
   await drainAll(account);
   expect((await fake.state(account)).splitTunnel['default:include']).toEqual([
@@ -57,7 +59,10 @@ describe('split-tunnel drift: reported by default, reverted on request, foreign 
 
     const edited = await dashboardEdit(account);
     expect(await driftCheck(account)).toMatchObject({ drifted: 1, reverted: 1, errors: [] });
-    expect((await fake.state(account)).splitTunnel['default:include']).toEqual([...edited, { address: '10.42.0.0/16', description: 'pods' }]);
+    expect((await fake.state(account)).splitTunnel['default:include']).toEqual([
+      ...edited,
+      { address: '10.42.0.0/16', description: 'pods' },
+    ]);
     expect((await target(account))?.drift).toMatchObject({ reverted: true, summary: expect.stringContaining('10.42.0.0/16') });
     // The next check finds nothing to do: it reads the list and writes nothing.
     const callsBefore = (await fake.calls(account)).length;

@@ -21,10 +21,7 @@ export const toApiSplitTunnelProfile = (row: Row): SplitTunnelProfile => ({
 
 /** Every profile with settings of its own (a profile not listed has the defaults: drift policy "alert"). */
 export async function listSplitTunnelProfiles(deps: Deps): Promise<{ items: SplitTunnelProfile[] }> {
-  const rows = await deps.db
-    .select()
-    .from(splitTunnelProfiles)
-    .orderBy(asc(splitTunnelProfiles.account), asc(splitTunnelProfiles.profile));
+  const rows = await deps.db.select().from(splitTunnelProfiles).orderBy(asc(splitTunnelProfiles.account), asc(splitTunnelProfiles.profile));
   return { items: rows.map(toApiSplitTunnelProfile) };
 }
 

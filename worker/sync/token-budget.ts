@@ -13,10 +13,8 @@ export class TokenBudget extends DurableObject<Env> {
   private budget: RateBudget | undefined;
 
   private async load(): Promise<RateBudget> {
-    this.budget ??= new RateBudget(
-      (await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh(),
-      DEFAULT_BUDGET,
-      () => Date.now(),
+    this.budget ??= new RateBudget((await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh(), DEFAULT_BUDGET, () =>
+      Date.now(),
     );
     return this.budget;
   }

@@ -30,7 +30,10 @@ export interface FakeOptions {
 
 /** The first 16 hex digits of the SHA-256 of a bearer token (the fake never keeps a token itself). */
 export const tokenHash = (authorization: string): string =>
-  createHash('sha256').update(authorization.replace(/^Bearer /, '')).digest('hex').slice(0, 16);
+  createHash('sha256')
+    .update(authorization.replace(/^Bearer /, ''))
+    .digest('hex')
+    .slice(0, 16);
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
