@@ -5,6 +5,7 @@ import { registerClusters } from './routes/v1-clusters';
 import { registerPrivateNetworks } from './routes/v1-private-networks';
 import { registerRoutes } from './routes/v1-routes';
 import { registerSplitTunnel } from './routes/v1-split-tunnel';
+import { registerSplitTunnelProfiles } from './routes/v1-split-tunnel-profiles';
 import { registerTokens } from './routes/v1-tokens';
 import { registerTunnels } from './routes/v1-tunnels';
 import { registerSystem } from './routes/system';
@@ -31,6 +32,7 @@ registerTunnels(app);
 registerRoutes(app);
 registerPrivateNetworks(app);
 registerSplitTunnel(app);
+registerSplitTunnelProfiles(app);
 registerTokens(app);
 registerAudit(app);
 registerAdmin(app);
@@ -51,6 +53,7 @@ registerComposeImport(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
+export { TokenBudget } from './sync/token-budget';
 
 export default {
   fetch: app.fetch,

@@ -39,7 +39,7 @@ describe('Cloudflare sync: failures never lose intent', () => {
 
     // The storm is over and retry-after has passed: everything converges.
     await fake.clearFaults(account);
-    await forgetRateLimit(account);
+    await forgetRateLimit();
     await makeRetriesDue(account);
     const reports = await drainAll(account);
     expect(reports.flatMap((r) => r.errors)).toEqual([]);

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { AccountWriter } from '../../worker/sync/account-writer';
 import type { DrainReport } from '../../worker/sync/drain';
 import type { DriftReport } from '../../worker/sync/drift';
+import { tokenBudgetName } from '../../worker/sync/token-budget';
 import { api, uid } from './helpers';
 
 // The sync tests drive the account writer deterministically (no alarms, no sleeps) against the Cloudflare fake.
@@ -25,6 +26,7 @@ export interface FakeSnapshot {
   splitTunnel: Record<string, { address?: string; host?: string; description: string }[]>;
 }
 export interface FakeCall {
+  token: string;
   method: string;
   path: string;
   operationId: string;
@@ -54,6 +56,8 @@ export const fake = {
   state: (account: string) => control<FakeSnapshot>('GET', `/__fake/state?account=${account}`),
   calls: async (account: string) => (await control<{ count: number; calls: FakeCall[] }>('GET', `/__fake/calls?account=${account}`)).calls,
   violations: (account: string) => control<unknown[]>('GET', `/__fake/violations?account=${account}`),
+  /** Requests per token hash (first 16 hex digits of its SHA-256), across every account. */
+  tokens: () => control<Record<string, number>>('GET', '/__fake/tokens'),
   fault: (fault: {
     account: string;
     method?: string;
@@ -166,11 +170,13 @@ export async function expectNoViolations(account: string): Promise<void> {
   expect(await fake.violations(account)).toEqual([]);
 }
 
-/** Clears the writer's rate-limit memory: the test's stand-in for the retry-after period having passed. */
-export async function forgetRateLimit(account: string): Promise<void> {
-  await runInDurableObject(writer(account), async (_instance, state) => {
-    await state.storage.delete('budget');
-  });
+/** The shared rate budget of the API token every account of the tests uses (one token, one budget). */
+export const tokenBudgetStub = async () =>
+  env.TOKEN_BUDGET.get(env.TOKEN_BUDGET.idFromName(await tokenBudgetName(env.CLOUDFLARE_API_TOKEN)));
+
+/** Clears the token's rate-limit memory: the test's stand-in for the retry-after period having passed. */
+export async function forgetRateLimit(): Promise<void> {
+  await (await tokenBudgetStub()).reset();
 }
 
 /** GET /v1/sync as a viewer. */
@@ -183,6 +189,7 @@ export async function syncStatus(): Promise<{
     lastError: string | null;
     attempts: number;
     pending: number;
+    remoteName: string | null;
     remoteVersion: number | null;
     conflict: string | null;
     drift: { summary: string; reverted: boolean } | null;

@@ -1,8 +1,9 @@
-import { asc, eq, inArray } from 'drizzle-orm';
+import { asc, eq } from 'drizzle-orm';
 import type { WorkloadSpec } from '../../src/shared/api';
 import type { DesiredCluster, DesiredTunnel, DesiredWorkload } from '../../src/shared/compiler';
 import { decryptSecret } from '../crypto';
 import { clusters, privateNetworks, routes, tunnels, workloads } from './schema';
+import { inList } from './json-list';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { toApiCluster, toApiPrivateNetwork, toApiRoute, toApiTunnel } from './mappers';
@@ -27,11 +28,11 @@ async function connectorToken(deps: Deps, row: TunnelRow, options: LoadOptions):
 export async function desiredTunnelsOf(deps: Deps, rows: TunnelRow[], options: LoadOptions = {}): Promise<DesiredTunnel[]> {
   const ids = rows.map((t) => t.id);
   if (ids.length === 0) return [];
-  const routeRows = await deps.db.select().from(routes).where(inArray(routes.tunnelId, ids)).orderBy(asc(routes.id));
+  const routeRows = await deps.db.select().from(routes).where(inList(routes.tunnelId, ids)).orderBy(asc(routes.id));
   const networkRows = await deps.db
     .select()
     .from(privateNetworks)
-    .where(inArray(privateNetworks.tunnelId, ids))
+    .where(inList(privateNetworks.tunnelId, ids))
     .orderBy(asc(privateNetworks.id));
   const out: DesiredTunnel[] = [];
   for (const row of rows) {

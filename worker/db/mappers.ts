@@ -9,6 +9,7 @@ import type {
   Route,
   RoutingMode,
   SplitTunnelEntry,
+  SplitTunnelProfile,
   Token,
   Workload,
   WorkloadSpec,
@@ -27,6 +28,7 @@ import type {
   privateNetworks,
   routes,
   splitTunnelEntries,
+  splitTunnelProfiles,
   tunnels,
   workloads,
 } from './schema';
@@ -231,3 +233,13 @@ export function toApiWorkload(row: typeof workloads.$inferSelect): Workload {
     updatedAt: row.updatedAt,
   };
 }
+
+/** Maps a stored profile setting to the API shape. */
+export const toApiSplitTunnelProfile = (row: typeof splitTunnelProfiles.$inferSelect): SplitTunnelProfile => ({
+  account: row.account,
+  profile: row.profile,
+  driftPolicy: row.driftPolicy,
+  etag: etagOf(row),
+  createdAt: row.createdAt,
+  updatedAt: row.updatedAt,
+});

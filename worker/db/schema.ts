@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { check, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 // Row types stay inside worker/: the API is described by the zod schemas in src/shared/api and every
 // response is mapped field by field (worker/services/*-mapper), so no column can leak by accident.
@@ -114,6 +114,24 @@ export const splitTunnelEntries = sqliteTable(
     uniqueIndex('split_tunnel_target').on(t.account, t.profile, t.mode, t.target),
     check('split_tunnel_one_target', sql`(${t.address} IS NULL) <> (${t.host} IS NULL)`),
   ],
+);
+
+/**
+ * A WARP device profile's split-tunnel settings (one row per account and profile, absent = the defaults): what the
+ * drift check does when edgeplane's entries were changed in the dashboard. Foreign entries are never touched.
+ */
+export const splitTunnelProfiles = sqliteTable(
+  'split_tunnel_profiles',
+  {
+    account: text('account').notNull(),
+    profile: text('profile').notNull(),
+    driftPolicy: text('drift_policy', { enum: ['alert', 'revert'] })
+      .notNull()
+      .default('alert'),
+    version,
+    ...timestamps,
+  },
+  (t) => [primaryKey({ columns: [t.account, t.profile] })],
 );
 
 /**
@@ -246,6 +264,8 @@ export const cfSync = sqliteTable(
     kind: text('kind').notNull(),
     target: text('target').notNull(),
     lastSuccessAt: text('last_success_at'),
+    /** tunnel rows: the tunnel's name in Cloudflare as last read or written (a rename is pushed with PATCH). */
+    remoteName: text('remote_name'),
     /** Tunnel config `version` as Cloudflare reported it after our last read or write. */
     remoteVersion: integer('remote_version'),
     /** Hash of the desired state last written to (or confirmed in) Cloudflare; equal hash = nothing to write. */

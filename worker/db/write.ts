@@ -1,7 +1,8 @@
-import { type SQL, inArray, sql } from 'drizzle-orm';
+import { type SQL, sql } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { AppError } from '../errors';
 import type { Deps } from '../deps';
+import { inList, outboxRowsSelect } from './json-list';
 import { audit, clusters, outbox, writeGuards } from './schema';
 import { redactSecrets } from './redact';
 
@@ -49,7 +50,7 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
         db
           .update(clusters)
           .set({ desiredRevision: sql`${clusters.desiredRevision} + 1` })
-          .where(inArray(clusters.id, affected)),
+          .where(inList(clusters.id, affected)),
       ]
     : [];
   const auditRow = db.insert(audit).values({
@@ -62,9 +63,7 @@ export async function commitWrite(deps: Deps, write: Write): Promise<void> {
     after: redactSecrets(write.audit.after ?? null),
     requestId: deps.requestId,
   });
-  const outboxRows = (write.outbox ?? []).map((o) =>
-    db.insert(outbox).values({ account: o.account, kind: o.kind, target: o.target, payload: o.payload ?? {}, createdAt: at }),
-  );
+  const outboxRows = write.outbox?.length ? [db.insert(outbox).select(outboxRowsSelect(write.outbox, at))] : [];
   const items = [...guards, ...bumps, auditRow, ...outboxRows, ...write.statements] as [BatchItem<'sqlite'>, ...BatchItem<'sqlite'>[]];
   try {
     await db.batch(items);

@@ -1,4 +1,4 @@
-import { inArray } from 'drizzle-orm';
+import { inList } from '../db/json-list';
 import { clusters } from '../db/schema';
 import type { Deps } from '../deps';
 
@@ -8,7 +8,7 @@ export async function notifyClusters(deps: Pick<Deps, 'db' | 'env'>, clusterIds:
   const rows = await deps.db
     .select({ id: clusters.id, revision: clusters.desiredRevision })
     .from(clusters)
-    .where(inArray(clusters.id, clusterIds));
+    .where(inList(clusters.id, clusterIds));
   await Promise.all(
     rows.map(async (r) => {
       try {

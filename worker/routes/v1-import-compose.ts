@@ -84,7 +84,7 @@ export function registerComposeImport(app: Router): void {
     }),
     async (c) => {
       const body = c.req.valid('json');
-      const report = await importCompose(c.var.deps, {
+      const report = await importCompose(c.get('deps'), {
         cluster: body.cluster,
         namespace: body.namespace,
         compose: body.compose,

@@ -1,6 +1,7 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt } from 'drizzle-orm';
 import type { DnsStatus, ListQuery, Route, RouteCreate, RouteUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
+import { inList } from '../db/json-list';
 import { cfSync, outbox, routes, tunnels } from '../db/schema';
 import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
@@ -27,7 +28,7 @@ async function withDnsStatus(deps: Deps, list: Route[]): Promise<Route[]> {
     .select()
     .from(cfSync)
     .where(
-      inArray(
+      inList(
         cfSync.key,
         hostnames.map((h) => `dns:${h}`),
       ),
@@ -35,7 +36,7 @@ async function withDnsStatus(deps: Deps, list: Route[]): Promise<Route[]> {
   const pending = await deps.db
     .select({ target: outbox.target, lastError: outbox.lastError })
     .from(outbox)
-    .where(and(eq(outbox.kind, 'dns'), eq(outbox.status, 'pending'), inArray(outbox.target, hostnames)));
+    .where(and(eq(outbox.kind, 'dns'), eq(outbox.status, 'pending'), inList(outbox.target, hostnames)));
   return list.map((r): Route => {
     if (!r.dns) return { ...r, dnsStatus: { state: 'off', detail: null } };
     const state = states.find((s) => s.key === `dns:${r.hostname}`);

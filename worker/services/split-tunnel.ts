@@ -53,7 +53,7 @@ export async function getSplitTunnelEntry(deps: Deps, id: string): Promise<Split
 }
 
 /** The account an entry belongs to: given, else CLOUDFLARE_ACCOUNT_ID, else the one account all tunnels use. */
-async function resolveAccount(deps: Deps, given: string | undefined): Promise<string> {
+export async function resolveAccount(deps: Deps, given: string | undefined): Promise<string> {
   if (given) return given;
   if (deps.config.CLOUDFLARE_ACCOUNT_ID) return deps.config.CLOUDFLARE_ACCOUNT_ID;
   const accounts = await deps.db.selectDistinct({ account: tunnels.account }).from(tunnels).limit(2);

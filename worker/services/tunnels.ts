@@ -177,7 +177,11 @@ export async function prepareTunnelUpdate(
           .where(eq(tunnels.id, id)),
       ],
       audit: { action: 'update', entityType: 'tunnel', entityId: id, before: toApiTunnel(before, warp), after: toApiTunnel(after, warp) },
-      outbox: [{ account: after.account, kind: 'tunnel_config', target: id }],
+      outbox: [
+        { account: after.account, kind: 'tunnel_config', target: id },
+        // A rename reaches Cloudflare too (PATCH cfd_tunnel/{id}); D1 alone would leave the dashboard showing the old name.
+        ...(after.name !== before.name ? [{ account: after.account, kind: 'tunnel' as const, target: id, payload: { rename: true } }] : []),
+      ],
       clusters: [after.clusterId],
     },
   };

@@ -7,7 +7,7 @@ import { type SyncContext, describeError, emptyZoneCache } from './context';
 import { noteAccountError } from './sync-state';
 import { type DrainReport, drainOutbox } from './drain';
 import { type DriftReport, checkDrift } from './drift';
-import { type BudgetState, DEFAULT_BUDGET, RateBudget } from './rate-budget';
+import { SharedBudget, tokenBudget } from './token-budget';
 
 const DEFAULT_DEBOUNCE_MS = 1_500;
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -70,9 +70,9 @@ export class AccountWriter extends DurableObject<Env> {
 
   private async exclusive<T>(work: (ctx: SyncContext) => Promise<T>, account: string, runId: string): Promise<T> {
     const run = this.running.then(async () => {
-      const stored = (await this.ctx.storage.get<BudgetState>('budget')) ?? RateBudget.fresh();
-      const budget = new RateBudget(stored, DEFAULT_BUDGET, () => Date.now());
       const config = configOf(this.env);
+      // The budget is the token's, shared with every other account's writer that uses the same token.
+      const budget = new SharedBudget(await tokenBudget(this.env, config.CLOUDFLARE_API_TOKEN ?? ''));
       const db = openDb(this.env.DB);
       const deps: Deps = {
         db,
@@ -100,11 +100,7 @@ export class AccountWriter extends DurableObject<Env> {
         dnsPlans: new Map(),
         runId,
       };
-      try {
-        return await work(ctx);
-      } finally {
-        await this.ctx.storage.put('budget', budget.snapshot());
-      }
+      return work(ctx);
     });
     // The next run waits for this one whether it succeeds or fails.
     this.running = run.catch(() => undefined);

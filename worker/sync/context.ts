@@ -4,7 +4,7 @@ import type { Db, Deps } from '../deps';
 import type { Config } from '../env';
 import type { CloudflareClient } from './client';
 import type { DnsPlan } from './dns-plan';
-import { RateBudget, RateLimitWait } from './rate-budget';
+import { type Budget, RateLimitWait } from './rate-budget';
 
 /** Everything one drain of an account's outbox (or one drift check) needs. */
 export interface SyncContext {
@@ -13,7 +13,7 @@ export interface SyncContext {
   db: Db;
   config: Config;
   cf: CloudflareClient;
-  budget: RateBudget;
+  budget: Budget;
   account: string;
   now: () => Date;
   /** The account's zones, kept by the account's writer between drains (reloaded when stale or on a miss). */
@@ -40,7 +40,7 @@ export function statusOf(error: unknown): number | undefined {
 }
 
 /** A RateLimitWait anywhere in an error's cause chain (the SDK wraps what its fetch throws). */
-export function rateLimitWait(error: unknown, budget: RateBudget): RateLimitWait | undefined {
+export function rateLimitWait(error: unknown, budget: Budget): RateLimitWait | undefined {
   let current: unknown = error;
   for (let depth = 0; current instanceof Error && depth < 5; depth++) {
     if (current instanceof RateLimitWait) return current;

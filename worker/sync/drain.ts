@@ -1,4 +1,5 @@
-import { and, asc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, lte, or } from 'drizzle-orm';
+import { inList } from '../db/json-list';
 import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
 import { MAX_BACKOFF_MS, backoffMs } from './backoff';
 import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
@@ -41,7 +42,6 @@ export interface DrainReport {
 }
 
 const MAX_ROWS = 500;
-const ID_CHUNK = 90;
 
 function groupRows(rows: OutboxRow[]): Group[] {
   const groups = new Map<string, Group>();
@@ -79,7 +79,7 @@ async function followUps(ctx: SyncContext, tunnelId: string): Promise<Group[]> {
 async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
   switch (group.phase) {
     case 'tunnel': {
-      const outcome = await ensureTunnel(ctx, group.target);
+      const outcome = await ensureTunnel(ctx, group.target, { rename: group.payload.rename === true });
       return outcome.ready ? followUps(ctx, group.target) : [];
     }
     case 'tunnel_config':
@@ -104,20 +104,13 @@ async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
   }
 }
 
-/** Marks rows done in one D1 round trip (chunked: D1 binds at most 100 parameters per statement). */
+/** Marks rows done in one statement (the ids travel as one JSON parameter: D1 binds at most 100 per statement). */
 async function markDone(ctx: SyncContext, ids: number[]): Promise<void> {
-  const doneAt = ctx.now().toISOString();
-  const statements = [];
-  for (let i = 0; i < ids.length; i += ID_CHUNK) {
-    statements.push(
-      ctx.db
-        .update(outbox)
-        .set({ status: 'done', doneAt, lastError: null, nextAttemptAt: null })
-        .where(inArray(outbox.id, ids.slice(i, i + ID_CHUNK))),
-    );
-  }
-  const [first, ...rest] = statements;
-  if (first) await ctx.db.batch([first, ...rest]);
+  if (ids.length === 0) return;
+  await ctx.db
+    .update(outbox)
+    .set({ status: 'done', doneAt: ctx.now().toISOString(), lastError: null, nextAttemptAt: null })
+    .where(inList(outbox.id, ids));
   ids.length = 0;
 }
 

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { sha256Hex } from '../../src/shared/compiler';
 import { privateNetworks, tunnels } from '../db/schema';
 import { type SyncContext, statusOf } from './context';
@@ -74,8 +74,7 @@ export async function reconcilePrivateNetwork(
   const sameNetwork = existing.filter((r) => (row.virtualNetworkId ? r.virtual_network_id === row.virtualNetworkId : true));
   const mine = sameNetwork.find((r) => r.id === row.cloudflareRouteId || r.comment === markerOf(id));
   if (mine?.id) {
-    if (mine.id !== row.cloudflareRouteId)
-      await ctx.db.update(privateNetworks).set({ cloudflareRouteId: mine.id }).where(eq(privateNetworks.id, id));
+    if (mine.id !== row.cloudflareRouteId) await recordRouteId(ctx, id, mine.id);
     await markSuccess(ctx, 'private_network', id, { pushedHash: hash, conflict: null });
     return 'unchanged';
   }
@@ -93,10 +92,18 @@ export async function reconcilePrivateNetwork(
     comment: markerOf(id),
     ...(row.virtualNetworkId ? { virtual_network_id: row.virtualNetworkId } : {}),
   });
-  await ctx.db
-    .update(privateNetworks)
-    .set({ cloudflareRouteId: created.id ?? null })
-    .where(eq(privateNetworks.id, id));
+  await recordRouteId(ctx, id, created.id ?? null);
   await markSuccess(ctx, 'private_network', id, { pushedHash: hash, conflict: null });
   return 'created';
+}
+
+/**
+ * Stores the teamnet route's id as a write of the row: version and updatedAt move, so its etag changes and a client
+ * holding the old one gets 412 instead of overwriting a row it has not seen.
+ */
+async function recordRouteId(ctx: SyncContext, id: string, routeId: string | null): Promise<void> {
+  await ctx.db
+    .update(privateNetworks)
+    .set({ cloudflareRouteId: routeId, version: sql`${privateNetworks.version} + 1`, updatedAt: ctx.now().toISOString() })
+    .where(eq(privateNetworks.id, id));
 }

@@ -10,11 +10,13 @@ const DEFAULT_BLOCK_MS = WINDOW_MS;
 /** Thrown before a call the budget does not allow, or after a 429; the writer stops and resumes at `until`. */
 export class RateLimitWait extends Error {
   readonly until: Date;
+  readonly reason: string;
 
   constructor(until: Date, reason: string) {
     super(`waiting for rate limit until ${until.toISOString()} (${reason})`);
     this.name = 'RateLimitWait';
     this.until = until;
+    this.reason = reason;
   }
 }
 
@@ -25,8 +27,15 @@ export interface BudgetState {
   blockedUntil: number;
 }
 
+/** What a drain needs of a budget: the calls it made, when calls may resume, and a fetch that spends the budget. */
+export interface Budget {
+  readonly calls: number;
+  waitUntil(): Date | null;
+  wrap(inner: typeof fetch): typeof fetch;
+}
+
 /** Counts calls against the budget and wraps `fetch` so every SDK request is counted and every 429 honoured. */
-export class RateBudget {
+export class RateBudget implements Budget {
   calls = 0;
   private state: BudgetState;
   private readonly limit: number;

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { canonicalJson, sha256Hex } from '../../src/shared/compiler';
-import { splitTunnelEntries } from '../db/schema';
+import { splitTunnelEntries, splitTunnelProfiles } from '../db/schema';
 import { newId } from '../ids';
 import type { SyncContext } from './context';
 import { markSuccess, readSync, syncKey } from './sync-state';
@@ -133,18 +133,36 @@ export async function reconcileSplitTunnel(ctx: SyncContext, target: string, opt
     return 'unchanged';
   }
   if (options.mode === 'drift') {
-    // Split-tunnel lists have no tunnel and so no drift policy: a change to edgeplane's entries is reported, and
-    // the next change made through edgeplane puts them back.
+    // The profile's own drift policy decides (alert unless set to revert). Either way only edgeplane's entries are
+    // at stake: the merged list keeps every foreign entry exactly as Cloudflare has it.
     const remoteTargets = new Set(remote.map(targetOf));
     const missing = owned.filter((o) => !remoteTargets.has(targetOf(o))).map(targetOf);
     const summary =
       missing.length > 0
         ? `edgeplane entries missing from the ${mode} list: ${missing.join(', ')}`
         : `edgeplane entries of the ${mode} list were changed outside edgeplane`;
-    await markSuccess(ctx, 'split_tunnel', key, { drift: { detectedAt: at, summary, reverted: false }, driftCheckedAt: at });
-    return 'drift-reported';
+    if ((await driftPolicyOf(ctx, profile)) !== 'revert') {
+      await markSuccess(ctx, 'split_tunnel', key, { drift: { detectedAt: at, summary, reverted: false }, driftCheckedAt: at });
+      return 'drift-reported';
+    }
+    await putList(ctx, profile, mode, merged);
+    await markSuccess(ctx, 'split_tunnel', key, {
+      pushedHash: hash,
+      owned: owned.map(targetOf),
+      drift: { detectedAt: at, summary, reverted: true },
+      driftCheckedAt: at,
+    });
+    return 'written';
   }
   await putList(ctx, profile, mode, merged);
   await markSuccess(ctx, 'split_tunnel', key, { pushedHash: hash, owned: owned.map(targetOf), drift: null, driftCheckedAt: at });
   return 'written';
+}
+
+/** A profile's split-tunnel drift policy: "alert" unless PUT /v1/split-tunnel-profiles set it to "revert". */
+async function driftPolicyOf(ctx: SyncContext, profile: string): Promise<'alert' | 'revert'> {
+  const row = await ctx.db.query.splitTunnelProfiles.findFirst({
+    where: and(eq(splitTunnelProfiles.account, ctx.account), eq(splitTunnelProfiles.profile, profile)),
+  });
+  return row?.driftPolicy ?? 'alert';
 }

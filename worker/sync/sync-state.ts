@@ -4,7 +4,9 @@ import { cfSync } from '../db/schema';
 import type { SyncContext } from './context';
 
 type SyncRow = typeof cfSync.$inferSelect;
-export type SyncFields = Partial<Pick<SyncRow, 'remoteVersion' | 'pushedHash' | 'owned' | 'conflict' | 'drift' | 'driftCheckedAt'>>;
+export type SyncFields = Partial<
+  Pick<SyncRow, 'remoteName' | 'remoteVersion' | 'pushedHash' | 'owned' | 'conflict' | 'drift' | 'driftCheckedAt'>
+>;
 
 /** The cf_sync key of a target: `<kind>:<target>`; split-tunnel and account keys carry the account. */
 export const syncKey = (kind: string, target: string): string => `${kind}:${target}`;

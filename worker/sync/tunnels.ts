@@ -18,21 +18,24 @@ export interface TunnelOutcome {
  * Creates the tunnel in Cloudflare as a remotely-managed tunnel (`config_src: cloudflare`), or adopts the one named by
  * its `cloudflareTunnelId`, then fetches its connector token and stores it encrypted for the cluster bundle.
  */
-export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<TunnelOutcome> {
+export async function ensureTunnel(ctx: SyncContext, tunnelId: string, options: { rename?: boolean } = {}): Promise<TunnelOutcome> {
   const row = await ctx.db.query.tunnels.findFirst({ where: eq(tunnels.id, tunnelId) });
   if (!row) return { created: false, ready: false }; // deleted before the writer got to it: the delete row handles it
   const key = ctx.config.EDGEPLANE_ENCRYPTION_KEY;
   if (!key) throw new SyncProblem('EDGEPLANE_ENCRYPTION_KEY is not set: the tunnel token cannot be stored, so the tunnel is not created');
   let cfId = row.cloudflareTunnelId;
   let created = false;
+  let remoteName: string | null = row.name;
   if (cfId) {
     try {
-      await ctx.cf.zeroTrust.tunnels.cloudflared.get(cfId, { account_id: ctx.account });
+      remoteName = (await ctx.cf.zeroTrust.tunnels.cloudflared.get(cfId, { account_id: ctx.account })).name ?? null;
     } catch (error) {
       if (statusOf(error) === 404)
         throw new SyncProblem(`Cloudflare tunnel ${cfId} (to adopt as "${tunnelId}") does not exist in account ${ctx.account}`);
       throw error;
     }
+    // Only a rename made through edgeplane is pushed: adopting a tunnel never renames it in Cloudflare.
+    if (options.rename && remoteName !== row.name) remoteName = await renameTunnel(ctx, cfId, row.name);
   } else {
     try {
       const made = await ctx.cf.zeroTrust.tunnels.cloudflared.create({ account_id: ctx.account, name: row.name, config_src: 'cloudflare' });
@@ -48,7 +51,11 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
     if (!cfId) throw new SyncProblem('Cloudflare created the tunnel but returned no id');
     created = true;
     // Record the id at once: if the token fetch below fails, a retry must adopt this tunnel, not create a second one.
-    await ctx.db.update(tunnels).set({ cloudflareTunnelId: cfId }).where(eq(tunnels.id, tunnelId));
+    // A write of the row like any other (cloudflareTunnelId is in the API): version and updatedAt move, so the etag does.
+    await ctx.db
+      .update(tunnels)
+      .set({ cloudflareTunnelId: cfId, version: sql`${tunnels.version} + 1`, updatedAt: ctx.now().toISOString() })
+      .where(eq(tunnels.id, tunnelId));
   }
   if (!row.tokenCiphertext || created) {
     const token = await ctx.cf.zeroTrust.tunnels.cloudflared.token.get(cfId, { account_id: ctx.account });
@@ -57,7 +64,12 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
     await ctx.db.batch([
       ctx.db
         .update(tunnels)
-        .set({ cloudflareTunnelId: cfId, tokenCiphertext: await encryptSecret(key, String(token)) })
+        .set({
+          cloudflareTunnelId: cfId,
+          tokenCiphertext: await encryptSecret(key, String(token)),
+          version: sql`${tunnels.version} + 1`,
+          updatedAt: ctx.now().toISOString(),
+        })
         .where(eq(tunnels.id, tunnelId)),
       ctx.db
         .update(clusters)
@@ -66,8 +78,20 @@ export async function ensureTunnel(ctx: SyncContext, tunnelId: string): Promise<
     ]);
     await notifyClusters(ctx.deps, [row.clusterId]);
   }
-  await markSuccess(ctx, 'tunnel', tunnelId, {});
+  await markSuccess(ctx, 'tunnel', tunnelId, { remoteName });
   return { created, ready: true };
+}
+
+/** PATCH cfd_tunnel/{id} with the new name; returns the name Cloudflare now holds. */
+async function renameTunnel(ctx: SyncContext, cfId: string, name: string): Promise<string | null> {
+  try {
+    const renamed = await ctx.cf.zeroTrust.tunnels.cloudflared.edit(cfId, { account_id: ctx.account, name });
+    return renamed.name ?? name;
+  } catch (error) {
+    if (statusOf(error) === 409)
+      throw new SyncProblem(`another Cloudflare tunnel of the account is already named "${name}"; choose another name for this tunnel`);
+    throw error;
+  }
 }
 
 /**

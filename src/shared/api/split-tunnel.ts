@@ -40,3 +40,24 @@ export const splitTunnelEntry = z.object({
   ...resourceMeta,
 });
 export type SplitTunnelEntry = z.infer<typeof splitTunnelEntry>;
+
+/** What the drift check does when edgeplane's entries of a profile's lists were changed outside edgeplane. */
+export const splitTunnelDriftPolicy = z
+  .enum(['alert', 'revert'])
+  .describe('"alert" (default): report the change; "revert": put edgeplane\'s entries back. Foreign entries are never touched');
+
+/** Split-tunnel settings of one device profile (absent profiles have the defaults). */
+export const splitTunnelProfile = z.object({
+  account: z.string(),
+  profile: z.string(),
+  driftPolicy: splitTunnelDriftPolicy,
+  ...resourceMeta,
+});
+export type SplitTunnelProfile = z.infer<typeof splitTunnelProfile>;
+
+/** Body of PUT /v1/split-tunnel-profiles/:profile. */
+export const splitTunnelProfilePut = z.strictObject({
+  account: accountId.optional().describe('defaults to CLOUDFLARE_ACCOUNT_ID, or the one account all tunnels use'),
+  driftPolicy: splitTunnelDriftPolicy,
+});
+export type SplitTunnelProfilePut = z.infer<typeof splitTunnelProfilePut>;

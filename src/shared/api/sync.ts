@@ -27,6 +27,7 @@ export const syncTarget = z.object({
   kind: z.string(),
   target: z.string(),
   lastSuccessAt: z.string().nullable(),
+  remoteName: z.string().nullable().describe("tunnel targets: the tunnel's name in Cloudflare as last read or written"),
   remoteVersion: z.number().int().nullable().describe('tunnel config version in Cloudflare'),
   pending: z.number().int().describe('outbox rows not yet done'),
   nextAttemptAt: z.string().nullable(),

@@ -125,6 +125,22 @@ export const handlers: Record<string, Handler> = {
     const tunnel = liveTunnel(ctx);
     return tunnel ? ok(tunnelView(tunnel)) : tunnelNotFound();
   },
+  'cloudflare-tunnel-update-a-cloudflare-tunnel': (ctx) => {
+    // PATCH renames (or re-keys a locally managed tunnel); a name another live tunnel of the account holds is refused,
+    // as on create.
+    const tunnel = liveTunnel(ctx);
+    if (!tunnel) return tunnelNotFound();
+    const body = ctx.body as { name?: string; tunnel_secret?: string };
+    if (body.name !== undefined) {
+      const taken = [...ctx.state.tunnels.values()].some(
+        (t) => t.account_tag === ctx.account && t.id !== tunnel.id && t.name === body.name && !t.deleted_at,
+      );
+      if (taken) return fail(409, 1013, `A tunnel with name "${body.name}" already exists`);
+      tunnel.name = body.name;
+    }
+    if (body.tunnel_secret !== undefined) tunnel.secret = body.tunnel_secret;
+    return ok(tunnelView(tunnel));
+  },
   'cloudflare-tunnel-delete-a-cloudflare-tunnel': (ctx) => {
     const tunnel = liveTunnel(ctx);
     if (!tunnel) return tunnelNotFound();

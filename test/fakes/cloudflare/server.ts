@@ -1,5 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { createHash } from 'node:crypto';
 import { checkRequest, loadContract, matchOperation } from './contract';
 import { type HandlerContext, type Reply, fail, handlers, ok } from './handlers';
 import { type Fault, FakeState } from './state';
@@ -26,6 +27,13 @@ export interface FakeOptions {
   /** The API token the fake accepts; anything else is answered like Cloudflare answers a bad token. */
   token?: string;
 }
+
+/** The first 16 hex digits of the SHA-256 of a bearer token (the fake never keeps a token itself). */
+export const tokenHash = (authorization: string): string =>
+  createHash('sha256')
+    .update(authorization.replace(/^Bearer /, ''))
+    .digest('hex')
+    .slice(0, 16);
 
 async function readBody(request: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
@@ -72,6 +80,9 @@ function control(state: FakeState, method: string, pathname: string, query: URLS
       const calls = state.calls.filter((c) => account === undefined || c.account === account);
       return ok({ count: calls.length, calls });
     }
+    case 'GET /__fake/tokens':
+      // Requests per token (by hash), across every account: what Cloudflare's per-token rate limit counts.
+      return ok(Object.fromEntries(state.tokenCounts));
     case 'GET /__fake/violations':
       return ok(state.violations.filter((v) => account === undefined || v.account === account));
     case 'GET /__fake/state':
@@ -145,8 +156,10 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
     const pathname = url.pathname.startsWith(API_PREFIX) ? url.pathname.slice(API_PREFIX.length) : url.pathname;
     const match = url.pathname.startsWith(API_PREFIX) ? matchOperation(operations, method, pathname) : undefined;
     const account = match ? accountOf(state, match.params, query) : '';
+    const caller = tokenHash(request.headers.authorization ?? '');
+    state.tokenCounts.set(caller, (state.tokenCounts.get(caller) ?? 0) + 1);
     const record = (status: number) =>
-      state.calls.push({ account, method, path: pathname, operationId: match?.operation.operationId ?? '', status });
+      state.calls.push({ account, token: caller, method, path: pathname, operationId: match?.operation.operationId ?? '', status });
 
     if (!match) {
       state.violations.push({ account, method, path: url.pathname, problems: [`no operation ${method} ${url.pathname} in the contract`] });

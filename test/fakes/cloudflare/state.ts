@@ -87,6 +87,8 @@ export interface Fault {
 
 export interface CallRecord {
   account: string;
+  /** SHA-256 (hex, first 16) of the bearer token the call came with: Cloudflare's rate limit is per token. */
+  token: string;
   method: string;
   path: string;
   operationId: string;
@@ -114,6 +116,8 @@ export class FakeState {
   policies = new Map<string, FakePolicy[]>();
   faults: Fault[] = [];
   calls: CallRecord[] = [];
+  /** Requests per token hash, as Cloudflare counts them against its 1200 / 5 min (never reset: tokens outlive tests). */
+  tokenCounts = new Map<string, number>();
   violations: Violation[] = [];
 
   /** Forgets one account's objects, calls, faults and violations (or everything without an account). */
