@@ -54,6 +54,12 @@ export const optional =
   (value, path) =>
     value === undefined ? undefined : check(value, path);
 
+/** `null` or what `check` accepts. */
+export const nullable =
+  <T>(check: Check<T>): Check<T | null> =>
+  (value, path) =>
+    value === null ? null : check(value, path);
+
 export const array =
   <T>(item: Check<T>): Check<T[]> =>
   (value, path) => {

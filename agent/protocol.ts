@@ -1,5 +1,5 @@
 import type { AgentRegistered, DesiredBundle } from '../src/shared/api/agent';
-import { array, boolean, integer, object, optional, string, stringMap } from './check';
+import { array, boolean, integer, nullable, object, optional, string, stringMap } from './check';
 
 // The Worker's answers as the agent checks them: the fields the agent relies on, with the types the zod schemas in
 // src/shared/api/agent.ts give them (test/agent/agent-check.test.ts holds the two together).
@@ -18,7 +18,12 @@ const desiredBundleShape = object({
   hash: string(),
   objects: array(bundleObject),
   origins: array(originCheckTarget),
-  prune: object({ maxDeletes: integer(0), allowEmpty: boolean }),
+  prune: object({
+    maxDeletes: integer(0),
+    windowSeconds: integer(1),
+    allowEmpty: boolean,
+    approval: nullable(object({ revision: integer(), objects: array(string()) })),
+  }),
 });
 
 const registeredShape = object({ clusterId: string() });

@@ -8,7 +8,29 @@ export interface AgentState {
   hash: string;
   /** Every object edgeplane applied and has not pruned yet, one entry per object whatever its apiVersion. */
   inventory: InventoryEntry[];
+  /** The prune breaker's memory: deletions made without an approval (ms) and the last approval used (its revision). */
+  prune: PruneMemory;
 }
+
+export interface PruneMemory {
+  deletions: number[];
+  approvalUsed: number;
+}
+
+/** Reads the stored prune memory; anything unreadable reads as "deleted nothing, used no approval". */
+function decodePruneMemory(text: string | undefined): PruneMemory {
+  try {
+    const value = JSON.parse(text ?? '{}') as { deletions?: unknown; approvalUsed?: unknown };
+    const deletions = Array.isArray(value.deletions) ? value.deletions.filter((d): d is number => Number.isFinite(d)) : [];
+    const approvalUsed = typeof value.approvalUsed === 'number' && Number.isSafeInteger(value.approvalUsed) ? value.approvalUsed : 0;
+    return { deletions, approvalUsed };
+  } catch {
+    return { deletions: [], approvalUsed: 0 };
+  }
+}
+
+const encodePruneMemory = (memory: PruneMemory): string =>
+  JSON.stringify({ deletions: memory.deletions, approvalUsed: memory.approvalUsed });
 
 /** The agent's credential as its Secret holds it. */
 export interface StoredCredential {
@@ -23,7 +45,7 @@ export const newCredential = (clusterId: string): string => `epa.${clusterId}.${
 export const STATE_CONFIGMAP = 'edgeplane-agent-state';
 export const CREDENTIAL_SECRET = 'edgeplane-agent-credential';
 
-const EMPTY: AgentState = { revision: 0, hash: '', inventory: [] };
+const EMPTY: AgentState = { revision: 0, hash: '', inventory: [], prune: { deletions: [], approvalUsed: 0 } };
 
 /**
  * Persists the agent's state in its own namespace: a ConfigMap (revision, hash, inventory) and a Secret (the cluster
@@ -40,14 +62,14 @@ export class StateStore {
   async load(): Promise<AgentState> {
     const found = await this.kube.get({ apiVersion: 'v1', kind: 'ConfigMap', namespace: this.namespace, name: STATE_CONFIGMAP });
     if (!found.ok) {
-      if (found.status === 404) return (this.last = { ...EMPTY });
+      if (found.status === 404) return (this.last = { ...EMPTY, prune: { deletions: [], approvalUsed: 0 } });
       throw new Error(`cannot read ${this.namespace}/${STATE_CONFIGMAP} (${found.status}): ${found.error.message ?? ''}`);
     }
     const data = (found.value.data ?? {}) as Record<string, string>;
     // A damaged inventory must not lead to blind pruning: it reads as empty (prune nothing). One in the first format
     // (keys with the apiVersion) is migrated; either is rewritten by the next save.
     const { entries: inventory, current } = decodeInventory(data.inventory);
-    const state = { revision: Number(data.revision ?? 0) || 0, hash: data.hash ?? '', inventory };
+    const state = { revision: Number(data.revision ?? 0) || 0, hash: data.hash ?? '', inventory, prune: decodePruneMemory(data.prune) };
     this.last = current ? state : undefined;
     return { ...state, inventory: [...inventory] };
   }
@@ -58,14 +80,20 @@ export class StateStore {
       this.last &&
       this.last.revision === next.revision &&
       this.last.hash === next.hash &&
-      encodeInventory(this.last.inventory) === encodeInventory(next.inventory)
+      encodeInventory(this.last.inventory) === encodeInventory(next.inventory) &&
+      encodePruneMemory(this.last.prune) === encodePruneMemory(next.prune)
     )
       return;
     const object: KObject = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: STATE_CONFIGMAP, namespace: this.namespace, labels: { 'app.kubernetes.io/name': 'edgeplane-agent' } },
-      data: { revision: String(next.revision), hash: next.hash, inventory: encodeInventory(next.inventory) },
+      data: {
+        revision: String(next.revision),
+        hash: next.hash,
+        inventory: encodeInventory(next.inventory),
+        prune: encodePruneMemory(next.prune),
+      },
     };
     const result = await this.kube.apply(object, true);
     if (!result.ok) throw new Error(`cannot write ${this.namespace}/${STATE_CONFIGMAP} (${result.status}): ${result.error.message ?? ''}`);

@@ -9,7 +9,7 @@ import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inve
 import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
-import { executePrune, planPrune } from './prune';
+import { deletionsInWindow, executePrune, planPrune } from './prune';
 import type { AgentState, StateStore } from './state';
 import type { Transport } from './transport';
 import { AGENT_VERSION } from './version';
@@ -141,15 +141,21 @@ export class Syncer {
     );
     const pruned: string[] = [];
     let pruneRefused: string | undefined;
+    let pruneRefusedObjects: string[] | undefined;
+    let pruneApproved: number | undefined;
+    let pruneMemory = this.state.prune;
     if (mayPrune) {
       // By key, which leaves the version out: an object the bundle moved to another apiVersion is kept, not pruned.
       const keep = new Set(next.map((e) => e.key));
+      const now = Date.now();
       const plan = planPrune(
         previous.map((e) => e.key),
         [...keep],
         bundle.prune,
+        { clusterId: this.clusterId, revision: bundle.revision, now, ...this.state.prune },
       );
       pruneRefused = plan.refused;
+      pruneRefusedObjects = plan.refusedObjects;
       if (plan.refused) {
         log('warn', 'prune refused', { reason: plan.refused });
         results.push(
@@ -169,6 +175,17 @@ export class Syncer {
         const gone = new Set(done.gone);
         inventory = inventory.filter((e) => !gone.has(e.key));
         this.metrics.pruned += pruned.length;
+        if (plan.approved !== undefined) {
+          // An approved set is the operator's decision: it does not use up the window, and the approval is spent.
+          pruneApproved = plan.approved;
+          pruneMemory = { ...pruneMemory, approvalUsed: plan.approved };
+          log('info', 'pruned under an approval', { approvedRevision: plan.approved, pruned: pruned.length });
+        } else if (pruned.length > 0) {
+          pruneMemory = {
+            ...pruneMemory,
+            deletions: [...deletionsInWindow(pruneMemory.deletions, bundle.prune.windowSeconds, now), ...pruned.map(() => now)],
+          };
+        }
       }
     }
     const appliedAll = !failed;
@@ -176,6 +193,7 @@ export class Syncer {
       revision: appliedAll ? bundle.revision : this.state.revision,
       hash: appliedAll ? bundle.hash : this.state.hash,
       inventory,
+      prune: pruneMemory,
     };
     await this.store.save(this.state);
 
@@ -208,6 +226,8 @@ export class Syncer {
       conflicts,
       pruned,
       ...(pruneRefused ? { pruneRefused } : {}),
+      ...(pruneRefusedObjects ? { pruneRefusedObjects } : {}),
+      ...(pruneApproved !== undefined ? { pruneApproved } : {}),
       health,
       agentVersion: AGENT_VERSION,
     };

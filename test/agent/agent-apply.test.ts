@@ -89,11 +89,48 @@ describe('apply', () => {
 });
 
 describe('prune', () => {
+  const ctx = { clusterId: 'c1', revision: 7, now: 1_000_000_000, deletions: [] as number[], approvalUsed: 0 };
+  const prune = (maxDeletes: number, allowEmpty = false) => ({ maxDeletes, windowSeconds: 600, allowEmpty, approval: null });
+
   it('plans only what left the bundle, with the circuit breaker and the empty-bundle guard', () => {
-    expect(planPrune(['a', 'b', 'c'], ['a'], { maxDeletes: 5, allowEmpty: false })).toEqual({ delete: ['b', 'c'] });
-    expect(planPrune(['a', 'b', 'c'], ['a'], { maxDeletes: 1, allowEmpty: false }).refused).toContain('exceeds the limit of 1');
-    expect(planPrune(['a', 'b'], [], { maxDeletes: 10, allowEmpty: false }).refused).toContain('bundle is empty');
-    expect(planPrune(['a', 'b'], [], { maxDeletes: 10, allowEmpty: true })).toEqual({ delete: ['a', 'b'] });
+    expect(planPrune(['a', 'b', 'c'], ['a'], prune(5), ctx)).toEqual({ delete: ['b', 'c'] });
+    const over = planPrune(['a', 'b', 'c'], ['a'], prune(1), ctx);
+    expect(over).toMatchObject({ delete: [], refusedObjects: ['b', 'c'] });
+    expect(over.refused).toContain("revision 7: pruning 2 objects exceeds this cluster's limit of 1 deletions per 10 minutes");
+    expect(over.refused).toContain('Objects: b, c.');
+    expect(over.refused).toContain('POST /v1/clusters/c1/prune-approvals {"revision": 7}');
+    expect(planPrune(['a', 'b'], [], prune(10), ctx).refused).toContain('bundle is empty');
+    expect(planPrune(['a', 'b'], [], prune(10, true), ctx)).toEqual({ delete: ['a', 'b'] });
+  });
+
+  it('counts deletions over the window, so a sweep of small deletes trips it like one large one', () => {
+    const minute = 60_000;
+    // 20 deleted 5 minutes ago and 4 just now: 6 more is 30 in ten minutes, over 25.
+    const deletions = [...Array<number>(20).fill(ctx.now - 5 * minute), ...Array<number>(4).fill(ctx.now - 1000)];
+    const six = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const refused = planPrune(six, [], prune(25, true), { ...ctx, deletions });
+    expect(refused.delete).toEqual([]);
+    expect(refused.refused).toContain('pruning 6 objects after 24 already deleted exceeds');
+    // One more fits: 25 in the window is the limit, not over it.
+    expect(planPrune(['a'], [], prune(25, true), { ...ctx, deletions }).delete).toEqual(['a']);
+    // Eleven minutes later the earlier 20 left the window: 4 + 6 is under the limit.
+    expect(planPrune(six, [], prune(25, true), { ...ctx, deletions, now: ctx.now + 6 * minute }).delete).toEqual(six);
+  });
+
+  it('lets an approval through exactly its set (or part of it), once', () => {
+    const approval = { revision: 7, objects: ['b', 'c', 'd'] };
+    const withApproval = { ...prune(1), approval };
+    expect(planPrune(['a', 'b', 'c', 'd'], ['a'], withApproval, { ...ctx, revision: 8 })).toEqual({ delete: ['b', 'c', 'd'], approved: 7 });
+    // Part of the set (one came back into the bundle) is covered too.
+    expect(planPrune(['a', 'b', 'c', 'd'], ['a', 'd'], withApproval, ctx)).toEqual({ delete: ['b', 'c'], approved: 7 });
+    // A larger set is refused again, naming its own revision.
+    const larger = planPrune(['a', 'b', 'c', 'd', 'e'], ['a'], withApproval, { ...ctx, revision: 9 });
+    expect(larger).toMatchObject({ delete: [], refusedObjects: ['b', 'c', 'd', 'e'] });
+    expect(larger.refused).toContain('revision 9:');
+    // An approval already used covers nothing.
+    expect(planPrune(['a', 'b', 'c', 'd'], ['a'], withApproval, { ...ctx, approvalUsed: 7 }).delete).toEqual([]);
+    // An approval even covers an empty bundle the cluster was not emptied into.
+    expect(planPrune(['b', 'c'], [], withApproval, ctx)).toEqual({ delete: ['b', 'c'], approved: 7 });
   });
 
   it('deletes only objects that still carry edgeplane labels for this cluster', async () => {
@@ -118,14 +155,15 @@ describe('prune', () => {
 describe('state', () => {
   it('persists revision and inventory, writing only on change', async () => {
     const store = new StateStore(kube, 'default');
-    expect(await store.load()).toEqual({ revision: 0, hash: '', inventory: [] });
+    expect(await store.load()).toEqual({ revision: 0, hash: '', inventory: [], prune: { deletions: [], approvalUsed: 0 } });
     const a = { key: 'apps/Deployment/default/a', apiVersion: 'apps/v1' };
     const b = { key: 'apps/Deployment/default/b', apiVersion: 'apps/v1' };
-    await store.save({ revision: 3, hash: 'h', inventory: [b, a] });
+    const memory = { deletions: [1, 2], approvalUsed: 4 };
+    await store.save({ revision: 3, hash: 'h', inventory: [b, a], prune: memory });
     const writes = fake.writes;
-    await store.save({ revision: 3, hash: 'h', inventory: [a, b] });
+    await store.save({ revision: 3, hash: 'h', inventory: [a, b], prune: { ...memory } });
     expect(fake.writes).toBe(writes);
-    expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: [a, b] });
+    expect(await new StateStore(kube, 'default').load()).toEqual({ revision: 3, hash: 'h', inventory: [a, b], prune: memory });
     expect(await store.loadCredential()).toBeUndefined();
     // Two agents starting at once: one credential wins, and both get it.
     const claims = await Promise.all([

@@ -84,7 +84,9 @@ describe('backoff and prune guard', () => {
   });
 
   it('keeps the circuit breaker at exactly maxDeletes', () => {
-    expect(planPrune(['a', 'b'], ['c'], { maxDeletes: 2, allowEmpty: false })).toEqual({ delete: ['a', 'b'] });
-    expect(planPrune(['a', 'b', 'c'], ['d'], { maxDeletes: 2, allowEmpty: false }).delete).toEqual([]);
+    const prune = { maxDeletes: 2, windowSeconds: 600, allowEmpty: false, approval: null };
+    const ctx = { clusterId: 'c1', revision: 1, now: Date.now(), deletions: [], approvalUsed: 0 };
+    expect(planPrune(['a', 'b'], ['c'], prune, ctx)).toEqual({ delete: ['a', 'b'] });
+    expect(planPrune(['a', 'b', 'c'], ['d'], prune, ctx).delete).toEqual([]);
   });
 });

@@ -56,7 +56,7 @@ class FakeWorker implements Pick<Transport, 'fetchDesired' | 'postStatus'> {
       hash: `h${revision}`,
       objects,
       origins: [],
-      prune: { maxDeletes: 10, allowEmpty: false },
+      prune: { maxDeletes: 10, windowSeconds: 600, allowEmpty: false, approval: null },
     };
   }
 
@@ -185,6 +185,8 @@ describe('an inventory written before the version left the key', () => {
         { key: '/ConfigMap/default/leftover', apiVersion: 'v1' },
         { key: 'gateway.networking.k8s.io/HTTPRoute/default/legacy', apiVersion: 'gateway.networking.k8s.io/v1beta1' },
       ],
+      // A state written before the prune breaker kept a window: nothing deleted, no approval used.
+      prune: { deletions: [], approvalUsed: 0 },
     });
 
     const worker = new FakeWorker();

@@ -62,7 +62,7 @@ function serve(revision: number, workloads: DesiredWorkload[]): void {
     hash: compiled.hash,
     objects: compiled.objects,
     origins: [],
-    prune: { maxDeletes: 50, allowEmpty: workloads.length === 0 },
+    prune: { maxDeletes: 50, windowSeconds: 600, allowEmpty: workloads.length === 0, approval: null },
   };
 }
 

@@ -6,6 +6,7 @@ import type {
   Origin,
   Placement,
   PrivateNetwork,
+  PruneApproval,
   Route,
   RoutingMode,
   SplitTunnelEntry,
@@ -26,6 +27,7 @@ import type {
   audit,
   clusters,
   privateNetworks,
+  pruneApprovals,
   routes,
   splitTunnelEntries,
   splitTunnelProfiles,
@@ -67,6 +69,7 @@ export const toApiCluster = (row: ClusterRow, now: number): Cluster => ({
   agentVersion: row.agentVersion,
   kubernetesVersion: row.kubernetesVersion,
   nodeCount: row.nodeCount,
+  prune: { maxDeletes: row.pruneMaxDeletes, windowMinutes: Math.round(row.pruneWindowSeconds / 60) },
   etag: etagOf(row),
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
@@ -166,6 +169,10 @@ export const toApiApplyReport = (row: typeof applyReports.$inferSelect): ApplyRe
   conflicts: row.conflicts as Record<string, unknown>[],
   pruned: row.pruned,
   pruneRefused: row.pruneRefused,
+  pruneRefusedObjects: row.pruneRefusedObjects,
+  pruneApproval: row.pruneApproval
+    ? { revision: row.pruneApproval.revision, approvedBy: row.pruneApproval.approvedBy, approvedAt: row.pruneApproval.approvedAt }
+    : null,
   health: row.health,
   agentVersion: row.agentVersion,
   receivedAt: row.receivedAt,
@@ -242,4 +249,14 @@ export const toApiSplitTunnelProfile = (row: typeof splitTunnelProfiles.$inferSe
   etag: etagOf(row),
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
+});
+
+/** Maps a stored prune approval to the API shape. */
+export const toApiPruneApproval = (row: typeof pruneApprovals.$inferSelect): PruneApproval => ({
+  revision: row.revision,
+  objects: row.objects,
+  approvedBy: row.approvedBy,
+  approvedAt: row.approvedAt,
+  usedAt: row.usedAt,
+  usedRevision: row.usedRevision,
 });

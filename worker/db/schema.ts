@@ -29,6 +29,9 @@ export const clusters = sqliteTable('clusters', {
   kubernetesVersion: text('kubernetes_version'),
   nodeCount: integer('node_count'),
   health: text('health', { mode: 'json' }).$type<unknown>(),
+  /** Prune circuit breaker: at most this many deletions per window without an explicit approval. */
+  pruneMaxDeletes: integer('prune_max_deletes').notNull().default(25),
+  pruneWindowSeconds: integer('prune_window_seconds').notNull().default(600),
   version,
   ...timestamps,
 });
@@ -337,6 +340,10 @@ export const applyReports = sqliteTable(
     conflicts: text('conflicts', { mode: 'json' }).$type<unknown[]>().notNull(),
     pruned: text('pruned', { mode: 'json' }).$type<string[]>().notNull(),
     pruneRefused: text('prune_refused'),
+    /** The identity keys (group/kind/namespace/name) of a refused prune: what an approval of this revision covers. */
+    pruneRefusedObjects: text('prune_refused_objects', { mode: 'json' }).$type<string[]>(),
+    /** The approval this pass pruned under, as the Worker recorded it (who approved which revision's set, when). */
+    pruneApproval: text('prune_approval', { mode: 'json' }).$type<{ revision: number; approvedBy: string; approvedAt: string }>(),
     health: text('health', { mode: 'json' }).$type<unknown>().notNull(),
     agentVersion: text('agent_version').notNull(),
     receivedAt: text('received_at').notNull(),
@@ -363,4 +370,25 @@ export const workloads = sqliteTable(
     ...timestamps,
   },
   (t) => [index('workloads_cluster').on(t.clusterId)],
+);
+
+/**
+ * An operator's approval of one refused prune: the agent may delete exactly `objects` (or fewer) once, past the
+ * cluster's deletion window. `usedAt` is set when the agent reports it pruned under it.
+ */
+export const pruneApprovals = sqliteTable(
+  'prune_approvals',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    revision: integer('revision').notNull(),
+    objects: text('objects', { mode: 'json' }).$type<string[]>().notNull(),
+    approvedBy: text('approved_by').notNull(),
+    approvedAt: text('approved_at').notNull(),
+    usedAt: text('used_at'),
+    usedRevision: integer('used_revision'),
+  },
+  (t) => [index('prune_approvals_cluster').on(t.clusterId, t.id)],
 );

@@ -2,13 +2,13 @@ import type { DesiredBundle, OriginCheckTarget } from '../../src/shared/api/agen
 import type { DesiredCluster } from '../../src/shared/compiler';
 import { compileClusterBundle } from '../../src/shared/compiler';
 import { loadDesiredCluster } from '../db/desired-state';
-import type { clusters } from '../db/schema';
+import { eq } from 'drizzle-orm';
+import { clusters } from '../db/schema';
 import type { Deps } from '../deps';
+import { openApproval } from './prune-approvals';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
-/** Most objects an agent may prune in one pass; more is refused and reported (circuit breaker). */
-export const MAX_DELETES_PER_PASS = 25;
 /**
  * Part of every ETag: bumped when the compiler's output for the same desired state changes, so a Worker deploy with a
  * new compiler makes agents fetch again even though no revision changed.
@@ -40,6 +40,11 @@ function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
 export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>): Promise<DesiredBundle> {
   const desired = await loadDesiredCluster(deps, row.id, { withTokens: true });
   const bundle = compileClusterBundle(desired);
+  const breaker = await deps.db
+    .select({ maxDeletes: clusters.pruneMaxDeletes, windowSeconds: clusters.pruneWindowSeconds })
+    .from(clusters)
+    .where(eq(clusters.id, row.id))
+    .get();
   return {
     clusterId: row.id,
     revision: desired.revision,
@@ -47,6 +52,13 @@ export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>):
     objects: bundle.objects,
     origins: originTargets(desired),
     // A cluster with no tunnels was emptied on purpose through the API: only then may an empty bundle prune everything.
-    prune: { maxDeletes: MAX_DELETES_PER_PASS, allowEmpty: desired.tunnels.length === 0 },
+    // Deletions are counted by the agent over the window (its own clock, kept in its state ConfigMap); more needs an
+    // operator's approval of the exact set, which the bundle carries until the agent reports it used.
+    prune: {
+      maxDeletes: breaker?.maxDeletes ?? 0,
+      windowSeconds: breaker?.windowSeconds ?? 600,
+      allowEmpty: desired.tunnels.length === 0,
+      approval: await openApproval(deps, row.id),
+    },
   };
 }

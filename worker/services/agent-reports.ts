@@ -1,7 +1,7 @@
-import { and, desc, eq, notInArray, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { AgentStatus, ApplyReport } from '../../src/shared/api/agent';
 import { toApiApplyReport } from '../db/mappers';
-import { applyReports, clusters } from '../db/schema';
+import { applyReports, clusters, pruneApprovals } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { AgentCluster } from './agent-auth';
@@ -27,9 +27,24 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
     brokenOrigins: report.health.origins.filter((o) => !o.ok),
     notReady: report.health.objects.filter((o) => o.status !== 'Current'),
     pruneRefused: report.pruneRefused ?? null,
+    pruneRefusedObjects: report.pruneRefusedObjects ?? null,
     revision: report.revision,
     reportedAt: at,
   };
+  // The approval the agent pruned under is recorded with the report (who approved which revision) and closed: the
+  // bundle stops carrying it, so it can never cover a later set.
+  const approval =
+    report.pruneApproved === undefined
+      ? undefined
+      : await deps.db
+          .select()
+          .from(pruneApprovals)
+          .where(
+            and(eq(pruneApprovals.clusterId, row.id), eq(pruneApprovals.revision, report.pruneApproved), isNull(pruneApprovals.usedAt)),
+          )
+          .orderBy(desc(pruneApprovals.id))
+          .limit(1)
+          .get();
   const keep = deps.db
     .select({ id: applyReports.id })
     .from(applyReports)
@@ -47,6 +62,8 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
       conflicts: report.conflicts,
       pruned: report.pruned,
       pruneRefused: report.pruneRefused ?? null,
+      pruneRefusedObjects: report.pruneRefusedObjects ?? null,
+      pruneApproval: approval ? { revision: approval.revision, approvedBy: approval.approvedBy, approvedAt: approval.approvedAt } : null,
       health: report.health,
       agentVersion: report.agentVersion,
       receivedAt: at,
@@ -63,6 +80,14 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
       })
       .where(eq(clusters.id, row.id)),
     deps.db.delete(applyReports).where(and(eq(applyReports.clusterId, row.id), notInArray(applyReports.id, keep))),
+    ...(approval
+      ? [
+          deps.db
+            .update(pruneApprovals)
+            .set({ usedAt: at, usedRevision: report.revision })
+            .where(and(eq(pruneApprovals.id, approval.id), isNull(pruneApprovals.usedAt))),
+        ]
+      : []),
   ]);
 }
 

@@ -11,6 +11,10 @@ import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof clusters.$inferSelect;
 
+/** The prune breaker of a new cluster: 25 deletions per 10 minutes without an approval. */
+export const DEFAULT_PRUNE_MAX_DELETES = 25;
+export const DEFAULT_PRUNE_WINDOW_SECONDS = 600;
+
 /** Loads a cluster row or answers 404. */
 export async function loadCluster(deps: Deps, id: string): Promise<Row> {
   const row = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, id) });
@@ -56,6 +60,8 @@ export async function createCluster(deps: Deps, input: ClusterCreate): Promise<C
     kubernetesVersion: null,
     nodeCount: null,
     health: null,
+    pruneMaxDeletes: DEFAULT_PRUNE_MAX_DELETES,
+    pruneWindowSeconds: DEFAULT_PRUNE_WINDOW_SECONDS,
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -67,17 +73,33 @@ export async function createCluster(deps: Deps, input: ClusterCreate): Promise<C
   return toApiCluster(row, deps.now().getTime());
 }
 
-/** Updates name, labels or declared nodes; bumps the cluster's revision because the bundle may change. */
+/** Updates name, labels, declared nodes or the prune breaker; bumps the cluster's revision because the bundle may change. */
 export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate, ifMatch?: string): Promise<Cluster> {
   const before = await loadCluster(deps, id);
   checkIfMatch(ifMatch, before, `cluster "${id}"`);
-  const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  const { prune, ...fields } = input;
+  const after: Row = {
+    ...before,
+    ...fields,
+    pruneMaxDeletes: prune?.maxDeletes ?? before.pruneMaxDeletes,
+    pruneWindowSeconds: prune?.windowMinutes !== undefined ? prune.windowMinutes * 60 : before.pruneWindowSeconds,
+    version: before.version + 1,
+    updatedAt: deps.now().toISOString(),
+  };
   await commit(deps, {
     guards: [versionGuard(id, before.version)],
     statements: [
       deps.db
         .update(clusters)
-        .set({ name: after.name, labels: after.labels, nodes: after.nodes, version: after.version, updatedAt: after.updatedAt })
+        .set({
+          name: after.name,
+          labels: after.labels,
+          nodes: after.nodes,
+          pruneMaxDeletes: after.pruneMaxDeletes,
+          pruneWindowSeconds: after.pruneWindowSeconds,
+          version: after.version,
+          updatedAt: after.updatedAt,
+        })
         .where(and(eq(clusters.id, id), eq(clusters.version, before.version))),
     ],
     audit: {

@@ -68,8 +68,16 @@ export const desiredBundle = z.object({
   objects: z.array(bundleObject),
   origins: z.array(originCheckTarget),
   prune: z.object({
-    maxDeletes: z.number().int().min(0),
+    maxDeletes: z.number().int().min(0).describe('most deletions per window without an approval'),
+    windowSeconds: z.number().int().min(1).describe('the window the deletions are counted over'),
     allowEmpty: z.boolean().describe('true only when the cluster was deliberately emptied (it has no tunnels)'),
+    approval: z
+      .object({
+        revision: z.number().int().describe('the revision whose refused prune was approved'),
+        objects: z.array(z.string()).describe('identity keys (group/kind/namespace/name) the agent may delete, once'),
+      })
+      .nullable()
+      .describe('an unused operator approval (POST /v1/clusters/{id}/prune-approvals)'),
   }),
 });
 export type DesiredBundle = z.infer<typeof desiredBundle>;
@@ -130,6 +138,10 @@ export const agentStatus = z.strictObject({
   conflicts: z.array(fieldConflict).max(5000),
   pruned: z.array(z.string()).max(5000),
   pruneRefused: z.string().max(1000).optional(),
+  /** The identity keys of a refused prune (group/kind/namespace/name): what an approval of this revision would cover. */
+  pruneRefusedObjects: z.array(z.string().max(600)).max(5000).optional(),
+  /** The revision of the approval this pass pruned under. */
+  pruneApproved: z.number().int().optional(),
   health: clusterHealth,
   agentVersion: z.string().max(100),
 });
@@ -148,6 +160,11 @@ export const applyReport = z.object({
   conflicts: z.array(z.record(z.string(), z.unknown())),
   pruned: z.array(z.string()),
   pruneRefused: z.string().nullable(),
+  pruneRefusedObjects: z.array(z.string()).nullable(),
+  pruneApproval: z
+    .object({ revision: z.number().int(), approvedBy: z.string(), approvedAt: z.string() })
+    .nullable()
+    .describe('the approval this pass pruned under: who approved which revision, when'),
   health: z.unknown(),
   agentVersion: z.string(),
   receivedAt: z.string(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resourceMeta } from './common';
 import { labels, resourceId } from './fields';
+import { pruneSettings } from './prune-approval';
 
 /** A node the operator declares (the agent reports the live ones); used for `node` connector placement. */
 export const clusterNode = z.object({
@@ -27,6 +28,7 @@ export const clusterUpdate = z.strictObject({
   name: z.string().min(1, 'name must not be empty').max(100).optional(),
   labels: labels.optional(),
   nodes: z.array(clusterNode).max(500).optional(),
+  prune: pruneSettings.partial().optional().describe("the prune circuit breaker; fields not sent keep their value"),
 });
 export type ClusterUpdate = z.infer<typeof clusterUpdate>;
 
@@ -46,6 +48,7 @@ export const cluster = z.object({
   agentVersion: z.string().nullable(),
   kubernetesVersion: z.string().nullable(),
   nodeCount: z.number().int().nullable(),
+  prune: pruneSettings,
   ...resourceMeta,
 });
 export type Cluster = z.infer<typeof cluster>;

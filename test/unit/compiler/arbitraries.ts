@@ -123,6 +123,7 @@ export function makeCluster(id = 'oceanid'): Cluster {
     agentVersion: null,
     kubernetesVersion: null,
     nodeCount: null,
+    prune: { maxDeletes: 25, windowMinutes: 10 },
     ...meta,
   };
 }
