@@ -219,10 +219,10 @@ describe('desired bundle and status', () => {
       revision: number;
       hash: string;
       objects: { kind: string }[];
-      prune: { maxDeletes: number; allowEmpty: boolean };
+      prune: unknown;
     };
     expect(bundle.objects.map((o) => o.kind)).toContain('Deployment');
-    expect(bundle.prune).toEqual({ maxDeletes: 25, allowEmpty: false });
+    expect(bundle.prune).toEqual({ maxDeletes: 25, windowSeconds: 600, allowEmpty: false, approval: null });
 
     const same = await agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
     expect(same.status).toBe(304);
