@@ -45,6 +45,7 @@ export default tseslint.config(
       'dist/',
       '.test-results/',
       'worker/worker-configuration.d.ts',
+      'worker/generated/',
       'migrations/',
       'test/fixtures/',
     ],

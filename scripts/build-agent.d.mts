@@ -3,3 +3,5 @@
  * source files that went into it.
  */
 export declare function buildAgent(root?: string, outfile?: string): Promise<{ outfile: string; inputs: string[] }>;
+/** Writes worker/generated/agent-bundle.ts (the bundle as a string module) when its content changed. */
+export function writeAgentModule(root?: string): Promise<{ file: string; bytes: number }>;

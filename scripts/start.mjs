@@ -2,6 +2,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeAgentModule } from './build-agent.mjs';
 import { seedDemo } from './seed.mjs';
 
 const port = Number(process.env.PORT ?? 8787);
@@ -18,6 +19,9 @@ if (!existsSync(keyFile)) {
   mkdirSync('.wrangler', { recursive: true });
   writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
 }
+
+// The Worker serves the agent bundle in its install manifest: build it from the agent/ beside it.
+await writeAgentModule();
 
 const migrate = spawnSync('npx', [...wrangler, 'd1', 'migrations', 'apply', 'edgeplane', '--local', ...persist], {
   stdio: 'inherit',

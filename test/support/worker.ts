@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeAgentModule } from '../../scripts/build-agent.mjs';
 
 // The Worker as a real process for the end-to-end tests, the browser tests and the benches: workerd under
 // `wrangler dev --local` with a local D1. Waits are on events (a port answering, a predicate), never sleeps.
@@ -64,6 +65,8 @@ export function migrate(persistTo: string): void {
   wrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistTo]);
 }
 
+let agentModule: Promise<unknown> | undefined;
+
 /** The Worker under `wrangler dev --local` on a fixed port and persistence directory, so it can be stopped and restarted. */
 export class WorkerProcess {
   private child: ChildProcess | undefined;
@@ -81,6 +84,9 @@ export class WorkerProcess {
   }
 
   async start(): Promise<void> {
+    // The Worker imports the agent bundle (its install manifest carries it): build it from the agent/ beside it.
+    agentModule ??= writeAgentModule(ROOT);
+    await agentModule;
     const inspector = await freePort();
     const args = [
       'dev',

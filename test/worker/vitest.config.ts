@@ -1,10 +1,13 @@
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-workers';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { writeAgentModule } from '../../scripts/build-agent.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
 export default defineConfig(async () => {
+  // The Worker imports the agent bundle (its install manifest carries it): build it from the agent/ beside it.
+  await writeAgentModule(root);
   // The same SQL files local dev and deploy apply (drizzle-kit output in migrations/).
   const migrations = await readD1Migrations(path.join(root, 'migrations'));
   return {

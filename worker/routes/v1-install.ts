@@ -2,13 +2,15 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'yaml';
 import type { Router } from '../app';
 import { requireAdmin } from '../middleware/auth';
+import { agentRuntime, BUNDLE_CONFIGMAP, bundleConfigMap, RELEASE_IMAGE } from '../services/agent-runtime';
 import { BOOTSTRAP_TTL_HOURS, issueBootstrapToken, purgeExpiredBootstrapTokens } from '../services/bootstrap-tokens';
 import { errors, idParam, security } from './contract';
 
-/** The agent image the manifest runs (the same code as `npm run build:agent`). */
-export const AGENT_IMAGE = 'ghcr.io/edgeplane/agent:0.1.0';
 const NAMESPACE = 'edgeplane-system';
 const NAME = 'edgeplane-agent';
+
+/** An OCI image reference: [registry[:port]/]path[:tag][@sha256:digest]. */
+const IMAGE_REFERENCE = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
 const verbsWrite = ['get', 'create', 'patch', 'delete'];
 
@@ -36,6 +38,7 @@ export function installObjects(input: {
   image?: string;
 }): Record<string, unknown>[] {
   const labels = { 'app.kubernetes.io/name': NAME, 'app.kubernetes.io/part-of': 'edgeplane' };
+  const runtime = agentRuntime(input.image);
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE, labels } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: NAME, namespace: NAMESPACE, labels } },
@@ -54,6 +57,7 @@ export function installObjects(input: {
       type: 'Opaque',
       stringData: { token: input.token },
     },
+    ...(input.image === undefined ? [bundleConfigMap(NAMESPACE, labels)] : []),
     {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -64,15 +68,17 @@ export function installObjects(input: {
         strategy: { type: 'Recreate' },
         selector: { matchLabels: { 'app.kubernetes.io/name': NAME } },
         template: {
-          metadata: { labels },
+          metadata: { labels, ...(Object.keys(runtime.podAnnotations).length ? { annotations: runtime.podAnnotations } : {}) },
           spec: {
             serviceAccountName: NAME,
             securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: 'RuntimeDefault' } },
             containers: [
               {
                 name: 'agent',
-                image: input.image ?? AGENT_IMAGE,
+                image: runtime.image,
+                ...(runtime.command ? { command: runtime.command } : {}),
                 env: [
+                  ...runtime.env,
                   { name: 'EDGEPLANE_URL', value: input.url },
                   { name: 'EDGEPLANE_CLUSTER_ID', value: input.clusterId },
                   { name: 'EDGEPLANE_NAMESPACE', value: NAMESPACE },
@@ -85,10 +91,10 @@ export function installObjects(input: {
                 // 5000 objects (≈ 71 MB idle, 89 MB peak, inside the image's 48 MB V8 old generation; docs/agent.md).
                 resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
                 securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
-                volumeMounts: [{ name: 'bootstrap', mountPath: '/var/run/edgeplane/bootstrap', readOnly: true }],
+                volumeMounts: [{ name: 'bootstrap', mountPath: '/var/run/edgeplane/bootstrap', readOnly: true }, ...runtime.volumeMounts],
               },
             ],
-            volumes: [{ name: 'bootstrap', secret: { secretName: 'edgeplane-bootstrap', optional: true } }],
+            volumes: [{ name: 'bootstrap', secret: { secretName: 'edgeplane-bootstrap', optional: true } }, ...runtime.volumes],
           },
         },
       },
@@ -111,6 +117,14 @@ export function registerInstall(app: Router): void {
         params: idParam,
         query: z.object({
           expiresInHours: z.coerce.number().int().min(1).max(168).default(BOOTSTRAP_TTL_HOURS).describe('bootstrap token lifetime'),
+          image: z
+            .string()
+            .max(255)
+            .regex(IMAGE_REFERENCE, 'an image reference such as "ghcr.io/edgeplane/agent:0.1.0" (optionally "@sha256:<64 hex>")')
+            .optional()
+            .describe(
+              `run this image (built from agent/Dockerfile, e.g. the released ${RELEASE_IMAGE}) instead of the official Node image with the bundle in a ConfigMap`,
+            ),
         }),
       },
       responses: {
@@ -121,14 +135,20 @@ export function registerInstall(app: Router): void {
     async (c) => {
       const deps = c.get('deps');
       const { id } = c.req.valid('param');
-      const { token, expiresAt } = await issueBootstrapToken(deps, id, c.req.valid('query').expiresInHours);
+      const { expiresInHours, image } = c.req.valid('query');
+      const { token, expiresAt } = await issueBootstrapToken(deps, id, expiresInHours);
       deps.defer(purgeExpiredBootstrapTokens(deps));
       const url = new URL(c.req.url).origin;
-      const header = `# edgeplane agent for cluster "${id}". The bootstrap token registers one agent once and expires at ${expiresAt}.\n`;
+      const header =
+        `# edgeplane agent for cluster "${id}". The bootstrap token registers one agent once and expires at ${expiresAt}.\n` +
+        (image === undefined
+          ? `# Runs the agent bundle (ConfigMap ${BUNDLE_CONFIGMAP}) on the official Node image; add ?image=${RELEASE_IMAGE} for the released agent image.\n`
+          : `# Runs the agent image ${image}.\n`);
       const text =
         header +
-        installObjects({ clusterId: id, url, token, expiresAt })
-          .map((o) => stringify(o))
+        installObjects({ clusterId: id, url, token, expiresAt, ...(image === undefined ? {} : { image }) })
+          // No line folding: the bundle is one long line, and a folded scalar would only be harder to read back.
+          .map((o) => stringify(o, { lineWidth: 0 }))
           .join('---\n');
       return c.body(text, 200, { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' });
     },
