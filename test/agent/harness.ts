@@ -54,6 +54,11 @@ export class AgentProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
+  /** Wraps an agent process started some other way (e.g. from the install manifest's command line). */
+  static attach(child: ChildProcess, port: number): AgentProcess {
+    return new AgentProcess(child, port);
+  }
+
   static async start(options: AgentOptions): Promise<AgentProcess> {
     const file = await agentBundle();
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), file], {
