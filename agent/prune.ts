@@ -61,7 +61,11 @@ export function planPrune(previous: string[], next: string[], prune: DesiredBund
   if (next.length === 0 && !prune.allowEmpty) {
     return {
       delete: [],
-      refused: refusal(ctx, gone, `the bundle is empty and would prune all ${gone.length} objects (the cluster was not deliberately emptied)`),
+      refused: refusal(
+        ctx,
+        gone,
+        `the bundle is empty and would prune all ${gone.length} objects (the cluster was not deliberately emptied)`,
+      ),
       refusedObjects: gone,
     };
   }

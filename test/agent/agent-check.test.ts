@@ -19,7 +19,7 @@ const bundleArb = fc.tuple(desiredClusterArb, fc.nat(), fc.nat({ max: 50 })).map
     hash: compiled.hash,
     objects: compiled.objects,
     origins: [{ route: 'r1', hostname: 'app.example.com', namespace: 'apps', name: 'web', port: 80 }],
-    prune: { maxDeletes, allowEmpty: compiled.objects.length === 0 },
+    prune: { maxDeletes, windowSeconds: 600, allowEmpty: compiled.objects.length === 0, approval: null },
   } as Record<string, unknown>;
 });
 
@@ -36,8 +36,10 @@ const breakages: [string, (b: Record<string, unknown>) => void][] = [
     (b) => (b.objects = [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { a: 1 } } }]),
   ],
   ['an origin port as a string', (b) => (b.origins = [{ route: 'r', hostname: 'h', namespace: 'n', name: 's', port: '80' }])],
-  ['negative maxDeletes', (b) => (b.prune = { maxDeletes: -1, allowEmpty: false })],
-  ['no allowEmpty', (b) => (b.prune = { maxDeletes: 1 })],
+  ['negative maxDeletes', (b) => (b.prune = { maxDeletes: -1, windowSeconds: 600, allowEmpty: false, approval: null })],
+  ['no allowEmpty', (b) => (b.prune = { maxDeletes: 1, windowSeconds: 600, approval: null })],
+  ['no window', (b) => (b.prune = { maxDeletes: 1, allowEmpty: false, approval: null })],
+  ['an approval without objects', (b) => (b.prune = { maxDeletes: 1, windowSeconds: 600, allowEmpty: false, approval: { revision: 3 } })],
 ];
 
 describe("the agent's checks of Worker answers agree with the protocol's zod schemas", () => {

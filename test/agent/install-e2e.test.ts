@@ -36,7 +36,11 @@ interface PodSpec {
 
 type Meta = { name: string; namespace?: string };
 const meta = (o: JsonObject) => o.metadata as unknown as Meta;
-const ingresses = () => fake.objects('Ingress', 'apps').map((o) => meta(o).name).sort();
+const ingresses = () =>
+  fake
+    .objects('Ingress', 'apps')
+    .map((o) => meta(o).name)
+    .sort();
 
 let docs: JsonObject[] = [];
 let launch: { command: string[]; env: Record<string, string> } | undefined;
@@ -106,7 +110,12 @@ beforeAll(async () => {
     spec: { ports: [{ name: 'http', port: 8080 }] },
   });
   await worker.apiOk('POST', '/v1/clusters', { id: cluster, name: 'Raspberry Pi' });
-  await worker.apiOk('POST', '/v1/tunnels', { id: tunnel, cluster, account: '0123456789abcdef0123456789abcdef', mode: { type: 'ingress' } });
+  await worker.apiOk('POST', '/v1/tunnels', {
+    id: tunnel,
+    cluster,
+    account: '0123456789abcdef0123456789abcdef',
+    mode: { type: 'ingress' },
+  });
   const response = await worker.api('GET', `/v1/clusters/${cluster}/install.yaml`);
   expect(response.status).toBe(200);
   docs = parseAllDocuments(await response.text()).map((d) => d.toJSON() as JsonObject);
@@ -131,7 +140,12 @@ function dockerfileRuntime(): { flags: string[]; env: Record<string, string> } {
 }
 
 const route = (hostname: string) =>
-  worker.apiOk<{ id: string }>('POST', '/v1/routes', { tunnel, hostname, origin: { service: { namespace: 'apps', name: 'web', port: 8080 } }, dns: false });
+  worker.apiOk<{ id: string }>('POST', '/v1/routes', {
+    tunnel,
+    hostname,
+    origin: { service: { namespace: 'apps', name: 'web', port: 8080 } },
+    dns: false,
+  });
 
 interface Report {
   revision: number;

@@ -70,7 +70,11 @@ describe('prune approvals', () => {
     expect(before.prune).toEqual({ maxDeletes: 25, windowSeconds: 600, allowEmpty: false, approval: null });
 
     // Nothing refused yet: nothing to approve.
-    await expectError(await api('POST', `/v1/clusters/${cluster}/prune-approvals`, { body: { revision: before.revision } }), 409, 'conflict');
+    await expectError(
+      await api('POST', `/v1/clusters/${cluster}/prune-approvals`, { body: { revision: before.revision } }),
+      409,
+      'conflict',
+    );
 
     await report(credential, before, { pruneRefused: `revision ${before.revision}: too many`, pruneRefusedObjects: objects });
     const reports = (await (await api('GET', `/v1/clusters/${cluster}/reports?limit=1`)).json()) as { items: Record<string, unknown>[] };
@@ -82,7 +86,9 @@ describe('prune approvals', () => {
       409,
       'conflict',
     );
-    expect(wrong.error.details).toEqual([{ path: 'body.revision', message: `must be ${before.revision}, the revision of the pending refusal` }]);
+    expect(wrong.error.details).toEqual([
+      { path: 'body.revision', message: `must be ${before.revision}, the revision of the pending refusal` },
+    ]);
     // A viewer cannot approve; a malformed body is a 422 naming the field; neither writes anything.
     const approvalsBefore = await count('prune_approvals');
     await expectError(
@@ -113,7 +119,11 @@ describe('prune approvals', () => {
     expect(audited?.actor).toBe(approval.approvedBy);
     expect(JSON.parse(audited?.after ?? '{}')).toEqual({ revision: before.revision, objects, approvedBy: approval.approvedBy });
     // The same refusal cannot be approved twice while the first approval is unused.
-    await expectError(await api('POST', `/v1/clusters/${cluster}/prune-approvals`, { body: { revision: before.revision } }), 409, 'conflict');
+    await expectError(
+      await api('POST', `/v1/clusters/${cluster}/prune-approvals`, { body: { revision: before.revision } }),
+      409,
+      'conflict',
+    );
 
     const carrying = await bundleOf(credential);
     expect(carrying.revision).toBe(before.revision + 1);

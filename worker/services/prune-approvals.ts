@@ -53,7 +53,10 @@ export async function approvePrune(deps: Deps, clusterId: string, input: PruneAp
       {
         // The refusal is still the latest report when the approval commits: a newer report may name another set.
         holds: sql`(SELECT max(${applyReports.id}) FROM ${applyReports} WHERE ${applyReports.clusterId} = ${clusterId}) = ${latest.id}`,
-        error: new AppError('conflict', `the agent of cluster "${clusterId}" reported again while this approval was processed; read it again`),
+        error: new AppError(
+          'conflict',
+          `the agent of cluster "${clusterId}" reported again while this approval was processed; read it again`,
+        ),
       },
     ],
     statements: [deps.db.insert(pruneApprovals).values(row)],

@@ -28,7 +28,7 @@ export const clusterUpdate = z.strictObject({
   name: z.string().min(1, 'name must not be empty').max(100).optional(),
   labels: labels.optional(),
   nodes: z.array(clusterNode).max(500).optional(),
-  prune: pruneSettings.partial().optional().describe("the prune circuit breaker; fields not sent keep their value"),
+  prune: pruneSettings.partial().optional().describe('the prune circuit breaker; fields not sent keep their value'),
 });
 export type ClusterUpdate = z.infer<typeof clusterUpdate>;
 
