@@ -22,6 +22,7 @@ import { registerPlan } from './routes/v1-plan';
 import { registerMatch } from './routes/v1-match';
 import { registerInferenceBackends } from './routes/v1-inference-backends';
 import { registerInferenceProxy } from './routes/inference-proxy';
+import { registerInferenceMetrics } from './routes/v1-inference-metrics';
 import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
@@ -48,6 +49,7 @@ registerImport(app);
 registerPlan(app);
 registerMatch(app);
 registerInferenceBackends(app);
+registerInferenceMetrics(app);
 registerInferenceProxy(app);
 registerMl(app);
 registerWorkloads(app);
@@ -56,6 +58,7 @@ registerComposeImport(app);
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
 export { TokenBudget } from './sync/token-budget';
+export { InferenceMetrics } from './durable/inference-metrics';
 
 export default {
   fetch: app.fetch,

@@ -8,9 +8,9 @@ import { loadDefaultInferenceBackend, loadInferenceBackend, upstreamAuthHeaders 
 import { classifyEndpoint } from '../services/inference-endpoints';
 import { forward } from '../services/inference-forward';
 import { cachedHealth } from '../services/inference-health-cache';
-
-/** Bodies up to this size are read into memory so a failed attempt can be sent again; larger ones stream once. */
-const REPLAYABLE_BODY_BYTES = 1024 * 1024;
+import { type OutgoingBody, outgoingBody } from '../services/inference-body';
+import { type InferenceSample, recordInferenceCall } from '../services/inference-metrics';
+import type { InferenceErrorClass } from '../../src/shared/api/inference-metrics';
 
 /** Mounts the Triton (KServe v2) proxy: `/inference/:backend/v2/...` for any backend, `/v2/...` for the default one. */
 export function registerInferenceProxy(app: Router): void {
@@ -26,6 +26,8 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   const url = new URL(c.req.url);
   const rest = url.pathname.slice(prefix.length + '/v2'.length);
   const method = c.req.method;
+  // Latency counts from here: performance.now() advances with I/O in workerd, which is what a proxy's latency is made of.
+  const started = performance.now();
   const caller = await authenticateInference(c);
   const endpoint = classifyEndpoint(method, rest);
   if (endpoint.kind === 'blocked') throw new AppError('forbidden', `${method} /v2${rest}: ${endpoint.reason}`);
@@ -45,61 +47,120 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
     throw new AppError('not_found', `model "${endpoint.model}" is not served by inference backend "${backend.id}"`);
   }
 
-  const length = c.req.header('content-length');
-  const declared = length === undefined ? undefined : Number(length);
-  if (declared !== undefined && declared > backend.maxBodyBytes) {
-    throw new AppError(
-      'payload_too_large',
-      `the request body is ${declared} bytes; backend "${backend.id}" accepts at most ${backend.maxBodyBytes}`,
+  // Metrics are kept per model; a name Triton does not know (its 404) is counted as a server-level call, so callers
+  // cannot grow the metrics without bound by asking for made-up models.
+  const modelOf = (status: number) => (status === 404 ? '' : (endpoint.model ?? ''));
+  const record = (status: number, sample: Omit<InferenceSample, 'backend' | 'model' | 'latencyMs'>) =>
+    c.executionCtx.waitUntil(
+      recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }),
     );
+  let outgoing: OutgoingBody | undefined;
+  try {
+    outgoing = await outgoingBody(c.req.raw.body, method, c.req.header('content-length'), backend.maxBodyBytes, backend.id);
+    const target = {
+      upstreams: backend.upstreams,
+      balance: backend.balance,
+      timeouts: backend.timeouts,
+      retry: backend.retry,
+      authHeaders: await upstreamAuthHeaders(c.get('config').EDGEPLANE_ENCRYPTION_KEY, backend),
+    };
+    const call = {
+      method,
+      path: `/v2${rest}${url.search}`,
+      headers: c.req.raw.headers,
+      body: outgoing.body,
+      repeatable: endpoint.repeatable && !endpoint.stream,
+      signal: outgoing.signal,
+    };
+    const requestId = c.get('requestId');
+    if (endpoint.health) {
+      const answer = await cachedHealth(
+        `${backend.id}:${backend.version}:${rest}`,
+        async () => (await forward(target, { ...call, method: 'GET', body: null })).response,
+        (work) => c.executionCtx.waitUntil(work),
+      );
+      answer.headers.set('x-request-id', requestId);
+      record(answer.status, { errorClass: statusClass(answer.status), bytesIn: 0, bytesOut: 0 });
+      return answer;
+    }
+    const { response } = await forward(target, call);
+    if (outgoing.overLimit()) {
+      // The upstream answered before the cut reached it; its answer is about a request it never fully got.
+      await response.body?.cancel();
+      throw new AppError('payload_too_large', 'over the limit');
+    }
+    const headers = new Headers(response.headers);
+    headers.set('x-request-id', requestId);
+    const bytesIn = outgoing.bytes();
+    const errorClass = statusClass(response.status);
+    const length = response.headers.get('content-length');
+    let body = response.body;
+    if (body === null || length !== null) {
+      // The common case (Triton sends Content-Length on everything but streams): the body passes natively, uncounted.
+      record(response.status, { errorClass, bytesIn, bytesOut: body === null ? 0 : Number(length) });
+    } else {
+      // A stream (generate_stream SSE): counted as it passes, recorded when it ends or breaks.
+      body = counted(body, (bytesOut, broken) =>
+        record(response.status, { errorClass: errorClass ?? (broken ? 'aborted' : undefined), bytesIn, bytesOut }),
+      );
+    }
+    // encodeBody 'manual': the body is Triton's bytes as they came (gzip included), passed on without re-encoding.
+    return new Response(body, { status: response.status, statusText: response.statusText, headers, encodeBody: 'manual' });
+  } catch (error) {
+    // A streamed chunked body that passed the limit breaks the upstream call; the caller is told why.
+    const failure = outgoing?.overLimit()
+      ? new AppError('payload_too_large', `the request body passed ${backend.maxBodyBytes} bytes, the limit of backend "${backend.id}"`)
+      : error;
+    record(0, { errorClass: errorClassOf(failure), bytesIn: outgoing?.bytes() ?? 0, bytesOut: 0 });
+    throw failure;
   }
-  const raw = c.req.raw.body;
-  const body =
-    raw === null || method === 'GET' || method === 'HEAD'
-      ? null
-      : declared !== undefined && declared <= REPLAYABLE_BODY_BYTES
-        ? await c.req.raw.arrayBuffer()
-        : raw.pipeThrough(capped(backend.maxBodyBytes));
-
-  const target = {
-    upstreams: backend.upstreams,
-    balance: backend.balance,
-    timeouts: backend.timeouts,
-    retry: backend.retry,
-    authHeaders: await upstreamAuthHeaders(c.get('config').EDGEPLANE_ENCRYPTION_KEY, backend),
-  };
-  const call = {
-    method,
-    path: `/v2${rest}${url.search}`,
-    headers: c.req.raw.headers,
-    body,
-    repeatable: endpoint.repeatable && !endpoint.stream,
-  };
-  const requestId = c.get('requestId');
-  if (endpoint.health) {
-    const answer = await cachedHealth(
-      `${backend.id}:${backend.version}:${rest}`,
-      async () => (await forward(target, { ...call, method: 'GET', body: null })).response,
-      (work) => c.executionCtx.waitUntil(work),
-    );
-    answer.headers.set('x-request-id', requestId);
-    return answer;
-  }
-  const { response } = await forward(target, call);
-  const headers = new Headers(response.headers);
-  headers.set('x-request-id', requestId);
-  // encodeBody 'manual': the body is Triton's bytes as they came (gzip included), passed on without re-encoding.
-  return new Response(response.body, { status: response.status, statusText: response.statusText, headers, encodeBody: 'manual' });
 }
 
-/** Passes a body through and errors once it grows past `max` bytes (for bodies sent without Content-Length). */
-function capped(max: number): TransformStream<Uint8Array, Uint8Array> {
-  let seen = 0;
-  return new TransformStream({
-    transform(chunk, controller) {
-      seen += chunk.byteLength;
-      if (seen > max) controller.error(new AppError('payload_too_large', `the request body passed ${max} bytes`));
-      else controller.enqueue(chunk);
+/** Triton's answers that count as errors, by status class. */
+function statusClass(status: number): InferenceErrorClass | undefined {
+  if (status >= 500) return 'upstream_5xx';
+  if (status >= 400) return 'upstream_4xx';
+  return undefined;
+}
+
+/** What edgeplane answered itself, as an error class. */
+function errorClassOf(error: unknown): InferenceErrorClass {
+  if (!(error instanceof AppError)) return 'unreachable';
+  if (error.code === 'gateway_timeout') return 'timeout';
+  if (error.code === 'bad_gateway') return 'unreachable';
+  if (error.code === 'payload_too_large') return 'too_large';
+  return 'rejected';
+}
+
+/** Passes a response stream through, counting its bytes, and reports once when it ends, breaks or is abandoned. */
+function counted(body: ReadableStream<Uint8Array>, done: (bytes: number, broken: boolean) => void): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let bytes = 0;
+  let reported = false;
+  const report = (broken: boolean) => {
+    if (reported) return;
+    reported = true;
+    done(bytes, broken);
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const { done: end, value } = await reader.read();
+        if (end) {
+          report(false);
+          controller.close();
+          return;
+        }
+        bytes += value.byteLength;
+        controller.enqueue(value);
+      } catch (error) {
+        report(true);
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      report(true);
+      await reader.cancel(reason);
     },
   });
 }

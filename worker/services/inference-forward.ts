@@ -18,6 +18,8 @@ export interface ForwardCall {
   body: ArrayBuffer | ReadableStream<Uint8Array> | null;
   /** The endpoint is safe to repeat (reads, infer); load/unload are not. */
   repeatable: boolean;
+  /** Aborts the upstream request (a streamed body that passed the size limit). */
+  signal?: AbortSignal;
 }
 
 /** What happened, for metrics and logs: which upstream answered and how many attempts it took. */
@@ -83,11 +85,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 class UpstreamTimeout extends Error {}
 
 /** fetch with a limit on the time to response headers only, so a long body or an SSE stream is never cut. */
-async function fetchWithHeaderTimeout(url: string, init: RequestInit, ms: number): Promise<Response> {
+async function fetchWithHeaderTimeout(url: string, init: RequestInit, ms: number, cut?: AbortSignal): Promise<Response> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(new UpstreamTimeout()), ms);
   try {
-    return await fetch(url, { ...init, signal: controller.signal });
+    return await fetch(url, { ...init, signal: cut ? AbortSignal.any([controller.signal, cut]) : controller.signal });
   } catch (error) {
     if (controller.signal.aborted) throw new UpstreamTimeout();
     throw error;
@@ -120,6 +122,7 @@ export async function forward(target: ForwardTarget, call: ForwardCall): Promise
           base + call.path,
           { method: call.method, headers, body: call.body, redirect: 'manual', encodeResponseBody: 'manual' },
           timeoutMs,
+          call.signal,
         );
         if ((response.status === 502 || response.status === 503) && replayable) {
           if (lastResponse) await lastResponse.response.body?.cancel();

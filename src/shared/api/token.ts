@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inferenceScope } from './inference';
 
 /** Roles of API tokens: admin (everything), editor (desired state), viewer (read), inference (the proxy only). */
 export const role = z.enum(['admin', 'editor', 'viewer', 'inference']);
@@ -7,7 +8,7 @@ export const role = z.enum(['admin', 'editor', 'viewer', 'inference']);
 export const tokenCreate = z.strictObject({
   name: z.string().min(1, 'name must not be empty').max(100),
   role,
-  scopes: z.array(z.string().min(1).max(64)).max(32).default([]),
+  scopes: z.array(inferenceScope).max(32).default([]).describe('inference proxy scopes (Triton endpoint groups)'),
   expiresInDays: z.number().int().min(1).max(3650).optional().describe('no expiry when omitted'),
 });
 export type TokenCreate = z.infer<typeof tokenCreate>;

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { deflateSync, gunzipSync, gzipSync, inflateSync } from 'node:zlib';
 import { MODELS, type Tensor } from './models';
 
 // A fake of Triton's HTTP/REST frontend (KServe v2) on 127.0.0.1, where edgeplane depends on it: empty-body health
 // answers (400 when not ready), model metadata and config, infer with JSON and binary tensors (BYTES length
-// prefixes, binary_data_output, Inference-Header-Content-Length), generate_stream SSE, gzip responses, 404 for an
+// prefixes, binary_data_output, Inference-Header-Content-Length), generate_stream SSE, gzip/deflate request and
+// response bodies, 404 for an
 // unknown model with Triton's {"error": "..."} body. Independent instances live under /i/<instance>/v2/... so test
 // files share one server; switches under /__fake/<instance>/ make it busy (503), hang, drop connections or hold the
 // last SSE event, and every request's method, path, headers and body hash is recorded.
@@ -245,7 +246,15 @@ export async function startFakeTriton(): Promise<FakeTriton> {
     return json(response, 400, { error: 'Not Found' }, record);
   }
 
-  function infer(modelName: string, request: IncomingMessage, body: Buffer, response: ServerResponse, record: Received) {
+  function infer(modelName: string, request: IncomingMessage, received: Buffer, response: ServerResponse, record: Received) {
+    // Like Triton's HTTP frontend: a request body with Content-Encoding gzip or deflate (zlib) is decompressed first.
+    const encoding = String(request.headers['content-encoding'] ?? '');
+    let body: Buffer;
+    try {
+      body = encoding === 'gzip' ? gunzipSync(received) : encoding === 'deflate' ? inflateSync(received) : received;
+    } catch {
+      return json(response, 400, { error: `failed to decompress the ${encoding} request body` }, record);
+    }
     const headerLength = Number(request.headers['inference-header-content-length'] ?? body.length);
     let header: InferRequest;
     try {
@@ -291,9 +300,13 @@ export async function startFakeTriton(): Promise<FakeTriton> {
       headers['inference-header-content-length'] = String(head.length);
       headers['content-type'] = 'application/octet-stream';
     } else headers['content-type'] = 'application/json';
-    if (/\bgzip\b/.test(String(request.headers['accept-encoding'] ?? '')) && modelName !== 'echo') {
+    const accepts = String(request.headers['accept-encoding'] ?? '');
+    if (/\bgzip\b/.test(accepts) && modelName !== 'echo') {
       out = gzipSync(out);
       headers['content-encoding'] = 'gzip';
+    } else if (/\bdeflate\b/.test(accepts) && modelName !== 'echo') {
+      out = deflateSync(out);
+      headers['content-encoding'] = 'deflate';
     }
     record.responseSha256 = sha256(out);
     headers['content-length'] = String(out.length);
