@@ -20,6 +20,15 @@ const bundleArb = fc.tuple(desiredClusterArb, fc.nat(), fc.nat({ max: 50 })).map
     objects: compiled.objects,
     origins: [{ route: 'r1', hostname: 'app.example.com', namespace: 'apps', name: 'web', port: 80 }],
     prune: { maxDeletes, allowEmpty: compiled.objects.length === 0 },
+    probes: [
+      {
+        id: 'prb_1',
+        targets: [{ host: 'db.example.com', port: 5432, tls: true, tlsVerify: true, serverName: 'db' }],
+        nodes: revision % 2 ? null : ['worker-1'],
+        timeoutMs: 3000,
+        hostNetwork: false,
+      },
+    ],
   } as Record<string, unknown>;
 });
 
@@ -38,6 +47,11 @@ const breakages: [string, (b: Record<string, unknown>) => void][] = [
   ['an origin port as a string', (b) => (b.origins = [{ route: 'r', hostname: 'h', namespace: 'n', name: 's', port: '80' }])],
   ['negative maxDeletes', (b) => (b.prune = { maxDeletes: -1, allowEmpty: false })],
   ['no allowEmpty', (b) => (b.prune = { maxDeletes: 1 })],
+  [
+    'a probe target port as a string',
+    (b) => (b.probes = [{ id: 'p', targets: [{ host: 'h', port: '5432', tls: false, tlsVerify: true }], nodes: null, timeoutMs: 1, hostNetwork: false }]),
+  ],
+  ['probe nodes as a string', (b) => (b.probes = [{ id: 'p', targets: [], nodes: 'all', timeoutMs: 1, hostNetwork: false }])],
 ];
 
 describe("the agent's checks of Worker answers agree with the protocol's zod schemas", () => {
@@ -56,7 +70,7 @@ describe("the agent's checks of Worker answers agree with the protocol's zod sch
     breakIt(bundle);
     expect(desiredBundle.safeParse(bundle).success).toBe(false);
     expect(() => checkDesiredBundle(bundle)).toThrow(ShapeError);
-    expect(() => checkDesiredBundle(bundle)).toThrow(/^(revision|hash|objects|origins|prune)/);
+    expect(() => checkDesiredBundle(bundle)).toThrow(/^(revision|hash|objects|origins|prune|probes)/);
   });
 
   it('check the registration answer and notify messages like the schemas', () => {

@@ -57,6 +57,7 @@ class FakeWorker implements Pick<Transport, 'fetchDesired' | 'postStatus'> {
       objects,
       origins: [],
       prune: { maxDeletes: 10, allowEmpty: false },
+      probes: [],
     };
   }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { probeReport, probeRequest } from './probe';
 
 // The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
 
@@ -71,6 +72,7 @@ export const desiredBundle = z.object({
     maxDeletes: z.number().int().min(0),
     allowEmpty: z.boolean().describe('true only when the cluster was deliberately emptied (it has no tunnels)'),
   }),
+  probes: z.array(probeRequest).describe('egress probes the agent should run (pending ones; docs/diagnostics.md)'),
 });
 export type DesiredBundle = z.infer<typeof desiredBundle>;
 
@@ -132,6 +134,7 @@ export const agentStatus = z.strictObject({
   pruneRefused: z.string().max(1000).optional(),
   health: clusterHealth,
   agentVersion: z.string().max(100),
+  probes: z.array(probeReport).max(20).optional().describe('finished egress probes of the bundle, until the bundle drops them'),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 
