@@ -39,6 +39,8 @@ interface Container {
 export class JobController {
   /** Per node firewall rules for the fake kubelet. */
   readonly firewalls = new Map<string, NodeFirewall>();
+  /** Nodes whose kubelet is gone: their pods are bound but never started (they stay Pending). */
+  readonly deadNodes = new Set<string>();
   /** An image's entrypoint, for containers that set no command. */
   readonly images = new Map<string, string[]>();
   /** Pods (namespace/name) the kubelet started, for assertions. */
@@ -117,7 +119,7 @@ export class JobController {
     const spec = (pod.spec ?? {}) as { nodeName?: string; containers?: Container[] };
     const node = spec.nodeName;
     // A pod bound to no node or a node that does not exist is never run (it stays Pending).
-    if (!node || this.started.has(key) || !this.store.get(this.type('', 'Node'), undefined, node)) return;
+    if (!node || this.started.has(key) || this.deadNodes.has(node) || !this.store.get(this.type('', 'Node'), undefined, node)) return;
     const owner = ((meta.ownerReferences ?? []) as { kind?: string }[]).some((o) => o.kind === 'Job');
     if (!owner) return;
     this.started.add(key);
