@@ -24,6 +24,8 @@ import { registerInferenceProxy } from './routes/inference-proxy';
 import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
+import { registerProbes } from './routes/v1-probes';
+import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
 registerSystem(app);
@@ -50,6 +52,7 @@ registerInferenceProxy(app);
 registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
+registerProbes(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
@@ -57,5 +60,5 @@ export { TokenBudget } from './sync/token-budget';
 
 export default {
   fetch: app.fetch,
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduledDrift(env)),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runScheduledDrift(env), runScheduledProbes(env, ctx)])),
 } satisfies ExportedHandler<Env>;

@@ -4,6 +4,7 @@ import { compileClusterBundle } from '../../src/shared/compiler';
 import { loadDesiredCluster } from '../db/desired-state';
 import type { clusters } from '../db/schema';
 import type { Deps } from '../deps';
+import { pendingProbeRequests } from './probes';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
@@ -48,5 +49,6 @@ export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>):
     origins: originTargets(desired),
     // A cluster with no tunnels was emptied on purpose through the API: only then may an empty bundle prune everything.
     prune: { maxDeletes: MAX_DELETES_PER_PASS, allowEmpty: desired.tunnels.length === 0 },
+    probes: await pendingProbeRequests(deps, row.id),
   };
 }

@@ -5,6 +5,7 @@ import { applyReports, clusters } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { AgentCluster } from './agent-auth';
+import { probeReportStatements } from './probes';
 
 /** Apply reports kept per cluster. */
 const REPORTS_KEPT = 50;
@@ -36,6 +37,8 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
     .where(eq(applyReports.clusterId, row.id))
     .orderBy(desc(applyReports.id))
     .limit(REPORTS_KEPT);
+  // Egress probes the report completes commit with it (docs/diagnostics.md).
+  const probeWrites = await probeReportStatements(deps, row.id, report.probes ?? []);
   await deps.db.batch([
     deps.db.insert(applyReports).values({
       clusterId: row.id,
@@ -63,6 +66,7 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
       })
       .where(eq(clusters.id, row.id)),
     deps.db.delete(applyReports).where(and(eq(applyReports.clusterId, row.id), notInArray(applyReports.id, keep))),
+    ...probeWrites,
   ]);
 }
 
