@@ -82,7 +82,12 @@ export function probeJob(input: {
   deadlineSeconds: number;
 }): KObject {
   const { probe, template } = input;
-  const labels = { [MANAGED_BY_LABEL]: 'edgeplane', ...PROBE_COMPONENT, [PROBE_LABEL]: probeHandle(probe.id), [CLUSTER_LABEL]: input.clusterId };
+  const labels = {
+    [MANAGED_BY_LABEL]: 'edgeplane',
+    ...PROBE_COMPONENT,
+    [PROBE_LABEL]: probeHandle(probe.id),
+    [CLUSTER_LABEL]: input.clusterId,
+  };
   const spec = {
     timeoutMs: probe.timeoutMs,
     targets: probe.targets.map((t) => ({

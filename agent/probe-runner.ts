@@ -64,7 +64,8 @@ export function readTerminated(pod: PodLike, targets: number): { done: false } |
 function whyNotRun(pod: PodLike | undefined, node: string): string {
   if (!pod) return `no pod was created for node ${node} before the deadline`;
   const waiting = pod.status?.containerStatuses?.[0]?.state?.waiting;
-  if (waiting?.reason) return `the probe container on ${node} is waiting: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
+  if (waiting?.reason)
+    return `the probe container on ${node} is waiting: ${waiting.reason}${waiting.message ? ` (${waiting.message})` : ''}`;
   const blocked = pod.status?.conditions?.find((c) => c.status === 'False' && c.message);
   if (blocked) return `the probe pod on ${node} did not start: ${blocked.reason ?? blocked.type ?? ''} ${blocked.message ?? ''}`.trim();
   return `the probe pod on ${node} did not finish before the deadline (phase ${pod.status?.phase ?? 'unknown'}; is the node Ready?)`;
@@ -124,7 +125,12 @@ export class ProbeRunner {
 
   /** Deletes probe Jobs a previous agent process left behind for probes no longer wanted. */
   private async sweep(wanted: Set<string>): Promise<void> {
-    const jobs = await this.options.kube.list('batch/v1', 'Job', this.options.namespace, `app.kubernetes.io/component=${PROBE_COMPONENT['app.kubernetes.io/component']}`);
+    const jobs = await this.options.kube.list(
+      'batch/v1',
+      'Job',
+      this.options.namespace,
+      `app.kubernetes.io/component=${PROBE_COMPONENT['app.kubernetes.io/component']}`,
+    );
     if (!jobs.ok) return;
     const handles = new Set([...wanted].map(probeHandle));
     for (const job of jobs.value)
@@ -159,7 +165,8 @@ export class ProbeRunner {
     const { kube, namespace } = this.options;
     const { names, missing } = await this.nodes(probe);
     const reports = new Map<string, ProbeNodeReport>();
-    for (const node of missing) reports.set(node, { node, ran: false, message: `node ${node} does not exist in the cluster`, outcomes: [] });
+    for (const node of missing)
+      reports.set(node, { node, ran: false, message: `node ${node} does not exist in the cluster`, outcomes: [] });
     const template = await this.readTemplate();
     const deadlineMs = this.startBudgetMs + probe.timeoutMs;
     const jobs = new Map<string, string>();
@@ -178,19 +185,33 @@ export class ProbeRunner {
         });
         const created = await kube.create(job);
         if (created.ok || created.status === 409) jobs.set(node, job.metadata.name);
-        else reports.set(node, { node, ran: false, message: `the probe Job could not be created (${created.status}): ${created.error.message ?? ''}`, outcomes: [] });
+        else
+          reports.set(node, {
+            node,
+            ran: false,
+            message: `the probe Job could not be created (${created.status}): ${created.error.message ?? ''}`,
+            outcomes: [],
+          });
       }
       await this.collect(probe, jobs, reports, deadlineMs);
       for (const name of jobs.values()) await kube.delete({ apiVersion: 'batch/v1', kind: 'Job', namespace, name });
     }
     const order = probe.nodes ?? names;
-    this.finished.set(probe.id, { id: probe.id, nodes: [...order, ...missing.filter((m) => !order.includes(m))].flatMap((n) => reports.get(n) ?? []) });
+    this.finished.set(probe.id, {
+      id: probe.id,
+      nodes: [...order, ...missing.filter((m) => !order.includes(m))].flatMap((n) => reports.get(n) ?? []),
+    });
     log('info', 'probe finished', { probe: probe.id, nodes: reports.size });
     this.options.onDone();
   }
 
   /** Polls the probe's pods (one list per poll) until every node's pod terminated or the deadline passed. */
-  private async collect(probe: ProbeRequest, jobs: Map<string, string>, reports: Map<string, ProbeNodeReport>, deadlineMs: number): Promise<void> {
+  private async collect(
+    probe: ProbeRequest,
+    jobs: Map<string, string>,
+    reports: Map<string, ProbeNodeReport>,
+    deadlineMs: number,
+  ): Promise<void> {
     const started = Date.now();
     const byJob = new Map([...jobs].map(([node, job]) => [job, node]));
     let last = new Map<string, PodLike>();

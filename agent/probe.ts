@@ -15,7 +15,17 @@ export interface ProbeTargetSpec {
 /** Pod termination messages are cut at 4096 bytes by the kubelet; stay under it with room to spare. */
 export const TERMINATION_MESSAGE_LIMIT = 4000;
 
-const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED']);
+const DNS_CODES = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAI_NODATA',
+  'EAI_NONAME',
+  'ENODATA',
+  'ESERVFAIL',
+  'ENOTIMP',
+  'EREFUSED',
+]);
 
 function kindOf(code: string | undefined): ProbeErrorKind {
   if (code === 'ECONNREFUSED') return 'refused';
@@ -124,5 +134,8 @@ export function encodeOutcomes(outcomes: ProbeOutcome[]): string {
     });
     if (Buffer.byteLength(text) <= TERMINATION_MESSAGE_LIMIT) return text;
   }
-  return JSON.stringify({ v: 1, outcomes: outcomes.map((o) => ({ ok: o.ok, ...(o.error ? { error: { kind: o.error.kind, message: '' } } : {}) })) });
+  return JSON.stringify({
+    v: 1,
+    outcomes: outcomes.map((o) => ({ ok: o.ok, ...(o.error ? { error: { kind: o.error.kind, message: '' } } : {}) })),
+  });
 }

@@ -49,7 +49,10 @@ const breakages: [string, (b: Record<string, unknown>) => void][] = [
   ['no allowEmpty', (b) => (b.prune = { maxDeletes: 1 })],
   [
     'a probe target port as a string',
-    (b) => (b.probes = [{ id: 'p', targets: [{ host: 'h', port: '5432', tls: false, tlsVerify: true }], nodes: null, timeoutMs: 1, hostNetwork: false }]),
+    (b) =>
+      (b.probes = [
+        { id: 'p', targets: [{ host: 'h', port: '5432', tls: false, tlsVerify: true }], nodes: null, timeoutMs: 1, hostNetwork: false },
+      ]),
   ],
   ['probe nodes as a string', (b) => (b.probes = [{ id: 'p', targets: [], nodes: 'all', timeoutMs: 1, hostNetwork: false }])],
 ];

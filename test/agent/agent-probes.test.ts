@@ -108,7 +108,9 @@ describe('egress probes through per-node Jobs', () => {
     // Every call stayed in the agent's namespace (Jobs and Pods), apart from listing the nodes.
     const calls = fake.log.slice(mark).map((l) => `${l.method} ${l.path}`);
     for (const call of calls)
-      expect(call).toMatch(/^(GET \/api\/v1\/nodes|GET \/apis?\/[^ ]*|(GET|POST|DELETE) \/apis?\/[a-z0-9./]+\/namespaces\/edgeplane-system\/(pods|jobs)(\/.*)?)$/);
+      expect(call).toMatch(
+        /^(GET \/api\/v1\/nodes|GET \/apis?\/[^ ]*|(GET|POST|DELETE) \/apis?\/[a-z0-9./]+\/namespaces\/edgeplane-system\/(pods|jobs)(\/.*)?)$/,
+      );
     expect(calls.filter((c) => c.startsWith('POST')).length).toBe(3);
     // Cleaned up: no Job and no probe pod left.
     expect(fake.objects('Job', NAMESPACE)).toEqual([]);
@@ -127,7 +129,9 @@ describe('egress probes through per-node Jobs', () => {
     await probes.idle();
     kube.create = original;
     expect(created).toHaveLength(1);
-    const job = created[0] as KObject & { spec: { backoffLimit: number; ttlSecondsAfterFinished: number; template: { spec: Record<string, unknown> } } };
+    const job = created[0] as KObject & {
+      spec: { backoffLimit: number; ttlSecondsAfterFinished: number; template: { spec: Record<string, unknown> } };
+    };
     expect(job.metadata.namespace).toBe(NAMESPACE);
     expect(job.spec.backoffLimit).toBe(0);
     expect(job.spec.ttlSecondsAfterFinished).toBeGreaterThan(0);
@@ -166,7 +170,15 @@ describe('egress probes through per-node Jobs', () => {
     // A Node object whose kubelet is gone: the pod is bound but never started.
     fake.applyAs('k3s', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'worker-3' } });
     fake.jobs.deadNodes.add('worker-3');
-    const probes = new ProbeRunner({ kube, clusterId: CLUSTER, namespace: NAMESPACE, podName: AGENT_POD, onDone: () => undefined, startBudgetMs: 300, pollMs: 50 });
+    const probes = new ProbeRunner({
+      kube,
+      clusterId: CLUSTER,
+      namespace: NAMESPACE,
+      podName: AGENT_POD,
+      onDone: () => undefined,
+      startBudgetMs: 300,
+      pollMs: 50,
+    });
     probes.want([probe('prb_dead', ['worker-3'])]);
     await probes.idle();
     const [row] = probes.reports()[0]?.nodes ?? [];

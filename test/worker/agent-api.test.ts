@@ -87,7 +87,16 @@ describe('install manifest', () => {
     await expectError(await api('GET', `/v1/clusters/${cluster}/install.yaml`, { role: null }), 401, 'unauthorized');
     await expectError(await api('GET', `/v1/clusters/no-such-cluster/install.yaml`), 404, 'not_found');
     const { docs } = await install(cluster);
-    expect(docs.map((d) => d.kind)).toEqual(['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding', 'Secret', 'Deployment']);
+    expect(docs.map((d) => d.kind)).toEqual([
+      'Namespace',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
+      'Secret',
+      'Deployment',
+    ]);
     expect(JSON.stringify(docs.find((d) => d.kind === 'ClusterRole')?.rules)).not.toContain('"*"');
     const row = await env.DB.prepare('SELECT expires_at, created_at, used_at FROM bootstrap_tokens WHERE cluster_id = ?')
       .bind(cluster)

@@ -17,7 +17,14 @@ async function registered(cluster: string): Promise<string> {
   const response = await SELF.fetch('https://edgeplane.test/agent/v1/register', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clusterId: cluster, credential, identity: `uid-${cluster}`, kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 2, agentVersion: '0.1.0' }),
+    body: JSON.stringify({
+      clusterId: cluster,
+      credential,
+      identity: `uid-${cluster}`,
+      kubernetesVersion: 'v1.31.4+k3s1',
+      nodeCount: 2,
+      agentVersion: '0.1.0',
+    }),
   });
   expect(response.status).toBe(201);
   return credential;
@@ -72,7 +79,14 @@ const nodeReports = (id: string, worker2: 'refused' | 'ok' = 'refused') => [
   {
     id,
     nodes: [
-      { node: 'worker-1', ran: true, outcomes: [{ ok: true, ms: 4, address: '10.0.0.5' }, { ok: true, ms: 31, address: '104.16.1.1' }] },
+      {
+        node: 'worker-1',
+        ran: true,
+        outcomes: [
+          { ok: true, ms: 4, address: '10.0.0.5' },
+          { ok: true, ms: 31, address: '104.16.1.1' },
+        ],
+      },
       {
         node: 'worker-2',
         ran: true,
@@ -136,7 +150,10 @@ describe('POST /v1/clusters/{id}/probes (happy)', () => {
     ]);
 
     expect((await report(credential, bundle, nodeReports(probe.id))).status).toBe(204);
-    const done = (await (await api('GET', `/v1/clusters/${cluster}/probes/${probe.id}`, { role: 'viewer' })).json()) as Record<string, unknown>;
+    const done = (await (await api('GET', `/v1/clusters/${cluster}/probes/${probe.id}`, { role: 'viewer' })).json()) as Record<
+      string,
+      unknown
+    >;
     expect(done.status).toBe('completed');
     expect(done.completedAt).toEqual(expect.any(String));
     expect(done.matrix).toEqual([
@@ -185,9 +202,17 @@ describe('POST /v1/clusters/{id}/probes (happy)', () => {
     });
     const { id } = (await created.json()) as { id: string };
     expect((await desired(credential)).probes).toEqual([
-      { id, targets: [{ host: '10.43.0.1', port: 443, tls: false, tlsVerify: true }], nodes: ['worker-1'], timeoutMs: 500, hostNetwork: true },
+      {
+        id,
+        targets: [{ host: '10.43.0.1', port: 443, tls: false, tlsVerify: true }],
+        nodes: ['worker-1'],
+        timeoutMs: 500,
+        hostNetwork: true,
+      },
     ]);
-    await env.DB.prepare('UPDATE probes SET created_at = ? WHERE id = ?').bind(new Date(Date.now() - 16 * 60_000).toISOString(), id).run();
+    await env.DB.prepare('UPDATE probes SET created_at = ? WHERE id = ?')
+      .bind(new Date(Date.now() - 16 * 60_000).toISOString(), id)
+      .run();
     expect(((await (await api('GET', `/v1/clusters/${cluster}/probes/${id}`)).json()) as { status: string }).status).toBe('expired');
     expect((await desired(credential)).probes).toEqual([]);
     await expectError(await api('GET', `/v1/clusters/${cluster}/probes/last`), 404, 'not_found');
@@ -196,7 +221,12 @@ describe('POST /v1/clusters/{id}/probes (happy)', () => {
 
 describe('POST /v1/clusters/{id}/probes (errors)', () => {
   it.each([
-    ['an invalid host', { targets: [{ host: 'db..example.com', port: 5432 }] }, 'body.targets.0.host', 'host "db..example.com" has an empty label'],
+    [
+      'an invalid host',
+      { targets: [{ host: 'db..example.com', port: 5432 }] },
+      'body.targets.0.host',
+      'host "db..example.com" has an empty label',
+    ],
     ['a URL as host', { targets: [{ host: 'https://db.example.com', port: 5432 }] }, 'body.targets.0.host', 'has a scheme'],
     ['a port out of range', { targets: [{ host: 'db.example.com', port: 70000 }] }, 'body.targets.0.port', 'port must be 1 to 65535'],
     [
@@ -271,7 +301,10 @@ describe('probe schedules', () => {
     const firstId = bundle.probes[0]?.id ?? '';
     expect(ran).toContain(firstId);
     expect((await report(credential, bundle, nodeReports(firstId))).status).toBe(204);
-    const firstRun = (await (await api('GET', `/v1/clusters/${cluster}/probes/${firstId}`)).json()) as { scheduleId: string; changes: unknown[] };
+    const firstRun = (await (await api('GET', `/v1/clusters/${cluster}/probes/${firstId}`)).json()) as {
+      scheduleId: string;
+      changes: unknown[];
+    };
     expect(firstRun.scheduleId).toBe(schedule.id);
     expect(firstRun.changes).toHaveLength(6);
 

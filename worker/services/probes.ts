@@ -285,7 +285,9 @@ export async function runDueProbeSchedules(deps: Deps): Promise<string[]> {
       continue;
     }
     const { row, write } = prepareProbe(deps, schedule.clusterId, schedule.request as ProbeCreate, schedule.id);
-    write.statements.push(deps.db.update(probeSchedules).set({ nextRunAt: next, lastProbeId: row.id }).where(eq(probeSchedules.id, schedule.id)));
+    write.statements.push(
+      deps.db.update(probeSchedules).set({ nextRunAt: next, lastProbeId: row.id }).where(eq(probeSchedules.id, schedule.id)),
+    );
     await commit(deps, write);
     created.push(row.id);
   }

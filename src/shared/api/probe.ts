@@ -106,7 +106,7 @@ export const probeCell = z.object({
 /** One row of the matrix. */
 export const probeMatrixRow = z.object({
   node: z.string(),
-  ran: z.boolean().describe('false when the node\'s Job did not run (unschedulable, no such node, deadline passed)'),
+  ran: z.boolean().describe("false when the node's Job did not run (unschedulable, no such node, deadline passed)"),
   message: z.string().nullable(),
   cells: z.array(probeCell),
 });

@@ -29,8 +29,7 @@ export function checkProbeHost(input: string): Checked<string> {
   for (const label of name.split('.')) {
     if (label.length === 0) return fail(`host "${name}" has an empty label (two dots in a row, or a leading dot)`);
     if (label.length > 63) return fail(`host "${name}": label "${label.slice(0, 20)}…" is ${label.length} characters; the limit is 63`);
-    if (!LABEL.test(label))
-      return fail(`host "${name}": label "${label}" may use only letters, digits and "-", not at its start or end`);
+    if (!LABEL.test(label)) return fail(`host "${name}": label "${label}" may use only letters, digits and "-", not at its start or end`);
   }
   return ok(name);
 }

@@ -104,7 +104,9 @@ export class JobController {
             'controller-uid': uid,
             'batch.kubernetes.io/controller-uid': uid,
           },
-          ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: String(meta.name), uid, controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            { apiVersion: 'batch/v1', kind: 'Job', name: String(meta.name), uid, controller: true, blockOwnerDeletion: true },
+          ],
         },
         spec: template.spec ?? {},
       },
@@ -134,7 +136,13 @@ export class JobController {
       this.store.setStatus(podType, namespace, name, {
         phase: 'Pending',
         containerStatuses: [
-          { name: containerName, ready: false, restartCount: 0, image, state: { waiting: { reason: 'ErrImagePull', message: `image ${container.image ?? ''} not found` } } },
+          {
+            name: containerName,
+            ready: false,
+            restartCount: 0,
+            image,
+            state: { waiting: { reason: 'ErrImagePull', message: `image ${container.image ?? ''} not found` } },
+          },
         ],
       });
       return;
@@ -158,7 +166,9 @@ export class JobController {
     this.processes.set(key, child);
     this.store.setStatus(podType, namespace, name, {
       phase: 'Running',
-      containerStatuses: [{ name: containerName, ready: true, restartCount: 0, image, state: { running: { startedAt: new Date().toISOString() } } }],
+      containerStatuses: [
+        { name: containerName, ready: true, restartCount: 0, image, state: { running: { startedAt: new Date().toISOString() } } },
+      ],
     });
     child.once('exit', (code, signal) => {
       this.processes.delete(key);

@@ -68,7 +68,12 @@ export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'ConfigMap', 'configmaps', true, ConfigMap),
   r('', 'v1', 'Service', 'services', true, Service, { immutable: [['spec', 'clusterIP']] }),
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ServiceAccount),
-  r('', 'v1', 'Pod', 'pods', true, Pod, { immutable: [['spec', 'nodeName'], ['spec', 'containers']] }),
+  r('', 'v1', 'Pod', 'pods', true, Pod, {
+    immutable: [
+      ['spec', 'nodeName'],
+      ['spec', 'containers'],
+    ],
+  }),
   r('batch', 'v1', 'Job', 'jobs', true, Job, { immutable: [['spec', 'template']], generation: true }),
   r('apps', 'v1', 'Deployment', 'deployments', true, Deployment, { immutable: [['spec', 'selector']], generation: true }),
   r('apps', 'v1', 'StatefulSet', 'statefulsets', true, StatefulSet, {
