@@ -64,6 +64,8 @@ export interface AgentConfig {
   listenPort: number;
   applyConcurrency: number;
   kubeconfig: string | undefined;
+  /** The agent's own pod (probe Jobs copy its image and command): POD_NAME from the downward API, else HOSTNAME. */
+  podName: string | undefined;
 }
 
 /** Parses the environment; throws one message naming every bad variable. */
@@ -98,6 +100,7 @@ export function parseConfig(env: Record<string, string | undefined>): AgentConfi
     listenPort: read.number('EDGEPLANE_LISTEN_PORT', 9090, { max: 65535, integer: true }),
     applyConcurrency: read.number('EDGEPLANE_APPLY_CONCURRENCY', 8, { min: 1, max: 64, integer: true }),
     kubeconfig: read.raw('KUBECONFIG'),
+    podName: read.raw('POD_NAME') ?? read.raw('HOSTNAME'),
   };
   if (read.problems.length > 0) throw new Error(`edgeplane agent configuration is invalid: ${read.problems.join('; ')}`);
   return config;

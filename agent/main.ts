@@ -2,6 +2,8 @@ import { parseConfig } from './config';
 import { Kube } from './kube';
 import { log } from './log';
 import { Metrics } from './metrics';
+import { runProbeCommand } from './probe-command';
+import { ProbeRunner } from './probe-runner';
 import { startServer } from './server';
 import { CREDENTIAL_SECRET, newCredential, StateStore } from './state';
 import { Syncer, type SyncResult } from './sync';
@@ -114,7 +116,19 @@ async function main(): Promise<void> {
   transport.setCredential(stored.credential);
 
   const state = await store.load();
-  const syncer = new Syncer(config.clusterId, kube, transport, store, state, metrics, config.applyConcurrency);
+  // A finished egress probe is reported by the next pass, at once rather than at the next timer.
+  let probeDone = false;
+  const probes = new ProbeRunner({
+    kube,
+    clusterId: config.clusterId,
+    namespace: config.namespace,
+    podName: config.podName,
+    onDone: () => {
+      probeDone = true;
+      wake?.();
+    },
+  });
+  const syncer = new Syncer(config.clusterId, kube, transport, store, state, metrics, config.applyConcurrency, probes);
   let notified = 0;
   transport.openNotify(
     (revision) => {
@@ -143,6 +157,10 @@ async function main(): Promise<void> {
     collectGarbage();
     failures = result === 'offline' || result === 'unauthorized' || result === 'failed' ? failures + 1 : 0;
     // A revision that arrived during the pass is fetched at once; otherwise wait for a notification or the timer.
+    if (probeDone) {
+      probeDone = false;
+      continue;
+    }
     if (failures === 0 && notified > syncer.cachedRevision && notified !== chased) {
       chased = notified;
       continue;
@@ -164,8 +182,9 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
+// `agent probe` is the egress probe run inside each node's Job (agent/probe-command.ts); anything else is the agent.
+(process.argv[2] === 'probe' ? runProbeCommand(process.env) : main().then(() => 0)).then(
+  (code) => process.exit(code),
   (error: unknown) => {
     log('error', 'agent failed', { error: (error as Error).message });
     process.exit(1);

@@ -24,6 +24,18 @@ const desiredBundleShape = object({
     allowEmpty: boolean,
     approval: nullable(object({ revision: integer(), objects: array(string()) })),
   }),
+  // Optional here so an agent keeps working against a Worker from before egress probes.
+  probes: optional(
+    array(
+      object({
+        id: string(1),
+        targets: array(object({ host: string(1), port: integer(1), tls: boolean, tlsVerify: boolean, serverName: optional(string(1)) })),
+        nodes: (value: unknown, path: string) => (value === null ? null : array(string(1))(value, path)),
+        timeoutMs: integer(1),
+        hostNetwork: boolean,
+      }),
+    ),
+  ),
 });
 
 const registeredShape = object({ clusterId: string() });
@@ -31,7 +43,10 @@ const registeredShape = object({ clusterId: string() });
 const notifyShape = object({ revision: integer() });
 
 /** Checks a GET /agent/v1/desired body; throws a ShapeError naming the first wrong field. */
-export const checkDesiredBundle = (value: unknown): DesiredBundle => desiredBundleShape(value, '') as unknown as DesiredBundle;
+export const checkDesiredBundle = (value: unknown): DesiredBundle => {
+  const bundle = desiredBundleShape(value, '') as unknown as DesiredBundle;
+  return bundle.probes === undefined ? { ...bundle, probes: [] } : bundle;
+};
 
 /** Checks a POST /agent/v1/register answer. */
 export const checkRegistered = (value: unknown): AgentRegistered => registeredShape(value, '') as unknown as AgentRegistered;

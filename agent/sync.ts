@@ -9,6 +9,7 @@ import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inve
 import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
+import type { ProbeRunner } from './probe-runner';
 import { deletionsInWindow, executePrune, planPrune } from './prune';
 import type { AgentState, StateStore } from './state';
 import type { Transport } from './transport';
@@ -72,6 +73,7 @@ export class Syncer {
     private state: AgentState,
     private readonly metrics: Metrics,
     private readonly concurrency: number,
+    private readonly probes?: ProbeRunner,
   ) {
     metrics.lastAppliedRevision = state.revision;
   }
@@ -104,6 +106,7 @@ export class Syncer {
     }
     const bundle = this.bundle;
     if (!bundle) return 'failed';
+    this.probes?.want(bundle.probes);
     const changed = await this.converge(bundle, true);
     return changed ? 'applied' : 'unchanged';
   }
@@ -231,6 +234,8 @@ export class Syncer {
       health,
       agentVersion: AGENT_VERSION,
     };
+    const probes = this.probes?.reports() ?? [];
+    if (probes.length > 0) report.probes = probes;
     await this.report(report);
     return wrote;
   }

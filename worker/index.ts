@@ -26,6 +26,8 @@ import { registerInferenceMetrics } from './routes/v1-inference-metrics';
 import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
+import { registerProbes } from './routes/v1-probes';
+import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
 registerSystem(app);
@@ -54,6 +56,7 @@ registerInferenceProxy(app);
 registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
+registerProbes(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
@@ -62,5 +65,5 @@ export { InferenceMetrics } from './durable/inference-metrics';
 
 export default {
   fetch: app.fetch,
-  scheduled: (_controller, env, ctx) => ctx.waitUntil(runScheduledDrift(env)),
+  scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runScheduledDrift(env), runScheduledProbes(env, ctx)])),
 } satisfies ExportedHandler<Env>;

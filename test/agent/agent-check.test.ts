@@ -20,6 +20,15 @@ const bundleArb = fc.tuple(desiredClusterArb, fc.nat(), fc.nat({ max: 50 })).map
     objects: compiled.objects,
     origins: [{ route: 'r1', hostname: 'app.example.com', namespace: 'apps', name: 'web', port: 80 }],
     prune: { maxDeletes, windowSeconds: 600, allowEmpty: compiled.objects.length === 0, approval: null },
+    probes: [
+      {
+        id: 'prb_1',
+        targets: [{ host: 'db.example.com', port: 5432, tls: true, tlsVerify: true, serverName: 'db' }],
+        nodes: revision % 2 ? null : ['worker-1'],
+        timeoutMs: 3000,
+        hostNetwork: false,
+      },
+    ],
   } as Record<string, unknown>;
 });
 
@@ -40,6 +49,14 @@ const breakages: [string, (b: Record<string, unknown>) => void][] = [
   ['no allowEmpty', (b) => (b.prune = { maxDeletes: 1, windowSeconds: 600, approval: null })],
   ['no window', (b) => (b.prune = { maxDeletes: 1, allowEmpty: false, approval: null })],
   ['an approval without objects', (b) => (b.prune = { maxDeletes: 1, windowSeconds: 600, allowEmpty: false, approval: { revision: 3 } })],
+  [
+    'a probe target port as a string',
+    (b) =>
+      (b.probes = [
+        { id: 'p', targets: [{ host: 'h', port: '5432', tls: false, tlsVerify: true }], nodes: null, timeoutMs: 1, hostNetwork: false },
+      ]),
+  ],
+  ['probe nodes as a string', (b) => (b.probes = [{ id: 'p', targets: [], nodes: 'all', timeoutMs: 1, hostNetwork: false }])],
 ];
 
 describe("the agent's checks of Worker answers agree with the protocol's zod schemas", () => {
@@ -58,7 +75,7 @@ describe("the agent's checks of Worker answers agree with the protocol's zod sch
     breakIt(bundle);
     expect(desiredBundle.safeParse(bundle).success).toBe(false);
     expect(() => checkDesiredBundle(bundle)).toThrow(ShapeError);
-    expect(() => checkDesiredBundle(bundle)).toThrow(/^(revision|hash|objects|origins|prune)/);
+    expect(() => checkDesiredBundle(bundle)).toThrow(/^(revision|hash|objects|origins|prune|probes)/);
   });
 
   it('check the registration answer and notify messages like the schemas', () => {

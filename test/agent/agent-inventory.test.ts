@@ -57,6 +57,7 @@ class FakeWorker implements Pick<Transport, 'fetchDesired' | 'postStatus'> {
       objects,
       origins: [],
       prune: { maxDeletes: 10, windowSeconds: 600, allowEmpty: false, approval: null },
+      probes: [],
     };
   }
 

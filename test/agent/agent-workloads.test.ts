@@ -63,6 +63,7 @@ function serve(revision: number, workloads: DesiredWorkload[]): void {
     objects: compiled.objects,
     origins: [],
     prune: { maxDeletes: 50, windowSeconds: 600, allowEmpty: workloads.length === 0, approval: null },
+    probes: [],
   };
 }
 

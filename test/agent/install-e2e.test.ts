@@ -26,7 +26,7 @@ interface Container {
   image: string;
   command?: string[];
   args?: string[];
-  env: { name: string; value: string }[];
+  env: { name: string; value?: string; valueFrom?: { fieldRef?: { fieldPath: string } } }[];
   volumeMounts: { name: string; mountPath: string }[];
 }
 interface PodSpec {
@@ -70,7 +70,14 @@ function processFromManifest(objects: JsonObject[]): { command: string[]; env: R
     return value;
   };
   const command = [...container.command, ...(container.args ?? [])].map(local);
-  const env = Object.fromEntries(container.env.map((e) => [e.name, local(e.value)]));
+  // The downward API is the kubelet's: the pod's own name is the one field the manifest asks for.
+  const downward = (e: (typeof container.env)[number]) =>
+    e.valueFrom?.fieldRef?.fieldPath === 'metadata.name' ? 'edgeplane-agent-0' : undefined;
+  const env = Object.fromEntries(
+    container.env
+      .map((e) => [e.name, e.value !== undefined ? local(e.value) : downward(e)])
+      .filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return { command, env };
 }
 

@@ -92,6 +92,8 @@ describe('install manifest', () => {
       'ServiceAccount',
       'ClusterRole',
       'ClusterRoleBinding',
+      'Role',
+      'RoleBinding',
       'Secret',
       'ConfigMap',
       'Deployment',

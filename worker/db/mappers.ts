@@ -17,6 +17,7 @@ import type {
   Tunnel,
 } from '../../src/shared/api';
 import type { ApplyReport } from '../../src/shared/api/agent';
+import type { Probe, ProbeChange, ProbeCreate, ProbeSchedule } from '../../src/shared/api/probe';
 import { isStateful } from '../../src/shared/compiler';
 import { etagOf } from './etag';
 import type {
@@ -33,6 +34,8 @@ import type {
   splitTunnelProfiles,
   tunnels,
   workloads,
+  probes,
+  probeSchedules,
 } from './schema';
 
 // Every API object is built here from its row, field by field, so a column (a ciphertext, a hash, an identity) can
@@ -259,4 +262,31 @@ export const toApiPruneApproval = (row: typeof pruneApprovals.$inferSelect): Pru
   approvedAt: row.approvedAt,
   usedAt: row.usedAt,
   usedRevision: row.usedRevision,
+});
+
+/** A pending probe older than this was never answered (no agent, or it could not run it): it reads as `expired`. */
+export const PROBE_DEADLINE_MS = 15 * 60_000;
+
+/** Maps a stored probe; the matrix and changes are stored in their API shape by the report that completed the probe. */
+export const toApiProbe = (row: typeof probes.$inferSelect, now: number): Probe => ({
+  id: row.id,
+  clusterId: row.clusterId,
+  scheduleId: row.scheduleId,
+  status: row.status === 'completed' ? 'completed' : Date.parse(row.createdAt) + PROBE_DEADLINE_MS < now ? 'expired' : 'pending',
+  request: row.request as ProbeCreate,
+  matrix: (row.matrix ?? null) as Probe['matrix'],
+  changes: (row.changes ?? null) as ProbeChange[] | null,
+  createdAt: row.createdAt,
+  completedAt: row.completedAt,
+});
+
+/** Maps a stored probe schedule. */
+export const toApiProbeSchedule = (row: typeof probeSchedules.$inferSelect): ProbeSchedule => ({
+  id: row.id,
+  clusterId: row.clusterId,
+  request: row.request as ProbeCreate,
+  everyMinutes: row.everyMinutes,
+  nextRunAt: row.nextRunAt,
+  lastProbeId: row.lastProbeId,
+  createdAt: row.createdAt,
 });

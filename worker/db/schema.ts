@@ -392,3 +392,43 @@ export const pruneApprovals = sqliteTable(
   },
   (t) => [index('prune_approvals_cluster').on(t.clusterId, t.id)],
 );
+
+/**
+ * Egress probes (docs/diagnostics.md): a request travels to the agent in its bundle while `pending`; the agent's report
+ * fills `matrix` and makes it `completed`. Pending rows older than the probe deadline read as `expired`.
+ */
+export const probes = sqliteTable(
+  'probes',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    scheduleId: text('schedule_id'),
+    /** The validated request (targets, nodes, timeout, host network). */
+    request: text('request', { mode: 'json' }).$type<unknown>().notNull(),
+    status: text('status', { enum: ['pending', 'completed'] }).notNull(),
+    matrix: text('matrix', { mode: 'json' }).$type<unknown>(),
+    changes: text('changes', { mode: 'json' }).$type<unknown>(),
+    createdAt: text('created_at').notNull(),
+    completedAt: text('completed_at'),
+  },
+  (t) => [index('probes_cluster').on(t.clusterId, t.createdAt), index('probes_schedule').on(t.scheduleId, t.createdAt)],
+);
+
+/** Probes run every `everyMinutes` by the Cron Trigger; each run is a `probes` row with the schedule's id. */
+export const probeSchedules = sqliteTable(
+  'probe_schedules',
+  {
+    id: text('id').primaryKey(),
+    clusterId: text('cluster_id')
+      .notNull()
+      .references(() => clusters.id, { onDelete: 'cascade' }),
+    request: text('request', { mode: 'json' }).$type<unknown>().notNull(),
+    everyMinutes: integer('every_minutes').notNull(),
+    nextRunAt: text('next_run_at').notNull(),
+    lastProbeId: text('last_probe_id'),
+    createdAt: text('created_at').notNull(),
+  },
+  (t) => [index('probe_schedules_due').on(t.nextRunAt)],
+);

@@ -30,6 +30,15 @@ export const AGENT_RULES = [
   { apiGroups: ['gateway.networking.k8s.io'], resources: ['httproutes'], verbs: verbsWrite },
 ];
 
+/**
+ * Namespaced rules in the agent's own namespace only (a Role, not cluster-wide): egress probe Jobs are created, read and
+ * deleted there, and their pods (and the agent's own pod, whose image and command the probe Jobs reuse) read there.
+ */
+export const AGENT_NAMESPACE_RULES = [
+  { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+];
+
 /** Every object of an install manifest, in apply order. */
 export function installObjects(input: {
   clusterId: string;
@@ -49,6 +58,19 @@ export function installObjects(input: {
       kind: 'ClusterRoleBinding',
       metadata: { name: NAME, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: NAME },
+      subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: NAME, namespace: NAMESPACE, labels },
+      rules: AGENT_NAMESPACE_RULES,
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: NAME, namespace: NAMESPACE, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: NAME },
       subjects: [{ kind: 'ServiceAccount', name: NAME, namespace: NAMESPACE }],
     },
     {
@@ -84,6 +106,8 @@ export function installObjects(input: {
                   { name: 'EDGEPLANE_CLUSTER_ID', value: input.clusterId },
                   { name: 'EDGEPLANE_NAMESPACE', value: NAMESPACE },
                   { name: 'EDGEPLANE_BOOTSTRAP_TOKEN_FILE', value: '/var/run/edgeplane/bootstrap/token' },
+                  // The agent reads its own pod for the image and command of egress probe Jobs.
+                  { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
                 ],
                 ports: [{ name: 'http', containerPort: 9090 }],
                 readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 10 },

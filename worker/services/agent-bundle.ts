@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { clusters } from '../db/schema';
 import type { Deps } from '../deps';
 import { openApproval } from './prune-approvals';
+import { pendingProbeRequests } from './probes';
 
 type ClusterRow = typeof clusters.$inferSelect;
 
@@ -60,5 +61,6 @@ export async function desiredBundleFor(deps: Deps, row: Pick<ClusterRow, 'id'>):
       allowEmpty: desired.tunnels.length === 0,
       approval: await openApproval(deps, row.id),
     },
+    probes: await pendingProbeRequests(deps, row.id),
   };
 }

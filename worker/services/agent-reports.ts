@@ -5,6 +5,7 @@ import { applyReports, clusters, pruneApprovals } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { AgentCluster } from './agent-auth';
+import { probeReportStatements } from './probes';
 
 /** Apply reports kept per cluster. */
 const REPORTS_KEPT = 50;
@@ -51,6 +52,8 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
     .where(eq(applyReports.clusterId, row.id))
     .orderBy(desc(applyReports.id))
     .limit(REPORTS_KEPT);
+  // Egress probes the report completes commit with it (docs/diagnostics.md).
+  const probeWrites = await probeReportStatements(deps, row.id, report.probes ?? []);
   await deps.db.batch([
     deps.db.insert(applyReports).values({
       clusterId: row.id,
@@ -88,6 +91,7 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
             .where(and(eq(pruneApprovals.id, approval.id), isNull(pruneApprovals.usedAt))),
         ]
       : []),
+    ...probeWrites,
   ]);
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { probeReport, probeRequest } from './probe';
 
 // The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
 
@@ -79,6 +80,7 @@ export const desiredBundle = z.object({
       .nullable()
       .describe('an unused operator approval (POST /v1/clusters/{id}/prune-approvals)'),
   }),
+  probes: z.array(probeRequest).describe('egress probes the agent should run (pending ones; docs/diagnostics.md)'),
 });
 export type DesiredBundle = z.infer<typeof desiredBundle>;
 
@@ -144,6 +146,7 @@ export const agentStatus = z.strictObject({
   pruneApproved: z.number().int().optional(),
   health: clusterHealth,
   agentVersion: z.string().max(100),
+  probes: z.array(probeReport).max(20).optional().describe('finished egress probes of the bundle, until the bundle drops them'),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 

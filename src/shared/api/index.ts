@@ -13,3 +13,4 @@ export * from './inference';
 export * from './ml-backend';
 export * from './workload';
 export * from './prune-approval';
+export * from './probe';

@@ -1,6 +1,8 @@
 import { HTTPRoute } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/HTTPRoute';
 import { HTTPRoute as HTTPRouteV1beta1 } from '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1beta1/HTTPRoute';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
+import { Job } from 'kubernetes-models/batch/v1/Job';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { StatefulSet } from 'kubernetes-models/apps/v1/StatefulSet';
 import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -66,6 +68,13 @@ export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'ConfigMap', 'configmaps', true, ConfigMap),
   r('', 'v1', 'Service', 'services', true, Service, { immutable: [['spec', 'clusterIP']] }),
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ServiceAccount),
+  r('', 'v1', 'Pod', 'pods', true, Pod, {
+    immutable: [
+      ['spec', 'nodeName'],
+      ['spec', 'containers'],
+    ],
+  }),
+  r('batch', 'v1', 'Job', 'jobs', true, Job, { immutable: [['spec', 'template']], generation: true }),
   r('apps', 'v1', 'Deployment', 'deployments', true, Deployment, { immutable: [['spec', 'selector']], generation: true }),
   r('apps', 'v1', 'StatefulSet', 'statefulsets', true, StatefulSet, {
     immutable: [

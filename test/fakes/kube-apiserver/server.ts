@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { isObject, type JsonObject } from './fields';
 import { groupList, groupVersion, RESOURCES, resourceList, type ResourceType } from './resources';
 import { badRequest, namespaceNotFound, notFound, type StatusBody } from './status';
+import { JobController } from './jobs';
 import { Store } from './store';
 
 /** One request as the fake saw it. */
@@ -40,6 +41,8 @@ export class FakeKubeApiserver {
   writes = 0;
   /** Deployments ("namespace/name", or "*") whose rollout fails with ProgressDeadlineExceeded. */
   readonly failing = new Set<string>();
+  /** The Job controller and the kubelet that runs probe pods (jobs.ts): node firewalls, image entrypoints, pods run. */
+  readonly jobs: JobController;
   private server: Server | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controllerDelayMs: number;
@@ -53,8 +56,10 @@ export class FakeKubeApiserver {
     const node = this.type('', 'Node');
     for (const name of options.nodes ?? ['cp-1', 'worker-1', 'worker-2', 'gpu-1'])
       this.store.create(node, undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } } }, 'k3s');
+    this.jobs = new JobController(this.store, (group, kind) => this.type(group, kind));
     this.store.onChange = (type, object) => {
       if (type.kind === 'Deployment') this.scheduleRollout(object);
+      this.jobs.onChange(type, object);
     };
   }
 
@@ -101,6 +106,7 @@ export class FakeKubeApiserver {
   async stop(): Promise<void> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    this.jobs.stop();
     const server = this.server;
     if (!server) return;
     server.closeAllConnections();
@@ -246,7 +252,9 @@ export class FakeKubeApiserver {
       return object ? { status: 200, body: object } : fail(404, notFound(type, name));
     }
     if (method === 'DELETE') {
+      const existing = this.store.get(type, namespace, name);
       const outcome = this.store.delete(type, namespace, name);
+      if (outcome.ok && existing) this.jobs.onDeleted(type, existing);
       return outcome.ok ? { status: outcome.status, body: outcome.object } : fail(outcome.status, outcome.body);
     }
     if (method === 'PATCH') {
