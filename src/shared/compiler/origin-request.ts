@@ -228,7 +228,8 @@ export function findOriginRequestProblem(
     if (!(key in ORIGIN_REQUEST_KEYS)) {
       const near = closestName(key, KNOWN);
       const hint = near ? `did you mean "${near}"?` : `known keys: ${KNOWN.join(', ')}`;
-      return { ok: false, path: [excerpt(key)], message: `"${excerpt(key)}" is not an originRequest setting cloudflared knows; ${hint}` };
+      // The path names the key (as an excerpt); the message does not repeat it.
+      return { ok: false, path: [excerpt(key)], message: `not an originRequest setting cloudflared knows; ${hint}` };
     }
   }
   const out: Record<string, unknown> = {};

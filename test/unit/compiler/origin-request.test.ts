@@ -39,7 +39,7 @@ describe('checkOriginRequest', () => {
   it.each([
     [
       { noTlsVerify: true },
-      'route.noTlsVerify: "noTlsVerify" is not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?',
+      'route.noTlsVerify: not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?',
     ],
     [{ conectTimeout: 5 }, 'did you mean "connectTimeout"?'],
     [{ httpHostHeadr: 'x' }, 'did you mean "httpHostHeader"?'],
