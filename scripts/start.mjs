@@ -38,7 +38,13 @@ for (const name of ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLA
 // Not .dev.vars: `wrangler types` reads that file, and the committed Env types must not depend on local state.
 const envFile = '.wrangler/dev.env';
 mkdirSync('.wrangler', { recursive: true });
-writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}\n`).join(''), { mode: 0o600 });
+writeFileSync(
+  envFile,
+  Object.entries(vars)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+    .join(''),
+  { mode: 0o600 },
+);
 chmodSync(envFile, 0o600);
 const dev = spawn('npx', [...wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', ...persist, '--env-file', envFile], {
   stdio: 'inherit',
