@@ -123,6 +123,8 @@ export function makeCluster(id = 'oceanid'): Cluster {
     agentVersion: null,
     kubernetesVersion: null,
     nodeCount: null,
+    agentCredential: null,
+    reregistrationRequestedAt: null,
     ...meta,
   };
 }
