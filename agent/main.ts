@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     } else if (registered.status === 0 || registered.status >= 500) {
       log('warn', 'registration failed; retrying', { reason: registered.message });
       await sleep(backoff(attempt, config.backoffBaseMs, config.backoffMaxMs));
-    } else throw new Error(`registration refused (${registered.status}): ${registered.message}`);
+    } else throw new Error(`registration refused (${registered.status}): ${registered.message}${refusalHint(registered.status)}`);
   }
   if (!stored.registered) return shutdown();
   transport.setCredential(stored.credential);
@@ -190,3 +190,14 @@ async function main(): Promise<void> {
     process.exit(1);
   },
 );
+
+/**
+ * What the operator can do about a refused registration: retrying cannot help (the token is spent, revoked or for
+ * another cluster, or the cluster already has an agent), so the agent exits with the Worker's reason and this hint.
+ */
+function refusalHint(status: number): string {
+  if (status === 409)
+    return ' (to replace the registered agent, an admin requests re-registration naming its credential and installs the new manifest; see docs/security.md)';
+  if (status === 401) return ' (the bootstrap token is unknown, used, revoked or expired: apply a new install manifest)';
+  return '';
+}

@@ -1,7 +1,7 @@
 // `npm start`: local control plane on workerd with a local D1 — migrate, serve, seed the demo, print how to log in.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { writeAgentModule } from './build-agent.mjs';
 import { seedDemo } from './seed.mjs';
 
@@ -38,8 +38,21 @@ const vars = {
 for (const name of ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID']) {
   if (process.env[name]) vars[name] = process.env[name];
 }
-const varArgs = Object.entries(vars).flatMap(([k, v]) => ['--var', `${k}:${v}`]);
-const dev = spawn('npx', [...wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', ...persist, ...varArgs], { stdio: 'inherit' });
+// Secrets go to wrangler in a file readable only by this user, never on its command line (which `ps` shows to everyone).
+// Not .dev.vars: `wrangler types` reads that file, and the committed Env types must not depend on local state.
+const envFile = '.wrangler/dev.env';
+mkdirSync('.wrangler', { recursive: true });
+writeFileSync(
+  envFile,
+  Object.entries(vars)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}\n`)
+    .join(''),
+  { mode: 0o600 },
+);
+chmodSync(envFile, 0o600);
+const dev = spawn('npx', [...wrangler, 'dev', '--port', String(port), '--ip', '127.0.0.1', ...persist, '--env-file', envFile], {
+  stdio: 'inherit',
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => dev.kill(signal));
 dev.on('exit', (code) => process.exit(code ?? 0));
 

@@ -6,6 +6,7 @@ import { systemClock } from './clock';
 import { configOf } from './env';
 import { AppError } from './errors';
 import { authenticate, authorizeV1 } from './middleware/auth';
+import { bodyLimits } from './middleware/body-limit';
 import { provideDeps } from './middleware/deps';
 import { requestId } from './middleware/request-id';
 import { validationError } from './validation-errors';
@@ -31,6 +32,8 @@ export function createApp(): Router {
     await next();
   });
   app.use('/v1/*', authenticate, authorizeV1, provideDeps);
+  // After authentication: an unauthenticated /v1 request is refused before a byte of its body is read.
+  app.use('*', bodyLimits);
 
   app.notFound((c) => {
     throw new AppError('not_found', `no endpoint ${c.req.method} ${new URL(c.req.url).pathname}; see /openapi.json`);

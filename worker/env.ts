@@ -5,6 +5,13 @@ const schema = z.object({
   EDGEPLANE_DEV_ADMIN_TOKEN: z.string().min(8).optional(),
   EDGEPLANE_BOOTSTRAP_TOKEN: z.string().min(32, 'EDGEPLANE_BOOTSTRAP_TOKEN must be at least 32 characters').optional(),
   EDGEPLANE_ENCRYPTION_KEY: z.string().optional(),
+  // The Worker's public URL as agents reach it (install.yaml writes it into the agent's Deployment); never the Host header.
+  EDGEPLANE_PUBLIC_URL: z
+    .union([
+      z.literal(''),
+      z.url({ protocol: /^https?$/, error: 'EDGEPLANE_PUBLIC_URL must be an http(s) URL such as https://edgeplane.example.com' }),
+    ])
+    .optional(),
   CLOUDFLARE_API_BASE_URL: z.url().default('https://api.cloudflare.com/client/v4'),
   CLOUDFLARE_API_TOKEN: z.string().optional(),
   CLOUDFLARE_ACCOUNT_ID: z.string().optional(),
@@ -34,7 +41,7 @@ export function parseConfig(env: Record<string, unknown>): Config {
   }
   const config = result.data;
   // Empty strings from `--var NAME:` or an unset shell variable mean "not set".
-  for (const key of ['EDGEPLANE_DEV_ADMIN_TOKEN', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'] as const) {
+  for (const key of ['EDGEPLANE_DEV_ADMIN_TOKEN', 'EDGEPLANE_PUBLIC_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'] as const) {
     if (config[key] === '') delete config[key];
   }
   return { ...config, development: config.ENVIRONMENT === 'development' };

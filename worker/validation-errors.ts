@@ -1,10 +1,18 @@
 import type { z } from 'zod';
 import type { ErrorDetail } from '../src/shared/api/common';
+import { excerpt } from '../src/shared/validation/excerpt';
 import { AppError } from './errors';
 
 type Issue = z.core.$ZodIssue;
 
-const joinPath = (prefix: string, path: readonly PropertyKey[]): string => [prefix, ...path.map(String)].filter((p) => p !== '').join('.');
+// A path segment can be a key the client sent (a record key, an unknown field): quoted as an excerpt only.
+const joinPath = (prefix: string, path: readonly PropertyKey[]): string =>
+  [prefix, ...path.map((p) => excerpt(String(p)))].filter((p) => p !== '').join('.');
+
+/** At most this many details: 70,000 unknown keys are reported as the first ones and a count, not 70,000 lines. */
+const MAX_DETAILS = 20;
+/** A message built from an input is cut here whatever its validator wrote, so an error never grows with the input. */
+const MAX_MESSAGE = 300;
 
 /** Flattens zod issues into `{ path, message }` details; for a union, the branch that came closest explains. */
 function flatten(issues: readonly Issue[], prefix: string): ErrorDetail[] {
@@ -15,7 +23,7 @@ function flatten(issues: readonly Issue[], prefix: string): ErrorDetail[] {
       return flatten(closest, path);
     }
     if (issue.code === 'unrecognized_keys') {
-      return issue.keys.map((key) => ({ path: joinPath(path, [key]), message: `unknown field "${key}"` }));
+      return issue.keys.slice(0, MAX_DETAILS + 1).map((key) => ({ path: joinPath(path, [key]), message: 'unknown field' }));
     }
     if (issue.code === 'invalid_type' && issue.message.includes('received undefined')) {
       return [{ path, message: `"${path.split('.').pop() ?? path}" is required` }];
@@ -31,7 +39,12 @@ function score(issues: readonly Issue[]): number {
 
 /** Turns a failed zod parse of one request part into the 422 envelope, naming every field. */
 export function validationError(error: z.ZodError, target: string): AppError {
-  const details = flatten(error.issues, target === 'json' ? 'body' : target);
+  const all = flatten(error.issues, target === 'json' ? 'body' : target).map((d) => ({
+    path: d.path,
+    message: excerpt(d.message, MAX_MESSAGE),
+  }));
+  const details =
+    all.length > MAX_DETAILS ? [...all.slice(0, MAX_DETAILS), { path: target, message: 'more problems not listed; fix these first' }] : all;
   const summary = details
     .slice(0, 3)
     .map((d) => `${d.path}: ${d.message}`)

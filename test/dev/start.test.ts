@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -77,6 +77,24 @@ describe('npm start', () => {
     const entries = await countOf(port, '/v1/split-tunnel');
     expect(entries).toBe(2);
     await stop(first.child);
+
+    // No process started for it carries a secret on its command line, which every user of the machine can read.
+    const key = readFileSync('.wrangler/dev-encryption-key', 'utf8').trim();
+    const commandLines = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        } catch {
+          return '';
+        }
+      })
+      .filter((line) => line.includes(persistDir));
+    expect(commandLines.some((line) => line.includes('wrangler') && line.includes('dev'))).toBe(true);
+    for (const line of commandLines) {
+      expect(line).not.toContain(key);
+      expect(line).not.toContain('dev-admin-token');
+    }
 
     const second = await start(port);
     expect(second.banner).toContain('already present');

@@ -4,7 +4,7 @@ import { parseAllDocuments } from 'yaml';
 import type { AgentRegister } from '../../src/shared/api/agent';
 import { newSecret } from '../../worker/crypto';
 import { LAST_SEEN_GRANULARITY_MS } from '../../worker/services/agent-auth';
-import { registerAgent } from '../../worker/services/agent-registration';
+import { findBootstrapToken, registerAgent } from '../../worker/services/agent-registration';
 import { UNREACHABLE_AFTER_MS } from '../../worker/db/mappers';
 import { clusterWithTunnel, labelStudio } from './fixtures';
 import { api, count, expectError, serviceDeps, uid } from './helpers';
@@ -61,6 +61,14 @@ const agent = (path: string, credential: string, init: RequestInit = {}) =>
     ...init,
     headers: { authorization: `Bearer ${credential}`, ...(init.headers as Record<string, string> | undefined) },
   });
+
+/** An admin's re-registration request naming the cluster's current credential, then a new agent registering. */
+async function reregistered(cluster: string, identity?: string): Promise<string> {
+  const view = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { agentCredential: string };
+  const requested = await api('POST', `/v1/clusters/${cluster}/reregistration`, { body: { replacesCredential: view.agentCredential } });
+  expect(requested.status).toBe(201);
+  return registered(cluster, identity);
+}
 
 let witness: Promise<{ cluster: string; credential: string }> | undefined;
 
@@ -156,18 +164,19 @@ describe('agent registration', () => {
       const { token } = await install(own.clusterId);
       const plain = serviceDeps({ id: 'agent', role: 'viewer' });
       const staged = serviceDeps({ id: 'agent', role: 'viewer' });
+      const row = await findBootstrapToken(plain, token);
       let first: Promise<unknown> | undefined;
       staged.db = new Proxy(staged.db, {
         get(target, key, receiver) {
           if (key !== 'batch') return Reflect.get(target, key, receiver) as unknown;
           return async (...args: Parameters<typeof target.batch>) => {
-            first ??= registerAgent(plain, token, competing);
+            first ??= registerAgent(plain, row, competing);
             await first;
             return target.batch(...args);
           };
         },
       });
-      const outcome = registerAgent(staged, token, own);
+      const outcome = registerAgent(staged, row, own);
       return { outcome: await outcome.catch((error: unknown) => error), first: await first };
     };
     const { cluster } = await clusterWithTunnel();
@@ -178,8 +187,9 @@ describe('agent registration', () => {
     expect(same.outcome).toMatchObject({ clusterId: cluster, replayed: true });
     expect((await agent('/agent/v1/desired', sent.credential)).status).toBe(200);
     // Another credential committing first wins; the one under test is refused.
-    const other = { ...facts(cluster), credential: newCredential(cluster) };
-    const rival = await race(other, { ...facts(cluster), credential: newCredential(cluster) });
+    const fresh = (await clusterWithTunnel()).cluster;
+    const other = { ...facts(fresh), credential: newCredential(fresh) };
+    const rival = await race(other, { ...facts(fresh), credential: newCredential(fresh) });
     expect(rival.first).toMatchObject({ replayed: false });
     expect(rival.outcome).toMatchObject({ code: 'unauthorized', message: expect.stringContaining('a moment ago') as string });
     expect((await agent('/agent/v1/desired', other.credential)).status).toBe(200);
@@ -196,16 +206,12 @@ describe('agent registration', () => {
     expect((await register(token, facts(cluster))).status).toBe(201);
   });
 
-  it('refuses a different identity, a token of another cluster, and an unknown token', async () => {
+  it('refuses a token of another cluster and an unknown token, without burning the token', async () => {
     const { cluster } = await clusterWithTunnel();
-    await registered(cluster, 'uid-a');
     const { token } = await install(cluster);
-    const mismatch = await expectError(await register(token, facts(cluster, 'uid-b')), 409, 'conflict');
-    expect(mismatch.error.message).toContain('registered to another Kubernetes cluster');
     const other = (await clusterWithTunnel()).cluster;
     await expectError(await register(token, facts(other, 'uid-a')), 403, 'forbidden');
     await expectError(await register('epb_not-a-token', facts(cluster, 'uid-a')), 401, 'unauthorized');
-    // The refused attempts did not burn the token: the right identity still registers with it.
     expect((await register(token, facts(cluster, 'uid-a'))).status).toBe(201);
   });
 
@@ -332,11 +338,19 @@ describe('desired bundle and status', () => {
     await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
     await deferredWritesLanded();
     expect(await connection()).toBe('connected');
-    // Once the agent has been silent for three resyncs, a refused credential is what there is to say about it.
-    await env.DB.prepare('UPDATE clusters SET last_seen_at = ? WHERE id = ?')
-      .bind(new Date(Date.now() - 7 * 60_000).toISOString(), cluster)
-      .run();
-    await expectError(await agent('/agent/v1/desired', `${credential}x`), 401, 'unauthorized');
+    // Nor once the agent has been silent: a credential never valid for this cluster says nothing about it.
+    const silent = () =>
+      env.DB.prepare('UPDATE clusters SET last_seen_at = ? WHERE id = ?')
+        .bind(new Date(Date.now() - 7 * 60_000).toISOString(), cluster)
+        .run();
+    await silent();
+    await expectError(await agent('/agent/v1/desired', `epa.${cluster}.${newSecret('k').slice(2)}`), 401, 'unauthorized');
+    await deferredWritesLanded();
+    expect(await connection()).toBe('unreachable');
+    // The credential a re-registration replaced, once its successor is silent, is an agent left behind: unauthorized.
+    await reregistered(cluster);
+    await silent();
+    await expectError(await agent('/agent/v1/desired', credential), 401, 'unauthorized');
     expect(await becomes('unauthorized')).toBe('unauthorized');
   });
 
@@ -400,8 +414,8 @@ describe('desired bundle and status', () => {
     const conditional = (credential: string) => agent('/agent/v1/desired', credential, { headers: { 'if-none-match': etag } });
     expect((await conditional(old)).status).toBe(304);
 
-    // Re-installing registers a new credential: the old one is refused on its next request, the new one gets the 304.
-    const replacement = await registered(cluster);
+    // Re-registration registers a new credential: the old one is refused on its next request, the new one gets the 304.
+    const replacement = await reregistered(cluster);
     await expectError(await conditional(old), 401, 'unauthorized');
     expect((await conditional(replacement)).status).toBe(304);
 

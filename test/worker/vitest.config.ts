@@ -22,6 +22,8 @@ export default defineConfig(async () => {
             ENVIRONMENT: 'production',
             EDGEPLANE_DEV_ADMIN_TOKEN: 'dev-admin-token',
             EDGEPLANE_ENCRYPTION_KEY: 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=',
+            // Where install manifests point agents; requests arrive as https://edgeplane.test, never trusted for this.
+            EDGEPLANE_PUBLIC_URL: 'https://edgeplane.example.com',
             CLOUDFLARE_API_BASE_URL: inject('cloudflareFake').baseUrl,
             CLOUDFLARE_API_TOKEN: inject('cloudflareFake').token,
             CLOUDFLARE_ACCOUNT_ID: '0000000000000000000000000000test',

@@ -1,5 +1,6 @@
 import type {
   AuditEntry,
+  BootstrapToken,
   InferenceBackend,
   MlBackend,
   Cluster,
@@ -20,9 +21,11 @@ import type { ApplyReport } from '../../src/shared/api/agent';
 import type { Probe, ProbeChange, ProbeCreate, ProbeSchedule } from '../../src/shared/api/probe';
 import { isStateful } from '../../src/shared/compiler';
 import { etagOf } from './etag';
+import { redactSecrets } from './redact';
 import type {
   apiTokens,
   applyReports,
+  bootstrapTokens,
   inferenceBackends,
   mlBackends,
   audit,
@@ -56,6 +59,20 @@ export const connectionOf = (row: Pick<ClusterRow, 'connection' | 'lastSeenAt'>,
     : row.connection;
 
 /** Maps a stored cluster to the API shape (the credential hash and identity stay inside); `now` decides unreachable. */
+/** The fingerprint of a credential or bootstrap token by its stored SHA-256: names it without revealing it. */
+export const fingerprintOf = (hash: string): string => hash.slice(0, 16);
+
+/** Maps a stored bootstrap token to the API shape (its hash shows only as its fingerprint id). */
+export const toApiBootstrapToken = (row: typeof bootstrapTokens.$inferSelect, now: number): BootstrapToken => ({
+  id: fingerprintOf(row.hash),
+  cluster: row.clusterId,
+  createdBy: row.createdBy,
+  createdAt: row.createdAt,
+  expiresAt: row.expiresAt,
+  usedAt: row.usedAt,
+  state: row.usedAt ? 'used' : Date.parse(row.expiresAt) <= now ? 'expired' : 'unused',
+});
+
 export const toApiCluster = (row: ClusterRow, now: number): Cluster => ({
   id: row.id,
   name: row.name,
@@ -73,6 +90,8 @@ export const toApiCluster = (row: ClusterRow, now: number): Cluster => ({
   kubernetesVersion: row.kubernetesVersion,
   nodeCount: row.nodeCount,
   prune: { maxDeletes: row.pruneMaxDeletes, windowMinutes: Math.round(row.pruneWindowSeconds / 60) },
+  agentCredential: row.agentCredentialHash ? fingerprintOf(row.agentCredentialHash) : null,
+  reregistrationRequestedAt: row.reregistrationRequestedAt,
   etag: etagOf(row),
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
@@ -149,7 +168,7 @@ export const toApiToken = (row: typeof apiTokens.$inferSelect): Token => ({
   createdAt: row.createdAt,
 });
 
-/** Maps an audit row to the API shape (before/after were redacted when written). */
+/** Maps an audit row to the API shape (before/after were redacted when written, and are again on read). */
 export const toApiAudit = (row: typeof audit.$inferSelect): AuditEntry => ({
   id: row.id,
   at: row.at,
@@ -157,8 +176,9 @@ export const toApiAudit = (row: typeof audit.$inferSelect): AuditEntry => ({
   action: row.action,
   entityType: row.entityType,
   entityId: row.entityId,
-  before: row.before,
-  after: row.after,
+  // Redacted again on read: entries written before a key joined the redaction list (an agent's identity) stay hidden.
+  before: redactSecrets(row.before),
+  after: redactSecrets(row.after),
   requestId: row.requestId,
 });
 

@@ -20,6 +20,14 @@ export const clusters = sqliteTable('clusters', {
   desiredRevision: integer('desired_revision').notNull().default(1),
   appliedRevision: integer('applied_revision'),
   agentCredentialHash: text('agent_credential_hash'),
+  /**
+   * The credential hash the last re-registration replaced: the one refused credential that may still mark the cluster
+   * `unauthorized` (an agent left behind). Any other refused credential changes nothing.
+   */
+  replacedCredentialHash: text('replaced_credential_hash'),
+  /** When an admin asked for the agent to be replaced; only then may a registered cluster register again. */
+  reregistrationRequestedAt: text('reregistration_requested_at'),
+  /** The kube-system namespace UID of the registered agent's cluster; never returned by the API nor written to the audit log. */
   identity: text('identity'),
   connection: text('connection', { enum: ['connected', 'unreachable', 'unauthorized', 'never'] })
     .notNull()

@@ -7,15 +7,30 @@ import { errors, json } from './contract';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { provideDeps } from '../middleware/deps';
-import { authenticateAgent, bearer, touch } from '../services/agent-auth';
+import { type AgentCluster, authenticateAgent, bearer, touch } from '../services/agent-auth';
 import { desiredBundleFor, desiredEtag } from '../services/agent-bundle';
-import { registerAgent } from '../services/agent-registration';
+import { type BootstrapTokenRow, findBootstrapToken, registerAgent } from '../services/agent-registration';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit';
 import { recordStatus } from '../services/agent-reports';
 import { validationError } from '../validation-errors';
 
 /** Agents are not API-token actors: their requests get deps with an `agent` actor for the audit log. */
 const agentActor = createMiddleware<AppEnv>(async (c, next) => {
   c.set('actor', { id: 'agent', role: 'viewer' });
+  await next();
+});
+
+type AgentApiEnv = AppEnv & { Variables: { bootstrapToken: BootstrapTokenRow; agentCluster: AgentCluster } };
+
+/** Finds the bootstrap token of a registration before its body is read. */
+const bootstrapTokenAuth = createMiddleware<AgentApiEnv>(async (c, next) => {
+  c.set('bootstrapToken', await findBootstrapToken(c.get('deps'), bearer(c.req.header('authorization'))));
+  await next();
+});
+
+/** Authenticates the agent credential before a report's body is read. */
+const agentAuth = createMiddleware<AgentApiEnv>(async (c, next) => {
+  c.set('agentCluster', await authenticateAgent(c.get('deps'), bearer(c.req.header('authorization'))));
   await next();
 });
 
@@ -39,8 +54,10 @@ export function registerAgentApi(app: Router): void {
   app.use('/agent/v1/*', agentActor, provideDeps);
   describeAgentApi(app);
 
-  app.post('/agent/v1/register', async (c) => {
-    const token = bearer(c.req.header('authorization'));
+  // The bearer is checked before the body is read, and the body is then read only up to its limit: a caller without a
+  // valid bootstrap token costs one indexed D1 read, whatever it sends.
+  app.post('/agent/v1/register', bootstrapTokenAuth, limitBody(BODY_LIMITS.agentRegister), async (c) => {
+    const token = c.get('bootstrapToken');
     const input = await body(agentRegister, c.req.raw);
     const deps = { ...c.get('deps'), actor: { id: `agent:${input.clusterId}`, role: 'viewer' as const } };
     const { replayed, ...registered } = await registerAgent(deps, token, input);
@@ -63,10 +80,8 @@ export function registerAgentApi(app: Router): void {
     return c.json(bundle, 200, { etag: desiredEtag(bundle.revision), 'cache-control': 'no-store', 'server-timing': timing() });
   });
 
-  app.post('/agent/v1/status', async (c) => {
-    const deps = c.get('deps');
-    const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
-    await recordStatus(deps, cluster, await body(agentStatus, c.req.raw));
+  app.post('/agent/v1/status', agentAuth, limitBody(BODY_LIMITS.agentStatus), async (c) => {
+    await recordStatus(c.get('deps'), c.get('agentCluster'), await body(agentStatus, c.req.raw));
     return c.body(null, 204);
   });
 

@@ -13,7 +13,7 @@ export function registerAudit(app: Router): void {
       path: '/v1/audit',
       tags: ['audit'],
       security,
-      request: { query: listQuery.extend({ entityType: z.string().optional(), entityId: z.string().optional() }) },
+      request: { query: listQuery.extend({ entityType: z.string().max(100).optional(), entityId: z.string().max(200).optional() }) },
       responses: { 200: json(page(auditEntry), 'audit entries'), ...errors },
     }),
     async (c) => c.json(await listAudit(c.get('deps'), c.req.valid('query')), 200),

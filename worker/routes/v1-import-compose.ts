@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { resourceId } from '../../src/shared/api';
+import { boundedRecord, resourceId } from '../../src/shared/api';
 import type { Router } from '../app';
 import { importCompose } from '../services/compose-import';
 import { errors, json, security } from './contract';
@@ -14,12 +14,10 @@ export const composeImport = z.strictObject({
     .string()
     .max(512 * 1024, 'compose is limited to 512 KiB')
     .describe('the text of docker-compose.yml'),
-  env: z
-    .record(z.string(), z.string().max(32 * 1024))
+  env: boundedRecord(z.string().max(253), z.string().max(32 * 1024), 500, 'variables')
     .default({})
     .describe('values for ${VAR}; they win over compose defaults'),
-  envFiles: z
-    .record(z.string(), z.string().max(256 * 1024))
+  envFiles: boundedRecord(z.string().max(4096), z.string().max(256 * 1024), 50, 'env files')
     .default({})
     .describe('contents of the files env_file names, keyed by the path as written in the compose file'),
   hostname: z.string().max(253).optional().describe('hostname for Traefik rules that have only a PathPrefix'),

@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { stringify } from 'yaml';
 import type { Router } from '../app';
+import type { Config } from '../env';
+import { AppError } from '../errors';
 import { requireAdmin } from '../middleware/auth';
 import { agentRuntime, BUNDLE_CONFIGMAP, bundleConfigMap, RELEASE_IMAGE } from '../services/agent-runtime';
 import { BOOTSTRAP_TTL_HOURS, issueBootstrapToken, purgeExpiredBootstrapTokens } from '../services/bootstrap-tokens';
@@ -127,6 +129,19 @@ export function installObjects(input: {
   ];
 }
 
+/**
+ * The Worker URL an install manifest points the agent at: EDGEPLANE_PUBLIC_URL. The request's own URL (its Host header,
+ * which whoever sends the request chooses) is used only in development; in production an unset URL refuses the manifest.
+ */
+export function publicUrl(config: Config, requestUrl: string): string {
+  if (config.EDGEPLANE_PUBLIC_URL) return config.EDGEPLANE_PUBLIC_URL.replace(/\/+$/, '');
+  if (config.development) return new URL(requestUrl).origin;
+  throw new AppError(
+    'unavailable',
+    'EDGEPLANE_PUBLIC_URL is not set: install manifests need the URL agents reach this Worker at (set it in wrangler.toml [vars], e.g. "https://edgeplane.example.com")',
+  );
+}
+
 /** Mounts GET /v1/clusters/{id}/install.yaml (admin only). */
 export function registerInstall(app: Router): void {
   const path = '/v1/clusters/{id}/install.yaml';
@@ -161,9 +176,11 @@ export function registerInstall(app: Router): void {
       const deps = c.get('deps');
       const { id } = c.req.valid('param');
       const { expiresInHours, image } = c.req.valid('query');
+      // Before a token is issued: a refused manifest leaves no token behind.
+      publicUrl(c.get('config'), c.req.url);
       const { token, expiresAt } = await issueBootstrapToken(deps, id, expiresInHours);
       deps.defer(purgeExpiredBootstrapTokens(deps));
-      const url = new URL(c.req.url).origin;
+      const url = publicUrl(c.get('config'), c.req.url);
       const header =
         `# edgeplane agent for cluster "${id}". The bootstrap token registers one agent once and expires at ${expiresAt}.\n` +
         (image === undefined

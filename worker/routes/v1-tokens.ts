@@ -3,12 +3,20 @@ import { z } from 'zod';
 import { createdToken, listQuery, page, token, tokenCreate } from '../../src/shared/api';
 import type { Router } from '../app';
 import { buildDeps } from '../middleware/deps';
-import { AppError } from '../errors';
+import { createMiddleware } from 'hono/factory';
+import type { AppEnv } from '../app-env';
+import { bearerSecret } from '../bearer';
+import { BODY_LIMITS, limitBody } from '../middleware/body-limit';
 import { requireAdmin } from '../middleware/auth';
-import { bootstrapAdmin, createToken, deleteToken, listTokens } from '../services/tokens';
+import { bootstrapAdmin, checkBootstrapSecret, createToken, deleteToken, listTokens } from '../services/tokens';
 import { errors, idParam, json, security } from './contract';
 
 const tags = ['tokens'];
+
+const bootstrapAuth = createMiddleware<AppEnv>(async (c, next) => {
+  checkBootstrapSecret(c.get('config'), bearerSecret(c.req.header('authorization')));
+  await next();
+});
 
 /** Mounts /v1/tokens (admin only) and POST /bootstrap (first admin token, authorised by a Worker secret). */
 export function registerTokens(app: Router): void {
@@ -57,14 +65,14 @@ export function registerTokens(app: Router): void {
       tags,
       description:
         'Creates the first admin token. Authorise with `Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>`; works only while no admin token exists.',
+      // The secret is checked before the body is read, and the body is read only up to its limit.
+      middleware: [bootstrapAuth, limitBody(BODY_LIMITS.bootstrap)] as const,
       request: { body: { ...json(z.strictObject({ name: z.string().min(1).max(100).default('first admin') })), required: false } },
       responses: { 201: json(createdToken, 'the first admin token'), ...errors },
     }),
     async (c) => {
-      const presented = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
-      if (!presented) throw new AppError('unauthorized', 'send the bootstrap secret as Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>');
       const deps = buildDeps(c, { id: 'bootstrap', role: 'admin' });
-      return c.json(await bootstrapAdmin(deps, presented, c.req.valid('json').name), 201);
+      return c.json(await bootstrapAdmin(deps, c.req.valid('json').name), 201);
     },
   );
 }

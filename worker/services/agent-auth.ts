@@ -15,6 +15,7 @@ type ClusterRow = typeof clusters.$inferSelect;
 const agentColumns = {
   id: clusters.id,
   agentCredentialHash: clusters.agentCredentialHash,
+  replacedCredentialHash: clusters.replacedCredentialHash,
   desiredRevision: clusters.desiredRevision,
   connection: clusters.connection,
   lastSeenAt: clusters.lastSeenAt,
@@ -51,9 +52,10 @@ export function bearer(header: string | undefined): string {
 
 /**
  * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster with one indexed D1 read (the hash is computed
- * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one; a wrong
- * secret for a registered cluster whose agent has gone silent (`unreachable`) marks it `unauthorized` (e.g. an agent
- * still holding a credential replaced by a re-registration). Nothing is cached: a replaced credential is refused on its
+ * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one. The
+ * credential a re-registration replaced, presented while the cluster's agent is silent (`unreachable`), marks the cluster
+ * `unauthorized`: an agent was left behind with it. Any other refused credential changes nothing, so whoever knows a
+ * cluster's id cannot change its state with a made-up secret. Nothing is cached: a replaced credential is refused on its
  * very next request.
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
@@ -65,9 +67,13 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
     hashSecret(credential),
   ]);
   if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
-    // A refused credential says nothing while the real agent is still heard from: marking the cluster then would let
-    // anyone who knows its id flip a working cluster's status with a made-up secret.
-    if (row?.agentCredentialHash && connectionOf(row, deps.now().getTime()) === 'unreachable') {
+    // Only a credential once valid for this cluster (the one a re-registration replaced) may mark it, and only while the
+    // real agent is not heard from.
+    if (
+      row?.replacedCredentialHash &&
+      constantTimeEqual(row.replacedCredentialHash, hash) &&
+      connectionOf(row, deps.now().getTime()) === 'unreachable'
+    ) {
       deps.defer(deps.db.update(clusters).set({ connection: 'unauthorized' }).where(eq(clusters.id, row.id)).run());
     }
     throw unauthorized('the agent credential is not valid (unknown, or replaced by a newer registration); re-install the agent');

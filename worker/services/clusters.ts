@@ -54,6 +54,8 @@ export async function createCluster(deps: Deps, input: ClusterCreate): Promise<C
     appliedRevision: null,
     agentCredentialHash: null,
     identity: null,
+    replacedCredentialHash: null,
+    reregistrationRequestedAt: null,
     connection: 'never',
     lastSeenAt: null,
     agentVersion: null,

@@ -1,10 +1,12 @@
-import { asc, count, eq, gt } from 'drizzle-orm';
+import { asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { ListQuery, Token, TokenCreate } from '../../src/shared/api';
 import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
 import { apiTokens } from '../db/schema';
 import { commit } from '../effects/commit';
 import { toApiToken } from '../db/mappers';
 import type { Deps } from '../deps';
+import type { Guard } from '../db/write';
+import type { Config } from '../env';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { decodeCursor, toPage } from './pagination';
@@ -23,8 +25,8 @@ export async function listTokens(deps: Deps, query: ListQuery) {
   return toPage(rows, query.limit, toApiToken);
 }
 
-/** Creates a token; the secret is returned once and only its SHA-256 is stored. */
-export async function createToken(deps: Deps, input: TokenCreate): Promise<Token & { secret: string }> {
+/** Creates a token; the secret is returned once and only its SHA-256 is stored. `guards` must hold when it commits. */
+export async function createToken(deps: Deps, input: TokenCreate, guards: Guard[] = []): Promise<Token & { secret: string }> {
   const now = deps.now();
   const secret = newSecret(`ep_${input.role}`);
   const row: Row = {
@@ -38,6 +40,7 @@ export async function createToken(deps: Deps, input: TokenCreate): Promise<Token
     createdAt: now.toISOString(),
   };
   await commit(deps, {
+    guards,
     statements: [deps.db.insert(apiTokens).values(row)],
     audit: { action: 'create', entityType: 'api_token', entityId: row.id, after: toApiToken(row) },
   });
@@ -55,19 +58,32 @@ export async function deleteToken(deps: Deps, id: string): Promise<void> {
 }
 
 /**
- * Creates the first admin token on a fresh deployment, authorised by the EDGEPLANE_BOOTSTRAP_TOKEN secret.
- * It works only while no admin token exists, so the secret is useless once the first admin has been made.
+ * Checks the secret of a POST /bootstrap against EDGEPLANE_BOOTSTRAP_TOKEN (constant time), before its body is read.
  */
-export async function bootstrapAdmin(deps: Deps, presented: string, name: string): Promise<Token & { secret: string }> {
-  const expected = deps.config.EDGEPLANE_BOOTSTRAP_TOKEN;
+export function checkBootstrapSecret(config: Config, presented: string | undefined): void {
+  const expected = config.EDGEPLANE_BOOTSTRAP_TOKEN;
   if (!expected) {
     throw new AppError('forbidden', 'bootstrap is disabled: set it up with `wrangler secret put EDGEPLANE_BOOTSTRAP_TOKEN` first');
   }
+  if (!presented) throw new AppError('unauthorized', 'send the bootstrap secret as Authorization: Bearer <EDGEPLANE_BOOTSTRAP_TOKEN>');
   if (!constantTimeEqual(presented, expected))
     throw new AppError('unauthorized', 'the bootstrap token does not match EDGEPLANE_BOOTSTRAP_TOKEN');
+}
+
+/**
+ * Creates the first admin token on a fresh deployment (the caller has passed checkBootstrapSecret). It works only while
+ * no admin token exists, so the secret is useless once the first admin has been made. The check is a guard of the
+ * insert's own batch, not a read before it: of two concurrent calls exactly one commits.
+ */
+export async function bootstrapAdmin(deps: Deps, name: string): Promise<Token & { secret: string }> {
+  const alreadyDone = new AppError(
+    'conflict',
+    'an admin token already exists; bootstrap works only once. Create more tokens with POST /v1/tokens',
+  );
   const [admins] = await deps.db.select({ n: count() }).from(apiTokens).where(eq(apiTokens.role, 'admin'));
-  if ((admins?.n ?? 0) > 0) {
-    throw new AppError('conflict', 'an admin token already exists; bootstrap works only once. Create more tokens with POST /v1/tokens');
-  }
-  return createToken({ ...deps, actor: { id: 'bootstrap', role: 'admin' } }, { name, role: 'admin', scopes: [] });
+  if ((admins?.n ?? 0) > 0) throw alreadyDone;
+  const noAdmin = sql`NOT EXISTS (SELECT 1 FROM ${apiTokens} WHERE ${apiTokens.role} = 'admin')`;
+  return createToken({ ...deps, actor: { id: 'bootstrap', role: 'admin' } }, { name, role: 'admin', scopes: [] }, [
+    { holds: noAdmin, error: alreadyDone },
+  ]);
 }

@@ -86,10 +86,10 @@ export type DesiredBundle = z.infer<typeof desiredBundle>;
 
 /** What the agent did with one object. */
 export const objectResult = z.object({
-  apiVersion: z.string(),
-  kind: z.string(),
-  namespace: z.string().optional(),
-  name: z.string(),
+  apiVersion: z.string().max(253),
+  kind: z.string().max(63),
+  namespace: z.string().max(63).optional(),
+  name: z.string().max(253),
   action: z.enum(['created', 'configured', 'unchanged', 'recreated', 'conflict', 'invalid', 'error', 'pruned', 'prune_refused']),
   message: z.string().max(2000).optional(),
 });
@@ -97,24 +97,24 @@ export type ObjectResult = z.infer<typeof objectResult>;
 
 /** A field another manager owns, found by server-side apply. */
 export const fieldConflict = z.object({
-  object: z.string().describe('apiVersion/kind/namespace/name'),
-  field: z.string(),
-  manager: z.string(),
+  object: z.string().max(700).describe('apiVersion/kind/namespace/name'),
+  field: z.string().max(1000),
+  manager: z.string().max(128),
 });
 export type FieldConflict = z.infer<typeof fieldConflict>;
 
 /** kstatus-style readiness of one applied object. */
 export const objectHealth = z.object({
-  object: z.string(),
+  object: z.string().max(700),
   status: z.enum(['Current', 'InProgress', 'Failed', 'NotFound']),
   message: z.string().max(1000),
 });
 
 /** One route origin checked against the live cluster. */
 export const originCheck = z.object({
-  route: z.string(),
-  hostname: z.string(),
-  service: z.string().describe('namespace/name:port'),
+  route: z.string().max(200),
+  hostname: z.string().max(253),
+  service: z.string().max(200).describe('namespace/name:port'),
   ok: z.boolean(),
   message: z.string().max(1000),
 });
@@ -138,7 +138,7 @@ export const agentStatus = z.strictObject({
   durationMs: z.number().min(0),
   results: z.array(objectResult).max(5000),
   conflicts: z.array(fieldConflict).max(5000),
-  pruned: z.array(z.string()).max(5000),
+  pruned: z.array(z.string().max(700)).max(5000),
   pruneRefused: z.string().max(1000).optional(),
   /** The identity keys of a refused prune (group/kind/namespace/name): what an approval of this revision would cover. */
   pruneRefusedObjects: z.array(z.string().max(600)).max(5000).optional(),

@@ -49,6 +49,11 @@ export const cluster = z.object({
   kubernetesVersion: z.string().nullable(),
   nodeCount: z.number().int().nullable(),
   prune: pruneSettings,
+  agentCredential: z
+    .string()
+    .nullable()
+    .describe("fingerprint of the registered agent's credential (null before the first registration); name it to request re-registration"),
+  reregistrationRequestedAt: z.string().nullable().describe('set while an admin-requested re-registration waits for the new agent'),
   ...resourceMeta,
 });
 export type Cluster = z.infer<typeof cluster>;

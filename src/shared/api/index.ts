@@ -14,3 +14,4 @@ export * from './ml-backend';
 export * from './workload';
 export * from './prune-approval';
 export * from './probe';
+export * from './registration';

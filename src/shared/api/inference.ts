@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { resourceMeta } from './common';
-import { resourceId } from './fields';
+import { excerpt } from '../validation/excerpt';
+import { boundedRecord, resourceId } from './fields';
 
 /**
  * Scopes of tokens on the inference proxy, one per group of Triton's HTTP endpoints. Shared-memory, trace and
@@ -23,7 +24,7 @@ export const upstreamUrl = z
     } catch {
       ctx.addIssue({
         code: 'custom',
-        message: `"${input}" is not a URL; expected e.g. "https://gpu.example.com" or "http://127.0.0.1:8000"`,
+        message: `"${excerpt(input)}" is not a URL; expected e.g. "https://gpu.example.com" or "http://127.0.0.1:8000"`,
       });
       return z.NEVER;
     }
@@ -61,7 +62,7 @@ export const upstreamCredentials = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('bearer'), token: z.string().min(1).max(4000) }),
   z.strictObject({
     type: z.literal('headers'),
-    headers: z.record(headerName, z.string().max(4000)).refine((h) => Object.keys(h).length <= 10, 'at most 10 headers'),
+    headers: boundedRecord(headerName, z.string().max(8192), 10, 'headers').describe('header values up to 8 KiB, the common server limit'),
   }),
 ]);
 export type UpstreamCredentials = z.infer<typeof upstreamCredentials>;

@@ -83,7 +83,7 @@ export type MlBackend = z.infer<typeof mlBackend>;
 export const lsPredictRequest = z.object({
   tasks: z.array(z.object({ id: z.union([z.number(), z.string()]).optional(), data: z.record(z.string(), z.unknown()) })).max(1000),
   project: z.unknown().optional(),
-  label_config: z.string().optional(),
+  label_config: z.string().max(1_000_000).optional(),
   params: z.record(z.string(), z.unknown()).optional(),
 });
 export type LsPredictRequest = z.infer<typeof lsPredictRequest>;

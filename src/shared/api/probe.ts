@@ -21,7 +21,7 @@ const nodeName = z
 
 /** One endpoint to reach from every node. */
 export const probeTarget = z.strictObject({
-  host: checkedString(checkProbeHost).describe('DNS name or IP address, resolved on the node as its pods resolve names'),
+  host: checkedString(checkProbeHost, 253).describe('DNS name or IP address, resolved on the node as its pods resolve names'),
   port,
   tls: z.boolean().default(false).describe('complete a TLS handshake after connecting'),
   tlsVerify: z.boolean().default(true).describe('with tls: verify the certificate chain and name (an error is reported as "tls")'),

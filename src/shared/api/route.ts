@@ -11,8 +11,12 @@ export type Origin = z.infer<typeof origin>;
 /** Cloudflare Access protection checked by cloudflared at the origin. */
 export const access = z.strictObject({
   required: z.boolean().default(true),
-  teamName: z.string().min(1).max(100),
-  audTag: z.array(z.string().min(1).max(100)).min(1),
+  teamName: z.string().min(1).max(63).describe('the Zero Trust team name, the "<team>" of <team>.cloudflareaccess.com'),
+  audTag: z
+    .array(z.string().min(1).max(64))
+    .min(1)
+    .max(32, 'at most 32 audience tags')
+    .describe('Access application audience tags (64 hex characters each)'),
 });
 
 /** Body of POST /v1/routes. */

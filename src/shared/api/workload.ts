@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { resourceMeta } from './common';
-import { hostname, labels, pathPrefix, port, resourceId } from './fields';
+import { boundedRecord, hostname, labels, pathPrefix, port, resourceId } from './fields';
 
 /** An environment variable name as containers take it through `envFrom` (a C identifier). */
 export const envName = z
@@ -37,6 +37,7 @@ export type WorkloadPort = z.infer<typeof workloadPort>;
 /** A Kubernetes quantity such as "250m", "1", "512Mi", "1Gi". */
 const quantity = z
   .string()
+  .max(32)
   .regex(/^([0-9]+(\.[0-9]+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/, 'expected a Kubernetes quantity such as "250m", "0.5", "512Mi" or "2Gi"');
 
 const cpuMemory = z.strictObject({ cpu: quantity.optional(), memory: quantity.optional() });
@@ -47,14 +48,20 @@ export const workloadResources = z.strictObject({ requests: cpuMemory.optional()
 /** A named volume: a PersistentVolumeClaim mounted at `mountPath`. */
 export const workloadVolume = z.strictObject({
   name: resourceId('volume name'),
-  mountPath: z.string().regex(/^\/\S*$/, 'mountPath is an absolute path in the container, e.g. "/var/lib/postgresql/data"'),
+  mountPath: z
+    .string()
+    .max(1024)
+    .regex(/^\/\S*$/, 'mountPath is an absolute path in the container, e.g. "/var/lib/postgresql/data"'),
   size: quantity.default('1Gi'),
   readOnly: z.boolean().default(false),
 });
 
 /** HTTP readiness/liveness probes on this path (on `port`, or the first port). */
 export const healthCheck = z.strictObject({
-  path: z.string().regex(/^\/\S*$/, 'the health-check path starts with "/", e.g. "/healthz"'),
+  path: z
+    .string()
+    .max(2048)
+    .regex(/^\/\S*$/, 'the health-check path starts with "/", e.g. "/healthz"'),
   port: port.optional(),
 });
 
@@ -74,7 +81,9 @@ const spec = {
     .regex(/^[^\s]+$/, 'an image reference has no spaces, e.g. "nginx:1.27"'),
   command: z.array(z.string().max(4096)).max(100).optional().describe("replaces the image's entrypoint"),
   args: z.array(z.string().max(4096)).max(200).optional().describe("replaces the image's command"),
-  env: z.record(envName, envValue).describe('names ending in _KEY, _PASSWORD, _TOKEN, _SECRET, ... are stored and delivered as secrets'),
+  env: boundedRecord(envName, envValue, 200, 'environment variables').describe(
+    'names ending in _KEY, _PASSWORD, _TOKEN, _SECRET, ... are stored and delivered as secrets',
+  ),
   ports: z.array(workloadPort).max(50),
   replicas: z.number().int().min(0).max(50),
   resources: workloadResources,
@@ -83,7 +92,7 @@ const spec = {
   stateful: z.boolean().nullable().describe('StatefulSet instead of Deployment; null decides by volumes and image'),
   serviceType: z.enum(['ClusterIP', 'NodePort', 'LoadBalancer', 'None']).describe('None: no Service'),
   labels,
-  annotations: z.record(z.string().regex(/^[a-z0-9A-Z._/-]{1,253}$/), z.string().max(4096)),
+  annotations: boundedRecord(z.string().regex(/^[a-z0-9A-Z._/-]{1,253}$/), z.string().max(4096), 64, 'annotations'),
   route: workloadRoute.nullable(),
 };
 

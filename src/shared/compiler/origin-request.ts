@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { excerpt } from '../validation/excerpt';
 import type { Checked } from '../validation/result';
 
 // The originRequest keys cloudflared reads from a remote (dashboard/API-managed) config: the JSON tags of
@@ -34,6 +35,21 @@ export const ORIGIN_REQUEST_KEYS = {
 export type OriginRequestKey = keyof typeof ORIGIN_REQUEST_KEYS;
 
 const KNOWN = Object.keys(ORIGIN_REQUEST_KEYS) as OriginRequestKey[];
+
+/**
+ * The longest value of each string setting, at its protocol's limit: a Host header is a hostname (253) and a port; an SNI
+ * name and a proxy address are hostnames; a CA pool is a file path (Linux PATH_MAX).
+ */
+const STRING_LIMITS: Record<string, number> = {
+  httpHostHeader: 253 + 6,
+  originServerName: 253,
+  proxyAddress: 253,
+  caPool: 4096,
+};
+/** Access: a team name is a subdomain label; audience tags are 64 hex characters, a handful per application. */
+const ACCESS_LIMITS = { teamName: 63, audTag: 64, audTags: 32, environment: 32 };
+/** ipRules: a CIDR each, a list of ports each. */
+const IP_RULE_LIMITS = { rules: 256, prefix: 64, ports: 256 };
 const ACCESS_KEYS = ['required', 'teamName', 'audTag', 'environment'] as const;
 const IP_RULE_KEYS = ['prefix', 'ports', 'allow'] as const;
 
@@ -53,11 +69,16 @@ export function editDistance(a: string, b: string): number {
   return previous[y.length] ?? 0;
 }
 
-/** The candidate closest to `word` by edit distance (ties: first in list), if it is plausibly a misspelling. */
+/**
+ * The candidate closest to `word` by edit distance (ties: first in list), if it is plausibly a misspelling. The distance
+ * is at least the difference in length, so a word much longer than every candidate is not compared at all: the cost
+ * stays bounded by the candidates' length, whatever a request sends.
+ */
 export function closestName(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    if (Math.abs(word.length - candidate.length) > Math.max(2, Math.floor(candidate.length / 3))) continue;
     const d = editDistance(word, candidate);
     if (d < bestDistance) {
       best = candidate;
@@ -75,7 +96,7 @@ export interface OriginRequestProblem {
 
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const typeName = (v: unknown): string =>
-  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`;
+  v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `${typeof v} ${excerpt(JSON.stringify(v))}`;
 
 const GO_DURATION = /^(\d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h))+$/;
 const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
@@ -105,8 +126,11 @@ function checkValue(key: OriginRequestKey, value: unknown): { value: unknown } |
       return typeof value === 'boolean' ? { value } : problem(`expected true or false, got ${typeName(value)}`);
     case 'count':
       return Number.isInteger(value) && (value as number) >= 0 ? { value } : problem(`expected a whole number ≥ 0, got ${typeName(value)}`);
-    case 'string':
-      return typeof value === 'string' ? { value } : problem(`expected a string, got ${typeName(value)}`);
+    case 'string': {
+      if (typeof value !== 'string') return problem(`expected a string, got ${typeName(value)}`);
+      const max = STRING_LIMITS[key] ?? 253;
+      return value.length <= max ? { value } : problem(`is ${value.length} characters long; the limit is ${max}`);
+    }
     case 'port':
       return Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 65535
         ? { value }
@@ -128,16 +152,27 @@ function checkAccess(
   for (const k of Object.keys(value)) {
     if (!(ACCESS_KEYS as readonly string[]).includes(k)) {
       const near = closestName(k, ACCESS_KEYS);
-      return problem(`unknown key "${k}" in access${near ? `; did you mean "${near}"?` : `; known keys: ${ACCESS_KEYS.join(', ')}`}`, [k]);
+      return problem(
+        `unknown key "${excerpt(k)}" in access${near ? `; did you mean "${near}"?` : `; known keys: ${ACCESS_KEYS.join(', ')}`}`,
+        [excerpt(k)],
+      );
     }
   }
   if (value.required !== undefined && typeof value.required !== 'boolean')
     return problem(`expected true or false, got ${typeName(value.required)}`, ['required']);
   if (value.teamName !== undefined && typeof value.teamName !== 'string')
     return problem(`expected a string, got ${typeName(value.teamName)}`, ['teamName']);
+  if (typeof value.teamName === 'string' && value.teamName.length > ACCESS_LIMITS.teamName)
+    return problem(`a team name is at most ${ACCESS_LIMITS.teamName} characters`, ['teamName']);
   if (value.audTag !== undefined && (!Array.isArray(value.audTag) || !value.audTag.every((t) => typeof t === 'string'))) {
     return problem('audTag must be a list of Access application audience tags (strings)', ['audTag']);
   }
+  if (Array.isArray(value.audTag) && value.audTag.length > ACCESS_LIMITS.audTags)
+    return problem(`at most ${ACCESS_LIMITS.audTags} audience tags`, ['audTag']);
+  if (Array.isArray(value.audTag) && value.audTag.some((t: string) => t.length > ACCESS_LIMITS.audTag))
+    return problem(`an audience tag is at most ${ACCESS_LIMITS.audTag} characters`, ['audTag']);
+  if (value.environment !== undefined && (typeof value.environment !== 'string' || value.environment.length > ACCESS_LIMITS.environment))
+    return problem(`environment is a string of at most ${ACCESS_LIMITS.environment} characters, e.g. "fed"`, ['environment']);
   const audTag = (value.audTag ?? []) as string[];
   const teamName = (value.teamName ?? '') as string;
   // cloudflared's validateAccessConfiguration: only a required check is validated, and then only a teamName missing
@@ -157,20 +192,24 @@ function checkIpRules(
   problem: (m: string, p?: (string | number)[]) => OriginRequestProblem,
 ): { value: unknown } | OriginRequestProblem {
   if (!Array.isArray(value)) return problem(`expected a list of { prefix, ports, allow }, got ${typeName(value)}`);
+  if (value.length > IP_RULE_LIMITS.rules) return problem(`at most ${IP_RULE_LIMITS.rules} rules`);
   const out: unknown[] = [];
   for (const [i, rule] of value.entries()) {
     if (!isRecord(rule)) return problem(`expected { prefix, ports, allow }, got ${typeName(rule)}`, [i]);
     for (const k of Object.keys(rule)) {
       if (!(IP_RULE_KEYS as readonly string[]).includes(k)) {
         const near = closestName(k, IP_RULE_KEYS);
-        return problem(`unknown key "${k}"${near ? `; did you mean "${near}"?` : `; known keys: ${IP_RULE_KEYS.join(', ')}`}`, [i, k]);
+        return problem(`unknown key "${excerpt(k)}"${near ? `; did you mean "${near}"?` : `; known keys: ${IP_RULE_KEYS.join(', ')}`}`, [
+          i,
+          excerpt(k),
+        ]);
       }
     }
-    if (typeof rule.prefix !== 'string' || rule.prefix === '')
+    if (typeof rule.prefix !== 'string' || rule.prefix === '' || rule.prefix.length > IP_RULE_LIMITS.prefix)
       return problem('prefix is required: a CIDR such as "10.0.0.0/8"', [i, 'prefix']);
     const ports = rule.ports ?? [];
-    if (!Array.isArray(ports) || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
-      return problem('ports must be a list of port numbers 1 to 65535', [i, 'ports']);
+    if (!Array.isArray(ports) || ports.length > IP_RULE_LIMITS.ports || !ports.every((p) => Number.isInteger(p) && p >= 1 && p <= 65535)) {
+      return problem(`ports must be a list of at most ${IP_RULE_LIMITS.ports} port numbers 1 to 65535`, [i, 'ports']);
     }
     if (rule.allow !== undefined && typeof rule.allow !== 'boolean')
       return problem(`expected true or false, got ${typeName(rule.allow)}`, [i, 'allow']);
@@ -189,7 +228,8 @@ export function findOriginRequestProblem(
     if (!(key in ORIGIN_REQUEST_KEYS)) {
       const near = closestName(key, KNOWN);
       const hint = near ? `did you mean "${near}"?` : `known keys: ${KNOWN.join(', ')}`;
-      return { ok: false, path: [key], message: `"${key}" is not an originRequest setting cloudflared knows; ${hint}` };
+      // The path names the key (as an excerpt); the message does not repeat it.
+      return { ok: false, path: [excerpt(key)], message: `not an originRequest setting cloudflared knows; ${hint}` };
     }
   }
   const out: Record<string, unknown> = {};

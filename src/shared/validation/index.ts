@@ -5,3 +5,4 @@ export * from './path-prefix';
 export * from './cidr';
 export * from './origin-url';
 export * from './probe-host';
+export * from './excerpt';

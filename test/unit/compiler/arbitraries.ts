@@ -124,6 +124,8 @@ export function makeCluster(id = 'oceanid'): Cluster {
     kubernetesVersion: null,
     nodeCount: null,
     prune: { maxDeletes: 25, windowMinutes: 10 },
+    agentCredential: null,
+    reregistrationRequestedAt: null,
     ...meta,
   };
 }

@@ -37,10 +37,7 @@ describe('checkOriginRequest', () => {
   });
 
   it.each([
-    [
-      { noTlsVerify: true },
-      'route.noTlsVerify: "noTlsVerify" is not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?',
-    ],
+    [{ noTlsVerify: true }, 'route.noTlsVerify: not an originRequest setting cloudflared knows; did you mean "noTLSVerify"?'],
     [{ conectTimeout: 5 }, 'did you mean "connectTimeout"?'],
     [{ httpHostHeadr: 'x' }, 'did you mean "httpHostHeader"?'],
     [{ matchSniToHost: true }, 'did you mean "matchSNItoHost"?'],
