@@ -53,8 +53,8 @@ export function bearer(header: string | undefined): string {
  * Resolves an agent credential (`epa.<cluster>.<secret>`) to its cluster with one indexed D1 read (the hash is computed
  * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one; a wrong
  * secret for a registered cluster whose agent has gone silent (`unreachable`) marks it `unauthorized` (e.g. an agent
- * still holding a credential replaced by a re-registration). Nothing is cached: a replaced credential is refused on its
- * very next request.
+ * still holding a credential replaced by a re-registration). Nothing is cached here: a replaced credential is refused on
+ * its very next request (the 304 answered by the cluster's notifier is fenced by every credential change: ADR 0011).
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
   const [prefix, clusterId, secret] = credential.split('.');
@@ -77,12 +77,13 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
 
 /**
  * Records that the agent was heard from: `connected` and last seen now, written after the response (`deps.defer`) and
- * skipped while the stored value is `connected` and younger than LAST_SEEN_GRANULARITY_MS.
+ * skipped while the stored value is `connected` and younger than LAST_SEEN_GRANULARITY_MS. Returns the last seen time
+ * (ms) the row holds once the write lands.
  */
-export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): void {
+export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): number {
   const last = row.lastSeenAt ? Date.parse(row.lastSeenAt) : 0;
   const now = deps.now();
-  if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return;
+  if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return last;
   deps.defer(
     deps.db
       .update(clusters)
@@ -90,4 +91,5 @@ export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<Cluster
       .where(eq(clusters.id, row.id))
       .run(),
   );
+  return now.getTime();
 }

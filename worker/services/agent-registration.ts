@@ -87,6 +87,7 @@ export async function registerAgent(deps: Deps, token: string, input: AgentRegis
           })
           .where(eq(clusters.id, cluster.id)),
       ],
+      agentCredentials: [cluster.id],
       audit: {
         action: 'agent.register',
         entityType: 'cluster',
