@@ -16,7 +16,14 @@ async function registered(cluster: string): Promise<string> {
   const response = await SELF.fetch('https://edgeplane.test/agent/v1/register', {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clusterId: cluster, credential, identity: 'uid-1', kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 1, agentVersion: '0.1.0' }),
+    body: JSON.stringify({
+      clusterId: cluster,
+      credential,
+      identity: 'uid-1',
+      kubernetesVersion: 'v1.31.4+k3s1',
+      nodeCount: 1,
+      agentVersion: '0.1.0',
+    }),
   });
   expect(response.status).toBe(201);
   return credential;
@@ -129,7 +136,9 @@ describe('the 304 answered by the cluster notifier', () => {
     const check = await notifier.checkAgent('whatever', [1], 0);
     expect(check.answer).toBe('ask-d1');
     if (check.answer !== 'ask-d1') return;
-    expect(await notifier.primeAgent(check.generation, check.since, { credentialHash: 'old', revision: 1, seenAt: Date.now() })).toBe(false);
+    expect(await notifier.primeAgent(check.generation, check.since, { credentialHash: 'old', revision: 1, seenAt: Date.now() })).toBe(
+      false,
+    );
     expect(await notifierCopy(cluster)).toBeNull();
   });
 

@@ -56,7 +56,8 @@ export class ClusterNotifier extends DurableObject<Env> {
     super(ctx, env);
     // The agent's keep-alive is answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
-    for (const [key, until] of ctx.storage.kv.list<number>({ prefix: FENCE_PREFIX })) this.fences.set(key.slice(FENCE_PREFIX.length), until);
+    for (const [key, until] of ctx.storage.kv.list<number>({ prefix: FENCE_PREFIX }))
+      this.fences.set(key.slice(FENCE_PREFIX.length), until);
   }
 
   /**

@@ -8,7 +8,10 @@ import { AppError } from '../errors';
  * anything is written; a settle that fails only leaves the fence to expire (the 304s meanwhile go to D1).
  */
 export async function fenceAgentCredentials(deps: Pick<Deps, 'env'>, clusterIds: string[]): Promise<() => Promise<void>> {
-  const stubs = [...new Set(clusterIds)].map((id) => ({ id, stub: deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(id)) }));
+  const stubs = [...new Set(clusterIds)].map((id) => ({
+    id,
+    stub: deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(id)),
+  }));
   if (stubs.length === 0) return async () => {};
   const settled = await Promise.allSettled(stubs.map(async ({ id, stub }) => ({ id, stub, fence: await stub.fenceCredential() })));
   const fenced = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -18,7 +21,9 @@ export async function fenceAgentCredentials(deps: Pick<Deps, 'env'>, clusterIds:
         try {
           await stub.settleCredential(fence);
         } catch (error) {
-          console.warn(JSON.stringify({ msg: 'agent credential fence not settled; it expires on its own', cluster: id, error: String(error) }));
+          console.warn(
+            JSON.stringify({ msg: 'agent credential fence not settled; it expires on its own', cluster: id, error: String(error) }),
+          );
         }
       }),
     );
@@ -26,7 +31,10 @@ export async function fenceAgentCredentials(deps: Pick<Deps, 'env'>, clusterIds:
   const failed = settled.find((s) => s.status === 'rejected');
   if (failed) {
     await settle();
-    throw new AppError('unavailable', "the cluster's agent state could not be updated for this credential change; nothing was written, retry");
+    throw new AppError(
+      'unavailable',
+      "the cluster's agent state could not be updated for this credential change; nothing was written, retry",
+    );
   }
   return settle;
 }

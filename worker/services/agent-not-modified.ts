@@ -30,7 +30,9 @@ export async function askNotifier(deps: Deps, credential: string, ifNoneMatch: s
     check = await stub.checkAgent(await hashSecret(credential), revisions, seenAfter);
   } catch (error) {
     // The notifier is an optimisation: without it the request is answered from D1 as before.
-    console.warn(JSON.stringify({ msg: 'cluster notifier unavailable for the 304; answering from D1', cluster: clusterId, error: String(error) }));
+    console.warn(
+      JSON.stringify({ msg: 'cluster notifier unavailable for the 304; answering from D1', cluster: clusterId, error: String(error) }),
+    );
     return { notModified: null, prime: noPrime };
   }
   if (check.answer === 'not-modified') return { notModified: check.revision, prime: noPrime };
@@ -42,7 +44,9 @@ export async function askNotifier(deps: Deps, credential: string, ifNoneMatch: s
       const snapshot = { credentialHash: cluster.agentCredentialHash, revision: cluster.desiredRevision, seenAt };
       deps.defer(
         stub.primeAgent(generation, since, snapshot).catch((error: unknown) => {
-          console.warn(JSON.stringify({ msg: 'cluster notifier not primed; the next 304 reads D1', cluster: clusterId, error: String(error) }));
+          console.warn(
+            JSON.stringify({ msg: 'cluster notifier not primed; the next 304 reads D1', cluster: clusterId, error: String(error) }),
+          );
         }),
       );
     },
