@@ -1,11 +1,12 @@
-// `GET /agent/v1/desired` answered 304 (If-None-Match matching), p99 ≤ 5 ms locally (DESIGN.md → Budgets), measured on
+// `GET /agent/v1/desired` answered 304 (If-None-Match matching), p99 ≤ 2.5 ms locally (issue 16: answered by the cluster's
+// notifier Durable Object without D1, ADR 0011; DESIGN.md → Budgets had 5 ms with the D1 read), measured on
 // the Worker itself rather than through `wrangler dev` and its proxy Worker: the bundle `wrangler deploy` would upload
 // (`--dry-run --outdir`), run by Miniflare in workerd with wrangler.toml's bindings (unstable_getMiniflareWorkerOptions)
 // and the local D1 `wrangler d1 migrations apply --local` migrated. The agent credential is obtained the normal way:
 // install.yaml's bootstrap token → POST /agent/v1/register with a credential made as the agent makes it. Requests go to the Worker's own socket (Miniflare's direct
 // socket, no router Worker in front) from `node:http` with keep-alive, one at a time. Figures:
-//   1. the 304 at the caller, p50 / p99 over BENCH_ROUNDS × BENCH_REQUESTS requests after BENCH_WARMUP, vs 5 ms;
-//   2. the same 304 inside the Worker (its `Server-Timing: app;dur=`; workerd's clock moves in whole ms, at I/O), vs 5 ms;
+//   1. the 304 at the caller, p50 / p99 over BENCH_ROUNDS × BENCH_REQUESTS requests after BENCH_WARMUP, vs 2.5 ms;
+//   2. the same 304 inside the Worker (its `Server-Timing: app;dur=`; workerd's clock moves in whole ms, at I/O), vs 2.5 ms;
 //   3. baseline: a bare `GET /healthz` (no auth, no D1) of the same Worker, timed the same way, interleaved with (1);
 //   4. baseline: the floor of one local D1 query — a three-line Worker in the same workerd, bound to the same D1, that
 //      runs `SELECT 1` — timed the same way (caller and Server-Timing), interleaved with (1);
@@ -26,7 +27,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
-const BUDGET_MS = 5;
+const BUDGET_MS = 2.5;
 const devToken = 'bench-dev-admin-token-0123456789';
 
 const quantile = (values, q) => {
@@ -223,22 +224,22 @@ try {
   const inP99 = quantile(own.all('inWorker'), 0.99);
   const bareP99 = quantile(own.all('bare'), 0.99);
   console.log(
-    `GET /agent/v1/desired 304 p99 at the caller: ${ms(p99)} (${ratio(p99, BUDGET_MS)} 5 ms → ${verdict(p99, BUDGET_MS)}; p50 ${ms(quantile(own.all('caller'), 0.5))}; p99 per round ${own.perRound('caller')} ms; bare /healthz p99 ${ms(bareP99)} → ${(p99 / bareP99).toFixed(2)}× baseline; load average ${loadBefore} → ${loadAfter})`,
+    `GET /agent/v1/desired 304 p99 at the caller: ${ms(p99)} (${ratio(p99, BUDGET_MS)} ${BUDGET_MS} ms → ${verdict(p99, BUDGET_MS)}; p50 ${ms(quantile(own.all('caller'), 0.5))}; p99 per round ${own.perRound('caller')} ms; bare /healthz p99 ${ms(bareP99)} → ${(p99 / bareP99).toFixed(2)}× baseline; load average ${loadBefore} → ${loadAfter})`,
   );
   console.log(
-    `GET /agent/v1/desired 304 p99 in the Worker (Server-Timing): ${ms(inP99)} (${ratio(inP99, BUDGET_MS)} 5 ms → ${verdict(inP99, BUDGET_MS)}; p50 ${ms(quantile(own.all('inWorker'), 0.5))}; p99 per round ${own.perRound('inWorker')} ms)`,
+    `GET /agent/v1/desired 304 p99 in the Worker (Server-Timing): ${ms(inP99)} (${ratio(inP99, BUDGET_MS)} ${BUDGET_MS} ms → ${verdict(inP99, BUDGET_MS)}; p50 ${ms(quantile(own.all('inWorker'), 0.5))}; p99 per round ${own.perRound('inWorker')} ms)`,
   );
   console.log(
-    `baseline GET /healthz at the caller: p50 ${ms(quantile(own.all('bare'), 0.5))}, p99 ${ms(bareP99)} (${ratio(bareP99, BUDGET_MS)} 5 ms; p99 per round ${own.perRound('bare')} ms)`,
+    `baseline GET /healthz at the caller: p50 ${ms(quantile(own.all('bare'), 0.5))}, p99 ${ms(bareP99)} (${ratio(bareP99, BUDGET_MS)} ${BUDGET_MS} ms; p99 per round ${own.perRound('bare')} ms)`,
   );
   const floorP99 = quantile(own.all('floor'), 0.99);
   console.log(
-    `baseline one local D1 query (SELECT 1, bare Worker, same D1): at the caller p50 ${ms(quantile(own.all('floor'), 0.5))}, p99 ${ms(floorP99)} (${ratio(floorP99, BUDGET_MS)} 5 ms; 304 p99 → ${(p99 / floorP99).toFixed(2)}× this); in the Worker p50 ${ms(quantile(own.all('floorInWorker'), 0.5))}, p99 ${ms(quantile(own.all('floorInWorker'), 0.99))}`,
+    `baseline one local D1 query (SELECT 1, bare Worker, same D1): at the caller p50 ${ms(quantile(own.all('floor'), 0.5))}, p99 ${ms(floorP99)} (${ratio(floorP99, BUDGET_MS)} ${BUDGET_MS} ms; 304 p99 → ${(p99 / floorP99).toFixed(2)}× this); in the Worker p50 ${ms(quantile(own.all('floorInWorker'), 0.5))}, p99 ${ms(quantile(own.all('floorInWorker'), 0.99))}`,
   );
   const entryP99 = quantile(viaEntry.all('caller'), 0.99);
   const entryBareP99 = quantile(viaEntry.all('bare'), 0.99);
   console.log(
-    `for reference, through miniflare's entry socket (its router Worker): 304 p50 ${ms(quantile(viaEntry.all('caller'), 0.5))} p99 ${ms(entryP99)} (${ratio(entryP99, BUDGET_MS)} 5 ms), /healthz p50 ${ms(quantile(viaEntry.all('bare'), 0.5))} p99 ${ms(entryBareP99)}`,
+    `for reference, through miniflare's entry socket (its router Worker): 304 p50 ${ms(quantile(viaEntry.all('caller'), 0.5))} p99 ${ms(entryP99)} (${ratio(entryP99, BUDGET_MS)} ${BUDGET_MS} ms), /healthz p50 ${ms(quantile(viaEntry.all('bare'), 0.5))} p99 ${ms(entryBareP99)}`,
   );
 } finally {
   keepAlive.destroy();

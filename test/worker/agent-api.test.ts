@@ -8,6 +8,7 @@ import { findBootstrapToken, registerAgent } from '../../worker/services/agent-r
 import { UNREACHABLE_AFTER_MS } from '../../worker/db/mappers';
 import { clusterWithTunnel, labelStudio } from './fixtures';
 import { api, count, expectError, serviceDeps, uid } from './helpers';
+import { forgetNotifierCopy } from './notifier-helpers';
 
 interface Doc {
   kind: string;
@@ -368,12 +369,12 @@ describe('desired bundle and status', () => {
       env.DB.prepare('SELECT connection, last_seen_at FROM clusters WHERE id = ?')
         .bind(cluster)
         .first<{ connection: string; last_seen_at: string }>();
-    const setStored = (connection: string, ageMs: number) => {
+    // Written behind the back of the notifier, which answers 304s from a copy (ADR 0011): it is dropped with each edit.
+    const setStored = async (connection: string, ageMs: number) => {
       const at = new Date(Date.now() - ageMs).toISOString();
-      return env.DB.prepare('UPDATE clusters SET connection = ?, last_seen_at = ? WHERE id = ?')
-        .bind(connection, at, cluster)
-        .run()
-        .then(() => at);
+      await env.DB.prepare('UPDATE clusters SET connection = ?, last_seen_at = ? WHERE id = ?').bind(connection, at, cluster).run();
+      await forgetNotifierCopy(cluster);
+      return at;
     };
     // Deferred writes (waitUntil) land after the response: wait for them, with a deadline.
     const until = async (check: (row: { connection: string; last_seen_at: string } | null) => boolean) => {

@@ -28,6 +28,11 @@ export interface Write {
   outbox?: OutboxIntent[];
   /** Clusters whose desired revision this write changes. */
   clusters?: string[];
+  /**
+   * Clusters whose agent credential this write replaces or removes (registration, cluster delete): `commit` fences their
+   * notifiers' 304 copies around the batch (ADR 0013). The batch itself does nothing with it.
+   */
+  agentCredentials?: string[];
 }
 
 const GUARD_FAILED = /CHECK constraint failed: write_guard/;

@@ -9,6 +9,7 @@ import { AppError } from '../errors';
 import { provideDeps } from '../middleware/deps';
 import { type AgentCluster, authenticateAgent, bearer, touch } from '../services/agent-auth';
 import { desiredBundleFor, desiredEtag } from '../services/agent-bundle';
+import { askNotifier } from '../services/agent-not-modified';
 import { type BootstrapTokenRow, findBootstrapToken, registerAgent } from '../services/agent-registration';
 import { BODY_LIMITS, limitBody } from '../middleware/body-limit';
 import { recordStatus } from '../services/agent-reports';
@@ -70,10 +71,17 @@ export function registerAgentApi(app: Router): void {
     const started = performance.now();
     const timing = () => `app;dur=${(performance.now() - started).toFixed(2)}`;
     const deps = c.get('deps');
-    const cluster = await authenticateAgent(deps, bearer(c.req.header('authorization')));
-    touch(deps, cluster);
-    const etag = desiredEtag(cluster.desiredRevision);
+    const credential = bearer(c.req.header('authorization'));
     const ifNoneMatch = c.req.header('if-none-match');
+    // A poll that finds nothing new is answered by the cluster's notifier, without D1 (ADR 0013); anything else (or a
+    // notifier that cannot vouch for the credential and revision) is answered from D1, which then primes the notifier.
+    const notifier = ifNoneMatch ? await askNotifier(deps, credential, ifNoneMatch) : undefined;
+    if (notifier && notifier.notModified !== null)
+      return c.body(null, 304, { etag: desiredEtag(notifier.notModified), 'cache-control': 'no-store', 'server-timing': timing() });
+    const cluster = await authenticateAgent(deps, credential);
+    const seenAt = touch(deps, cluster);
+    notifier?.prime(cluster, seenAt);
+    const etag = desiredEtag(cluster.desiredRevision);
     if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim() === etag))
       return c.body(null, 304, { etag, 'cache-control': 'no-store', 'server-timing': timing() });
     const bundle = await desiredBundleFor(deps, cluster);
@@ -99,7 +107,7 @@ export function registerAgentApi(app: Router): void {
 
 /**
  * The /agent/v1 protocol in the OpenAPI document, from the same zod schemas the handlers above parse with. Described
- * rather than mounted through `app.openapi`, so the 304 path stays one D1 read with no request validation layer.
+ * rather than mounted through `app.openapi`, so the 304 path stays one notifier call with no request validation layer.
  */
 function describeAgentApi(app: Router): void {
   const registry = app.openAPIRegistry;

@@ -55,8 +55,8 @@ export function bearer(header: string | undefined): string {
  * meanwhile). The credential names its cluster, so a credential can only ever read and report for that one. The
  * credential a re-registration replaced, presented while the cluster's agent is silent (`unreachable`), marks the cluster
  * `unauthorized`: an agent was left behind with it. Any other refused credential changes nothing, so whoever knows a
- * cluster's id cannot change its state with a made-up secret. Nothing is cached: a replaced credential is refused on its
- * very next request.
+ * cluster's id cannot change its state with a made-up secret. Nothing is cached here: a replaced credential is refused on
+ * its very next request (the 304 answered by the cluster's notifier is fenced by every credential change: ADR 0013).
  */
 export async function authenticateAgent(deps: Deps, credential: string): Promise<AgentCluster> {
   const [prefix, clusterId, secret] = credential.split('.');
@@ -83,12 +83,13 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
 
 /**
  * Records that the agent was heard from: `connected` and last seen now, written after the response (`deps.defer`) and
- * skipped while the stored value is `connected` and younger than LAST_SEEN_GRANULARITY_MS.
+ * skipped while the stored value is `connected` and younger than LAST_SEEN_GRANULARITY_MS. Returns the last seen time
+ * (ms) the row holds once the write lands.
  */
-export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): void {
+export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<ClusterRow, 'agentVersion'>> = {}): number {
   const last = row.lastSeenAt ? Date.parse(row.lastSeenAt) : 0;
   const now = deps.now();
-  if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return;
+  if (now.getTime() - last < LAST_SEEN_GRANULARITY_MS && row.connection === 'connected' && !extra.agentVersion) return last;
   deps.defer(
     deps.db
       .update(clusters)
@@ -96,4 +97,5 @@ export function touch(deps: Deps, row: AgentCluster, extra: Partial<Pick<Cluster
       .where(eq(clusters.id, row.id))
       .run(),
   );
+  return now.getTime();
 }

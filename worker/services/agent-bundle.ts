@@ -19,6 +19,16 @@ const BUNDLE_FORMAT = 1;
 /** `"<revision>.<format>"`: answering 304 needs only the cluster row the credential check already read. */
 export const desiredEtag = (revision: number): string => `"${revision}.${BUNDLE_FORMAT}"`;
 
+/** The revisions an If-None-Match header names in this bundle format (other tags, e.g. of an older format, match none). */
+export function etagRevisions(ifNoneMatch: string): number[] {
+  const revisions: number[] = [];
+  for (const tag of ifNoneMatch.split(',')) {
+    const match = /^"(\d{1,15})\.(\d+)"$/.exec(tag.trim());
+    if (match && Number(match[2]) === BUNDLE_FORMAT) revisions.push(Number(match[1]));
+  }
+  return revisions;
+}
+
 /** The Services the agent checks: every Service origin of a route, and the ingress/gateway Service a mode routes through. */
 function originTargets(desired: DesiredCluster): OriginCheckTarget[] {
   const targets: OriginCheckTarget[] = [];

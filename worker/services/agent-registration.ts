@@ -117,6 +117,7 @@ export async function registerAgent(
           })
           .where(eq(clusters.id, cluster.id)),
       ],
+      agentCredentials: [cluster.id],
       audit: {
         action: replaced ? 'agent.reregister' : 'agent.register',
         entityType: 'cluster',

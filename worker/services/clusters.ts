@@ -133,6 +133,7 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
       },
     ],
     statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],
+    agentCredentials: [id],
     audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before, deps.now().getTime()) },
   });
 }
