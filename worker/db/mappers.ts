@@ -16,7 +16,7 @@ import type {
   Tunnel,
 } from '../../src/shared/api';
 import type { ApplyReport } from '../../src/shared/api/agent';
-import { isStateful } from '../../src/shared/compiler';
+import { isStateful, originKindOf } from '../../src/shared/compiler';
 import { etagOf } from './etag';
 import type {
   apiTokens,
@@ -97,7 +97,9 @@ export const toApiRoute = (row: typeof routes.$inferSelect): Route => ({
   tunnel: row.tunnelId,
   hostname: row.hostname,
   path: row.path === '' ? null : row.path,
+  pathRegex: row.pathRegex === '' ? null : row.pathRegex,
   origin: row.origin as Origin,
+  originKind: originKindOf(row.origin as Origin, row.originRequest),
   originRequest: row.originRequest,
   dns: row.dns,
   access: (row.access ?? null) as Route['access'],

@@ -4,3 +4,4 @@ export * from './kubernetes';
 export * from './path-prefix';
 export * from './cidr';
 export * from './origin-url';
+export * from './path-regex';
