@@ -1,4 +1,5 @@
-import { type IngressCheck, type RawRule, type RuleOriginRequest, validateIngress } from '../cloudflared/ingress';
+import { ruleOriginRequestOf } from '../cloudflared/config';
+import { type IngressCheck, type RawRule, validateIngress } from '../cloudflared/ingress';
 import type { Route, Tunnel } from '../api';
 import { catchAllRule, compileRule } from './tunnel-config';
 import type { IngressRule, TunnelConfig } from './types';
@@ -6,42 +7,17 @@ import type { IngressRule, TunnelConfig } from './types';
 // A compiled config goes through cloudflared's own validation (src/shared/cloudflared) before anything relies on it:
 // the route write (for the rules it changes), the sync (the whole config, before the PUT) and the route tester.
 
-const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** The originRequest fields cloudflared's validation reads, from a compiled (JSON) originRequest. */
-function validationFields(value: Record<string, unknown> | undefined): RuleOriginRequest {
-  if (!value) return {};
-  const out: RuleOriginRequest = {};
-  if (typeof value.bastionMode === 'boolean') out.bastionMode = value.bastionMode;
-  const access = value.access;
-  if (isRecord(access)) {
-    out.access = {
-      ...(typeof access.required === 'boolean' ? { required: access.required } : {}),
-      ...(typeof access.teamName === 'string' ? { teamName: access.teamName } : {}),
-      ...(Array.isArray(access.audTag) ? { audTag: access.audTag.filter((t): t is string => typeof t === 'string') } : {}),
-    };
-  }
-  if (Array.isArray(value.ipRules)) {
-    out.ipRules = value.ipRules.filter(isRecord).map((r) => ({
-      ...(typeof r.prefix === 'string' ? { prefix: r.prefix } : {}),
-      ...(Array.isArray(r.ports) ? { ports: r.ports.filter((p): p is number => typeof p === 'number') } : {}),
-      ...(typeof r.allow === 'boolean' ? { allow: r.allow } : {}),
-    }));
-  }
-  return out;
-}
-
 /** A compiled rule as cloudflared reads it before validating (absent strings are ""). */
 export const rawRule = (rule: IngressRule): RawRule => ({
   hostname: rule.hostname ?? '',
   path: rule.path ?? '',
   service: rule.service,
-  originRequest: validationFields(rule.originRequest),
+  originRequest: ruleOriginRequestOf(rule.originRequest),
 });
 
 /** Validates compiled rules with the config's top-level originRequest as cloudflared would on load. */
 export function checkCompiledRules(rules: readonly IngressRule[], defaults?: Record<string, unknown>): IngressCheck {
-  return validateIngress(rules.map(rawRule), validationFields(defaults));
+  return validateIngress(rules.map(rawRule), ruleOriginRequestOf(defaults));
 }
 
 /** Validates a whole compiled tunnel config as cloudflared would load it from Cloudflare. */
