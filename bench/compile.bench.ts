@@ -35,6 +35,8 @@ export function benchmarkState(routeCount = 1000, hostnameCount = 50): DesiredCl
       tunnel: 'edge',
       hostname,
       path: depth === 0 ? null : `/api/v${depth}/items.${depth}`,
+      pathRegex: null,
+      originKind: 'http',
       origin: { service: { namespace: `ns${h % 5}`, name: `svc-${h}-${depth % 4}`, port: 8000 + (depth % 4) } },
       originRequest: depth % 3 === 0 ? { noTLSVerify: true } : {},
       dns: true,

@@ -23,10 +23,11 @@ interface ImportReport {
     reason?: string;
     id?: string;
     warnings: string[];
-    route: { hostname: string; path?: string; origin: unknown };
+    route: { hostname: string; path?: string; pathRegex?: string; origin: unknown };
   }[];
   unsupported: { index: number; reason: string; rule: Record<string, unknown> }[];
   catchAll: { index: number; service: string; differs: boolean } | null;
+  warnings: string[];
   summary: { create: number; created: number; skipped: number; unsupported: number };
 }
 interface PlanReport {
@@ -137,6 +138,8 @@ describe('GET /v1/clusters/:id/manifests', () => {
 const seedYaml = (domain: string) => `
 tunnel: 6ff42ae2-765d-4adf-8112-31c55c1551ef
 credentials-file: /etc/cloudflared/creds/credentials.json
+originRequest:
+  conectTimeout: 30s
 ingress:
   - hostname: ls.${domain}
     service: http://traefik:80
@@ -146,6 +149,8 @@ ingress:
   - hostname: app.${domain}
     path: \\.php$
     service: http://php:9000
+  - path: ^/healthz$
+    service: http_status:200
   - service: http_status:404
 `;
 
@@ -158,13 +163,18 @@ describe('POST /v1/import/cloudflared-config', () => {
     expect(response.status).toBe(200);
     const report = (await response.json()) as ImportReport;
     expect(report.dryRun).toBe(true);
-    expect(report.routes.map((r) => [r.index, r.status, r.route.hostname, r.route.path ?? null])).toEqual([
-      [0, 'would-create', `ls.${domain}`, null],
-      [1, 'would-create', `api.${domain}`, '/v1'],
+    expect(report.routes.map((r) => [r.index, r.status, r.route.hostname, r.route.path ?? null, r.route.pathRegex ?? null])).toEqual([
+      [0, 'would-create', `ls.${domain}`, null, null],
+      [1, 'would-create', `api.${domain}`, '/v1', null],
+      [2, 'would-create', `app.${domain}`, null, '\\.php$'],
     ]);
     expect(report.routes[0]?.warnings[0]).toContain('traefik.kube-system.svc.cluster.local:80');
-    expect(report.unsupported.map((u) => [u.index, u.rule.path])).toEqual([[2, '\\.php$']]);
-    expect(report.catchAll).toEqual({ index: 3, service: 'http_status:404', tunnelCatchAll: 'http_status:404', differs: false });
+    expect(report.unsupported.map((u) => [u.index, u.rule.path])).toEqual([[3, '^/healthz$']]);
+    expect(report.catchAll).toEqual({ index: 4, service: 'http_status:404', tunnelCatchAll: 'http_status:404', differs: false });
+    // A warning not tied to a rule (a misspelled top-level originRequest key) reaches the report.
+    expect(report.warnings).toEqual([
+      expect.stringContaining('unknown key "conectTimeout" is ignored by cloudflared; did you mean "connectTimeout"?'),
+    ]);
     expect(await storeSnapshot()).toEqual(before);
   });
 
@@ -177,9 +187,9 @@ describe('POST /v1/import/cloudflared-config', () => {
         body: { tunnel, config: seedYaml(domain), dryRun: false, useSuggestedOrigins: true },
       })
     ).json()) as ImportReport;
-    expect(first.routes.map((r) => r.status)).toEqual(['created', 'created']);
-    expect(first.summary).toMatchObject({ created: 2, skipped: 0, unsupported: 1 });
-    expect(await count('audit')).toBe(audits + 2);
+    expect(first.routes.map((r) => r.status)).toEqual(['created', 'created', 'created']);
+    expect(first.summary).toMatchObject({ created: 3, skipped: 0, unsupported: 1 });
+    expect(await count('audit')).toBe(audits + 3);
     const listed = (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as { items: { hostname: string; origin: unknown }[] };
     expect(listed.items.find((r) => r.hostname === `ls.${domain}`)?.origin).toEqual({
       service: { namespace: 'kube-system', name: 'traefik', port: 80 },
@@ -188,9 +198,15 @@ describe('POST /v1/import/cloudflared-config', () => {
     const second = (await (
       await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: seedYaml(domain), dryRun: false } })
     ).json()) as ImportReport;
-    expect(second.routes.map((r) => r.status)).toEqual(['skipped', 'skipped']);
+    expect(second.routes.map((r) => r.status)).toEqual(['skipped', 'skipped', 'skipped']);
     expect(second.routes[0]?.reason).toContain(`already routed on this tunnel by route ${first.routes[0]?.id ?? '?'}`);
-    expect(await count('audit')).toBe(audits + 2);
+    expect(second.routes[2]?.reason).toContain(`already routed on this tunnel by route ${first.routes[2]?.id ?? '?'}`);
+    expect(await count('audit')).toBe(audits + 3);
+    // The regex rule compiles back byte for byte.
+    const config = (await (await api('GET', `/v1/tunnels/${tunnel}/config`)).json()) as {
+      config: { ingress: { hostname?: string; path?: string }[] };
+    };
+    expect(config.config.ingress.find((r) => r.hostname === `app.${domain}`)?.path).toBe('\\.php$');
   });
 
   it('answers 422 naming the place of malformed input, and 401/403 without a usable token', async () => {
@@ -271,7 +287,7 @@ describe('POST /v1/import/remote-config', () => {
     );
     expect(bad.error.details?.[0]).toMatchObject({
       path: 'body.config.ingress[0].originRequest.noTLSVerify',
-      message: expect.stringContaining('expected true or false'),
+      message: expect.stringContaining('expected a JSON boolean'),
     });
   });
 });

@@ -19,7 +19,7 @@ import type {
 } from '../../src/shared/api';
 import type { ApplyReport } from '../../src/shared/api/agent';
 import type { Probe, ProbeChange, ProbeCreate, ProbeSchedule } from '../../src/shared/api/probe';
-import { isStateful } from '../../src/shared/compiler';
+import { isStateful, originKindOf } from '../../src/shared/compiler';
 import { etagOf } from './etag';
 import { redactSecrets } from './redact';
 import type {
@@ -122,7 +122,9 @@ export const toApiRoute = (row: typeof routes.$inferSelect): Route => ({
   tunnel: row.tunnelId,
   hostname: row.hostname,
   path: row.path === '' ? null : row.path,
+  pathRegex: row.pathRegex === '' ? null : row.pathRegex,
   origin: row.origin as Origin,
+  originKind: originKindOf(row.origin as Origin, row.originRequest),
   originRequest: row.originRequest,
   dns: row.dns,
   access: (row.access ?? null) as Route['access'],

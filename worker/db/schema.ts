@@ -77,6 +77,11 @@ export const routes = sqliteTable(
     hostname: text('hostname').notNull(),
     /** Empty string when the route has no path prefix, so the unique index treats "no path" as one value. */
     path: text('path').notNull().default(''),
+    /**
+     * A cloudflared path regex (Go RE2), kept byte for byte; empty when the route has none. A route has a prefix
+     * (`path`) or a regex, never both, so at most one of the two is non-empty.
+     */
+    pathRegex: text('path_regex').notNull().default(''),
     origin: text('origin', { mode: 'json' }).$type<unknown>().notNull(),
     originRequest: text('origin_request', { mode: 'json' }).$type<Record<string, unknown>>().notNull(),
     dns: integer('dns', { mode: 'boolean' }).notNull().default(true),
@@ -84,7 +89,7 @@ export const routes = sqliteTable(
     version,
     ...timestamps,
   },
-  (t) => [uniqueIndex('routes_tunnel_host_path').on(t.tunnelId, t.hostname, t.path), index('routes_hostname').on(t.hostname)],
+  (t) => [uniqueIndex('routes_tunnel_host_path').on(t.tunnelId, t.hostname, t.path, t.pathRegex), index('routes_hostname').on(t.hostname)],
 );
 
 export const privateNetworks = sqliteTable(

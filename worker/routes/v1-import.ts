@@ -52,6 +52,9 @@ export const importReport = z.object({
   catchAll: z.object({ index: z.number().int(), service: z.string(), tunnelCatchAll: z.string(), differs: z.boolean() }).nullable(),
   originRequest: z.record(z.string(), z.unknown()),
   warpRouting: z.boolean().nullable(),
+  warnings: z
+    .array(z.string())
+    .describe('what cloudflared would ignore or what changes on import, not tied to one rule (unknown top-level keys, an empty rule list)'),
   summary: z.object({ create: z.number(), created: z.number(), skipped: z.number(), unsupported: z.number(), warnings: z.number() }),
 });
 

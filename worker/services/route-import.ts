@@ -40,6 +40,8 @@ export interface ImportReport {
   catchAll: { index: number; service: string; tunnelCatchAll: string; differs: boolean } | null;
   originRequest: Record<string, unknown>;
   warpRouting: boolean | null;
+  /** The proposal's warnings not tied to one rule. */
+  warnings: string[];
   summary: { create: number; created: number; skipped: number; unsupported: number; warnings: number };
 }
 
@@ -86,7 +88,10 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
     const route = { ...proposed.route, origin };
     const path = route.path ?? '';
     const elsewhere = existing.find((r) => r.hostname === route.hostname && r.tunnelId !== tunnel.id);
-    const same = existing.find((r) => r.hostname === route.hostname && r.path === path && r.tunnelId === tunnel.id);
+    const pathRegex = route.pathRegex ?? '';
+    const same = existing.find(
+      (r) => r.hostname === route.hostname && r.path === path && r.pathRegex === pathRegex && r.tunnelId === tunnel.id,
+    );
     const base = { ...proposed, route };
     if (elsewhere) {
       reports.push({
@@ -120,12 +125,13 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
     catchAll,
     originRequest: proposal.originRequest,
     warpRouting: proposal.warpRouting,
+    warnings: proposal.warnings,
     summary: {
       create: reports.filter((r) => r.status === 'would-create').length,
       created: reports.filter((r) => r.status === 'created').length,
       skipped: reports.filter((r) => r.status === 'skipped').length,
       unsupported: proposal.unsupported.length,
-      warnings: reports.reduce((n, r) => n + r.warnings.length, 0),
+      warnings: proposal.warnings.length + reports.reduce((n, r) => n + r.warnings.length, 0),
     },
   };
 }

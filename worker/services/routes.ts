@@ -13,6 +13,7 @@ import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 import type { Prepared } from './prepared';
+import { checkPathFields, checkRegexRouting, checkRuleLoads } from './route-rule-check';
 import { referencedTunnel } from './tunnels';
 
 type Row = typeof routes.$inferSelect;
@@ -92,7 +93,7 @@ export async function getRoute(deps: Deps, id: string): Promise<Route> {
  */
 export async function checkRouteUnique(
   view: StoreView,
-  candidate: { id?: string; tunnelId: string; hostname: string; path: string },
+  candidate: { id?: string; tunnelId: string; hostname: string; path: string; pathRegex?: string },
 ): Promise<void> {
   const sameHost = (await view.routesWithHostname(candidate.hostname)).filter((r) => r.id !== candidate.id);
   const otherTunnel = sameHost.find((r) => r.tunnelId !== candidate.tunnelId);
@@ -105,14 +106,20 @@ export async function checkRouteUnique(
       },
     );
   }
-  const duplicate = sameHost.find((r) => r.path === candidate.path);
+  const pathRegex = candidate.pathRegex ?? '';
+  const duplicate = sameHost.find((r) => r.path === candidate.path && r.pathRegex === pathRegex);
   if (duplicate) {
-    const where = candidate.path ? `${candidate.hostname}${candidate.path}` : `${candidate.hostname} (no path)`;
+    const where = pathRegex
+      ? `${candidate.hostname} with pathRegex "${pathRegex}"`
+      : candidate.path
+        ? `${candidate.hostname}${candidate.path}`
+        : `${candidate.hostname} (no path)`;
+    const field = pathRegex ? 'body.pathRegex' : candidate.path ? 'body.path' : 'body.hostname';
     throw new AppError(
       'conflict',
       `${where} is already routed on tunnel "${candidate.tunnelId}" by route ${duplicate.id}; update that route instead`,
       {
-        details: [{ path: candidate.path ? 'body.path' : 'body.hostname', message: `duplicate of route ${duplicate.id}` }],
+        details: [{ path: field, message: `duplicate of route ${duplicate.id}` }],
       },
     );
   }
@@ -136,15 +143,18 @@ async function viewRoute(view: StoreView, id: string): Promise<Row> {
 
 /** Decides a route create against `view`: the new route, the write that stores it and the row it puts. */
 export async function prepareRouteCreate(deps: Deps, view: StoreView, input: RouteCreate): Promise<Prepared<Route>> {
+  checkPathFields(input);
   const tunnel = await referencedTunnel(view, input.tunnel);
   const path = input.path ?? '';
-  await checkRouteUnique(view, { tunnelId: tunnel.id, hostname: input.hostname, path });
+  const pathRegex = input.pathRegex ?? '';
+  await checkRouteUnique(view, { tunnelId: tunnel.id, hostname: input.hostname, path, pathRegex });
   const at = deps.now().toISOString();
   const row: Row = {
     id: newId('rt', deps.now()),
     tunnelId: tunnel.id,
     hostname: input.hostname,
     path,
+    pathRegex,
     origin: input.origin,
     originRequest: input.originRequest,
     dns: input.dns,
@@ -153,6 +163,8 @@ export async function prepareRouteCreate(deps: Deps, view: StoreView, input: Rou
     createdAt: at,
     updatedAt: at,
   };
+  checkRegexRouting(row, tunnel, 'body.pathRegex');
+  checkRuleLoads(row, tunnel);
   const created = toApiRoute(row);
   return {
     result: created,
@@ -185,13 +197,18 @@ export async function prepareRouteUpdate(
   input: RouteUpdate,
   ifMatch?: string,
 ): Promise<Prepared<Route>> {
+  checkPathFields(input);
   const before = await viewRoute(view, id);
   checkIfMatch(ifMatch, before, `route "${id}"`);
   const tunnel = await referencedTunnel(view, before.tunnelId);
+  // A route has one path matcher: setting a prefix drops the regex and setting a regex drops the prefix.
+  const path = typeof input.pathRegex === 'string' ? '' : input.path === undefined ? before.path : (input.path ?? '');
+  const pathRegex = typeof input.path === 'string' ? '' : input.pathRegex === undefined ? before.pathRegex : (input.pathRegex ?? '');
   const after: Row = {
     ...before,
     hostname: input.hostname ?? before.hostname,
-    path: input.path === undefined ? before.path : (input.path ?? ''),
+    path,
+    pathRegex,
     origin: input.origin ?? before.origin,
     originRequest: input.originRequest ?? before.originRequest,
     dns: input.dns ?? before.dns,
@@ -199,9 +216,11 @@ export async function prepareRouteUpdate(
     version: before.version + 1,
     updatedAt: deps.now().toISOString(),
   };
-  if (after.hostname !== before.hostname || after.path !== before.path) {
-    await checkRouteUnique(view, { id, tunnelId: tunnel.id, hostname: after.hostname, path: after.path });
+  if (after.hostname !== before.hostname || after.path !== before.path || after.pathRegex !== before.pathRegex) {
+    await checkRouteUnique(view, { id, tunnelId: tunnel.id, hostname: after.hostname, path: after.path, pathRegex: after.pathRegex });
   }
+  checkRegexRouting(after, tunnel, input.pathRegex ? 'body.pathRegex' : 'body.origin');
+  checkRuleLoads(after, tunnel);
   return {
     result: toApiRoute(after),
     rows: [{ table: 'routes', put: after }],
@@ -213,6 +232,7 @@ export async function prepareRouteUpdate(
           .set({
             hostname: after.hostname,
             path: after.path,
+            pathRegex: after.pathRegex,
             origin: after.origin,
             originRequest: after.originRequest,
             dns: after.dns,

@@ -91,6 +91,7 @@ export function workloadRouteRow(
     tunnelId,
     hostname: route?.hostname ?? '',
     path: route?.path ?? '',
+    pathRegex: '',
     origin: { service: { namespace: w.namespace, name: w.id, port: routePort(w.spec) } },
     originRequest: {},
     dns: true,

@@ -1,5 +1,13 @@
 import type { ConfigurationUpdateParams } from 'cloudflare/resources/zero-trust/tunnels/cloudflared/configurations';
-import { canonicalJson, compileTunnelConfig, normalizeTunnelConfig, sha256Hex, type TunnelConfig } from '../../src/shared/compiler';
+import {
+  canonicalJson,
+  checkTunnelConfig,
+  compileTunnelConfig,
+  normalizeTunnelConfig,
+  sha256Hex,
+  type TunnelConfig,
+} from '../../src/shared/compiler';
+import { SyncProblem } from './context';
 import type { SyncContext } from './context';
 import { loadTunnelState } from './desired';
 import { markSuccess, readSync, syncKey } from './sync-state';
@@ -29,6 +37,14 @@ export async function reconcileTunnelConfig(ctx: SyncContext, tunnelId: string, 
   const cfId = state.row.cloudflareTunnelId;
   if (!cfId) return 'waiting-for-tunnel'; // the tunnel row creates it first and then reconciles this config
   const desired = compileTunnelConfig(state.desired);
+  // The backstop behind the route writes' own check: a config cloudflared would refuse is never PUT (the connector
+  // would keep failing to load it). The target shows the error and retries; the remote config stays as it was.
+  const loads = checkTunnelConfig(desired);
+  if (!loads.ok) {
+    throw new SyncProblem(
+      `not pushed: cloudflared would refuse this tunnel's compiled config: ${loads.problem.message}${loads.problem.index === null ? '' : ` (rule "${desired.ingress[loads.problem.index]?.hostname ?? 'catch-all'}")`}`,
+    );
+  }
   const desiredJson = canonicalJson(desired);
   const desiredHash = sha256Hex(desiredJson);
   const previous = await readSync(ctx, syncKey('tunnel_config', tunnelId));

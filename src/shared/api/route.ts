@@ -8,6 +8,10 @@ import { serviceRef } from './tunnel';
 export const origin = z.union([z.strictObject({ service: serviceRef }), z.strictObject({ url: originService })]);
 export type Origin = z.infer<typeof origin>;
 
+/** The kinds of origin cloudflared runs (src/shared/cloudflared/origin-service.ts); a Service origin is `http`. */
+export const originKind = z.enum(['http', 'tcp', 'unix', 'http_status', 'hello_world', 'socks_proxy', 'bastion']);
+export type OriginKindName = z.infer<typeof originKind>;
+
 /** Cloudflare Access protection checked by cloudflared at the origin. */
 export const access = z.strictObject({
   required: z.boolean().default(true),
@@ -24,6 +28,10 @@ export const routeCreate = z.strictObject({
   tunnel: resourceId('tunnel id'),
   hostname,
   path: pathPrefix.optional().describe('path prefix; "/api" matches /api and /api/x but not /apix'),
+  pathRegex: z
+    .string()
+    .optional()
+    .describe('cloudflared path regex (Go RE2, unanchored, tested against the decoded URL path), kept byte for byte; exclusive with path'),
   origin,
   originRequest: originRequestSchema.default({}).describe('cloudflared originRequest overrides for this rule'),
   dns: z.boolean().default(true).describe('manage a proxied CNAME for the hostname'),
@@ -37,7 +45,8 @@ export type RouteCreate = z.infer<typeof routeCreate>;
  */
 export const routeUpdate = z.strictObject({
   hostname: hostname.optional(),
-  path: pathPrefix.nullable().optional().describe('null removes the path prefix'),
+  path: pathPrefix.nullable().optional().describe('null removes the path prefix; a prefix replaces a pathRegex'),
+  pathRegex: z.string().nullable().optional().describe('null removes the path regex; a regex replaces a path prefix'),
   origin: origin.optional(),
   originRequest: originRequestSchema.optional(),
   dns: z.boolean().optional(),
@@ -58,7 +67,9 @@ export const route = z.object({
   tunnel: z.string(),
   hostname: z.string(),
   path: z.string().nullable(),
+  pathRegex: z.string().nullable().describe('the cloudflared path regex, when the route has one instead of a prefix'),
   origin,
+  originKind: originKind.describe('how cloudflared runs the origin, read from the compiled service'),
   originRequest: z.record(z.string(), z.unknown()),
   dns: z.boolean(),
   access: access.nullable(),

@@ -1,13 +1,11 @@
 import { closestName } from '../compiler/origin-request';
 import { parseDocument } from 'yaml';
-import { type IngressCheck, type RawRule, type RuleOriginRequest, type ValidRule, validateIngress } from './ingress';
+import { type IngressCheck, type RawRule, type RuleOriginRequest, ruleLabel, type ValidRule, validateIngress } from './ingress';
+import { type ConfigSource, readOriginRequestAs } from './origin-request-read';
 
 // How cloudflared reads the ingress part of a config before validating it. A config.yml goes through yaml.v3 and then a
 // strict re-parse whose unknown-key errors cloudflared only logs as warnings; a remote config is JSON read with Go's
 // encoding/json, which ignores unknown keys and matches keys case-insensitively, and may have no rules at all.
-
-/** Where a config came from: a config file (YAML) or a remote config (JSON). */
-export type ConfigSource = 'yaml' | 'json';
 
 /** A problem with a config as read: where (`ingress[2].service`) and what. */
 export interface ConfigIssue {
@@ -22,6 +20,10 @@ export interface ReadIngress {
   /** Each rule as given, with only the four rule keys, canonically spelled. */
   given: Record<string, unknown>[];
   defaults: RuleOriginRequest;
+  /** Each rule's originRequest as cloudflared's reader for the source reads it, in the API's form. */
+  originRequests: Record<string, unknown>[];
+  /** The top-level originRequest, likewise. */
+  defaultRequest: Record<string, unknown>;
   warnings: ConfigIssue[];
 }
 
@@ -35,7 +37,8 @@ function jsonKey(record: Record<string, unknown>, key: string): unknown {
   return found === undefined ? undefined : record[found];
 }
 
-function readOriginRequest(value: unknown): RuleOriginRequest {
+/** The originRequest fields cloudflared's validation reads, from an originRequest in the API's (canonical) form. */
+export function ruleOriginRequestOf(value: unknown): RuleOriginRequest {
   if (!isRecord(value)) return {};
   const out: RuleOriginRequest = {};
   const bastion = value.bastionMode;
@@ -73,6 +76,7 @@ export function readIngress(
   if (!Array.isArray(list)) return { ok: false, errors: [{ index: null, path: 'ingress', message: 'expected a list of ingress rules' }] };
   const rules: RawRule[] = [];
   const given: Record<string, unknown>[] = [];
+  const originRequests: Record<string, unknown>[] = [];
   for (const [index, rule] of list.entries()) {
     const where = `ingress[${index}]`;
     if (!isRecord(rule)) {
@@ -103,20 +107,32 @@ export function readIngress(
       }
       strings[key] = value;
     }
-    const originRequest = canonical.originRequest;
-    if (originRequest !== undefined && originRequest !== null && !isRecord(originRequest)) {
-      errors.push({ index, path: `${where}.originRequest`, message: `rule #${index + 1}: "originRequest" must be a mapping` });
-    }
+    const read = readOriginRequestAs(canonical.originRequest, source, `${ruleLabel(index)} originRequest`);
+    if (!read.ok) {
+      const at = ['originRequest', ...read.path].join('.');
+      errors.push({ index, path: `${where}.${at}`, message: `${ruleLabel(index)}: ${at}: ${read.message}` });
+    } else warnings.push(...read.warnings.map((message) => ({ index, path: `${where}.originRequest`, message })));
+    const originRequest = read.ok ? read.value : {};
     given.push(canonical);
+    originRequests.push(originRequest);
     rules.push({
       hostname: strings.hostname ?? '',
       path: strings.path ?? '',
       service: strings.service ?? '',
-      originRequest: readOriginRequest(originRequest),
+      originRequest: ruleOriginRequestOf(originRequest),
     });
   }
-  if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { rules, given, defaults: readOriginRequest(get(config, 'originRequest')), warnings } };
+  const defaults = readOriginRequestAs(get(config, 'originRequest'), source, 'originRequest');
+  if (!defaults.ok) {
+    const at = ['originRequest', ...defaults.path].join('.');
+    errors.push({ index: null, path: at, message: `${at}: ${defaults.message}` });
+  }
+  if (errors.length > 0 || !defaults.ok) return { ok: false, errors };
+  warnings.push(...defaults.warnings.map((message) => ({ index: null, path: 'originRequest', message })));
+  return {
+    ok: true,
+    value: { rules, given, defaults: ruleOriginRequestOf(defaults.value), originRequests, defaultRequest: defaults.value, warnings },
+  };
 }
 
 /**

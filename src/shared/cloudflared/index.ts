@@ -4,3 +4,4 @@ export * from './ingress';
 export * from './matcher';
 export * from './origin-service';
 export * from './path-regex';
+export * from './origin-request-read';

@@ -71,10 +71,20 @@ export function findMatchingRule(rules: readonly ValidRule[], request: MatchRequ
   return rules.length - 1;
 }
 
-/** The number of trailing DNS labels two names share, to find the rule "nearest" a host. */
-function sharedSuffixLabels(a: string, b: string): number {
-  const x = a.toLowerCase().split('.').reverse();
-  const y = b.toLowerCase().replace(/^\*\./, '').split('.').reverse();
+/** A rule hostname's labels, last first, lower-cased (computed once per rule: the miss search visits every rule). */
+const ruleLabels = new WeakMap<ValidRule, string[]>();
+function labelsOf(rule: ValidRule): string[] {
+  let labels = ruleLabels.get(rule);
+  if (!labels) {
+    labels = rule.hostname.toLowerCase().replace(/^\*\./, '').split('.').reverse();
+    ruleLabels.set(rule, labels);
+  }
+  return labels;
+}
+
+/** The number of trailing DNS labels a host (its labels, last first) shares with a rule, to find the "nearest" rule. */
+function sharedSuffixLabels(x: readonly string[], rule: ValidRule): number {
+  const y = labelsOf(rule);
   let n = 0;
   while (n < x.length && n < y.length && x[n] === y[n] && x[n] !== '') n++;
   return n;
@@ -91,6 +101,8 @@ function pathReason(rule: ValidRule, path: string): string {
 /** The nearest rule that did not serve the request and why: a path miss first, then the closest hostname. */
 function nearestMiss(rules: readonly ValidRule[], host: string, path: string): Miss | undefined {
   let best: { index: number; score: number; reason: string } | undefined;
+  const hostLabels = host.toLowerCase().split('.').reverse();
+  const lowerHost = host.toLowerCase();
   for (let i = 0; i < rules.length - 1; i++) {
     const rule = rules[i];
     if (!rule) continue;
@@ -99,15 +111,18 @@ function nearestMiss(rules: readonly ValidRule[], host: string, path: string): M
     if (hostMatches(rule, host)) {
       score = 1000;
       reason = pathReason(rule, path);
-    } else if (rule.hostname.toLowerCase() === host.toLowerCase() || rule.punycodeHostname?.toLowerCase() === host.toLowerCase()) {
+    } else if (
+      (rule.hostname.length === lowerHost.length && rule.hostname.toLowerCase() === lowerHost) ||
+      rule.punycodeHostname?.toLowerCase() === lowerHost
+    ) {
       score = 900;
       reason = `hostname "${rule.hostname}" differs from "${host}" only in letter case; cloudflared compares hostnames byte for byte`;
     } else if (rule.hostname.startsWith('*.') && host === rule.hostname.slice(2)) {
       score = 800;
       reason = `wildcard "${rule.hostname}" matches names below "${host}" (at any depth) but not "${host}" itself`;
     } else {
-      score = sharedSuffixLabels(host, rule.hostname);
-      if (score === 0) continue;
+      score = sharedSuffixLabels(hostLabels, rule);
+      if (score === 0 || (best && score <= best.score)) continue;
       reason = rule.hostname.startsWith('*.')
         ? `wildcard "${rule.hostname}" does not match "${host}": the host must end with "${rule.hostname.slice(1)}"`
         : `hostname "${rule.hostname}" is not "${host}"`;

@@ -4,7 +4,7 @@ import { checkHostname } from '../validation/hostname';
 import { type ConfigSource, checkReadIngress, isCatchAll, readIngress, ruleLabel, type ValidRule } from '../cloudflared';
 import { checkPathPrefix } from '../validation/path-prefix';
 import { adviseOrigin } from './origin-advice';
-import { findOriginRequestProblem, ORIGIN_REQUEST_KEYS } from './origin-request';
+import { findOriginRequestProblem } from './origin-request';
 import { readPathRegex } from './path-regex';
 import { compareRoutes } from './rule-order';
 
@@ -21,7 +21,7 @@ export interface ProposedRoute {
   suggestedOrigin?: Origin;
 }
 
-/** A rule that a route cannot express (a regex path, a path without hostname), kept verbatim. */
+/** A rule that a route cannot express (a path without hostname, a hostname edgeplane cannot own), kept verbatim. */
 export interface UnsupportedRule {
   index: number;
   status: 'unsupported';
@@ -105,18 +105,6 @@ function fail(index: number | null, path: string, message: string): ImportResult
   return { ok: false, errors: [{ index, path, message }] };
 }
 
-/** Drops originRequest keys cloudflared does not know: a config file warns about them, a remote config ignores them. */
-function knownOriginRequest(value: unknown, where: string, source: ConfigSource, warnings: string[]): unknown {
-  if (!isRecord(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    const known = Object.keys(ORIGIN_REQUEST_KEYS).find((k) => k === key || (source === 'json' && k.toLowerCase() === key.toLowerCase()));
-    if (known) out[known] = v;
-    else if (source === 'yaml') warnings.push(`${where}: unknown key "${key}" is ignored by cloudflared`);
-  }
-  return out;
-}
-
 function readConfig(config: Record<string, unknown>, options: ImportOptions, source: ConfigSource = 'yaml'): ImportResult {
   const errors: ImportError[] = [];
   const proposal: ImportProposal = { routes: [], unsupported: [], catchAll: null, originRequest: {}, warpRouting: null, warnings: [] };
@@ -128,12 +116,9 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions, sou
     const path = index === null ? 'ingress' : field ? `ingress[${index}].${field}` : `ingress[${index}]`;
     return { ok: false, errors: [{ index, path, message }] };
   }
-  const defaults = config.originRequest;
-  if (defaults !== undefined && defaults !== null) {
-    const known = findOriginRequestProblem(knownOriginRequest(defaults, 'originRequest', source, proposal.warnings));
-    if (known.ok) proposal.originRequest = known.value;
-    else errors.push({ index: null, path: ['originRequest', ...known.path].join('.'), message: known.message });
-  }
+  const defaults = findOriginRequestProblem(read.value.defaultRequest);
+  if (defaults.ok) proposal.originRequest = defaults.value;
+  else errors.push({ index: null, path: ['originRequest', ...defaults.path].join('.'), message: defaults.message });
   const warp = config['warp-routing'];
   if (warp !== undefined) {
     if (isRecord(warp) && (warp.enabled === undefined || typeof warp.enabled === 'boolean')) proposal.warpRouting = warp.enabled === true;
@@ -146,7 +131,8 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions, sou
   }
   for (const [index, rule] of checked.rules.entries()) {
     const given = read.value.given[index] ?? {};
-    readRule(rule, given, index, proposal, errors, options, source, ruleWarnings.get(index) ?? []);
+    const originRequest = read.value.originRequests[index] ?? {};
+    readRule(rule, given, originRequest, index, proposal, errors, options, ruleWarnings.get(index) ?? []);
   }
   if (errors.length > 0) return { ok: false, errors };
   if (checked.rules.length === 0)
@@ -157,30 +143,26 @@ function readConfig(config: Record<string, unknown>, options: ImportOptions, sou
 
 /**
  * Maps one rule cloudflared accepts to a route. Where edgeplane cannot manage it as a route (no hostname, a hostname
- * that is not a DNS name edgeplane can own, a path regex that is not a prefix) it is kept as an unsupported rule with
+ * that is not a DNS name edgeplane can own) it is kept as an unsupported rule with
  * the reason, never refused: the config is valid, cloudflared would run it.
  */
 function readRule(
   rule: ValidRule,
   given: Record<string, unknown>,
+  readOriginRequest: Record<string, unknown>,
   index: number,
   proposal: ImportProposal,
   errors: ImportError[],
   options: ImportOptions,
-  source: ConfigSource,
   warnings: string[],
 ): void {
   const where = `ingress[${index}]`;
   const error = (path: string, message: string) =>
     errors.push({ index, path: path ? `${where}.${path}` : where, message: `${ruleLabel(index)}: ${message}` });
-  let originRequest: Record<string, unknown> = {};
-  if (given.originRequest !== undefined && given.originRequest !== null) {
-    const checked = findOriginRequestProblem(
-      knownOriginRequest(given.originRequest, `${ruleLabel(index)} originRequest`, source, warnings),
-    );
-    if (!checked.ok) return void error(['originRequest', ...checked.path].join('.'), checked.message);
-    originRequest = checked.value;
-  }
+  // Read as cloudflared's reader for the source reads it (durations, booleans, key spelling); then checked as a route's.
+  const checked = findOriginRequestProblem(readOriginRequest);
+  if (!checked.ok) return void error(['originRequest', ...checked.path].join('.'), checked.message);
+  const originRequest = checked.value;
   // validateIngress has already placed the only catch-all last.
   if (isCatchAll(rule)) {
     proposal.catchAll = { index, service: rule.service || 'bastion' };
@@ -198,24 +180,26 @@ function readRule(
     }
   }
   if (!host.ok) return void keep(`cloudflared accepts this hostname, but a route needs a DNS name edgeplane can manage: ${host.message}`);
+  // A path regex that means a whole-segment prefix becomes a prefix (edgeplane compiles it back to the same matching);
+  // any other regex is kept as the route's pathRegex, byte for byte.
   let prefix: string | undefined;
+  let pathRegex: string | undefined;
   if (rule.path !== '') {
     const reading = readPathRegex(rule.path);
-    if (reading.kind === 'regex') {
-      return void keep(
-        `${reading.reason}; a route path is a prefix${reading.nearestPrefix ? `, the nearest is "${reading.nearestPrefix}"` : ''}`,
-      );
-    }
     if (reading.kind === 'prefix') {
       const checked = checkPathPrefix(reading.prefix);
-      if (!checked.ok)
-        return void keep(
-          `path regex "${rule.path}" reads as the prefix "${reading.prefix}", which is not a valid route path: ${checked.message}`,
-        );
-      prefix = checked.value;
+      if (checked.ok) prefix = checked.value;
+      else pathRegex = rule.path;
+    } else if (reading.kind === 'regex') {
+      pathRegex = rule.path;
+      warnings.push(
+        `path regex "${rule.path}" is kept as the route's pathRegex (cloudflared's regex, unchanged); edgeplane puts regex routes before the prefix routes of their hostname`,
+      );
     }
   }
-  const duplicate = proposal.routes.find((p) => p.route.hostname === host.value && p.route.path === prefix);
+  const duplicate = proposal.routes.find(
+    (p) => p.route.hostname === host.value && p.route.path === prefix && p.route.pathRegex === pathRegex,
+  );
   if (duplicate)
     return void keep(`unreachable: ${ruleLabel(duplicate.index)} has the same hostname and path and cloudflared always picks it first`);
   const service = rule.service === '' ? 'bastion' : rule.service;
@@ -224,6 +208,7 @@ function readRule(
   const candidate = importedRoute.safeParse({
     hostname: host.value,
     ...(prefix ? { path: prefix } : {}),
+    ...(pathRegex !== undefined ? { pathRegex } : {}),
     origin: advice.origin,
     originRequest,
     dns: true,
@@ -248,8 +233,14 @@ function hostsOverlap(a: string, b: string): boolean {
   return b.startsWith('*.') && a.endsWith(suffix(b));
 }
 
+/** True when some path may match both (no prefix matches everything; a regex may match anything, so it may overlap). */
+function pathsOverlap(a: ImportedRoute, b: ImportedRoute): boolean {
+  if (a.pathRegex !== undefined || b.pathRegex !== undefined) return true;
+  return prefixesOverlap(a.path, b.path);
+}
+
 /** True when some path matches both prefixes (no prefix matches everything). */
-function pathsOverlap(a: string | undefined, b: string | undefined): boolean {
+function prefixesOverlap(a: string | undefined, b: string | undefined): boolean {
   if (a === undefined || b === undefined || a === '/' || b === '/') return true;
   return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
 }
@@ -264,7 +255,7 @@ function warnAboutReordering(proposal: ImportProposal): void {
     for (const earlier of routes.slice(0, j)) {
       const a = { ...earlier.route, id: String(earlier.index), path: earlier.route.path ?? null };
       const b = { ...later.route, id: String(later.index), path: later.route.path ?? null };
-      if (compareRoutes(b, a) < 0 && hostsOverlap(a.hostname, b.hostname) && pathsOverlap(earlier.route.path, later.route.path)) {
+      if (compareRoutes(b, a) < 0 && hostsOverlap(a.hostname, b.hostname) && pathsOverlap(earlier.route, later.route)) {
         later.warnings.push(
           `rule ${later.index} will now come before rule ${earlier.index} (more specific rules first); requests matching both went to rule ${earlier.index} before the import`,
         );

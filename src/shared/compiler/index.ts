@@ -20,3 +20,4 @@ export * from './import-config';
 export * from './plan';
 export * from '../kube/labels';
 export * from '../kube/object-key';
+export * from './config-check';

@@ -1,4 +1,5 @@
-import type { Origin, RoutingMode, ServiceRef } from '../api';
+import type { Origin, OriginKindName, RoutingMode, ServiceRef } from '../api';
+import { parseOriginService } from '../cloudflared/origin-service';
 
 /** The in-cluster URL of a Service port: `http://<name>.<namespace>.svc.cluster.local:<port>`. */
 export const serviceUrl = (ref: ServiceRef): string => `http://${ref.name}.${ref.namespace}.svc.cluster.local:${ref.port}`;
@@ -19,4 +20,15 @@ export function originService(origin: Origin, mode: RoutingMode): string {
     case 'gateway':
       return serviceUrl(mode.service);
   }
+}
+
+/**
+ * The kind of origin cloudflared runs for a route, read from its service as cloudflared reads it (a route's own
+ * `bastionMode` makes any service a bastion). A Service origin always compiles to an `http://` URL.
+ */
+export function originKindOf(origin: Origin, originRequest: Record<string, unknown>): OriginKindName {
+  if (!('url' in origin)) return 'http';
+  const parsed = parseOriginService(origin.url, originRequest.bastionMode === true);
+  // Stored origins passed the same parser on write; an unreadable one can only be older data, shown as plain http.
+  return parsed.ok ? parsed.origin.kind : 'http';
 }

@@ -22,6 +22,9 @@ function groups(desired: DesiredTunnel): Group[] {
   const byKey = new Map<string, Group>();
   for (const route of orderRoutes(desired.routes)) {
     if (!('service' in route.origin)) continue;
+    // Ingress and HTTPRoute match path prefixes only. The route API refuses a regex route to a Service in these modes;
+    // one left from before a mode change is left out rather than widened to "/" (which would take the host's traffic).
+    if (route.pathRegex) continue;
     const service = route.origin.service;
     const key = `${route.hostname}\u0000${service.namespace}`;
     let group = byKey.get(key);

@@ -21,27 +21,39 @@ function ruleOriginRequest(route: Route): Record<string, unknown> {
   return sortKeysDeep(merged) as Record<string, unknown>;
 }
 
+/** The rule `path` of a route: its regex byte for byte, or its prefix as an anchored whole-segment regex. */
+function rulePath(route: Pick<Route, 'path' | 'pathRegex'>): string | undefined {
+  if (route.pathRegex) return route.pathRegex;
+  return route.path ? pathPrefixRegex(route.path) : undefined;
+}
+
 /** Compiles one route into its ingress rule (keys in the fixed order hostname, path, service, originRequest). */
-function compileRule(route: Route, desired: DesiredTunnel): IngressRule {
+export function compileRule(route: Route, desired: Pick<DesiredTunnel, 'tunnel'>): IngressRule {
   const originRequest = ruleOriginRequest(route);
+  const path = rulePath(route);
   return {
     hostname: route.hostname.toLowerCase(),
-    ...(route.path ? { path: pathPrefixRegex(route.path) } : {}),
+    ...(path !== undefined ? { path } : {}),
     service: originService(route.origin, desired.tunnel.mode),
     ...(isEmpty(originRequest) ? {} : { originRequest }),
   };
 }
 
+/** The last rule of every compiled config: the tunnel's catch-all service. */
+export const catchAllRule = (tunnel: Pick<DesiredTunnel['tunnel'], 'catchAll'>): IngressRule => ({
+  service: tunnel.catchAll || 'http_status:404',
+});
+
 /** Compiles the tunnel's rules in order, each traced to its route; the catch-all is last. */
 export function compileTracedRules(desired: DesiredTunnel): TracedRule[] {
   const traced: TracedRule[] = orderRoutes(desired.routes).map((route) => ({ routeId: route.id, rule: compileRule(route, desired) }));
-  traced.push({ routeId: null, rule: { service: desired.tunnel.catchAll || 'http_status:404' } });
+  traced.push({ routeId: null, rule: catchAllRule(desired.tunnel) });
   return traced;
 }
 
 /**
  * Compiles a tunnel's remote config exactly as it is PUT to Cloudflare: rules ordered most specific first, path
- * prefixes as anchored regexes, the catch-all last, the tunnel's default originRequest at the top level (cloudflared
+ * prefixes as anchored regexes, path regexes as given, the catch-all last, the tunnel's default originRequest at the top level (cloudflared
  * merges it into every rule) and warp-routing on when the tunnel has private networks. Deterministic: the same
  * desired state gives the same JSON.stringify output whatever the order of routes in the input.
  */

@@ -6,3 +6,4 @@ export * from './cidr';
 export * from './origin-url';
 export * from './probe-host';
 export * from './excerpt';
+export * from './path-regex';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { Cluster, Route, RoutingMode, Tunnel } from '../../../src/shared/api';
-import type { DesiredCluster, DesiredTunnel } from '../../../src/shared/compiler';
+import { type DesiredCluster, type DesiredTunnel, originKindOf } from '../../../src/shared/compiler';
 
 // Small pools so generated hostnames and paths overlap a lot: that is where ordering mistakes would show.
 export const LABELS = ['a', 'b', 'app', 'api', 'www'];
@@ -55,7 +55,9 @@ export const routesArb = (tunnelId = 't1', maxLength = 30): fc.Arbitrary<Route[]
         tunnel: tunnelId,
         hostname: r.hostname,
         path: r.path,
+        pathRegex: null,
         origin: r.origin,
+        originKind: originKindOf(r.origin, {}),
         originRequest: r.noTLSVerify === undefined ? {} : { noTLSVerify: r.noTLSVerify },
         dns: true,
         access: i % 7 === 3 ? { required: true, teamName: 'team', audTag: ['aud1'] } : null,
@@ -106,7 +108,9 @@ export function makeRoute(
   origin: Route['origin'],
   overrides: Partial<Route> = {},
 ): Route {
-  return { id, tunnel: 't1', hostname, path, origin, originRequest: {}, dns: true, access: null, ...meta, ...overrides };
+  const base = { id, tunnel: 't1', hostname, path, pathRegex: null, origin, originRequest: {}, dns: true, access: null, ...meta };
+  const route = { ...base, ...overrides };
+  return { ...route, originKind: overrides.originKind ?? originKindOf(route.origin, route.originRequest) };
 }
 
 /** Builds a cluster as the API returns it. */

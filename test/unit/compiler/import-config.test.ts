@@ -34,13 +34,19 @@ const proposalOf = (result: ImportResult) => {
 describe('parseCloudflaredConfigYaml', () => {
   it('turns a seed config.yml into routes, flags origins that cannot work in a pod, keeps regex rules and finds the catch-all', () => {
     const proposal = proposalOf(parseCloudflaredConfigYaml(SEED_CONFIG_YML));
-    expect(proposal.routes.map((r) => [r.index, r.route.hostname, r.route.path ?? null, r.route.origin])).toEqual([
+    const paths = (r: (typeof proposal.routes)[number]) => r.route.path ?? r.route.pathRegex ?? null;
+    expect(proposal.routes.map((r) => [r.index, r.route.hostname, paths(r), r.route.origin])).toEqual([
       [0, 'ls.example.com', null, { url: 'http://traefik:80' }],
       [1, 'gpu.example.com', '/v2', { url: 'http://localhost:8000' }],
       [2, 'api.example.com', null, { service: { namespace: 'web', name: 'api', port: 8080 } }],
+      [3, 'app.example.com', '\\.(png|jpg)$', { url: 'http://static:80' }],
       [4, 'mac.example.com', null, { url: 'http://host.docker.internal:3000' }],
     ]);
-    const [traefik, gpu, api, mac] = proposal.routes;
+    const [traefik, gpu, api, app, mac] = proposal.routes;
+    // A regex that is not a whole-segment prefix is kept as the route's pathRegex, byte for byte.
+    expect(app?.route).toMatchObject({ pathRegex: '\\.(png|jpg)$' });
+    expect(app?.route.path).toBeUndefined();
+    expect(app?.warnings[0]).toContain("kept as the route's pathRegex");
     expect(traefik?.warnings[0]).toContain('"traefik" is a Docker network name');
     expect(traefik?.warnings[0]).toContain('http://traefik.kube-system.svc.cluster.local:80');
     expect(traefik?.suggestedOrigin).toEqual({ service: { namespace: 'kube-system', name: 'traefik', port: 80 } });
@@ -48,14 +54,7 @@ describe('parseCloudflaredConfigYaml', () => {
     expect(gpu?.route.originRequest).toEqual({ noTLSVerify: true });
     expect(api?.warnings).toEqual([]);
     expect(mac?.warnings[0]).toContain('host.docker.internal exists only under Docker');
-    expect(proposal.unsupported).toEqual([
-      {
-        index: 3,
-        status: 'unsupported',
-        rule: { hostname: 'app.example.com', path: '\\.(png|jpg)$', service: 'http://static:80' },
-        reason: expect.stringContaining('unanchored'),
-      },
-    ]);
+    expect(proposal.unsupported).toEqual([]);
     expect(proposal.catchAll).toEqual({ index: 5, service: 'http_status:404' });
     expect(proposal.originRequest).toEqual({ connectTimeout: 30 });
   });
@@ -151,7 +150,7 @@ describe('parseCloudflaredConfigYaml', () => {
     [
       'originRequest:\n  tlsTimeout: soon\ningress:\n  - service: http_status:404\n',
       /^originRequest\.tlsTimeout$/,
-      'expected whole seconds',
+      '"soon" is not a Go duration',
     ],
     ['warp-routing: yes\ningress:\n  - service: http_status:404\n', /^warp-routing$/, 'expected { enabled'],
     ['a: 1\na: 2\ningress:\n  - service: http_status:404\n', /config\.yml line 2/, 'not valid YAML'],
@@ -196,14 +195,13 @@ describe('parseRemoteConfig', () => {
     const a = proposalOf(parseRemoteConfig(remote));
     expect(proposalOf(parseRemoteConfig(remote.result))).toEqual(a);
     expect(proposalOf(parseRemoteConfig(remote.result.config))).toEqual(a);
-    expect(a.routes.map((r) => [r.route.hostname, r.route.path ?? null, r.route.origin])).toEqual([
-      ['ls.example.com', null, { url: 'http://traefik:80' }],
-      ['gpu.example.com', '/v2', { service: { namespace: 'ml', name: 'triton', port: 8000 } }],
+    expect(a.routes.map((r) => [r.route.hostname, r.route.path ?? null, r.route.pathRegex ?? null, r.route.origin])).toEqual([
+      ['ls.example.com', null, null, { url: 'http://traefik:80' }],
+      ['gpu.example.com', '/v2', null, { service: { namespace: 'ml', name: 'triton', port: 8000 } }],
+      ['api.example.com', null, '/api', { url: 'http://api:8080' }],
     ]);
     expect(a.routes[0]?.route.originRequest).toEqual({ connectTimeout: 10 });
-    expect(a.unsupported).toEqual([
-      expect.objectContaining({ index: 2, reason: expect.stringContaining('unanchored'), rule: remote.result.config.ingress[2] }),
-    ]);
+    expect(a.unsupported).toEqual([]);
     expect(a.warpRouting).toBe(true);
     expect(a.catchAll).toEqual({ index: 3, service: 'http_status:404' });
   });
@@ -225,5 +223,78 @@ describe('parseRemoteConfig', () => {
     const result = parseRemoteConfig(json);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors[0]?.path).toBe(path);
+  });
+});
+
+describe('originRequest as cloudflared reads it: config.yml (yaml.v3) against remote JSON (encoding/json)', () => {
+  const yamlRule = (originRequest: string) =>
+    `ingress:\n  - hostname: a.example.com\n    service: http://10.0.0.1:80\n    originRequest:\n${originRequest
+      .split('\n')
+      .map((l) => `      ${l}`)
+      .join('\n')}\n  - service: http_status:404\n`;
+  const jsonRule = (originRequest: Record<string, unknown>) => ({
+    ingress: [{ hostname: 'a.example.com', service: 'http://10.0.0.1:80', originRequest }, { service: 'http_status:404' }],
+  });
+  const yamlOk = (text: string) => proposalOf(parseCloudflaredConfigYaml(yamlRule(text))).routes[0];
+  const jsonOk = (value: Record<string, unknown>) => proposalOf(parseRemoteConfig(jsonRule(value))).routes[0];
+  const yamlError = (text: string) => {
+    const result = parseCloudflaredConfigYaml(yamlRule(text));
+    return result.ok ? undefined : result.errors[0];
+  };
+  const jsonError = (value: Record<string, unknown>) => {
+    const result = parseRemoteConfig(jsonRule(value));
+    return result.ok ? undefined : result.errors[0];
+  };
+
+  it('durations: Go duration strings in YAML (a bare integer is refused), whole seconds in JSON (a string is refused)', () => {
+    expect(yamlOk('connectTimeout: 1m30s\ntcpKeepAlive: "0"')?.route.originRequest).toEqual({ connectTimeout: 90, tcpKeepAlive: 0 });
+    expect(yamlError('connectTimeout: 30')).toMatchObject({
+      path: 'ingress[0].originRequest.connectTimeout',
+      message: expect.stringContaining('cloudflared refuses a bare number here (write "30s"'),
+    });
+    expect(jsonOk({ connectTimeout: 30 })?.route.originRequest).toEqual({ connectTimeout: 30 });
+    expect(jsonError({ connectTimeout: '30s' })).toMatchObject({
+      path: 'ingress[0].originRequest.connectTimeout',
+      message: expect.stringContaining('cloudflared refuses a duration string in JSON'),
+    });
+    const subSecond = yamlOk('keepAliveTimeout: 1500ms');
+    expect(subSecond?.route.originRequest).toEqual({ keepAliveTimeout: 2 });
+    expect(subSecond?.warnings).toContainEqual(expect.stringContaining('"1500ms" is kept as 2s'));
+  });
+
+  it("booleans: yaml.v3's yes/no/on/off for typed bools in YAML; only JSON booleans in JSON", () => {
+    expect(yamlOk('noTLSVerify: yes\nhttp2Origin: Off\ndisableChunkedEncoding: TRUE')?.route.originRequest).toEqual({
+      noTLSVerify: true,
+      http2Origin: false,
+      disableChunkedEncoding: true,
+    });
+    expect(yamlError('noTLSVerify: maybe')).toMatchObject({ path: 'ingress[0].originRequest.noTLSVerify' });
+    expect(jsonError({ noTLSVerify: 'yes' })).toMatchObject({
+      path: 'ingress[0].originRequest.noTLSVerify',
+      message: expect.stringContaining('expected a JSON boolean'),
+    });
+  });
+
+  it('unknown keys: a warning in YAML (also inside access and ipRules), ignored in JSON, whose keys match case-insensitively', () => {
+    const yaml = yamlOk('noTLSVerfy: true\naccess:\n  required: false\n  teamName: t\n  audience: x');
+    expect(yaml?.route.originRequest).toEqual({ access: { required: false, teamName: 't', audTag: [] } });
+    expect(yaml?.warnings).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('unknown key "noTLSVerfy" is ignored by cloudflared; did you mean "noTLSVerify"?'),
+        expect.stringContaining('access: unknown key "audience" is ignored by cloudflared'),
+      ]),
+    );
+    const json = jsonOk({ NOTLSVERIFY: true, connecttimeout: 5, whatever: 1, access: { TeamName: 't', Required: false } });
+    expect(json?.route.originRequest).toEqual({
+      connectTimeout: 5,
+      noTLSVerify: true,
+      access: { required: false, teamName: 't', audTag: [] },
+    });
+    expect(json?.warnings).toEqual([]);
+  });
+
+  it('passes the top-level warnings of a proposal through (not tied to one rule)', () => {
+    const result = parseCloudflaredConfigYaml('originRequest:\n  proxyTipe: socks\ningress:\n  - service: http_status:404\n');
+    expect(proposalOf(result).warnings).toEqual([expect.stringContaining('originRequest: unknown key "proxyTipe"')]);
   });
 });
