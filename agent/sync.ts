@@ -3,12 +3,14 @@ import type { AgentStatus, DesiredBundle, FieldConflict, ObjectResult } from '..
 import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
+import { InfraScanner } from './infra';
 import { CLUSTER_LABEL } from '../src/shared/kube/labels';
 import { identityKey } from '../src/shared/kube/object-key';
 import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inventory';
 import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
+import { workloadHealth, withWorkloads } from './pods';
 import { executePrune, planPrune } from './prune';
 import type { AgentState, StateStore } from './state';
 import type { Transport } from './transport';
@@ -63,6 +65,8 @@ export class Syncer {
   private readonly conflictMemo = new Map<string, { fingerprint: string; outcome: ApplyOutcome }>();
   /** True while the last converge left a rollout in progress (the caller re-checks soon). */
   healthInProgress = false;
+  /** Infra discovery, throttled (agent/infra.ts); made on first use. */
+  private infraScanner: InfraScanner | undefined;
 
   constructor(
     private readonly clusterId: string,
@@ -197,7 +201,11 @@ export class Syncer {
         ms: Math.round(seconds * 1000),
       });
 
-    const health = await assessHealth(this.kube, objects, bundle.origins, live.objects);
+    const health = withWorkloads(
+      await assessHealth(this.kube, objects, bundle.origins, live.objects),
+      await workloadHealth(this.kube, this.clusterId, objects),
+    );
+    const infra = await (this.infraScanner ??= new InfraScanner(this.kube)).scan();
     this.healthInProgress = health.status === 'InProgress';
     const report: AgentStatus = {
       revision: bundle.revision,
@@ -210,6 +218,7 @@ export class Syncer {
       ...(pruneRefused ? { pruneRefused } : {}),
       health,
       agentVersion: AGENT_VERSION,
+      ...(infra ? { infra } : {}),
     };
     await this.report(report);
     return wrote;

@@ -12,6 +12,7 @@ import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Namespace } from 'kubernetes-models/v1/Namespace';
 import { Node } from 'kubernetes-models/v1/Node';
 import { PersistentVolumeClaim } from 'kubernetes-models/v1/PersistentVolumeClaim';
+import { Pod } from 'kubernetes-models/v1/Pod';
 import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
@@ -75,6 +76,8 @@ export const RESOURCES: ResourceType[] = [
     ],
     generation: true,
   }),
+  // Pods are made by controllers and kubelets, not by edgeplane: tests put them with FakeKubeApiserver.putPod.
+  r('', 'v1', 'Pod', 'pods', true, Pod),
   r('', 'v1', 'PersistentVolumeClaim', 'persistentvolumeclaims', true, PersistentVolumeClaim, { immutable: [['spec', 'accessModes']] }),
   r('policy', 'v1', 'PodDisruptionBudget', 'poddisruptionbudgets', true, PodDisruptionBudget, { generation: true }),
   r('rbac.authorization.k8s.io', 'v1', 'ClusterRole', 'clusterroles', false, ClusterRole),
