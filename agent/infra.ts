@@ -1,4 +1,4 @@
-import type { InfraInstance } from '../src/shared/api/agent';
+import type { InfraInstance } from '../src/shared/kube/infra';
 import { WORKLOAD_LABEL } from '../src/shared/compiler/workload-objects';
 import {
   INFRA,

@@ -15,7 +15,7 @@ import type {
   WorkloadSpec,
   Tunnel,
 } from '../../src/shared/api';
-import type { ApplyReport } from '../../src/shared/api/agent';
+import type { ApplyReport, WorkloadHealth } from '../../src/shared/api/agent';
 import { isStateful } from '../../src/shared/compiler';
 import { etagOf } from './etag';
 import type {
@@ -243,3 +243,19 @@ export const toApiSplitTunnelProfile = (row: typeof splitTunnelProfiles.$inferSe
   createdAt: row.createdAt,
   updatedAt: row.updatedAt,
 });
+
+/** A workload's entry in its cluster's stored health summary (recordStatus), in the API's shape; null when none. */
+export function toApiWorkloadHealth(clusterHealth: unknown, row: Pick<typeof workloads.$inferSelect, 'id' | 'namespace'>): Workload['health'] {
+  const summary = clusterHealth as { workloads?: WorkloadHealth[]; revision?: number; reportedAt?: string } | null;
+  const entry = summary?.workloads?.find((w) => w.workload === row.id && w.namespace === row.namespace);
+  if (!entry || summary?.revision === undefined || summary.reportedAt === undefined) return null;
+  return {
+    status: entry.status,
+    pods: entry.pods,
+    ready: entry.ready,
+    problems: entry.problems,
+    ...(entry.error ? { error: entry.error } : {}),
+    revision: summary.revision,
+    reportedAt: summary.reportedAt,
+  };
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { INFRA_KINDS, INFRA_VALUES } from '../kube/infra';
+import { infraInstance, workloadHealth } from './agent';
 import { resourceMeta } from './common';
 import { hostname, labels, pathPrefix, port, resourceId } from './fields';
 
@@ -197,6 +198,18 @@ export const workload = z.object({
   route: workloadRoute.nullable(),
   routeId: z.string().nullable().describe('the route created for `route`, managed with the workload'),
   kind: z.enum(['Deployment', 'StatefulSet']).describe('what the workload compiles to'),
+  health: workloadHealth
+    .omit({ workload: true, namespace: true })
+    .extend({ revision: z.number().int(), reportedAt: z.string() })
+    .nullable()
+    .optional()
+    .describe("GET /v1/workloads/{id} only: its pods as the cluster's agent last reported them; null before any report names it"),
   ...resourceMeta,
 });
 export type Workload = z.infer<typeof workload>;
+
+/** Answer of GET /v1/clusters/{id}/infra: what `{"infra": ...}` references in the cluster's workloads resolve against. */
+export const clusterInfraList = z.object({
+  items: z.array(infraInstance),
+  reportedAt: z.string().nullable().describe("when the cluster's agent last reported a scan; null: never"),
+});

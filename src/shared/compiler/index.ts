@@ -13,6 +13,8 @@ export * from './connector-objects';
 export * from './routing-objects';
 export * from './manifests';
 export * from './workload-objects';
+export * from './infra-refs';
+export * from '../kube/infra';
 export * from './compose-import';
 export * from './compose-interpolate';
 export * from './compose-traefik';
