@@ -11,7 +11,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { dnsIntents } from './routes';
 import { checkSpec, sealEnv, specOfCreate, type WorkloadRow } from './workload-rows';
-import { pinInfraRefs } from './workload-infra';
+import { discoveredInfra, pinInfraRefs } from './workload-infra';
 import { loadRouteTunnel, loadTargetCluster } from './workloads';
 
 /** What to import and where. */
@@ -59,6 +59,7 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
   const tunnel = request.tunnel ? await loadRouteTunnel(deps, request.tunnel, request.cluster, 'body.tunnel') : null;
   const parsed = readCompose(request.compose, {
     namespace: request.namespace,
+    infra: (await discoveredInfra(deps, request.cluster)).instances,
     env: request.env,
     envFiles: request.envFiles,
     ...(request.hostname ? { hostname: request.hostname } : {}),

@@ -17,6 +17,7 @@ export * from './infra-refs';
 export * from '../kube/infra';
 export * from './compose-import';
 export * from './compose-interpolate';
+export * from './compose-infra';
 export * from './compose-traefik';
 export * from './import-config';
 export * from './plan';
