@@ -1,13 +1,6 @@
 import type { InfraInstance } from '../src/shared/kube/infra';
 import { WORKLOAD_LABEL } from '../src/shared/compiler/workload-objects';
-import {
-  INFRA,
-  infraKindOfImage,
-  infraKindOfName,
-  infraKindOfPort,
-  serviceHost,
-  type InfraKind,
-} from '../src/shared/kube/infra';
+import { INFRA, infraKindOfImage, infraKindOfName, infraKindOfPort, serviceHost, type InfraKind } from '../src/shared/kube/infra';
 import type { Kube, KObject } from './kube';
 import { log } from './log';
 
@@ -102,8 +95,9 @@ export async function discoverInfra(kube: Pick<Kube, 'each'>): Promise<InfraInst
   const listed = await kube.each('v1', 'Service', undefined, undefined, (item) => {
     const ns = item.metadata.namespace ?? '';
     if (SYSTEM_NAMESPACES.has(ns)) return;
-    const spec = (item as KObject & { spec?: { clusterIP?: string; selector?: Record<string, string>; ports?: { port?: number; name?: string }[] } })
-      .spec;
+    const spec = (
+      item as KObject & { spec?: { clusterIP?: string; selector?: Record<string, string>; ports?: { port?: number; name?: string }[] } }
+    ).spec;
     services.push({
       namespace: ns,
       name: item.metadata.name,
@@ -124,11 +118,17 @@ export async function discoverInfra(kube: Pick<Kube, 'each'>): Promise<InfraInst
     const containers = (item as KObject & { spec?: { containers?: { image?: string }[] } }).spec?.containers ?? [];
     pods.push({ namespace: ns, labels: item.metadata.labels ?? {}, images: containers.flatMap((c) => (c.image ? [c.image] : [])) });
   });
-  if (!podList.ok) log('warn', 'infra discovery: pods could not be listed; recognising by labels and ports only', { status: podList.status });
+  if (!podList.ok)
+    log('warn', 'infra discovery: pods could not be listed; recognising by labels and ports only', { status: podList.status });
   const found: InfraInstance[] = [];
   for (const service of services) {
     // A headless Service with the same selector as a normal one is a StatefulSet's governing Service: one instance.
-    if (service.headless && services.some((s) => !s.headless && s.namespace === service.namespace && JSON.stringify(s.selector) === JSON.stringify(service.selector)))
+    if (
+      service.headless &&
+      services.some(
+        (s) => !s.headless && s.namespace === service.namespace && JSON.stringify(s.selector) === JSON.stringify(service.selector),
+      )
+    )
       continue;
     const instance = classifyService(service, pods);
     if (instance) found.push(instance);

@@ -113,7 +113,10 @@ export async function workloadHealth(kube: Pick<Kube, 'each'>, clusterId: string
     const listed = await kube.each('v1', 'Pod', namespace, `${CLUSTER_LABEL}=${clusterId},${WORKLOAD_LABEL}`, (item) => {
       const pod = item as KObject & PodShape;
       pods.set(pod.metadata.name, {
-        metadata: { name: pod.metadata.name, ...(pod.metadata.deletionTimestamp ? { deletionTimestamp: pod.metadata.deletionTimestamp } : {}) },
+        metadata: {
+          name: pod.metadata.name,
+          ...(pod.metadata.deletionTimestamp ? { deletionTimestamp: pod.metadata.deletionTimestamp } : {}),
+        },
         ...(pod.status ? { status: pod.status } : {}),
         workload: pod.metadata.labels?.[WORKLOAD_LABEL] ?? '',
       });

@@ -36,7 +36,12 @@ const spec = (over: Partial<WorkloadSpec>): WorkloadSpec => ({
   route: null,
   ...over,
 });
-const workload = (id: string, over: Partial<WorkloadSpec>): DesiredWorkload => ({ id, namespace: 'trinity', spec: spec(over), secrets: {} });
+const workload = (id: string, over: Partial<WorkloadSpec>): DesiredWorkload => ({
+  id,
+  namespace: 'trinity',
+  spec: spec(over),
+  secrets: {},
+});
 const workloads = [
   workload('web', { image: 'ghcr.io/acme/web:1.0' }),
   workload('api', { image: 'ghcr.io/acme/api:2.1', ports: [8001] }),
@@ -47,7 +52,14 @@ const workloads = [
 
 function serve(revision: number): void {
   const compiled = compileClusterBundle({ cluster: makeCluster('trinity'), tunnels: [], workloads });
-  bundle = { clusterId: 'trinity', revision, hash: compiled.hash, objects: compiled.objects, origins: [], prune: { maxDeletes: 50, allowEmpty: false } };
+  bundle = {
+    clusterId: 'trinity',
+    revision,
+    hash: compiled.hash,
+    objects: compiled.objects,
+    origins: [],
+    prune: { maxDeletes: 50, allowEmpty: false },
+  };
 }
 
 const podLabels = (id: string) => ({
@@ -58,7 +70,14 @@ const podLabels = (id: string) => ({
 });
 const at = '2025-01-01T00:00:00Z';
 const cond = (type: string, status: string, extra: Record<string, string> = {}) => ({ type, status, lastTransitionTime: at, ...extra });
-const container = (name: string, image: string, over: Record<string, unknown>) => ({ name, image, imageID: '', ready: false, restartCount: 0, ...over });
+const container = (name: string, image: string, over: Record<string, unknown>) => ({
+  name,
+  image,
+  imageID: '',
+  ready: false,
+  restartCount: 0,
+  ...over,
+});
 
 function putPods(): void {
   fake.putPod({
@@ -120,7 +139,8 @@ function putPods(): void {
       conditions: [
         cond('PodScheduled', 'False', {
           reason: 'Unschedulable',
-          message: '0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.',
+          message:
+            '0/4 nodes are available: 4 Insufficient memory. preemption: 0/4 nodes are available: 4 No preemption victims found for incoming pod.',
         }),
       ],
     },
@@ -138,7 +158,9 @@ function putPods(): void {
         phase: 'Running',
         conditions: [
           cond('PodScheduled', 'True'),
-          ready ? cond('Ready', 'True') : cond('Ready', 'False', { reason: 'ContainersNotReady', message: 'containers with unready status: [frontend]' }),
+          ready
+            ? cond('Ready', 'True')
+            : cond('Ready', 'False', { reason: 'ContainersNotReady', message: 'containers with unready status: [frontend]' }),
         ],
         containerStatuses: [container('frontend', 'ghcr.io/acme/frontend:3', { ready, state: { running: { startedAt: at } } })],
       },
@@ -148,7 +170,12 @@ function putPods(): void {
 /** Infra edgeplane did not deploy: a Helm postgres (with its headless twin), a redis without readable pods, a web app. */
 function putForeignInfra(): void {
   fake.applyAs('kubectl', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'data' } });
-  const svc = (name: string, selector: Record<string, string>, ports: { name?: string; port: number }[], extra: Record<string, unknown> = {}) =>
+  const svc = (
+    name: string,
+    selector: Record<string, string>,
+    ports: { name?: string; port: number }[],
+    extra: Record<string, unknown> = {},
+  ) =>
     fake.applyAs('helm', {
       apiVersion: 'v1',
       kind: 'Service',
@@ -207,7 +234,15 @@ beforeEach(() => {
 async function syncer(): Promise<Syncer> {
   const { port } = worker.address() as AddressInfo;
   const store = new StateStore(kube, 'edgeplane-system');
-  return new Syncer('trinity', kube, new Transport(`http://127.0.0.1:${port}`, 50, 500, 'epa.trinity.x'), store, await store.load(), new Metrics(), 4);
+  return new Syncer(
+    'trinity',
+    kube,
+    new Transport(`http://127.0.0.1:${port}`, 50, 500, 'epa.trinity.x'),
+    store,
+    await store.load(),
+    new Metrics(),
+    4,
+  );
 }
 
 describe('pod-level health', () => {

@@ -48,7 +48,14 @@ const pg = (namespace: string, name: string, port = 5432) => ({
   image: 'docker.io/bitnami/postgresql:16.4.0',
   matchedBy: 'image' as const,
 });
-const redis = { kind: 'redis' as const, namespace: 'data', name: 'cache', host: 'cache.data.svc.cluster.local', port: 6379, matchedBy: 'port' as const };
+const redis = {
+  kind: 'redis' as const,
+  namespace: 'data',
+  name: 'cache',
+  host: 'cache.data.svc.cluster.local',
+  port: 6379,
+  matchedBy: 'port' as const,
+};
 
 async function report(cluster: string, credential: string, extra: Partial<AgentStatus>): Promise<Response> {
   const desired = (await (await api('GET', `/v1/clusters/${cluster}`)).json()) as { desiredRevision: number };
@@ -95,13 +102,18 @@ describe('infra discovery and {"infra": ...} references', () => {
     const { credential } = await agentOf(cluster);
     expect((await report(cluster, credential, { infra: [pg('data', 'pg-main'), redis] })).status).toBe(204);
     const db = uid('db');
-    expect((await api('POST', '/v1/workloads', { body: { id: db, cluster, namespace: 'apps', image: 'postgres:16', ports: [5432] } })).status).toBe(201);
-    const listed = (await (await api('GET', `/v1/clusters/${cluster}/infra`, { role: 'viewer' })).json()) as { items: unknown[]; reportedAt: string };
-    expect(listed.items).toEqual([
-      pg('data', 'pg-main'),
-      { ...pg('apps', db), image: 'postgres:16', workload: db },
-      redis,
-    ].sort((a, b) => (`${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1)));
+    expect(
+      (await api('POST', '/v1/workloads', { body: { id: db, cluster, namespace: 'apps', image: 'postgres:16', ports: [5432] } })).status,
+    ).toBe(201);
+    const listed = (await (await api('GET', `/v1/clusters/${cluster}/infra`, { role: 'viewer' })).json()) as {
+      items: unknown[];
+      reportedAt: string;
+    };
+    expect(listed.items).toEqual(
+      [pg('data', 'pg-main'), { ...pg('apps', db), image: 'postgres:16', workload: db }, redis].sort((a, b) =>
+        `${a.kind}/${a.namespace}/${a.name}` < `${b.kind}/${b.namespace}/${b.name}` ? -1 : 1,
+      ),
+    );
     expect(listed.reportedAt).toMatch(/^\d{4}-/);
     await expectError(await api('GET', '/v1/clusters/no-such-cluster/infra'), 404, 'not_found');
     await expectError(await api('GET', `/v1/clusters/${cluster}/infra`, { role: null }), 401, 'unauthorized');
@@ -111,15 +123,26 @@ describe('infra discovery and {"infra": ...} references', () => {
     const { cluster } = await clusterWithTunnel();
     const { credential } = await agentOf(cluster);
     const app = uid('app');
-    const body = (envs: Record<string, unknown>) => ({ id: app, cluster, namespace: 'apps', image: 'ghcr.io/acme/app:1', ports: [8000], env: envs });
+    const body = (envs: Record<string, unknown>) => ({
+      id: app,
+      cluster,
+      namespace: 'apps',
+      image: 'ghcr.io/acme/app:1',
+      ports: [8000],
+      env: envs,
+    });
 
     let before = await storeSnapshot();
-    const none = await expectError(await api('POST', '/v1/workloads', { body: body({ DATABASE_HOST: { infra: 'postgres' } }) }), 422, 'validation_failed');
+    const none = await expectError(
+      await api('POST', '/v1/workloads', { body: body({ DATABASE_HOST: { infra: 'postgres' } }) }),
+      422,
+      'validation_failed',
+    );
     expect(none.error.details).toEqual([
       {
         path: 'body.env.DATABASE_HOST',
         message:
-          'no postgres was found in the cluster (neither by its agent\'s last scan nor among its workloads); deploy one, or use a plain value',
+          "no postgres was found in the cluster (neither by its agent's last scan nor among its workloads); deploy one, or use a plain value",
       },
     ]);
     expect(await storeSnapshot()).toEqual(before);
@@ -127,7 +150,9 @@ describe('infra discovery and {"infra": ...} references', () => {
     expect((await report(cluster, credential, { infra: [pg('data', 'pg-main'), pg('data', 'pg-old', 5433), redis] })).status).toBe(204);
     before = await storeSnapshot();
     const several = await expectError(
-      await api('POST', '/v1/workloads', { body: body({ DATABASE_URL: { infra: 'postgres', value: 'url' }, REDIS_URL: { infra: 'redis', value: 'url' } }) }),
+      await api('POST', '/v1/workloads', {
+        body: body({ DATABASE_URL: { infra: 'postgres', value: 'url' }, REDIS_URL: { infra: 'redis', value: 'url' } }),
+      }),
       422,
       'validation_failed',
     );
@@ -146,7 +171,11 @@ describe('infra discovery and {"infra": ...} references', () => {
     );
     expect(unknown.error.details?.[0]?.message).toMatch(/^no postgres instance "data\/pg-new" in the cluster; found: "data\/pg-main"/);
     await expectError(await api('POST', '/v1/workloads', { body: body({ X: { infra: 'oracle' } }) }), 422, 'validation_failed');
-    await expectError(await api('POST', '/v1/workloads', { body: body({ X: { infra: 'redis', instance: 'cache' } }) }), 422, 'validation_failed');
+    await expectError(
+      await api('POST', '/v1/workloads', { body: body({ X: { infra: 'redis', instance: 'cache' } }) }),
+      422,
+      'validation_failed',
+    );
     expect(await storeSnapshot()).toEqual(before);
 
     const created = await api('POST', '/v1/workloads', {
@@ -174,11 +203,23 @@ describe('infra discovery and {"infra": ...} references', () => {
     // A scan that moves the pinned instance's port gives the agent a new revision and the new value; a second redis
     // appearing changes nothing for the pinned reference; the same scan again bumps nothing.
     const r1 = await revision(cluster);
-    expect((await report(cluster, credential, { infra: [pg('data', 'pg-main', 6432), redis, { ...redis, name: 'cache-2', host: 'cache-2.data.svc.cluster.local' }] })).status).toBe(204);
+    expect(
+      (
+        await report(cluster, credential, {
+          infra: [pg('data', 'pg-main', 6432), redis, { ...redis, name: 'cache-2', host: 'cache-2.data.svc.cluster.local' }],
+        })
+      ).status,
+    ).toBe(204);
     const r2 = await revision(cluster);
     expect(r2).toBe(r1 + 1);
     expect(await configMap(cluster, `${app}-env`)).toMatchObject({ PGPORT: '6432', REDIS_ADDR: 'cache.data.svc.cluster.local:6379' });
-    expect((await report(cluster, credential, { infra: [pg('data', 'pg-main', 6432), redis, { ...redis, name: 'cache-2', host: 'cache-2.data.svc.cluster.local' }] })).status).toBe(204);
+    expect(
+      (
+        await report(cluster, credential, {
+          infra: [pg('data', 'pg-main', 6432), redis, { ...redis, name: 'cache-2', host: 'cache-2.data.svc.cluster.local' }],
+        })
+      ).status,
+    ).toBe(204);
     expect(await revision(cluster)).toBe(r2);
     // A report without a scan keeps the stored one.
     expect((await report(cluster, credential, {})).status).toBe(204);
@@ -189,7 +230,9 @@ describe('infra discovery and {"infra": ...} references', () => {
     const { cluster } = await clusterWithTunnel();
     const db = uid('pg');
     const app = uid('app');
-    expect((await api('POST', '/v1/workloads', { body: { id: db, cluster, namespace: 'apps', image: 'postgres:16', ports: [5432] } })).status).toBe(201);
+    expect(
+      (await api('POST', '/v1/workloads', { body: { id: db, cluster, namespace: 'apps', image: 'postgres:16', ports: [5432] } })).status,
+    ).toBe(201);
     const created = await api('POST', '/v1/workloads', {
       body: { id: app, cluster, namespace: 'apps', image: 'ghcr.io/acme/app:1', env: { DB: { infra: 'postgres' } } },
     });
@@ -212,7 +255,9 @@ describe('pod-level health of a workload', () => {
     const { cluster } = await clusterWithTunnel();
     const { credential } = await agentOf(cluster);
     const id = uid('api');
-    expect((await api('POST', '/v1/workloads', { body: { id, cluster, namespace: 'apps', image: 'ghcr.io/acme/api:2', ports: [8001] } })).status).toBe(201);
+    expect(
+      (await api('POST', '/v1/workloads', { body: { id, cluster, namespace: 'apps', image: 'ghcr.io/acme/api:2', ports: [8001] } })).status,
+    ).toBe(201);
     const before = (await (await api('GET', `/v1/workloads/${id}`)).json()) as { health: unknown };
     expect(before.health).toBeNull();
     const problem = {
@@ -235,9 +280,20 @@ describe('pod-level health of a workload', () => {
     expect(sent.status).toBe(204);
     const rev = await revision(cluster);
     const got = (await (await api('GET', `/v1/workloads/${id}`, { role: 'viewer' })).json()) as { health: Record<string, unknown> };
-    expect(got.health).toEqual({ status: 'Failed', pods: 1, ready: 0, problems: [problem], revision: rev, reportedAt: expect.any(String) as unknown });
-    const reports = (await (await api('GET', `/v1/clusters/${cluster}/reports`)).json()) as { items: { health: { workloads: unknown[] } }[] };
-    expect(reports.items[0]?.health.workloads).toEqual([{ workload: id, namespace: 'apps', status: 'Failed', pods: 1, ready: 0, problems: [problem] }]);
+    expect(got.health).toEqual({
+      status: 'Failed',
+      pods: 1,
+      ready: 0,
+      problems: [problem],
+      revision: rev,
+      reportedAt: expect.any(String) as unknown,
+    });
+    const reports = (await (await api('GET', `/v1/clusters/${cluster}/reports`)).json()) as {
+      items: { health: { workloads: unknown[] } }[];
+    };
+    expect(reports.items[0]?.health.workloads).toEqual([
+      { workload: id, namespace: 'apps', status: 'Failed', pods: 1, ready: 0, problems: [problem] },
+    ]);
     // The list and the write answers carry no health (only GET one does).
     const list = (await (await api('GET', `/v1/workloads?cluster=${cluster}`)).json()) as { items: Record<string, unknown>[] };
     expect(list.items[0]).not.toHaveProperty('health');
@@ -288,7 +344,9 @@ describe('deleting around workloads', () => {
     expect(imported.status, await imported.clone().text()).toBe(200);
     const routesOf = async () =>
       (
-        await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json() as { items: { hostname: string; path: string | null; origin: { service: { name: string } } }[] }
+        (await (await api('GET', `/v1/routes?tunnel=${tunnel}`)).json()) as {
+          items: { hostname: string; path: string | null; origin: { service: { name: string } } }[];
+        }
       ).items
         .map((r) => `${r.origin.service.name}${r.path ?? ''}`)
         .sort();

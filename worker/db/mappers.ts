@@ -245,7 +245,10 @@ export const toApiSplitTunnelProfile = (row: typeof splitTunnelProfiles.$inferSe
 });
 
 /** A workload's entry in its cluster's stored health summary (recordStatus), in the API's shape; null when none. */
-export function toApiWorkloadHealth(clusterHealth: unknown, row: Pick<typeof workloads.$inferSelect, 'id' | 'namespace'>): Workload['health'] {
+export function toApiWorkloadHealth(
+  clusterHealth: unknown,
+  row: Pick<typeof workloads.$inferSelect, 'id' | 'namespace'>,
+): Workload['health'] {
   const summary = clusterHealth as { workloads?: WorkloadHealth[]; revision?: number; reportedAt?: string } | null;
   const entry = summary?.workloads?.find((w) => w.workload === row.id && w.namespace === row.namespace);
   if (!entry || summary?.revision === undefined || summary.reportedAt === undefined) return null;

@@ -78,7 +78,12 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
       : []),
     // Infra references compile against the discovered instances: a change that moves one gives the agent a new bundle.
     ...(infra.rebuild
-      ? [deps.db.update(clusters).set({ desiredRevision: sql`${clusters.desiredRevision} + 1` }).where(eq(clusters.id, row.id))]
+      ? [
+          deps.db
+            .update(clusters)
+            .set({ desiredRevision: sql`${clusters.desiredRevision} + 1` })
+            .where(eq(clusters.id, row.id)),
+        ]
       : []),
   ]);
   if (infra.rebuild) deps.defer(notifyClusters(deps, [row.id]));
@@ -92,7 +97,9 @@ async function infraChange(deps: Deps, clusterId: string, instances: NonNullable
   const stored = await deps.db.query.clusterInfra.findFirst({ where: eq(clusterInfra.clusterId, clusterId) });
   if (stored && canonicalJson(stored.instances) === canonicalJson(instances)) return { changed: false, rebuild: false };
   const specs = await deps.db.select({ spec: workloads.spec }).from(workloads).where(eq(workloads.clusterId, clusterId));
-  const rebuild = specs.some((w) => Object.values((w.spec as { env?: Record<string, unknown> }).env ?? {}).some((v) => typeof v === 'object' && v !== null && 'infra' in v));
+  const rebuild = specs.some((w) =>
+    Object.values((w.spec as { env?: Record<string, unknown> }).env ?? {}).some((v) => typeof v === 'object' && v !== null && 'infra' in v),
+  );
   return { changed: true, rebuild };
 }
 

@@ -110,12 +110,19 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
     .orderBy(asc(workloads.id))
     .limit(NAMED + 1);
   if (deployed.length > 0) {
-    const [{ n }] = (await deps.db.select({ n: sql<number>`count(*)` }).from(workloads).where(eq(workloads.clusterId, id))) as [{ n: number }];
+    const [{ n }] = (await deps.db
+      .select({ n: sql<number>`count(*)` })
+      .from(workloads)
+      .where(eq(workloads.clusterId, id))) as [{ n: number }];
     const named = deployed.slice(0, NAMED).map((w) => w.id);
     throw new AppError(
       'conflict',
       `cluster "${id}" still has ${n} workload(s) (${named.join(', ')}${n > named.length ? `, and ${n - named.length} more` : ''}); delete them first with DELETE /v1/workloads/{id} (the agent prunes their objects)`,
-      { details: deployed.slice(0, NAMED).map((w) => ({ path: `workloads.${w.id}`, message: `workload "${w.id}" in namespace "${w.namespace}"` })) },
+      {
+        details: deployed
+          .slice(0, NAMED)
+          .map((w) => ({ path: `workloads.${w.id}`, message: `workload "${w.id}" in namespace "${w.namespace}"` })),
+      },
     );
   }
   await commit(deps, {

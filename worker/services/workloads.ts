@@ -248,7 +248,15 @@ export async function deleteWorkload(deps: Deps, id: string, ifMatch?: string): 
   const tunnelRows = tunnelIds.length > 0 ? await deps.db.select().from(tunnels).where(inList(tunnels.id, tunnelIds)) : [];
   const statements: BatchItem<'sqlite'>[] = [];
   const outbox: OutboxIntent[] = [];
-  if (routeRows.length > 0) statements.push(deps.db.delete(routes).where(inList(routes.id, routeRows.map((r) => r.id))));
+  if (routeRows.length > 0)
+    statements.push(
+      deps.db.delete(routes).where(
+        inList(
+          routes.id,
+          routeRows.map((r) => r.id),
+        ),
+      ),
+    );
   statements.push(deps.db.delete(workloads).where(eq(workloads.id, id)));
   for (const tunnel of tunnelRows)
     outbox.push(

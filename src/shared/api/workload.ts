@@ -182,10 +182,7 @@ export const workload = z.object({
   image: z.string(),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  env: z.record(
-    z.string(),
-    z.union([z.string(), z.object({ secret: z.literal(true) }), infraRef.extend({ instance: z.string() })]),
-  ),
+  env: z.record(z.string(), z.union([z.string(), z.object({ secret: z.literal(true) }), infraRef.extend({ instance: z.string() })])),
   ports: z.array(workloadPort),
   replicas: z.number().int(),
   resources: workloadResources,

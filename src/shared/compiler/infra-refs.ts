@@ -1,13 +1,5 @@
 import type { InfraRef, PinnedInfraRef, WorkloadSpec } from '../api/workload';
-import {
-  INFRA,
-  infraKindOfImage,
-  infraValue,
-  instanceName,
-  serviceHost,
-  type InfraInstance,
-  type InfraKind,
-} from '../kube/infra';
+import { INFRA, infraKindOfImage, infraValue, instanceName, serviceHost, type InfraInstance, type InfraKind } from '../kube/infra';
 
 /** A workload as infra resolution sees it. */
 export interface InfraWorkload {
@@ -25,7 +17,8 @@ export function workloadInstance(w: InfraWorkload): InfraInstance | undefined {
   if (!kind || w.spec.serviceType === 'None' || w.spec.ports.length === 0) return undefined;
   const ports = w.spec.ports.map((p) => (typeof p === 'number' ? { port: p, name: undefined } : p));
   const info = INFRA[kind];
-  const port = ports.find((p) => p.port === info.port) ?? ports.find((p) => p.name !== undefined && info.portNames.test(p.name)) ?? ports[0];
+  const port =
+    ports.find((p) => p.port === info.port) ?? ports.find((p) => p.name !== undefined && info.portNames.test(p.name)) ?? ports[0];
   if (!port) return undefined;
   return {
     kind,
@@ -54,7 +47,11 @@ export function infraCandidates(discovered: readonly InfraInstance[], workloads:
     byName.set(`${i.kind}|${instanceName(i)}`, i);
   }
   return [...byName.values()].sort((a, b) =>
-    `${a.kind}/${instanceName(a)}` < `${b.kind}/${instanceName(b)}` ? -1 : `${a.kind}/${instanceName(a)}` > `${b.kind}/${instanceName(b)}` ? 1 : 0,
+    `${a.kind}/${instanceName(a)}` < `${b.kind}/${instanceName(b)}`
+      ? -1
+      : `${a.kind}/${instanceName(a)}` > `${b.kind}/${instanceName(b)}`
+        ? 1
+        : 0,
   );
 }
 
@@ -99,5 +96,4 @@ export function compileInfraRef(ref: PinnedInfraRef, candidates: readonly InfraI
 }
 
 /** Whether an env value is an infra reference. */
-export const isInfraRef = (value: unknown): value is PinnedInfraRef =>
-  typeof value === 'object' && value !== null && 'infra' in value;
+export const isInfraRef = (value: unknown): value is PinnedInfraRef => typeof value === 'object' && value !== null && 'infra' in value;

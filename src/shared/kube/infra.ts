@@ -32,10 +32,20 @@ interface KindInfo {
 }
 
 export const INFRA: Record<InfraKind, KindInfo> = {
-  postgres: { images: /^(postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|cloudnative-pg)$/, port: 5432, portNames: /^(tcp-)?postgres(ql)?$/, scheme: 'postgresql' },
+  postgres: {
+    images: /^(postgres|postgresql|postgis|timescaledb|timescaledb-ha|pgvector|cloudnative-pg)$/,
+    port: 5432,
+    portNames: /^(tcp-)?postgres(ql)?$/,
+    scheme: 'postgresql',
+  },
   mysql: { images: /^(mysql|mariadb|percona-server|mysql-server)$/, port: 3306, portNames: /^(tcp-)?(mysql|mariadb)$/, scheme: 'mysql' },
   mongodb: { images: /^(mongo|mongodb|mongodb-community-server)$/, port: 27017, portNames: /^(tcp-)?mongo(db)?$/, scheme: 'mongodb' },
-  redis: { images: /^(redis|redis-stack|redis-stack-server|valkey|keydb|dragonfly)$/, port: 6379, portNames: /^(tcp-)?redis$/, scheme: 'redis' },
+  redis: {
+    images: /^(redis|redis-stack|redis-stack-server|valkey|keydb|dragonfly)$/,
+    port: 6379,
+    portNames: /^(tcp-)?redis$/,
+    scheme: 'redis',
+  },
   rabbitmq: { images: /^rabbitmq$/, port: 5672, portNames: /^(tcp-)?amqp$/, scheme: 'amqp' },
   kafka: { images: /^(kafka|cp-kafka|redpanda)$/, port: 9092, portNames: /^(tcp-)?kafka(-client)?$/, scheme: null },
   minio: { images: /^minio$/, port: 9000, portNames: /^(minio|minio-api|s3)$/, scheme: 'http', portAlone: false },

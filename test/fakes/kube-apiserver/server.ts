@@ -143,7 +143,13 @@ export class FakeKubeApiserver {
    * Puts a pod as its controller and kubelet would leave it: the spec (validated), then the status (validated against
    * the Pod schema too, so a test cannot hand the agent a container status the real server could not hold).
    */
-  putPod(pod: { namespace: string; name: string; labels: Record<string, string>; containers: { name: string; image: string }[]; status: JsonObject }): void {
+  putPod(pod: {
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    containers: { name: string; image: string }[];
+    status: JsonObject;
+  }): void {
     const type = this.type('', 'Pod');
     const object = {
       apiVersion: 'v1',

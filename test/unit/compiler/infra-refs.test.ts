@@ -24,7 +24,14 @@ const pg = (namespace: string, name: string, port = 5432): InfraInstance => ({
   port,
   matchedBy: 'image',
 });
-const kafka: InfraInstance = { kind: 'kafka', namespace: 'q', name: 'kafka', host: 'kafka.q.svc.cluster.local', port: 9092, matchedBy: 'label' };
+const kafka: InfraInstance = {
+  kind: 'kafka',
+  namespace: 'q',
+  name: 'kafka',
+  host: 'kafka.q.svc.cluster.local',
+  port: 9092,
+  matchedBy: 'label',
+};
 
 const spec = (over: Partial<WorkloadSpec>): WorkloadSpec => ({
   image: 'ghcr.io/acme/app:1',
@@ -68,7 +75,10 @@ describe('resolving {"infra": ...}', () => {
 
   it('finds the one instance of a kind, the named one, and says what is wrong otherwise', () => {
     expect(resolveInfraRef({ infra: 'kafka' }, candidates)).toEqual({ ok: true, instance: kafka });
-    expect(resolveInfraRef({ infra: 'postgres', instance: 'data/pg-old' }, candidates)).toEqual({ ok: true, instance: pg('data', 'pg-old', 5433) });
+    expect(resolveInfraRef({ infra: 'postgres', instance: 'data/pg-old' }, candidates)).toEqual({
+      ok: true,
+      instance: pg('data', 'pg-old', 5433),
+    });
     const several = resolveInfraRef({ infra: 'postgres' }, candidates);
     expect(several).toMatchObject({ ok: false, problem: 'ambiguous' });
     if (!several.ok)
@@ -79,7 +89,10 @@ describe('resolving {"infra": ...}', () => {
     expect(none).toMatchObject({ ok: false, problem: 'none', candidates: [] });
     const unknown = resolveInfraRef({ infra: 'postgres', instance: 'data/pg-new' }, candidates);
     expect(unknown).toMatchObject({ ok: false, problem: 'unknown-instance' });
-    if (!unknown.ok) expect(describeResolution({ infra: 'postgres', instance: 'data/pg-new' }, unknown)).toMatch(/^no postgres instance "data\/pg-new" in the cluster; found: "data\/pg-main"/);
+    if (!unknown.ok)
+      expect(describeResolution({ infra: 'postgres', instance: 'data/pg-new' }, unknown)).toMatch(
+        /^no postgres instance "data\/pg-new" in the cluster; found: "data\/pg-main"/,
+      );
   });
 
   it("counts a workload running a database image, whose definition wins over the agent's older view of it", () => {
@@ -87,7 +100,11 @@ describe('resolving {"infra": ...}', () => {
     const got = infraCandidates(
       [seenByPort, kafka],
       [
-        { id: 'db', namespace: 'apps', spec: { image: 'postgres:16', ports: [{ port: 5432, name: 'sql', protocol: 'TCP' }], serviceType: 'ClusterIP' } },
+        {
+          id: 'db',
+          namespace: 'apps',
+          spec: { image: 'postgres:16', ports: [{ port: 5432, name: 'sql', protocol: 'TCP' }], serviceType: 'ClusterIP' },
+        },
         { id: 'web', namespace: 'apps', spec: { image: 'nginx:1.27', ports: [80], serviceType: 'ClusterIP' } },
         { id: 'cache', namespace: 'apps', spec: { image: 'redis:7', ports: [6379], serviceType: 'None' } },
       ],
@@ -119,7 +136,9 @@ describe('resolving {"infra": ...}', () => {
     };
     const desired = { cluster: makeCluster('c1'), tunnels: [], workloads: [app], infra: candidates };
     const bundle = compileClusterBundle(desired);
-    expect(bundle.objects.find((o) => o.kind === 'ConfigMap')?.data).toEqual({ DATABASE_URL: 'postgresql://pg-main.data.svc.cluster.local:5432' });
+    expect(bundle.objects.find((o) => o.kind === 'ConfigMap')?.data).toEqual({
+      DATABASE_URL: 'postgresql://pg-main.data.svc.cluster.local:5432',
+    });
     expect(bundle.objects.find((o) => o.kind === 'Secret')?.data).toEqual({ BROKER_API_KEY: btoa('kafka.q.svc.cluster.local:9092') });
     expect(compileClusterBundle(desired).hash).toBe(bundle.hash);
     expect(compileClusterBundle({ ...desired, infra: [pg('data', 'pg-main', 6432), kafka] }).hash).not.toBe(bundle.hash);
@@ -146,10 +165,22 @@ describe('discovered infra as a compose variable source', () => {
       uses: [{ name: 'POSTGRES_HOST', source: 'infra' }],
       missing: [],
     });
-    expect(interpolate('${POSTGRES_HOST:-postgres}', { POSTGRES_HOST: 'db' }, infra).uses).toEqual([{ name: 'POSTGRES_HOST', source: 'request' }]);
-    expect(interpolate('${REDIS_HOST:-redis}', {}, infra)).toMatchObject({ value: 'redis', uses: [{ name: 'REDIS_HOST', source: 'default' }] });
+    expect(interpolate('${POSTGRES_HOST:-postgres}', { POSTGRES_HOST: 'db' }, infra).uses).toEqual([
+      { name: 'POSTGRES_HOST', source: 'request' },
+    ]);
+    expect(interpolate('${REDIS_HOST:-redis}', {}, infra)).toMatchObject({
+      value: 'redis',
+      uses: [{ name: 'REDIS_HOST', source: 'default' }],
+    });
     const read = readCompose(
-      ['services:', '  api:', '    image: ghcr.io/acme/api:1', '    environment:', '      DB_HOST: ${POSTGRES_HOST:?set POSTGRES_HOST}', ''].join('\n'),
+      [
+        'services:',
+        '  api:',
+        '    image: ghcr.io/acme/api:1',
+        '    environment:',
+        '      DB_HOST: ${POSTGRES_HOST:?set POSTGRES_HOST}',
+        '',
+      ].join('\n'),
       { namespace: 'apps', env: {}, envFiles: {}, infra: [pg('data', 'pg-main')] },
     );
     expect(read.ok).toBe(true);
