@@ -1,6 +1,6 @@
 import type { InfraInstance } from '../src/shared/kube/infra';
-import { WORKLOAD_LABEL } from '../src/shared/compiler/workload-objects';
 import { INFRA, infraKindOfImage, infraKindOfName, infraKindOfPort, serviceHost, type InfraKind } from '../src/shared/kube/infra';
+import { WORKLOAD_LABEL } from '../src/shared/kube/labels';
 import type { Kube, KObject } from './kube';
 import { log } from './log';
 

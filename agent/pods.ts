@@ -1,6 +1,5 @@
 import type { ClusterHealth, PodProblem, WorkloadHealth } from '../src/shared/api/agent';
-import { WORKLOAD_LABEL } from '../src/shared/compiler/workload-objects';
-import { CLUSTER_LABEL } from '../src/shared/kube/labels';
+import { CLUSTER_LABEL, WORKLOAD_LABEL } from '../src/shared/kube/labels';
 import type { Kube, KObject } from './kube';
 
 /** Problems kept per workload: a 50-replica crash loop says the same thing 50 times. */

@@ -2,13 +2,12 @@ import type { WorkloadPort, WorkloadSpec } from '../api/workload';
 import { canonicalJson } from './canonical-json';
 import { compileInfraRef } from './infra-refs';
 import type { InfraInstance } from '../kube/infra';
-import { CLUSTER_LABEL, MANAGED_BY } from '../kube/labels';
+import { CLUSTER_LABEL, MANAGED_BY, WORKLOAD_LABEL } from '../kube/labels';
 import { base64Utf8 } from './names';
 import { sha256Hex } from './sha256';
 import type { KubeObject } from './types';
 
-/** The label naming the workload an object belongs to (also the pod selector). */
-export const WORKLOAD_LABEL = 'edgeplane.dev/workload';
+export { WORKLOAD_LABEL };
 
 /** Pod-template annotation: a hash of the env ConfigMap and Secret, so an env change rolls the pods (envFrom does not). */
 export const ENV_HASH_ANNOTATION = 'edgeplane.dev/env-hash';
