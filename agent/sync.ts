@@ -3,12 +3,14 @@ import type { AgentStatus, DesiredBundle, FieldConflict, ObjectResult } from '..
 import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
+import { InfraScanner } from './infra';
 import { CLUSTER_LABEL } from '../src/shared/kube/labels';
 import { identityKey } from '../src/shared/kube/object-key';
 import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inventory';
 import { refKey, refOf, type Kube, type KObject } from './kube';
 import { log } from './log';
 import type { Metrics } from './metrics';
+import { workloadHealth, withWorkloads } from './pods';
 import type { ProbeRunner } from './probe-runner';
 import { deletionsInWindow, executePrune, planPrune } from './prune';
 import type { AgentState, StateStore } from './state';
@@ -64,6 +66,8 @@ export class Syncer {
   private readonly conflictMemo = new Map<string, { fingerprint: string; outcome: ApplyOutcome }>();
   /** True while the last converge left a rollout in progress (the caller re-checks soon). */
   healthInProgress = false;
+  /** Infra discovery, throttled (agent/infra.ts); made on first use. */
+  private infraScanner: InfraScanner | undefined;
 
   constructor(
     private readonly clusterId: string,
@@ -218,7 +222,11 @@ export class Syncer {
         ms: Math.round(seconds * 1000),
       });
 
-    const health = await assessHealth(this.kube, objects, bundle.origins, live.objects);
+    const health = withWorkloads(
+      await assessHealth(this.kube, objects, bundle.origins, live.objects),
+      await workloadHealth(this.kube, this.clusterId, objects),
+    );
+    const infra = await (this.infraScanner ??= new InfraScanner(this.kube)).scan();
     this.healthInProgress = health.status === 'InProgress';
     const report: AgentStatus = {
       revision: bundle.revision,
@@ -233,6 +241,7 @@ export class Syncer {
       ...(pruneApproved !== undefined ? { pruneApproved } : {}),
       health,
       agentVersion: AGENT_VERSION,
+      ...(infra ? { infra } : {}),
     };
     const probes = this.probes?.reports() ?? [];
     if (probes.length > 0) report.probes = probes;

@@ -2,7 +2,8 @@ import { asc, eq } from 'drizzle-orm';
 import type { WorkloadSpec } from '../../src/shared/api';
 import type { DesiredCluster, DesiredTunnel, DesiredWorkload } from '../../src/shared/compiler';
 import { decryptSecret } from '../crypto';
-import { clusters, privateNetworks, routes, tunnels, workloads } from './schema';
+import type { InfraInstance } from '../../src/shared/kube/infra';
+import { clusterInfra, clusters, privateNetworks, routes, tunnels, workloads } from './schema';
 import { inList } from './json-list';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
@@ -73,8 +74,15 @@ export async function loadDesiredCluster(
     cluster: toApiCluster(row, deps.now().getTime()),
     tunnels: await desiredTunnelsOf(deps, tunnelRows, options),
     workloads: await desiredWorkloadsOf(deps, clusterId, options),
+    infra: await discoveredInfraOf(deps, clusterId),
     revision: row.desiredRevision,
   };
+}
+
+/** What the cluster's agent last discovered: workloads' infra references compile against it. */
+async function discoveredInfraOf(deps: Deps, clusterId: string): Promise<InfraInstance[]> {
+  const row = await deps.db.query.clusterInfra.findFirst({ where: eq(clusterInfra.clusterId, clusterId) });
+  return (row?.instances ?? []) as InfraInstance[];
 }
 
 /** The compiler input of a cluster's workloads; secret env values are decrypted unless `withTokens: false`. */
@@ -113,6 +121,7 @@ export async function desiredClusterFromView(
     cluster: toApiCluster(row, deps.now().getTime()),
     tunnels: desiredTunnels,
     workloads: await desiredWorkloadsOf(deps, clusterId, { withTokens: false }),
+    infra: await discoveredInfraOf(deps, clusterId),
     revision: row.desiredRevision,
   };
 }

@@ -17,7 +17,7 @@ import type {
   WorkloadSpec,
   Tunnel,
 } from '../../src/shared/api';
-import type { ApplyReport } from '../../src/shared/api/agent';
+import type { ApplyReport, WorkloadHealth } from '../../src/shared/api/agent';
 import type { Probe, ProbeChange, ProbeCreate, ProbeSchedule } from '../../src/shared/api/probe';
 import { isStateful, originKindOf } from '../../src/shared/compiler';
 import { etagOf } from './etag';
@@ -312,3 +312,22 @@ export const toApiProbeSchedule = (row: typeof probeSchedules.$inferSelect): Pro
   lastProbeId: row.lastProbeId,
   createdAt: row.createdAt,
 });
+
+/** A workload's entry in its cluster's stored health summary (recordStatus), in the API's shape; null when none. */
+export function toApiWorkloadHealth(
+  clusterHealth: unknown,
+  row: Pick<typeof workloads.$inferSelect, 'id' | 'namespace'>,
+): Workload['health'] {
+  const summary = clusterHealth as { workloads?: WorkloadHealth[]; revision?: number; reportedAt?: string } | null;
+  const entry = summary?.workloads?.find((w) => w.workload === row.id && w.namespace === row.namespace);
+  if (!entry || summary?.revision === undefined || summary.reportedAt === undefined) return null;
+  return {
+    status: entry.status,
+    pods: entry.pods,
+    ready: entry.ready,
+    problems: entry.problems,
+    ...(entry.error ? { error: entry.error } : {}),
+    revision: summary.revision,
+    reportedAt: summary.reportedAt,
+  };
+}

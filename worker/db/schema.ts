@@ -445,3 +445,32 @@ export const probeSchedules = sqliteTable(
   },
   (t) => [index('probe_schedules_due').on(t.nextRunAt)],
 );
+
+/**
+ * The backing services (databases, queues, object stores) a cluster's agent last found (src/shared/kube/infra.ts): what
+ * `{"infra": ...}` env references resolve against. One row per cluster, replaced by each report that carries a scan.
+ */
+export const clusterInfra = sqliteTable('cluster_infra', {
+  clusterId: text('cluster_id')
+    .primaryKey()
+    .references(() => clusters.id, { onDelete: 'cascade' }),
+  instances: text('instances', { mode: 'json' }).$type<unknown[]>().notNull(),
+  reportedAt: text('reported_at').notNull(),
+});
+
+/**
+ * Routes a workload owns besides its own `route` (the compose import's Traefik routers): deleted with the workload. The
+ * route row stays a plain route (listed, edited and deleted through /v1/routes); deleting it removes the ownership.
+ */
+export const workloadRoutes = sqliteTable(
+  'workload_routes',
+  {
+    routeId: text('route_id')
+      .primaryKey()
+      .references(() => routes.id, { onDelete: 'cascade' }),
+    workloadId: text('workload_id')
+      .notNull()
+      .references(() => workloads.id, { onDelete: 'cascade' }),
+  },
+  (t) => [index('workload_routes_workload').on(t.workloadId)],
+);

@@ -30,7 +30,7 @@ export const composeImport = z.strictObject({
 });
 
 const status = z.enum(['would-create', 'created', 'conflict']);
-const variable = z.object({ name: z.string(), source: z.enum(['request', 'default', 'unset']) });
+const variable = z.object({ name: z.string(), source: z.enum(['request', 'infra', 'default', 'unset']) });
 
 /** Response of POST /v1/import/compose. */
 export const composeImportReport = z.object({

@@ -19,12 +19,14 @@ const verbsWrite = ['get', 'create', 'patch', 'delete'];
 
 /**
  * The least RBAC the agent needs; docs/agent.md explains every rule. Writes are limited to the kinds a bundle can hold,
- * Secrets are never listed or watched (only read by name), and nothing is granted on Pods, exec or RBAC itself.
+ * Secrets are never listed or watched (only read by name), Pods are only listed (no get, watch, logs or exec), and
+ * nothing is granted on RBAC itself.
  */
 export const AGENT_RULES = [
   { apiGroups: [''], resources: ['namespaces'], verbs: verbsWrite },
   { apiGroups: [''], resources: ['nodes'], verbs: ['list'] },
   { apiGroups: [''], resources: ['services'], verbs: [...verbsWrite, 'list'] },
+  { apiGroups: [''], resources: ['pods'], verbs: ['list'] },
   { apiGroups: [''], resources: ['secrets', 'configmaps', 'persistentvolumeclaims'], verbs: verbsWrite },
   { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: verbsWrite },
   { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: verbsWrite },

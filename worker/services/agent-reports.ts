@@ -1,7 +1,9 @@
 import { and, desc, eq, isNull, notInArray, sql } from 'drizzle-orm';
 import type { AgentStatus, ApplyReport } from '../../src/shared/api/agent';
 import { toApiApplyReport } from '../db/mappers';
-import { applyReports, clusters, pruneApprovals } from '../db/schema';
+import { applyReports, clusterInfra, clusters, pruneApprovals, workloads } from '../db/schema';
+import { canonicalJson } from '../../src/shared/compiler';
+import { notifyClusters } from '../effects/notify-clusters';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { AgentCluster } from './agent-auth';
@@ -27,6 +29,8 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
     conflicts: report.conflicts,
     brokenOrigins: report.health.origins.filter((o) => !o.ok),
     notReady: report.health.objects.filter((o) => o.status !== 'Current'),
+    // Every workload's pod health (GET /v1/workloads/{id} shows its entry), including the healthy ones.
+    workloads: report.health.workloads ?? [],
     pruneRefused: report.pruneRefused ?? null,
     pruneRefusedObjects: report.pruneRefusedObjects ?? null,
     revision: report.revision,
@@ -54,6 +58,7 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
     .limit(REPORTS_KEPT);
   // Egress probes the report completes commit with it (docs/diagnostics.md).
   const probeWrites = await probeReportStatements(deps, row.id, report.probes ?? []);
+  const infra = report.infra ? await infraChange(deps, row.id, report.infra) : { changed: false, rebuild: false };
   await deps.db.batch([
     deps.db.insert(applyReports).values({
       clusterId: row.id,
@@ -92,7 +97,39 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
         ]
       : []),
     ...probeWrites,
+    ...(report.infra && infra.changed
+      ? [
+          deps.db
+            .insert(clusterInfra)
+            .values({ clusterId: row.id, instances: report.infra, reportedAt: at })
+            .onConflictDoUpdate({ target: clusterInfra.clusterId, set: { instances: report.infra, reportedAt: at } }),
+        ]
+      : []),
+    // Infra references compile against the discovered instances: a change that moves one gives the agent a new bundle.
+    ...(infra.rebuild
+      ? [
+          deps.db
+            .update(clusters)
+            .set({ desiredRevision: sql`${clusters.desiredRevision} + 1` })
+            .where(eq(clusters.id, row.id)),
+        ]
+      : []),
   ]);
+  if (infra.rebuild) deps.defer(notifyClusters(deps, [row.id]));
+}
+
+/**
+ * Whether a scan differs from the stored one, and whether the bundle must be rebuilt for it: only when some workload of
+ * the cluster references infra (an agent rescanning an unchanged cluster writes nothing, and bumps nothing).
+ */
+async function infraChange(deps: Deps, clusterId: string, instances: NonNullable<AgentStatus['infra']>) {
+  const stored = await deps.db.query.clusterInfra.findFirst({ where: eq(clusterInfra.clusterId, clusterId) });
+  if (stored && canonicalJson(stored.instances) === canonicalJson(instances)) return { changed: false, rebuild: false };
+  const specs = await deps.db.select({ spec: workloads.spec }).from(workloads).where(eq(workloads.clusterId, clusterId));
+  const rebuild = specs.some((w) =>
+    Object.values((w.spec as { env?: Record<string, unknown> }).env ?? {}).some((v) => typeof v === 'object' && v !== null && 'infra' in v),
+  );
+  return { changed: true, rebuild };
 }
 
 /** The latest apply reports of a cluster, newest first, in the API's shape. */

@@ -2,7 +2,7 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src/shared/api';
 import { unchangedSince } from '../db/guards';
 import { commit } from '../effects/commit';
-import { clusters, tunnels } from '../db/schema';
+import { clusters, tunnels, workloads } from '../db/schema';
 import { toApiCluster } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
@@ -116,7 +116,10 @@ export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate
   return toApiCluster({ ...after, desiredRevision: before.desiredRevision + 1 }, deps.now().getTime());
 }
 
-/** Deletes a cluster that no tunnel references any more. */
+/** Workloads listed by name in a refusal (the count says how many more there are). */
+const NAMED = 10;
+
+/** Deletes a cluster that no tunnel and no workload references any more. */
 export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): Promise<void> {
   const before = await loadCluster(deps, id);
   checkIfMatch(ifMatch, before, `cluster "${id}"`);
@@ -124,12 +127,38 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
   if (used.length > 0) {
     throw new AppError('conflict', `cluster "${id}" still has tunnels (${used.map((t) => t.id).join(', ')}); delete or move them first`);
   }
+  const deployed = await deps.db
+    .select({ id: workloads.id, namespace: workloads.namespace })
+    .from(workloads)
+    .where(eq(workloads.clusterId, id))
+    .orderBy(asc(workloads.id))
+    .limit(NAMED + 1);
+  if (deployed.length > 0) {
+    const [{ n }] = (await deps.db
+      .select({ n: sql<number>`count(*)` })
+      .from(workloads)
+      .where(eq(workloads.clusterId, id))) as [{ n: number }];
+    const named = deployed.slice(0, NAMED).map((w) => w.id);
+    throw new AppError(
+      'conflict',
+      `cluster "${id}" still has ${n} workload(s) (${named.join(', ')}${n > named.length ? `, and ${n - named.length} more` : ''}); delete them first with DELETE /v1/workloads/{id} (the agent prunes their objects)`,
+      {
+        details: deployed
+          .slice(0, NAMED)
+          .map((w) => ({ path: `workloads.${w.id}`, message: `workload "${w.id}" in namespace "${w.namespace}"` })),
+      },
+    );
+  }
   await commit(deps, {
     guards: [
       versionGuard(id, before.version),
       {
         holds: sql`NOT EXISTS (SELECT 1 FROM ${tunnels} WHERE ${tunnels.clusterId} = ${id})`,
         error: new AppError('conflict', `cluster "${id}" gained a tunnel while it was being deleted`),
+      },
+      {
+        holds: sql`NOT EXISTS (SELECT 1 FROM ${workloads} WHERE ${workloads.clusterId} = ${id})`,
+        error: new AppError('conflict', `cluster "${id}" gained a workload while it was being deleted`),
       },
     ],
     statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],

@@ -3,7 +3,7 @@ import type { BatchItem } from 'drizzle-orm/batch';
 import { workloadCreate } from '../../src/shared/api';
 import { type ComposeRoute, type ComposeServiceReport, readCompose, type UnroutedRule } from '../../src/shared/compiler';
 import { stillExists } from '../db/guards';
-import { clusters, routes, tunnels, workloads } from '../db/schema';
+import { clusters, routes, tunnels, workloadRoutes, workloads } from '../db/schema';
 import type { Guard, OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
 import type { Deps } from '../deps';
@@ -11,6 +11,7 @@ import { AppError } from '../errors';
 import { newId } from '../ids';
 import { dnsIntents } from './routes';
 import { checkSpec, sealEnv, specOfCreate, type WorkloadRow } from './workload-rows';
+import { discoveredInfra, pinInfraRefs } from './workload-infra';
 import { loadRouteTunnel, loadTargetCluster } from './workloads';
 
 /** What to import and where. */
@@ -58,6 +59,7 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
   const tunnel = request.tunnel ? await loadRouteTunnel(deps, request.tunnel, request.cluster, 'body.tunnel') : null;
   const parsed = readCompose(request.compose, {
     namespace: request.namespace,
+    infra: (await discoveredInfra(deps, request.cluster)).instances,
     env: request.env,
     envFiles: request.envFiles,
     ...(request.hostname ? { hostname: request.hostname } : {}),
@@ -146,7 +148,7 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
   const statements: BatchItem<'sqlite'>[] = [];
   for (const body of bodies) {
     const sealed = await sealEnv(deps, body.env, {});
-    const spec = specOfCreate(body, sealed.env);
+    const spec = specOfCreate(body, pinInfraRefs(sealed.env, [], `body.compose.services.${body.id}.env`));
     checkSpec(spec, `body.compose.services.${body.id}`);
     const row: WorkloadRow = {
       id: body.id,
@@ -182,6 +184,8 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
           createdAt: at,
           updatedAt: at,
         }),
+        // Owned by the workload it leads to: deleting the workload deletes the route (docs/workloads.md).
+        deps.db.insert(workloadRoutes).values({ routeId: r.id, workloadId: r.workload }),
       );
     }
     guards.push(stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)));

@@ -1,4 +1,4 @@
-import type { WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
+import type { InfraRef, WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
 import { isSensitiveEnvName } from '../../src/shared/compiler';
 import { encryptSecret } from '../crypto';
 import type { workloads } from '../db/schema';
@@ -15,6 +15,9 @@ function encryptionKey(deps: Deps): string {
   return key;
 }
 
+/** Env after sealing, before infra references are pinned. */
+export type SealedEnv = Record<string, string | { secret: true } | InfraRef>;
+
 /**
  * Splits requested env into what is stored in clear (plain values under non-sensitive names) and the secret values
  * (`{"secret": "..."}` and plain values under sensitive names), encrypted together. `{"secret": true}` keeps the value
@@ -24,13 +27,18 @@ export async function sealEnv(
   deps: Deps,
   env: WorkloadCreate['env'],
   previous: Record<string, string>,
-): Promise<{ env: WorkloadSpec['env']; secretsCiphertext: string | null }> {
-  const clear: WorkloadSpec['env'] = {};
+): Promise<{ env: SealedEnv; secretsCiphertext: string | null }> {
+  const clear: SealedEnv = {};
   const secrets: Record<string, string> = {};
   for (const name of Object.keys(env).sort()) {
     const value = env[name];
     if (value === undefined) continue;
     if (typeof value === 'string' && !isSensitiveEnvName(name)) {
+      clear[name] = value;
+      continue;
+    }
+    if (typeof value === 'object' && 'infra' in value) {
+      // An address is not a secret; it is resolved and pinned by pinInfraRefs (workload-infra.ts).
       clear[name] = value;
       continue;
     }

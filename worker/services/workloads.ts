@@ -2,16 +2,19 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import type { ListQuery, Workload, WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
-import { clusters, routes, tunnels, workloads } from '../db/schema';
+import { inList } from '../db/json-list';
+import { clusters, routes, tunnels, workloadRoutes, workloads } from '../db/schema';
 import type { Guard, OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
 import { storeView } from '../db/view';
+import { toApiWorkloadHealth } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 import { checkRouteUnique, dnsIntents } from './routes';
+import { clusterCandidates, pinInfraRefs } from './workload-infra';
 import {
   checkSpec,
   routePort,
@@ -51,9 +54,11 @@ export async function listWorkloads(deps: Deps, query: ListQuery & { cluster?: s
   return toPage(rows, query.limit, toApiWorkload);
 }
 
-/** Returns one workload. */
+/** Returns one workload, with its pods' health from its cluster's last report. */
 export async function getWorkload(deps: Deps, id: string): Promise<Workload> {
-  return toApiWorkload(await loadWorkload(deps, id));
+  const row = await loadWorkload(deps, id);
+  const cluster = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, row.clusterId), columns: { health: true } });
+  return { ...toApiWorkload(row), health: toApiWorkloadHealth(cluster?.health ?? null, row) };
 }
 
 /** The cluster a new workload targets, or a 422 naming the field. */
@@ -109,7 +114,7 @@ export async function createWorkload(deps: Deps, input: WorkloadCreate): Promise
     throw new AppError('conflict', `workload "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
   }
   const sealed = await sealEnv(deps, input.env, {});
-  const spec = specOfCreate(input, sealed.env);
+  const spec = specOfCreate(input, pinInfraRefs(sealed.env, await clusterCandidates(deps, input.cluster, { except: input.id })));
   checkSpec(spec);
   const at = deps.now().toISOString();
   const row: WorkloadRow = {
@@ -161,7 +166,8 @@ export async function updateWorkload(deps: Deps, id: string, input: WorkloadUpda
   checkIfMatch(ifMatch, before, `workload "${id}"`);
   const beforeSpec = before.spec as WorkloadSpec;
   const sealed = input.env ? await sealEnv(deps, input.env, await workloadSecrets(deps, before)) : null;
-  const spec = specOfUpdate(beforeSpec, input, sealed?.env ?? beforeSpec.env);
+  const env = sealed ? pinInfraRefs(sealed.env, await clusterCandidates(deps, before.clusterId, { except: id })) : beforeSpec.env;
+  const spec = specOfUpdate(beforeSpec, input, env);
   checkSpec(spec);
   const oldRoute = before.routeId ? await deps.db.query.routes.findFirst({ where: eq(routes.id, before.routeId) }) : undefined;
   const oldTunnel = oldRoute ? await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, oldRoute.tunnelId) }) : undefined;
@@ -229,27 +235,45 @@ export async function updateWorkload(deps: Deps, id: string, input: WorkloadUpda
   return toApiWorkload(after);
 }
 
-/** Deletes a workload and its route; the agent prunes its objects (its Namespace is kept). */
+/**
+ * Deletes a workload, its route and the routes it owns (made for it by the compose import); the agent prunes its
+ * objects (its Namespace is kept).
+ */
 export async function deleteWorkload(deps: Deps, id: string, ifMatch?: string): Promise<void> {
   const before = await loadWorkload(deps, id);
   checkIfMatch(ifMatch, before, `workload "${id}"`);
-  const route = before.routeId ? await deps.db.query.routes.findFirst({ where: eq(routes.id, before.routeId) }) : undefined;
-  const tunnel = route ? await deps.db.query.tunnels.findFirst({ where: eq(tunnels.id, route.tunnelId) }) : undefined;
-  const statements: BatchItem<'sqlite'>[] = [deps.db.delete(workloads).where(eq(workloads.id, id))];
+  const owned = await deps.db.select({ id: workloadRoutes.routeId }).from(workloadRoutes).where(eq(workloadRoutes.workloadId, id));
+  const routeIds = [...new Set([...(before.routeId ? [before.routeId] : []), ...owned.map((r) => r.id)])];
+  const routeRows = routeIds.length > 0 ? await deps.db.select().from(routes).where(inList(routes.id, routeIds)) : [];
+  const tunnelIds = [...new Set(routeRows.map((r) => r.tunnelId))];
+  const tunnelRows = tunnelIds.length > 0 ? await deps.db.select().from(tunnels).where(inList(tunnels.id, tunnelIds)) : [];
+  const statements: BatchItem<'sqlite'>[] = [];
   const outbox: OutboxIntent[] = [];
-  if (route) {
-    statements.push(deps.db.delete(routes).where(eq(routes.id, route.id)));
-    if (tunnel)
-      outbox.push(
-        { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
-        ...dnsIntents(tunnel.account, tunnel.id, route.hostname),
-      );
-  }
+  if (routeRows.length > 0)
+    statements.push(
+      deps.db.delete(routes).where(
+        inList(
+          routes.id,
+          routeRows.map((r) => r.id),
+        ),
+      ),
+    );
+  statements.push(deps.db.delete(workloads).where(eq(workloads.id, id)));
+  for (const tunnel of tunnelRows)
+    outbox.push(
+      { account: tunnel.account, kind: 'tunnel_config', target: tunnel.id },
+      ...dnsIntents(tunnel.account, tunnel.id, ...routeRows.filter((r) => r.tunnelId === tunnel.id).map((r) => r.hostname)),
+    );
   await commit(deps, {
     guards: [unchangedSince(workloads, id, before.version, `workload "${id}"`)],
     statements,
-    audit: { action: 'delete', entityType: 'workload', entityId: id, before: toApiWorkload(before) },
+    audit: {
+      action: 'delete',
+      entityType: 'workload',
+      entityId: id,
+      before: { ...toApiWorkload(before), routesDeleted: routeRows.map((r) => r.id).sort() },
+    },
     outbox,
-    clusters: [before.clusterId, ...(tunnel ? [tunnel.clusterId] : [])],
+    clusters: [before.clusterId, ...tunnelRows.map((t) => t.clusterId)],
   });
 }

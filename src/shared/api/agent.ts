@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { probeReport, probeRequest } from './probe';
+import { INFRA_KINDS } from '../kube/infra';
 
 // The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
 
@@ -120,14 +121,56 @@ export const originCheck = z.object({
 });
 export type OriginCheck = z.infer<typeof originCheck>;
 
+/** Why one pod of a workload is not running as it should: what `kubectl describe pod` would have shown. */
+export const podProblem = z.object({
+  pod: z.string(),
+  container: z.string().optional(),
+  reason: z
+    .string()
+    .max(100)
+    .describe('ErrImagePull, ImagePullBackOff, CrashLoopBackOff, OOMKilled, Unschedulable, NotReady, CreateContainerConfigError, ...'),
+  message: z.string().max(1000),
+  restarts: z.number().int().min(0).optional(),
+  /** The last termination of the container (CrashLoopBackOff, OOMKilled). */
+  lastTermination: z.object({ reason: z.string().max(100), exitCode: z.number().int() }).optional(),
+});
+export type PodProblem = z.infer<typeof podProblem>;
+
+/** Pod-level health of one workload (edgeplane.dev/workload label). */
+export const workloadHealth = z.object({
+  workload: z.string(),
+  namespace: z.string(),
+  status: z.enum(['Current', 'InProgress', 'Failed']),
+  pods: z.number().int().min(0),
+  ready: z.number().int().min(0),
+  problems: z.array(podProblem).max(50),
+  /** Set when the pods could not be read (e.g. 403: the agent's role has no `list` on pods there). */
+  error: z.string().max(1000).optional(),
+});
+export type WorkloadHealth = z.infer<typeof workloadHealth>;
+
 /** Health summary the agent reports and the Worker stores on the cluster. */
 export const clusterHealth = z.object({
   status: z.enum(['Current', 'InProgress', 'Failed']),
   objects: z.array(objectHealth).max(5000),
   connectors: z.object({ desired: z.number().int(), ready: z.number().int() }),
   origins: z.array(originCheck).max(5000),
+  /** Per workload of the bundle (absent from agents older than pod-level health). */
+  workloads: z.array(workloadHealth).max(1000).optional(),
 });
 export type ClusterHealth = z.infer<typeof clusterHealth>;
+
+/** A backing service the agent found in the cluster (src/shared/kube/infra.ts). */
+export const infraInstance = z.object({
+  kind: z.enum(INFRA_KINDS),
+  namespace: z.string().max(63),
+  name: z.string().max(63),
+  host: z.string().max(200),
+  port: z.number().int().min(1).max(65535),
+  image: z.string().max(512).optional(),
+  matchedBy: z.enum(['image', 'label', 'port']),
+  workload: z.string().max(63).optional(),
+});
 
 /** Body of POST /agent/v1/status. */
 export const agentStatus = z.strictObject({
@@ -147,6 +190,8 @@ export const agentStatus = z.strictObject({
   health: clusterHealth,
   agentVersion: z.string().max(100),
   probes: z.array(probeReport).max(20).optional().describe('finished egress probes of the bundle, until the bundle drops them'),
+  /** The backing services the agent found (absent: not scanned this time; the Worker keeps what it had). */
+  infra: z.array(infraInstance).max(1000).optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 

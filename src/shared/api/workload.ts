@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { INFRA_KINDS, INFRA_VALUES } from '../kube/infra';
+import { infraInstance, workloadHealth } from './agent';
 import { resourceMeta } from './common';
 import { boundedRecord, hostname, labels, pathPrefix, port, resourceId } from './fields';
 
@@ -9,12 +11,34 @@ export const envName = z
   .max(253);
 
 /**
- * An env value: plain text, or `{"secret": "..."}` kept encrypted and delivered only in the cluster's bundle. On update,
- * `{"secret": true}` keeps the value already stored (what GET shows, so a read-modify-write round-trips).
+ * A reference to a backing service of the cluster (docs/workloads.md → Infra references): `{"infra": "postgres"}` is
+ * resolved on write to the one instance the cluster has (discovered by its agent, or a workload running a postgres
+ * image) and pinned as `instance`; at compile time it becomes that instance's `value` (`address` = host:port).
+ */
+export const infraRef = z.strictObject({
+  infra: z.enum(INFRA_KINDS),
+  instance: z
+    .string()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'an instance is "<namespace>/<service>", e.g. "data/postgres"')
+    .max(127)
+    .optional()
+    .describe('"<namespace>/<service>"; set by edgeplane when omitted'),
+  value: z.enum(INFRA_VALUES).default('address').describe('address (host:port), host, port or url (scheme://host:port)'),
+});
+export type InfraRef = z.infer<typeof infraRef>;
+
+/** A stored infra reference: its instance is always pinned. */
+export type PinnedInfraRef = InfraRef & { instance: string };
+
+/**
+ * An env value: plain text, `{"secret": "..."}` kept encrypted and delivered only in the cluster's bundle, or an infra
+ * reference. On update, `{"secret": true}` keeps the value already stored (what GET shows, so a read-modify-write
+ * round-trips).
  */
 export const envValue = z.union([
   z.string().max(32 * 1024),
   z.strictObject({ secret: z.union([z.string().max(32 * 1024), z.literal(true)]) }),
+  infraRef,
 ]);
 export type EnvValue = z.infer<typeof envValue>;
 
@@ -145,8 +169,8 @@ export interface WorkloadSpec {
   image: string;
   command?: string[];
   args?: string[];
-  /** Secret entries hold `{ secret: true }`; their values live encrypted beside the spec. */
-  env: Record<string, string | { secret: true }>;
+  /** Secret entries hold `{ secret: true }`; their values live encrypted beside the spec. Infra references are pinned. */
+  env: Record<string, string | { secret: true } | PinnedInfraRef>;
   ports: WorkloadPort[];
   replicas: number;
   resources: z.infer<typeof workloadResources>;
@@ -167,7 +191,7 @@ export const workload = z.object({
   image: z.string(),
   command: z.array(z.string()).optional(),
   args: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.union([z.string(), z.object({ secret: z.literal(true) })])),
+  env: z.record(z.string(), z.union([z.string(), z.object({ secret: z.literal(true) }), infraRef.extend({ instance: z.string() })])),
   ports: z.array(workloadPort),
   replicas: z.number().int(),
   resources: workloadResources,
@@ -180,6 +204,18 @@ export const workload = z.object({
   route: workloadRoute.nullable(),
   routeId: z.string().nullable().describe('the route created for `route`, managed with the workload'),
   kind: z.enum(['Deployment', 'StatefulSet']).describe('what the workload compiles to'),
+  health: workloadHealth
+    .omit({ workload: true, namespace: true })
+    .extend({ revision: z.number().int(), reportedAt: z.string() })
+    .nullable()
+    .optional()
+    .describe("GET /v1/workloads/{id} only: its pods as the cluster's agent last reported them; null before any report names it"),
   ...resourceMeta,
 });
 export type Workload = z.infer<typeof workload>;
+
+/** Answer of GET /v1/clusters/{id}/infra: what `{"infra": ...}` references in the cluster's workloads resolve against. */
+export const clusterInfraList = z.object({
+  items: z.array(infraInstance),
+  reportedAt: z.string().nullable().describe("when the cluster's agent last reported a scan; null: never"),
+});

@@ -1,4 +1,6 @@
 import { parseDocument } from 'yaml';
+import type { InfraInstance } from '../kube/infra';
+import { infraVariables } from './compose-infra';
 import { interpolate, type VariableUse } from './compose-interpolate';
 import { type ComposeWorkload, keyValues, type NotPortable, readComposeService, toLabel } from './compose-service';
 import { routesFromCloudflared, routesFromLabels } from './compose-routes';
@@ -17,6 +19,8 @@ export interface ComposeOptions {
   hostname?: string;
   /** The config.yml of a cloudflared service in the file, when it runs from one. */
   cloudflaredConfig?: string;
+  /** Backing services of the target cluster: a variable source after `env` and before compose defaults (compose-infra.ts). */
+  infra?: readonly InfraInstance[];
 }
 
 /** One compose service's outcome. */
@@ -67,15 +71,22 @@ export type ComposeResult = { ok: true; proposal: ComposeProposal } | { ok: fals
 const isRecord = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Interpolates every string in a value (keys stay as written, as compose does for keys). */
-function interpolateTree(value: unknown, vars: Readonly<Record<string, string>>, uses: VariableUse[], missing: string[]): unknown {
+function interpolateTree(
+  value: unknown,
+  vars: Readonly<Record<string, string>>,
+  uses: VariableUse[],
+  missing: string[],
+  infra: Readonly<Record<string, string>> = {},
+): unknown {
   if (typeof value === 'string') {
-    const result = interpolate(value, vars);
+    const result = interpolate(value, vars, infra);
     uses.push(...result.uses);
     missing.push(...result.missing.map((m) => `${m.name}: ${m.message}`));
     return result.value;
   }
-  if (Array.isArray(value)) return value.map((v) => interpolateTree(v, vars, uses, missing));
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateTree(v, vars, uses, missing)]));
+  if (Array.isArray(value)) return value.map((v) => interpolateTree(v, vars, uses, missing, infra));
+  if (isRecord(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateTree(v, vars, uses, missing, infra)]));
   return value;
 }
 
@@ -126,6 +137,9 @@ export function readCompose(text: string, options: ComposeOptions): ComposeResul
   const ids = new Map<string, string>();
   const traefik: { name: string; labels: Record<string, string>; ports: number[]; id: string }[] = [];
   let cloudflared: string | null = null;
+  const rawServices = root.services;
+  const images = Object.values(rawServices).flatMap((s) => (isRecord(s) && typeof s.image === 'string' ? [s.image] : []));
+  const infraVars = infraVariables(options.infra ?? [], images);
 
   for (const name of Object.keys(root.services)) {
     const raw = root.services[name];
@@ -136,7 +150,7 @@ export function readCompose(text: string, options: ComposeOptions): ComposeResul
     }
     const uses: VariableUse[] = [];
     const missing: string[] = [];
-    const service = interpolateTree(raw, options.env, uses, missing) as Record<string, unknown>;
+    const service = interpolateTree(raw, options.env, uses, missing, infraVars) as Record<string, unknown>;
     for (const m of missing) errors.push({ path: at, message: `service "${name}": required variable ${m}; pass it in env` });
     const variables = dedupe(uses);
     const labels = keyValues(service.labels);

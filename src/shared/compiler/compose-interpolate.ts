@@ -1,8 +1,11 @@
 /** Where a `${VAR}` in a compose file got its value. */
 export interface VariableUse {
   name: string;
-  /** `request`: the import request's `env`; `default`: the compose default; `unset`: none, replaced by "". */
-  source: 'request' | 'default' | 'unset';
+  /**
+   * `request`: the import request's `env`; `infra`: a backing service discovered in the cluster (compose-infra.ts);
+   * `default`: the compose default; `unset`: none, replaced by "".
+   */
+  source: 'request' | 'infra' | 'default' | 'unset';
 }
 
 /** A `${VAR:?message}` (or `${VAR?message}`) with no value: the import must stop. */
@@ -35,9 +38,16 @@ function closing(text: string, from: number): number {
 /**
  * Interpolates a compose string as `docker compose` does: `$$` is a literal `$`; `${VAR}` and `$VAR`; `${VAR:-d}` (unset
  * or empty → d), `${VAR-d}` (unset → d), `${VAR:?msg}` / `${VAR?msg}` (no value → error), `${VAR:+alt}` / `${VAR+alt}`
- * (set → alt). Values come from `vars` (the request's env) only; defaults may themselves hold `${...}`.
+ * (set → alt). Values come from `vars` (the request's env), then `infra` (variables a discovered backing service
+ * answers), then the default; defaults may themselves hold `${...}`.
  */
-export function interpolate(text: string, vars: Readonly<Record<string, string>>): Interpolated {
+export function interpolate(
+  text: string,
+  given: Readonly<Record<string, string>>,
+  infra: Readonly<Record<string, string>> = {},
+): Interpolated {
+  const vars: Record<string, string> = { ...infra, ...given };
+  const from = (name: string): 'request' | 'infra' => (given[name] === undefined && infra[name] !== undefined ? 'infra' : 'request');
   const uses: VariableUse[] = [];
   const missing: MissingVariable[] = [];
   let out = '';
@@ -60,7 +70,7 @@ export function interpolate(text: string, vars: Readonly<Record<string, string>>
         continue;
       }
       const value = vars[name];
-      uses.push({ name, source: value === undefined ? 'unset' : 'request' });
+      uses.push({ name, source: value === undefined ? 'unset' : from(name) });
       out += value ?? '';
       i += name.length;
       continue;
@@ -82,23 +92,23 @@ export function interpolate(text: string, vars: Readonly<Record<string, string>>
     const value = vars[name];
     const empty = value === undefined || (op.startsWith(':') && value === '');
     const nested = () => {
-      const inner = interpolate(arg, vars);
+      const inner = interpolate(arg, given, infra);
       uses.push(...inner.uses);
       missing.push(...inner.missing);
       return inner.value;
     };
     if (op === '') {
-      uses.push({ name, source: value === undefined ? 'unset' : 'request' });
+      uses.push({ name, source: value === undefined ? 'unset' : from(name) });
       out += value ?? '';
     } else if (op.endsWith('-')) {
-      uses.push({ name, source: empty ? 'default' : 'request' });
+      uses.push({ name, source: empty ? 'default' : from(name) });
       out += empty ? nested() : (value ?? '');
     } else if (op.endsWith('?')) {
       if (empty) missing.push({ name, message: arg || `${name} is required` });
-      else uses.push({ name, source: 'request' });
+      else uses.push({ name, source: from(name) });
       out += value ?? '';
     } else {
-      uses.push({ name, source: empty ? 'unset' : 'request' });
+      uses.push({ name, source: empty ? 'unset' : from(name) });
       out += empty ? '' : nested();
     }
   }

@@ -65,10 +65,10 @@ export function routesFromLabels(
         `router ${router.name}: middlewares "${router.middlewares}" are not translated (a strip-prefix one means the app now sees the full path)`,
       );
     }
-    if (!entry.ports.includes(port)) {
-      const workload = report?.workload;
-      if (workload) workload.ports.push(port);
-    }
+    // Two routers of one service often share its port: the workload gets it once (a repeat is a 422 on write).
+    const workload = report?.workload;
+    if (!entry.ports.includes(port) && workload && !workload.ports.some((p) => (typeof p === 'number' ? p : p.port) === port))
+      workload.ports.push(port);
     for (const host of hosts) {
       const checked = checkHostname(host);
       if (!checked.ok) {

@@ -2,6 +2,7 @@ import { bundleHash } from './bundle-hash';
 import { CONNECTOR_NAMESPACE, connectorNamespace, connectorObjects } from './connector-objects';
 import { httpRouteObjects, ingressObjects } from './routing-objects';
 import type { ClusterBundle, DesiredCluster, KubeObject } from './types';
+import { infraCandidates } from './infra-refs';
 import { workloadNamespace, workloadObjects } from './workload-objects';
 
 /** Apply order: namespaces before what lives in them, Secrets before the Deployments that mount them. */
@@ -52,7 +53,9 @@ export function compileClusterBundle(desired: DesiredCluster): ClusterBundle {
   const namespaces = new Set(workloads.map((w) => w.namespace));
   if (desired.tunnels.length > 0) namespaces.delete(CONNECTOR_NAMESPACE);
   for (const namespace of namespaces) objects.push(workloadNamespace(clusterId, namespace));
-  for (const workload of workloads) objects.push(...workloadObjects(clusterId, workload));
+  // Infra references resolve against what the agent discovered and the cluster's own database workloads.
+  const infra = infraCandidates(desired.infra ?? [], workloads);
+  for (const workload of workloads) objects.push(...workloadObjects(clusterId, workload, infra));
   objects.sort(compareObjects);
   return { hash: bundleHash(objects), objects };
 }

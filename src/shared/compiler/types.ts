@@ -1,5 +1,6 @@
 import type { Cluster, PrivateNetwork, Route, Tunnel } from '../api';
 import type { DesiredWorkload } from './workload-objects';
+import type { InfraInstance } from '../kube/infra';
 
 /** Everything the compiler needs about one tunnel: the tunnel, its routes and its private networks. */
 export interface DesiredTunnel {
@@ -20,6 +21,8 @@ export interface DesiredCluster {
   tunnels: DesiredTunnel[];
   /** Workloads targeted at this cluster (absent: none). */
   workloads?: DesiredWorkload[];
+  /** The backing services its agent last discovered, for workloads' `{"infra": ...}` env (absent: none). */
+  infra?: InfraInstance[];
 }
 
 /** One ingress rule exactly as cloudflared's remote config takes it. */

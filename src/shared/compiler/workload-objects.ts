@@ -1,12 +1,13 @@
 import type { WorkloadPort, WorkloadSpec } from '../api/workload';
 import { canonicalJson } from './canonical-json';
-import { CLUSTER_LABEL, MANAGED_BY } from '../kube/labels';
+import { compileInfraRef } from './infra-refs';
+import type { InfraInstance } from '../kube/infra';
+import { CLUSTER_LABEL, MANAGED_BY, WORKLOAD_LABEL } from '../kube/labels';
 import { base64Utf8 } from './names';
 import { sha256Hex } from './sha256';
 import type { KubeObject } from './types';
 
-/** The label naming the workload an object belongs to (also the pod selector). */
-export const WORKLOAD_LABEL = 'edgeplane.dev/workload';
+export { WORKLOAD_LABEL };
 
 /** Pod-template annotation: a hash of the env ConfigMap and Secret, so an env change rolls the pods (envFrom does not). */
 export const ENV_HASH_ANNOTATION = 'edgeplane.dev/env-hash';
@@ -95,12 +96,20 @@ export const workloadNames = (id: string) => ({
   claim: (volume: string) => `${id}-${volume}`,
 });
 
-/** Splits env into the ConfigMap's data and the Secret's (given secrets plus plain values under sensitive names). */
-export function splitEnv(w: DesiredWorkload): { config: Record<string, string>; secret: Record<string, string> } {
+/**
+ * Splits env into the ConfigMap's data and the Secret's (given secrets plus plain values under sensitive names). Infra
+ * references become their instance's address (or host, port, url) from `infra`, and go where a plain value would.
+ */
+export function splitEnv(
+  w: DesiredWorkload,
+  infra: readonly InfraInstance[] = [],
+): { config: Record<string, string>; secret: Record<string, string> } {
   const config: Record<string, string> = {};
   const secret: Record<string, string> = {};
   for (const name of Object.keys(w.spec.env).sort()) {
-    const value = w.spec.env[name];
+    const stored = w.spec.env[name];
+    if (stored === undefined) continue;
+    const value = typeof stored === 'object' && 'infra' in stored ? compileInfraRef(stored, infra) : stored;
     if (typeof value === 'string' && !isSensitiveEnvName(name)) config[name] = value;
     else secret[name] = typeof value === 'string' ? value : (w.secrets[name] ?? '');
   }
@@ -194,9 +203,9 @@ function podTemplate(clusterId: string, w: DesiredWorkload, env: ReturnType<type
  * and a Service with uniquely named ports (none for `serviceType: None` or no ports). Deterministic: env keys sorted,
  * fixed key order.
  */
-export function workloadObjects(clusterId: string, w: DesiredWorkload): KubeObject[] {
+export function workloadObjects(clusterId: string, w: DesiredWorkload, infra: readonly InfraInstance[] = []): KubeObject[] {
   const names = workloadNames(w.id);
-  const env = splitEnv(w);
+  const env = splitEnv(w, infra);
   const ports = namePorts(w.spec.ports);
   const objects: KubeObject[] = [];
   if (Object.keys(env.config).length > 0) {

@@ -7,6 +7,9 @@ export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 /** The label naming the cluster an object belongs to. */
 export const CLUSTER_LABEL = 'edgeplane.dev/cluster';
 
+/** The label naming the workload an object belongs to (also its pods' selector). */
+export const WORKLOAD_LABEL = 'edgeplane.dev/workload';
+
 /** The label naming the tunnel an object belongs to. */
 export const TUNNEL_LABEL = 'edgeplane.dev/tunnel';
 

@@ -68,6 +68,8 @@ export const RESOURCES: ResourceType[] = [
   r('', 'v1', 'ConfigMap', 'configmaps', true, ConfigMap),
   r('', 'v1', 'Service', 'services', true, Service, { immutable: [['spec', 'clusterIP']] }),
   r('', 'v1', 'ServiceAccount', 'serviceaccounts', true, ServiceAccount),
+  // Pods are made by controllers and kubelets, not by edgeplane: the fake's Job controller (jobs.ts) makes them, and
+  // tests put them with FakeKubeApiserver.putPod.
   r('', 'v1', 'Pod', 'pods', true, Pod, {
     immutable: [
       ['spec', 'nodeName'],

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { isObject, type JsonObject } from './fields';
 import { groupList, groupVersion, RESOURCES, resourceList, type ResourceType } from './resources';
-import { badRequest, namespaceNotFound, notFound, type StatusBody } from './status';
+import { badRequest, forbidden, namespaceNotFound, notFound, type StatusBody } from './status';
 import { JobController } from './jobs';
 import { Store } from './store';
 
@@ -39,6 +39,11 @@ export class FakeKubeApiserver {
   readonly log: LoggedRequest[] = [];
   /** Client write requests (POST/PUT/PATCH/DELETE), successful or not. */
   writes = 0;
+  /**
+   * RBAC refusals: `<plural>` (everywhere) or `<plural>@<namespace>` (in one namespace; a cluster-wide list is refused
+   * too, as a Role in that namespace would leave it) answer 403 Forbidden to get and list.
+   */
+  readonly forbidden = new Set<string>();
   /** Deployments ("namespace/name", or "*") whose rollout fails with ProgressDeadlineExceeded. */
   readonly failing = new Set<string>();
   /** The Job controller and the kubelet that runs probe pods (jobs.ts): node firewalls, image entrypoints, pods run. */
@@ -140,6 +145,32 @@ export class FakeKubeApiserver {
     );
   }
 
+  /**
+   * Puts a pod as its controller and kubelet would leave it: the spec (validated), then the status (validated against
+   * the Pod schema too, so a test cannot hand the agent a container status the real server could not hold).
+   */
+  putPod(pod: {
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    containers: { name: string; image: string }[];
+    status: JsonObject;
+  }): void {
+    const type = this.type('', 'Pod');
+    const object = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod.name, namespace: pod.namespace, labels: pod.labels },
+      spec: { containers: pod.containers },
+    };
+    type.validate({ ...object, status: pod.status });
+    if (!this.store.get(type, pod.namespace, pod.name)) {
+      const made = this.store.create(type, pod.namespace, object, 'kube-controller-manager');
+      if (!made.ok) throw new Error(`putPod: ${JSON.stringify(made.body)}`);
+    }
+    this.store.setStatus(type, pod.namespace, pod.name, pod.status);
+  }
+
   type(group: string, kind: string): ResourceType {
     const type = RESOURCES.find((t) => t.group === group && t.kind === kind);
     if (!type) throw new Error(`unknown kind ${group}/${kind}`);
@@ -216,6 +247,13 @@ export class FakeKubeApiserver {
     if (type.namespaced && namespace === undefined && name !== undefined)
       return fail(404, badRequest('a namespaced object needs /namespaces/{ns}/ in its path'));
     const manager = url.searchParams.get('fieldManager') ?? '';
+    if (
+      method === 'GET' &&
+      (this.forbidden.has(type.plural) ||
+        (namespace !== undefined && this.forbidden.has(`${type.plural}@${namespace}`)) ||
+        (namespace === undefined && [...this.forbidden].some((f) => f.startsWith(`${type.plural}@`))))
+    )
+      return fail(403, forbidden(type, name ? 'get' : 'list', namespace, 'system:serviceaccount:edgeplane-system:edgeplane-agent'));
 
     if (!name) {
       if (method === 'GET') {

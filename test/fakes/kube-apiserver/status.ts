@@ -98,3 +98,20 @@ export const badRequest = (message: string): StatusBody => ({
   reason: 'BadRequest',
   code: 400,
 });
+
+/**
+ * 403 exactly as kube-apiserver words an RBAC refusal, e.g. `pods is forbidden: User "system:serviceaccount:edgeplane-system:
+ * edgeplane-agent" cannot list resource "pods" in API group "" in the namespace "apps"`.
+ */
+export const forbidden = (type: ResourceType, verb: string, namespace: string | undefined, user: string): StatusBody => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message: `${qualified(type)} is forbidden: User "${user}" cannot ${verb} resource "${type.plural}" in API group "${type.group}" ${
+    namespace === undefined ? 'at the cluster scope' : `in the namespace "${namespace}"`
+  }`,
+  reason: 'Forbidden',
+  details: { group: type.group, kind: type.plural },
+  code: 403,
+});
