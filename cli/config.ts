@@ -34,8 +34,8 @@ export function loadCredentials(urlFlag: string | undefined, env: NodeJS.Process
   } catch {
     // No login yet: the environment must supply both.
   }
-  const url = urlFlag ?? env.EDGEPLANE_URL ?? stored.url;
-  const token = env.EDGEPLANE_TOKEN ?? stored.token;
+  const url = urlFlag || env.EDGEPLANE_URL || stored.url;
+  const token = env.EDGEPLANE_TOKEN || stored.token;
   if (!url || !token) {
     throw new UsageError('not logged in: run `edgeplane login <url>`, or set EDGEPLANE_URL and EDGEPLANE_TOKEN');
   }
