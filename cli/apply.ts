@@ -4,7 +4,14 @@ import type { Step } from './diff';
 /** What an apply did: the changes that were made, the one that failed (if any) and those never sent. */
 export interface ApplyReport {
   applied: { label: string; op: Step['op']; id?: string }[];
-  failed: { label: string; op: Step['op']; status: number; code: string; message: string; details: { path: string; message: string }[] } | null;
+  failed: {
+    label: string;
+    op: Step['op'];
+    status: number;
+    code: string;
+    message: string;
+    details: { path: string; message: string }[];
+  } | null;
   notApplied: { label: string; op: Step['op'] }[];
 }
 
@@ -26,7 +33,14 @@ export async function applySteps(client: Client, steps: Step[], progress: (line:
       progress(`  ✓ ${step.op} ${step.label}`);
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
-      report.failed = { label: step.label, op: step.op, status: error.status, code: error.code, message: error.message, details: error.details };
+      report.failed = {
+        label: step.label,
+        op: step.op,
+        status: error.status,
+        code: error.code,
+        message: error.message,
+        details: error.details,
+      };
       progress(`  ✗ ${step.op} ${step.label}: ${error.message}`);
       report.notApplied = steps.slice(index + 1).map((s) => ({ label: s.label, op: s.op }));
       break;

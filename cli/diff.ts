@@ -37,7 +37,10 @@ export interface Diff {
 const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
 
 /** The fields of `wanted` whose value differs from `have`'s. */
-function changed<T extends Record<string, unknown>>(have: Record<string, unknown>, wanted: T): { patch: Partial<T>; fields: FieldChange[] } {
+function changed<T extends Record<string, unknown>>(
+  have: Record<string, unknown>,
+  wanted: T,
+): { patch: Partial<T>; fields: FieldChange[] } {
   const patch: Partial<T> = {};
   const fields: FieldChange[] = [];
   for (const [field, value] of Object.entries(wanted) as [keyof T & string, T[keyof T & string]][]) {

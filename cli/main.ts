@@ -69,8 +69,7 @@ function program(): Command {
     .argument('<url>', 'the Worker, e.g. https://edgeplane.example.workers.dev')
     .action(async (url: string) => {
       const token =
-        process.env.EDGEPLANE_TOKEN ??
-        (await read({ prompt: 'API token: ', silent: true, replace: '*', output: process.stderr })).trim();
+        process.env.EDGEPLANE_TOKEN ?? (await read({ prompt: 'API token: ', silent: true, replace: '*', output: process.stderr })).trim();
       if (!token) throw new UsageError('no token given');
       await new Client(url, token).request('GET', 'v1/clusters', { query: { limit: '1' } });
       saveCredentials({ url, token });
@@ -226,7 +225,13 @@ function program(): Command {
     .option('--tunnel <id>', 'the tunnel for the Traefik routes')
     .option('--apply', 'create them (default: report only)')
     .action(async (file: string, o: { cluster: string; namespace: string; tunnel?: string; apply?: boolean }) => {
-      const body = { cluster: o.cluster, namespace: o.namespace, compose: readFileSync(file, 'utf8'), dryRun: !o.apply, ...(o.tunnel ? { tunnel: o.tunnel } : {}) };
+      const body = {
+        cluster: o.cluster,
+        namespace: o.namespace,
+        compose: readFileSync(file, 'utf8'),
+        dryRun: !o.apply,
+        ...(o.tunnel ? { tunnel: o.tunnel } : {}),
+      };
       json((await client().request('POST', 'v1/import/compose', { body })).body);
     });
   importer

@@ -21,10 +21,7 @@ export class StateFileError extends Error {
 
 /** Formats a zod issue path the way a reader points at a field: `tunnels[1].routes[0].hostname`. */
 export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)),
-    '',
-  );
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');
 }
 
 /** What the file says, as parsed, plus which top-level lists it has at all (a present list is owned by the file). */

@@ -67,6 +67,13 @@ const baseState = () => ({
   splitTunnel: [{ mode: 'include', host: 'intranet.cli.example.com', description: 'intranet' }],
 });
 
+/** The file's one tunnel (the base state has exactly one). */
+function mainTunnel(state: ReturnType<typeof baseState>) {
+  const [first] = state.tunnels;
+  if (!first) throw new Error('the base state has a tunnel');
+  return first;
+}
+
 beforeAll(async () => {
   dir = tempDir('cli');
   migrate(dir);
@@ -89,7 +96,7 @@ describe('edgeplane CLI against the Worker', () => {
 
   it('refuses a bad file with the path of the offending field, and changes nothing', async () => {
     const state = baseState();
-    state.tunnels.push({ ...state.tunnels[0]!, id: 'cli-t2', routes: [route('single-label', 80)], privateNetworks: [] });
+    state.tunnels.push({ ...mainTunnel(state), id: 'cli-t2', routes: [route('single-label', 80)], privateNetworks: [] });
     const run = await cli(['plan', '-f', write('bad.yaml', state), '--detailed-exitcode']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('tunnels[1].routes[0].hostname');
@@ -128,7 +135,7 @@ describe('edgeplane CLI against the Worker', () => {
 
   it('shows exactly an edited field as the change, applies it, then reports no change', async () => {
     const state = baseState();
-    state.tunnels[0]!.routes[1] = route('b.cli.example.com', 8080);
+    mainTunnel(state).routes[1] = route('b.cli.example.com', 8080);
     const file = write('edited.yaml', state);
     const planned = await cli(['plan', '-f', file, '--detailed-exitcode']);
     expect(planned.code).toBe(2);
@@ -145,8 +152,8 @@ describe('edgeplane CLI against the Worker', () => {
     await worker.apiOk('POST', '/v1/tunnels', { id: 'other-t', cluster: 'other-c', account: ACCOUNT });
     await worker.apiOk('POST', '/v1/routes', { tunnel: 'other-t', ...route('other.cli.example.com', 80) });
     const state = baseState();
-    state.tunnels[0]!.routes = state.tunnels[0]!.routes.slice(0, 2);
-    state.tunnels[0]!.routes[1] = route('b.cli.example.com', 8080);
+    mainTunnel(state).routes = mainTunnel(state).routes.slice(0, 2);
+    mainTunnel(state).routes[1] = route('b.cli.example.com', 8080);
     state.splitTunnel = [];
     const file = write('pruned.yaml', state);
 
@@ -169,7 +176,7 @@ describe('edgeplane CLI against the Worker', () => {
 
   it('a stale If-Match stops apply mid-way and reports what was and was not applied', async () => {
     const state = baseState();
-    state.tunnels[0]!.routes = [route('a.cli.example.com', 81), route('b.cli.example.com', 81), route('c.cli.example.com', 81)];
+    mainTunnel(state).routes = [route('a.cli.example.com', 81), route('b.cli.example.com', 81), route('c.cli.example.com', 81)];
     state.splitTunnel = [];
     const file = write('stale.yaml', state);
     const saved = path.join(dir, 'plan.json');
@@ -184,7 +191,9 @@ describe('edgeplane CLI against the Worker', () => {
     expect(applied.code).toBe(1);
     expect(applied.stdout).toContain('Apply stopped: update route b.cli.example.com (tunnel cli-t) failed (412 precondition_failed)');
     expect(applied.stdout).toMatch(/Applied \(1\):\n {4}update route a\.cli\.example\.com/);
-    expect(applied.stdout).toMatch(/Not applied \(2\):\n {4}update route b\.cli\.example\.com \(tunnel cli-t\) \(failed\)\n {4}create route c\.cli/);
+    expect(applied.stdout).toMatch(
+      /Not applied \(2\):\n {4}update route b\.cli\.example\.com \(tunnel cli-t\) \(failed\)\n {4}create route c\.cli/,
+    );
     const after = await worker.apiOk<{ items: { hostname: string; dns: boolean; origin: { service: { port: number } } }[] }>(
       'GET',
       '/v1/routes?tunnel=cli-t',
@@ -196,7 +205,7 @@ describe('edgeplane CLI against the Worker', () => {
 
   it("does not apply anything the Worker's plan refuses, and says why", async () => {
     const state = baseState();
-    state.tunnels[0]!.routes.push(route('other.cli.example.com', 80), route('d.cli.example.com', 80));
+    mainTunnel(state).routes.push(route('other.cli.example.com', 80), route('d.cli.example.com', 80));
     const file = write('refused.yaml', state);
     const planned = await cli(['plan', '-f', file, '--detailed-exitcode']);
     expect(planned.code).toBe(1);
