@@ -1,4 +1,4 @@
-import type { Cluster, PrivateNetwork, Route, SplitTunnelEntry, Tunnel } from '../src/shared/api';
+import type { Cluster, PrivateNetwork, Route, SplitTunnelEntry, Tunnel, Workload } from '../src/shared/api';
 import type { StateFile, StateTunnel } from '../src/shared/state/schema';
 import type { Client } from './client';
 
@@ -11,16 +11,21 @@ export interface Current {
   splitTunnel: SplitTunnelEntry[];
 }
 
-/** Reads every resource the state file can describe. */
+/**
+ * Reads every resource the state file can describe. A route a workload made for itself (`workload.routeId`) belongs
+ * to the workload, which creates and deletes it: it is left out, so the file neither exports nor prunes it.
+ */
 export async function readCurrent(client: Client): Promise<Current> {
-  const [clusters, tunnels, routes, privateNetworks, splitTunnel] = await Promise.all([
+  const [clusters, tunnels, routes, privateNetworks, splitTunnel, workloads] = await Promise.all([
     client.list<Cluster>('v1/clusters'),
     client.list<Tunnel>('v1/tunnels'),
     client.list<Route>('v1/routes'),
     client.list<PrivateNetwork>('v1/private-networks'),
     client.list<SplitTunnelEntry>('v1/split-tunnel'),
+    client.list<Workload>('v1/workloads'),
   ]);
-  return { clusters, tunnels, routes, privateNetworks, splitTunnel };
+  const workloadRoutes = new Set(workloads.map((w) => w.routeId));
+  return { clusters, tunnels, routes: routes.filter((r) => !workloadRoutes.has(r.id)), privateNetworks, splitTunnel };
 }
 
 /** The route fields a state file holds (its tunnel is the enclosing one). */

@@ -151,6 +151,15 @@ describe('edgeplane CLI against the Worker', () => {
     await worker.apiOk('POST', '/v1/clusters', { id: 'other-c', name: 'other' });
     await worker.apiOk('POST', '/v1/tunnels', { id: 'other-t', cluster: 'other-c', account: ACCOUNT });
     await worker.apiOk('POST', '/v1/routes', { tunnel: 'other-t', ...route('other.cli.example.com', 80) });
+    // A workload's own route on the file's tunnel belongs to the workload: neither exported nor pruned.
+    await worker.apiOk('POST', '/v1/workloads', {
+      id: 'web',
+      cluster: 'cli-c',
+      namespace: 'apps',
+      image: 'nginx:1.27',
+      ports: [80],
+      route: { tunnel: 'cli-t', hostname: 'wl.cli.example.com' },
+    });
     const state = baseState();
     mainTunnel(state).routes = mainTunnel(state).routes.slice(0, 2);
     mainTunnel(state).routes[1] = route('b.cli.example.com', 8080);
@@ -169,7 +178,13 @@ describe('edgeplane CLI against the Worker', () => {
     expect((await cli(['apply', '-f', file, '--prune', '--auto-approve'])).code).toBe(0);
 
     const routes = await worker.apiOk<{ items: { hostname: string }[] }>('GET', '/v1/routes');
-    expect(routes.items.map((r) => r.hostname).sort()).toEqual(['a.cli.example.com', 'b.cli.example.com', 'other.cli.example.com']);
+    expect(routes.items.map((r) => r.hostname).sort()).toEqual([
+      'a.cli.example.com',
+      'b.cli.example.com',
+      'other.cli.example.com',
+      'wl.cli.example.com',
+    ]);
+    expect((await cli(['export'])).stdout).not.toContain('wl.cli.example.com');
     expect((await worker.api('GET', '/v1/tunnels/other-t')).status).toBe(200);
     expect((await cli(['plan', '-f', file, '--prune', '--detailed-exitcode'])).code).toBe(0);
   });
