@@ -113,8 +113,20 @@ describe('edgeplane CLI against the Worker', () => {
     expect(planned.stdout).toContain('Plan: 7 to create, 0 to update, 0 to delete.');
 
     const json = await cli(['plan', '-f', file, '--json']);
-    const report = JSON.parse(json.stdout) as { changes: { op: string }[]; server: { accepted: number; refused: number } };
+    const report = JSON.parse(json.stdout) as {
+      changes: { op: string }[];
+      server: {
+        accepted: number;
+        refused: number;
+        tunnels: { id: string; status: string }[];
+        clusters: { id: string; diff: { created: unknown[] } }[];
+      };
+    };
     expect(report.server).toMatchObject({ accepted: 7, refused: 0 });
+    // The new cluster is reported against an empty one: its tunnel's config and connector objects are all created.
+    expect(report.server.tunnels.map((t) => [t.id, t.status])).toEqual([['cli-t', 'created']]);
+    expect(report.server.clusters.map((c) => c.id)).toEqual(['cli-c']);
+    expect(report.server.clusters[0]?.diff.created.length).toBeGreaterThan(0);
 
     const applied = await cli(['apply', '-f', file, '--auto-approve']);
     expect(applied.code).toBe(0);

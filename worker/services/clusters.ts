@@ -75,6 +75,7 @@ export async function prepareClusterCreate(deps: Deps, view: StoreView, input: C
       statements: [deps.db.insert(clusters).values(row)],
       audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: created },
     },
+    affects: [row.id],
   };
 }
 

@@ -126,9 +126,10 @@ export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<Pl
   const tunnelReports: PlanReport['tunnels'] = [];
   const clusterReports: PlanReport['clusters'] = [];
   for (const clusterId of clusterIds) {
-    const beforeState = await desiredClusterFromView(deps, base, clusterId);
     const afterState = await desiredClusterFromView(deps, view, clusterId);
-    if (!beforeState || !afterState) continue;
+    if (!afterState) continue;
+    // A cluster the plan creates is compared with the same cluster holding nothing yet.
+    const beforeState = (await desiredClusterFromView(deps, base, clusterId)) ?? { ...afterState, tunnels: [], workloads: [] };
     const before = compiled(beforeState);
     const after = compiled(afterState);
     for (const id of [...new Set([...before.configs.keys(), ...after.configs.keys()])].sort()) {
