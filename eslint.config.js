@@ -28,6 +28,7 @@ function layerRules() {
   const standalone = [
     { files: ['src/shared/**/*.ts'], what: 'src/shared is imported by the Worker, the agent and the admin page; it imports none of them' },
     { files: ['agent/**/*.ts'], what: 'the agent runs in the cluster; it shares only src/shared with the Worker' },
+    { files: ['cli/**/*.ts'], what: 'the CLI talks to the Worker over HTTP; it shares only src/shared with it' },
   ].map(({ files, what }) => ({
     files,
     rules: {
@@ -56,7 +57,13 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./worker/tsconfig.json', './agent/tsconfig.json', './test/tsconfig.json', './test/worker/tsconfig.json'],
+        project: [
+          './worker/tsconfig.json',
+          './agent/tsconfig.json',
+          './cli/tsconfig.json',
+          './test/tsconfig.json',
+          './test/worker/tsconfig.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -9,6 +9,7 @@ export default defineConfig({
       'test/agent/vitest.config.ts',
       'test/browser/vitest.config.ts',
       'test/dev/vitest.config.ts',
+      'test/cli/vitest.config.ts',
     ],
     reporters: ['default', ['json', { outputFile: '.test-results/results.json' }]],
   },

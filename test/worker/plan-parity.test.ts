@@ -28,7 +28,16 @@ type Step =
   | { action: 'route.delete'; route: number }
   | { action: 'tunnel.create'; tunnel: number; node: number; adopt: number | null }
   | { action: 'tunnel.update'; tunnel: number; node?: number; name?: string }
-  | { action: 'tunnel.delete'; tunnel: number; cascade: boolean };
+  | { action: 'tunnel.delete'; tunnel: number; cascade: boolean }
+  | { action: 'cluster.create'; cluster: number }
+  | { action: 'cluster.update'; cluster: number; nodes?: number; name?: string }
+  | { action: 'cluster.delete'; cluster: number }
+  | { action: 'privateNetwork.create'; tunnel: number; cidr: number }
+  | { action: 'privateNetwork.update'; network: number; comment: string }
+  | { action: 'privateNetwork.delete'; network: number }
+  | { action: 'splitTunnel.create'; host: number; mode: 'include' | 'exclude' }
+  | { action: 'splitTunnel.update'; entry: number; description: string }
+  | { action: 'splitTunnel.delete'; entry: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
@@ -55,12 +64,37 @@ const step: fc.Arbitrary<Step> = fc.oneof(
     { requiredKeys: ['action', 'tunnel'] },
   ),
   fc.record({ action: fc.constant('tunnel.delete' as const), tunnel: fc.nat(2), cascade: fc.boolean() }),
+  fc.record({ action: fc.constant('cluster.create' as const), cluster: fc.nat(1) }),
+  fc.record(
+    { action: fc.constant('cluster.update' as const), cluster: fc.nat(1), nodes: fc.nat(2), name: fc.constantFrom('x', 'y') },
+    { requiredKeys: ['action', 'cluster'] },
+  ),
+  fc.record({ action: fc.constant('cluster.delete' as const), cluster: fc.nat(1) }),
+  fc.record({ action: fc.constant('privateNetwork.create' as const), tunnel: fc.nat(2), cidr: fc.nat(2) }),
+  fc.record({ action: fc.constant('privateNetwork.update' as const), network: fc.nat(1), comment: fc.constantFrom('a', 'b') }),
+  fc.record({ action: fc.constant('privateNetwork.delete' as const), network: fc.nat(1) }),
+  fc.record({
+    action: fc.constant('splitTunnel.create' as const),
+    host: fc.nat(2),
+    mode: fc.constantFrom('include' as const, 'exclude' as const),
+  }),
+  fc.record({ action: fc.constant('splitTunnel.update' as const), entry: fc.nat(1), description: fc.constantFrom('a', 'b') }),
+  fc.record({ action: fc.constant('splitTunnel.delete' as const), entry: fc.nat(1) }),
 );
 
 /** The names one run's pool indexes stand for; every run has its own, so runs never see each other's resources. */
-function pool(run: string, routeIds: string[]) {
+function pool(run: string, seeded: Seeded) {
   const nodes = ['node-a', 'node-b', 'no-such-node'];
+  const { routeIds } = seeded;
+  const nodeSets = [[{ name: 'node-a' }, { name: 'node-b' }], [{ name: 'node-a' }], []];
   return {
+    cluster: (i: number) => (i === 0 ? seeded.cluster : `${run}-c${i}`),
+    nodes: (i: number) => nodeSets[i] ?? [],
+    cidr: (i: number) => ['10.20.0.0/16', '10.20.1.0/24', '192.168.7.0/24'][i] ?? '10.99.0.0/16',
+    vnet: seeded.vnet,
+    profile: seeded.profile,
+    network: (i: number) => (i === 0 ? seeded.networkId : `pn_missing_${run}`),
+    entry: (i: number) => (i === 0 ? seeded.entryId : `st_missing_${run}`),
     tunnel: (i: number) => `${run}-t${i}`,
     host: (i: number) => `h${i}.${run}.example.com`,
     path: (i: number) => ['/api', '/api/v2', '/'][i] ?? '/x',
@@ -78,6 +112,7 @@ type Pool = ReturnType<typeof pool>;
 
 /** The plan change and the HTTP request a step stands for. */
 function translate(p: Pool, cluster: string, s: Step) {
+  const item = (collection: string, id: string) => `/v1/${collection}/${id}`;
   switch (s.action) {
     case 'route.create': {
       // With a regex the route has no prefix; sometimes both are sent, which the endpoint refuses.
@@ -128,11 +163,66 @@ function translate(p: Pool, cluster: string, s: Step) {
         change: { action: s.action, id: p.tunnel(s.tunnel), cascade: s.cascade },
         request: ['DELETE', `/v1/tunnels/${p.tunnel(s.tunnel)}${s.cascade ? '?cascade=true' : ''}`, undefined] as const,
       };
+    case 'cluster.create': {
+      const body = { id: p.cluster(s.cluster), name: 'made', nodes: p.nodes(0) };
+      return { change: { action: s.action, cluster: body }, request: ['POST', '/v1/clusters', body] as const };
+    }
+    case 'cluster.update': {
+      const patch = {
+        ...(s.nodes !== undefined ? { nodes: p.nodes(s.nodes) } : {}),
+        ...(s.name !== undefined ? { name: s.name } : {}),
+      };
+      const id = p.cluster(s.cluster);
+      return { change: { action: s.action, id, cluster: patch }, request: ['PATCH', item('clusters', id), patch] as const };
+    }
+    case 'cluster.delete': {
+      const id = p.cluster(s.cluster);
+      return { change: { action: s.action, id }, request: ['DELETE', item('clusters', id), undefined] as const };
+    }
+    case 'privateNetwork.create': {
+      const body = { tunnel: p.tunnel(s.tunnel), cidr: p.cidr(s.cidr), virtualNetworkId: p.vnet };
+      return { change: { action: s.action, privateNetwork: body }, request: ['POST', '/v1/private-networks', body] as const };
+    }
+    case 'privateNetwork.update': {
+      const id = p.network(s.network);
+      const patch = { comment: s.comment };
+      return {
+        change: { action: s.action, id, privateNetwork: patch },
+        request: ['PATCH', item('private-networks', id), patch] as const,
+      };
+    }
+    case 'privateNetwork.delete': {
+      const id = p.network(s.network);
+      return { change: { action: s.action, id }, request: ['DELETE', item('private-networks', id), undefined] as const };
+    }
+    case 'splitTunnel.create': {
+      const body = { profile: p.profile, mode: s.mode, host: p.host(s.host) };
+      return { change: { action: s.action, splitTunnel: body }, request: ['POST', '/v1/split-tunnel', body] as const };
+    }
+    case 'splitTunnel.update': {
+      const id = p.entry(s.entry);
+      const patch = { description: s.description };
+      return { change: { action: s.action, id, splitTunnel: patch }, request: ['PATCH', item('split-tunnel', id), patch] as const };
+    }
+    case 'splitTunnel.delete': {
+      const id = p.entry(s.entry);
+      return { change: { action: s.action, id }, request: ['DELETE', item('split-tunnel', id), undefined] as const };
+    }
   }
 }
 
-/** A cluster with two nodes, one tunnel and two routes on it: the starting state of one run. */
-async function seed(run: string): Promise<{ cluster: string; routeIds: string[] }> {
+interface Seeded {
+  cluster: string;
+  routeIds: string[];
+  networkId: string;
+  entryId: string;
+  /** Overlap and duplicate checks span every run; a virtual network and a device profile of its own keep runs apart. */
+  vnet: string;
+  profile: string;
+}
+
+/** A cluster with two nodes, one tunnel with two routes and a private network, a split-tunnel entry: one run's start. */
+async function seed(run: string): Promise<Seeded> {
   const cluster = `${run}-c`;
   const nodes = [
     { name: 'node-a', role: 'worker' },
@@ -149,7 +239,21 @@ async function seed(run: string): Promise<{ cluster: string; routeIds: string[] 
     expect(response.status).toBe(201);
     routeIds.push(((await response.json()) as { id: string }).id);
   }
-  return { cluster, routeIds };
+  const own = { vnet: crypto.randomUUID(), profile: crypto.randomUUID() };
+  const p = pool(run, { cluster, routeIds, networkId: '', entryId: '', ...own });
+  const network = await api('POST', '/v1/private-networks', {
+    body: { tunnel: `${run}-t0`, cidr: '10.30.0.0/16', virtualNetworkId: p.vnet },
+  });
+  expect(network.status).toBe(201);
+  const entry = await api('POST', '/v1/split-tunnel', { body: { profile: p.profile, mode: 'include', host: p.host(0) } });
+  expect(entry.status).toBe(201);
+  return {
+    cluster,
+    routeIds,
+    networkId: ((await network.json()) as { id: string }).id,
+    entryId: ((await entry.json()) as { id: string }).id,
+    ...own,
+  };
 }
 
 describe('POST /v1/plan answers each change exactly as its endpoint does', () => {
@@ -157,8 +261,9 @@ describe('POST /v1/plan answers each change exactly as its endpoint does', () =>
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 8 }), async (steps) => {
         const run = uid('pp');
-        const { cluster, routeIds } = await seed(run);
-        const p = pool(run, routeIds);
+        const seeded = await seed(run);
+        const { cluster } = seeded;
+        const p = pool(run, seeded);
         const translated = steps.map((s) => translate(p, cluster, s));
         const before = await storeSnapshot();
         const planned = await api('POST', '/v1/plan', { role: 'viewer', body: { changes: translated.map((t) => t.change) } });
@@ -176,12 +281,12 @@ describe('POST /v1/plan answers each change exactly as its endpoint does', () =>
           const answer = response.status === 204 ? undefined : ((await response.json()) as Partial<Envelope> & { id?: string });
           const answered = answer?.error as { code: string; message: string; details?: unknown; requestId?: string } | undefined;
           if (answered) delete answered.requestId;
-          if (verdict?.action === 'route.create' && verdict.id && answer?.id) realIds.set(verdict.id, answer.id);
+          if (verdict?.action.endsWith('.create') && verdict.id && answer?.id) realIds.set(verdict.id, answer.id);
           const planned = verdict?.error ? (JSON.parse(realName(JSON.stringify(verdict.error))) as PlanResult['error']) : undefined;
           expect({ index, status: verdict?.status, error: planned }).toEqual({ index, status: response.status, error: answered });
         }
       }),
-      { numRuns: 20 },
+      { numRuns: 30 },
     );
   }, 120_000);
 });

@@ -1,11 +1,20 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import type { Db } from '../deps';
-import { clusters, privateNetworks, routes, tunnels } from './schema';
+import { clusters, privateNetworks, routes, splitTunnelEntries, tunnels } from './schema';
 
 export type ClusterRow = typeof clusters.$inferSelect;
 export type TunnelRow = typeof tunnels.$inferSelect;
 export type RouteRow = typeof routes.$inferSelect;
 export type PrivateNetworkRow = typeof privateNetworks.$inferSelect;
+export type SplitTunnelRow = typeof splitTunnelEntries.$inferSelect;
+
+/** The key that makes a split-tunnel entry unique: one target per account, profile and mode. */
+export interface SplitTunnelKey {
+  account: string;
+  profile: string;
+  mode: 'include' | 'exclude';
+  target: string;
+}
 
 /**
  * The reads a tunnel or route write decides on. A write reads them from D1 (`storeView`); a plan reads them through a
@@ -20,6 +29,11 @@ export interface StoreView {
   routesWithHostname(hostname: string): Promise<RouteRow[]>;
   routesOfTunnel(tunnelId: string): Promise<RouteRow[]>;
   privateNetworksOfTunnel(tunnelId: string): Promise<PrivateNetworkRow[]>;
+  privateNetwork(id: string): Promise<PrivateNetworkRow | undefined>;
+  /** Every private network: a new CIDR is checked for overlaps against all of them. */
+  allPrivateNetworks(): Promise<PrivateNetworkRow[]>;
+  splitTunnelEntry(id: string): Promise<SplitTunnelRow | undefined>;
+  splitTunnelEntryByKey(key: SplitTunnelKey): Promise<SplitTunnelRow | undefined>;
 }
 
 /** The store as it is now. */
@@ -33,15 +47,32 @@ export const storeView = (db: Db): StoreView => ({
   routesOfTunnel: (tunnelId) => db.select().from(routes).where(eq(routes.tunnelId, tunnelId)).orderBy(asc(routes.id)),
   privateNetworksOfTunnel: (tunnelId) =>
     db.select().from(privateNetworks).where(eq(privateNetworks.tunnelId, tunnelId)).orderBy(asc(privateNetworks.id)),
+  privateNetwork: (id) => db.query.privateNetworks.findFirst({ where: eq(privateNetworks.id, id) }),
+  allPrivateNetworks: () => db.select().from(privateNetworks).orderBy(asc(privateNetworks.id)),
+  splitTunnelEntry: (id) => db.query.splitTunnelEntries.findFirst({ where: eq(splitTunnelEntries.id, id) }),
+  splitTunnelEntryByKey: (key) =>
+    db.query.splitTunnelEntries.findFirst({
+      where: and(
+        eq(splitTunnelEntries.account, key.account),
+        eq(splitTunnelEntries.profile, key.profile),
+        eq(splitTunnelEntries.mode, key.mode),
+        eq(splitTunnelEntries.target, key.target),
+      ),
+    }),
 });
 
 /** A row a write puts (inserts or replaces) or deletes, as a plan stages it. */
 export type RowChange =
+  | { table: 'clusters'; put: ClusterRow }
+  | { table: 'clusters'; delete: string }
   | { table: 'tunnels'; put: TunnelRow }
   | { table: 'tunnels'; delete: string }
   | { table: 'routes'; put: RouteRow }
   | { table: 'routes'; delete: string }
-  | { table: 'privateNetworks'; delete: string };
+  | { table: 'privateNetworks'; put: PrivateNetworkRow }
+  | { table: 'privateNetworks'; delete: string }
+  | { table: 'splitTunnelEntries'; put: SplitTunnelRow }
+  | { table: 'splitTunnelEntries'; delete: string };
 
 type Staged<T> = Map<string, T | null>;
 
@@ -54,24 +85,31 @@ function merge<T extends { id: string }>(base: T[], staged: Staged<T>, matches: 
 
 /** A view of the store with planned row changes laid over it; nothing is written anywhere. */
 export class StagedView implements StoreView {
+  private readonly clusters: Staged<ClusterRow> = new Map();
   private readonly tunnels: Staged<TunnelRow> = new Map();
   private readonly routes: Staged<RouteRow> = new Map();
   private readonly networks: Staged<PrivateNetworkRow> = new Map();
+  private readonly entries: Staged<SplitTunnelRow> = new Map();
 
   constructor(private readonly base: StoreView) {}
 
   /** Lays the row changes of one accepted write over the view. */
   apply(changes: RowChange[]): void {
     for (const change of changes) {
-      const staged: Staged<{ id: string }> =
-        change.table === 'tunnels' ? this.tunnels : change.table === 'routes' ? this.routes : this.networks;
+      const staged: Staged<{ id: string }> = {
+        clusters: this.clusters,
+        tunnels: this.tunnels,
+        routes: this.routes,
+        privateNetworks: this.networks,
+        splitTunnelEntries: this.entries,
+      }[change.table];
       if ('put' in change) staged.set(change.put.id, change.put);
       else staged.set(change.delete, null);
     }
   }
 
-  cluster(id: string): Promise<ClusterRow | undefined> {
-    return this.base.cluster(id);
+  async cluster(id: string): Promise<ClusterRow | undefined> {
+    return this.clusters.has(id) ? (this.clusters.get(id) ?? undefined) : this.base.cluster(id);
   }
 
   async tunnel(id: string): Promise<TunnelRow | undefined> {
@@ -102,5 +140,25 @@ export class StagedView implements StoreView {
 
   async privateNetworksOfTunnel(tunnelId: string): Promise<PrivateNetworkRow[]> {
     return merge(await this.base.privateNetworksOfTunnel(tunnelId), this.networks, (n) => n.tunnelId === tunnelId);
+  }
+
+  async privateNetwork(id: string): Promise<PrivateNetworkRow | undefined> {
+    return this.networks.has(id) ? (this.networks.get(id) ?? undefined) : this.base.privateNetwork(id);
+  }
+
+  async allPrivateNetworks(): Promise<PrivateNetworkRow[]> {
+    return merge(await this.base.allPrivateNetworks(), this.networks, () => true);
+  }
+
+  async splitTunnelEntry(id: string): Promise<SplitTunnelRow | undefined> {
+    return this.entries.has(id) ? (this.entries.get(id) ?? undefined) : this.base.splitTunnelEntry(id);
+  }
+
+  async splitTunnelEntryByKey(key: SplitTunnelKey): Promise<SplitTunnelRow | undefined> {
+    const matches = (e: SplitTunnelRow) =>
+      e.account === key.account && e.profile === key.profile && e.mode === key.mode && e.target === key.target;
+    for (const row of this.entries.values()) if (row && matches(row)) return row;
+    const found = await this.base.splitTunnelEntryByKey(key);
+    return found && !this.entries.has(found.id) ? found : undefined;
   }
 }

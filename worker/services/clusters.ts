@@ -3,11 +3,13 @@ import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src
 import { unchangedSince } from '../db/guards';
 import { commit } from '../effects/commit';
 import { clusters, tunnels, workloads } from '../db/schema';
+import { storeView, type StoreView } from '../db/view';
 import { toApiCluster } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
+import type { Prepared } from './prepared';
 
 type Row = typeof clusters.$inferSelect;
 
@@ -39,10 +41,15 @@ export async function getCluster(deps: Deps, id: string): Promise<Cluster> {
   return toApiCluster(await loadCluster(deps, id), deps.now().getTime());
 }
 
-/** Creates a cluster; its id must be new. */
-export async function createCluster(deps: Deps, input: ClusterCreate): Promise<Cluster> {
-  const existing = await deps.db.query.clusters.findFirst({ where: eq(clusters.id, input.id) });
-  if (existing)
+async function viewCluster(view: StoreView, id: string): Promise<Row> {
+  const row = await view.cluster(id);
+  if (!row) throw notFound('cluster', id);
+  return row;
+}
+
+/** Decides a cluster create against `view`; its id must be new. */
+export async function prepareClusterCreate(deps: Deps, view: StoreView, input: ClusterCreate): Promise<Prepared<Cluster>> {
+  if (await view.cluster(input.id))
     throw new AppError('conflict', `cluster "${input.id}" already exists`, { details: [{ path: 'body.id', message: 'already in use' }] });
   const at = deps.now().toISOString();
   const row: Row = {
@@ -68,16 +75,34 @@ export async function createCluster(deps: Deps, input: ClusterCreate): Promise<C
     createdAt: at,
     updatedAt: at,
   };
-  await commit(deps, {
-    statements: [deps.db.insert(clusters).values(row)],
-    audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: toApiCluster(row, deps.now().getTime()) },
-  });
-  return toApiCluster(row, deps.now().getTime());
+  const created = toApiCluster(row, deps.now().getTime());
+  return {
+    result: created,
+    rows: [{ table: 'clusters', put: row }],
+    write: {
+      statements: [deps.db.insert(clusters).values(row)],
+      audit: { action: 'create', entityType: 'cluster', entityId: row.id, after: created },
+    },
+    affects: [row.id],
+  };
 }
 
-/** Updates name, labels, declared nodes or the prune breaker; bumps the cluster's revision because the bundle may change. */
-export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate, ifMatch?: string): Promise<Cluster> {
-  const before = await loadCluster(deps, id);
+/** Creates a cluster; its id must be new. */
+export async function createCluster(deps: Deps, input: ClusterCreate): Promise<Cluster> {
+  const prepared = await prepareClusterCreate(deps, storeView(deps.db), input);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides an update of name, labels or declared nodes; the revision goes up because the bundle may change. */
+export async function prepareClusterUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: ClusterUpdate,
+  ifMatch?: string,
+): Promise<Prepared<Cluster>> {
+  const before = await viewCluster(view, id);
   checkIfMatch(ifMatch, before, `cluster "${id}"`);
   const { prune, ...fields } = input;
   const after: Row = {
@@ -88,45 +113,57 @@ export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate
     version: before.version + 1,
     updatedAt: deps.now().toISOString(),
   };
-  await commit(deps, {
-    guards: [versionGuard(id, before.version)],
-    statements: [
-      deps.db
-        .update(clusters)
-        .set({
-          name: after.name,
-          labels: after.labels,
-          nodes: after.nodes,
-          pruneMaxDeletes: after.pruneMaxDeletes,
-          pruneWindowSeconds: after.pruneWindowSeconds,
-          version: after.version,
-          updatedAt: after.updatedAt,
-        })
-        .where(and(eq(clusters.id, id), eq(clusters.version, before.version))),
-    ],
-    audit: {
-      action: 'update',
-      entityType: 'cluster',
-      entityId: id,
-      before: toApiCluster(before, deps.now().getTime()),
-      after: toApiCluster(after, deps.now().getTime()),
+  const revised: Row = { ...after, desiredRevision: before.desiredRevision + 1 };
+  return {
+    result: toApiCluster(revised, deps.now().getTime()),
+    rows: [{ table: 'clusters', put: revised }],
+    write: {
+      guards: [versionGuard(id, before.version)],
+      statements: [
+        deps.db
+          .update(clusters)
+          .set({
+            name: after.name,
+            labels: after.labels,
+            nodes: after.nodes,
+            pruneMaxDeletes: after.pruneMaxDeletes,
+            pruneWindowSeconds: after.pruneWindowSeconds,
+            version: after.version,
+            updatedAt: after.updatedAt,
+          })
+          .where(and(eq(clusters.id, id), eq(clusters.version, before.version))),
+      ],
+      audit: {
+        action: 'update',
+        entityType: 'cluster',
+        entityId: id,
+        before: toApiCluster(before, deps.now().getTime()),
+        after: toApiCluster(after, deps.now().getTime()),
+      },
+      clusters: [id],
     },
-    clusters: [id],
-  });
-  return toApiCluster({ ...after, desiredRevision: before.desiredRevision + 1 }, deps.now().getTime());
+  };
+}
+
+/** Updates name, labels, declared nodes or the prune breaker; bumps the cluster's revision because the bundle may change. */
+export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate, ifMatch?: string): Promise<Cluster> {
+  const prepared = await prepareClusterUpdate(deps, storeView(deps.db), id, input, ifMatch);
+  await commit(deps, prepared.write);
+  return prepared.result;
 }
 
 /** Workloads listed by name in a refusal (the count says how many more there are). */
 const NAMED = 10;
 
-/** Deletes a cluster that no tunnel and no workload references any more. */
-export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const before = await loadCluster(deps, id);
+/** Decides the delete of a cluster that no tunnel and no workload references any more. */
+export async function prepareClusterDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewCluster(view, id);
   checkIfMatch(ifMatch, before, `cluster "${id}"`);
-  const used = await deps.db.select({ id: tunnels.id }).from(tunnels).where(eq(tunnels.clusterId, id)).limit(5);
+  const used = (await view.tunnelsOfCluster(id)).slice(0, 5);
   if (used.length > 0) {
     throw new AppError('conflict', `cluster "${id}" still has tunnels (${used.map((t) => t.id).join(', ')}); delete or move them first`);
   }
+  // Workloads are not staged by a plan: they are read from the store as they are.
   const deployed = await deps.db
     .select({ id: workloads.id, namespace: workloads.namespace })
     .from(workloads)
@@ -149,22 +186,32 @@ export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): P
       },
     );
   }
-  await commit(deps, {
-    guards: [
-      versionGuard(id, before.version),
-      {
-        holds: sql`NOT EXISTS (SELECT 1 FROM ${tunnels} WHERE ${tunnels.clusterId} = ${id})`,
-        error: new AppError('conflict', `cluster "${id}" gained a tunnel while it was being deleted`),
-      },
-      {
-        holds: sql`NOT EXISTS (SELECT 1 FROM ${workloads} WHERE ${workloads.clusterId} = ${id})`,
-        error: new AppError('conflict', `cluster "${id}" gained a workload while it was being deleted`),
-      },
-    ],
-    statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],
-    agentCredentials: [id],
-    audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before, deps.now().getTime()) },
-  });
+  return {
+    result: null,
+    rows: [{ table: 'clusters', delete: id }],
+    write: {
+      guards: [
+        versionGuard(id, before.version),
+        {
+          holds: sql`NOT EXISTS (SELECT 1 FROM ${tunnels} WHERE ${tunnels.clusterId} = ${id})`,
+          error: new AppError('conflict', `cluster "${id}" gained a tunnel while it was being deleted`),
+        },
+        {
+          holds: sql`NOT EXISTS (SELECT 1 FROM ${workloads} WHERE ${workloads.clusterId} = ${id})`,
+          error: new AppError('conflict', `cluster "${id}" gained a workload while it was being deleted`),
+        },
+      ],
+      statements: [deps.db.delete(clusters).where(eq(clusters.id, id))],
+      agentCredentials: [id],
+      audit: { action: 'delete', entityType: 'cluster', entityId: id, before: toApiCluster(before, deps.now().getTime()) },
+    },
+  };
+}
+
+/** Deletes a cluster that no tunnel and no workload references any more. */
+export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): Promise<void> {
+  const prepared = await prepareClusterDelete(deps, storeView(deps.db), id, ifMatch);
+  await commit(deps, prepared.write);
 }
 
 const versionGuard = (id: string, version: number) => unchangedSince(clusters, id, version, `cluster "${id}"`);

@@ -14,7 +14,10 @@ import { StagedView, storeView, type StoreView } from '../db/view';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { Prepared } from './prepared';
+import { prepareClusterCreate, prepareClusterDelete, prepareClusterUpdate } from './clusters';
+import { preparePrivateNetworkCreate, preparePrivateNetworkDelete, preparePrivateNetworkUpdate } from './private-networks';
 import { prepareRouteCreate, prepareRouteDelete, prepareRouteUpdate } from './routes';
+import { prepareSplitTunnelCreate, prepareSplitTunnelDelete, prepareSplitTunnelUpdate } from './split-tunnel';
 import { prepareTunnelCreate, prepareTunnelDelete, prepareTunnelUpdate } from './tunnels';
 
 /** A tunnel being deleted is left with a catch-all only config before it goes (as the sync does). */
@@ -28,6 +31,15 @@ const SUCCESS: Record<PlanChange['action'], number> = {
   'tunnel.create': 201,
   'tunnel.update': 200,
   'tunnel.delete': 204,
+  'cluster.create': 201,
+  'cluster.update': 200,
+  'cluster.delete': 204,
+  'privateNetwork.create': 201,
+  'privateNetwork.update': 200,
+  'privateNetwork.delete': 204,
+  'splitTunnel.create': 201,
+  'splitTunnel.update': 200,
+  'splitTunnel.delete': 204,
 };
 
 /** Runs the endpoint's own decision for one change against `view` (the same function the endpoint commits). */
@@ -45,6 +57,24 @@ function prepare(deps: Deps, view: StoreView, change: PlanChange): Promise<Prepa
       return prepareTunnelUpdate(deps, view, change.id, change.tunnel);
     case 'tunnel.delete':
       return prepareTunnelDelete(deps, view, change.id, { cascade: change.cascade });
+    case 'cluster.create':
+      return prepareClusterCreate(deps, view, change.cluster);
+    case 'cluster.update':
+      return prepareClusterUpdate(deps, view, change.id, change.cluster);
+    case 'cluster.delete':
+      return prepareClusterDelete(deps, view, change.id);
+    case 'privateNetwork.create':
+      return preparePrivateNetworkCreate(deps, view, change.privateNetwork);
+    case 'privateNetwork.update':
+      return preparePrivateNetworkUpdate(deps, view, change.id, change.privateNetwork);
+    case 'privateNetwork.delete':
+      return preparePrivateNetworkDelete(deps, view, change.id);
+    case 'splitTunnel.create':
+      return prepareSplitTunnelCreate(deps, view, change.splitTunnel);
+    case 'splitTunnel.update':
+      return prepareSplitTunnelUpdate(deps, view, change.id, change.splitTunnel);
+    case 'splitTunnel.delete':
+      return prepareSplitTunnelDelete(deps, view, change.id);
   }
 }
 
@@ -74,7 +104,7 @@ export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<Pl
     try {
       const prepared = await prepare(deps, view, change);
       view.apply(prepared.rows);
-      for (const id of prepared.write.clusters ?? []) affected.add(id);
+      for (const id of [...(prepared.write.clusters ?? []), ...(prepared.affects ?? [])]) affected.add(id);
       const id = prepared.result?.id ?? targetOf(change);
       results.push({ index, action: change.action, status: SUCCESS[change.action], ...(id ? { id } : {}) });
     } catch (error) {
@@ -96,9 +126,10 @@ export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<Pl
   const tunnelReports: PlanReport['tunnels'] = [];
   const clusterReports: PlanReport['clusters'] = [];
   for (const clusterId of clusterIds) {
-    const beforeState = await desiredClusterFromView(deps, base, clusterId);
     const afterState = await desiredClusterFromView(deps, view, clusterId);
-    if (!beforeState || !afterState) continue;
+    if (!afterState) continue;
+    // A cluster the plan creates is compared with the same cluster holding nothing yet.
+    const beforeState = (await desiredClusterFromView(deps, base, clusterId)) ?? { ...afterState, tunnels: [], workloads: [] };
     const before = compiled(beforeState);
     const after = compiled(afterState);
     for (const id of [...new Set([...before.configs.keys(), ...after.configs.keys()])].sort()) {

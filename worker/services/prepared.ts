@@ -9,4 +9,9 @@ export interface Prepared<T> {
   result: T;
   write: Write;
   rows: RowChange[];
+  /**
+   * Clusters whose compiled state (a tunnel config) the write changes without bumping their revision (it names no
+   * `write.clusters`): a plan reports them too.
+   */
+  affects?: string[];
 }

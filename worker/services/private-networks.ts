@@ -3,6 +3,7 @@ import type { ListQuery, PrivateNetwork, PrivateNetworkCreate, PrivateNetworkUpd
 import { checkCidr, cidrsOverlap } from '../../src/shared/validation';
 import { stillExists, unchangedSince } from '../db/guards';
 import { privateNetworks, tunnels } from '../db/schema';
+import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
 import { toApiPrivateNetwork } from '../db/mappers';
@@ -11,7 +12,8 @@ import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import { loadReferencedTunnel } from './tunnels';
+import type { Prepared } from './prepared';
+import { referencedTunnel } from './tunnels';
 
 type Row = typeof privateNetworks.$inferSelect;
 
@@ -48,16 +50,26 @@ const syncIntents = (account: string, row: Row): OutboxIntent[] => [
   { account, kind: 'tunnel_config', target: row.tunnelId },
 ];
 
+async function viewPrivateNetwork(view: StoreView, id: string): Promise<Row> {
+  const row = await view.privateNetwork(id);
+  if (!row) throw notFound('private network', id);
+  return row;
+}
+
 /**
- * Routes a CIDR to a tunnel. Within one virtual network no two CIDRs may overlap (WARP could not tell which
+ * Decides routing a CIDR to a tunnel. Within one virtual network no two CIDRs may overlap (WARP could not tell which
  * tunnel to use), so an overlap is a 409 naming the network it collides with.
  */
-export async function createPrivateNetwork(deps: Deps, input: PrivateNetworkCreate): Promise<PrivateNetwork> {
-  const tunnel = await loadReferencedTunnel(deps, input.tunnel);
+export async function preparePrivateNetworkCreate(
+  deps: Deps,
+  view: StoreView,
+  input: PrivateNetworkCreate,
+): Promise<Prepared<PrivateNetwork>> {
+  const tunnel = await referencedTunnel(view, input.tunnel);
   const parsed = checkCidr(input.cidr);
   if (!parsed.ok) throw new AppError('validation_failed', `body.cidr: ${parsed.message}`);
   const vnet = input.virtualNetworkId ?? null;
-  const existing = await deps.db.select().from(privateNetworks);
+  const existing = await view.allPrivateNetworks();
   for (const other of existing) {
     if (other.virtualNetworkId !== vnet) continue;
     const otherCidr = checkCidr(other.cidr);
@@ -85,57 +97,95 @@ export async function createPrivateNetwork(deps: Deps, input: PrivateNetworkCrea
     updatedAt: at,
   };
   const created = toApiPrivateNetwork(row);
-  await commit(deps, {
-    guards: [
-      stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)),
-      // The overlap check above read every network; none may have appeared since, or it could overlap unseen.
-      {
-        holds: sql`(SELECT count(*) FROM ${privateNetworks}) = ${existing.length}`,
-        error: new AppError('conflict', 'private networks changed while this request was checked for overlaps; retry'),
+  return {
+    result: created,
+    rows: [{ table: 'privateNetworks', put: row }],
+    write: {
+      guards: [
+        stillExists(tunnels, tunnels.id, tunnel.id, new AppError('conflict', `tunnel "${tunnel.id}" was deleted meanwhile`)),
+        // The overlap check above read every network; none may have appeared since, or it could overlap unseen.
+        {
+          holds: sql`(SELECT count(*) FROM ${privateNetworks}) = ${existing.length}`,
+          error: new AppError('conflict', 'private networks changed while this request was checked for overlaps; retry'),
+        },
+      ],
+      statements: [deps.db.insert(privateNetworks).values(row)],
+      audit: { action: 'create', entityType: 'private_network', entityId: row.id, after: created },
+      outbox: syncIntents(tunnel.account, row),
+    },
+    affects: [tunnel.clusterId],
+  };
+}
+
+/** Routes a CIDR to a tunnel. */
+export async function createPrivateNetwork(deps: Deps, input: PrivateNetworkCreate): Promise<PrivateNetwork> {
+  const prepared = await preparePrivateNetworkCreate(deps, storeView(deps.db), input);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides a change of the comment of a private network. */
+export async function preparePrivateNetworkUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: PrivateNetworkUpdate,
+  ifMatch?: string,
+): Promise<Prepared<PrivateNetwork>> {
+  const before = await viewPrivateNetwork(view, id);
+  checkIfMatch(ifMatch, before, `private network "${id}"`);
+  const tunnel = await referencedTunnel(view, before.tunnelId);
+  const after: Row = { ...before, comment: input.comment, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  return {
+    result: toApiPrivateNetwork(after),
+    rows: [{ table: 'privateNetworks', put: after }],
+    write: {
+      guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
+      statements: [
+        deps.db
+          .update(privateNetworks)
+          .set({ comment: after.comment, version: after.version, updatedAt: after.updatedAt })
+          .where(eq(privateNetworks.id, id)),
+      ],
+      audit: {
+        action: 'update',
+        entityType: 'private_network',
+        entityId: id,
+        before: toApiPrivateNetwork(before),
+        after: toApiPrivateNetwork(after),
       },
-    ],
-    statements: [deps.db.insert(privateNetworks).values(row)],
-    audit: { action: 'create', entityType: 'private_network', entityId: row.id, after: created },
-    outbox: syncIntents(tunnel.account, row),
-  });
-  return created;
+      outbox: syncIntents(tunnel.account, after).slice(0, 1),
+    },
+  };
 }
 
 /** Changes the comment of a private network. */
 export async function updatePrivateNetwork(deps: Deps, id: string, input: PrivateNetworkUpdate, ifMatch?: string): Promise<PrivateNetwork> {
-  const before = await loadPrivateNetwork(deps, id);
+  const prepared = await preparePrivateNetworkUpdate(deps, storeView(deps.db), id, input, ifMatch);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides removing a private network; the sync deletes the teamnet route edgeplane created for it. */
+export async function preparePrivateNetworkDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewPrivateNetwork(view, id);
   checkIfMatch(ifMatch, before, `private network "${id}"`);
-  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
-  const after: Row = { ...before, comment: input.comment, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  await commit(deps, {
-    guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
-    statements: [
-      deps.db
-        .update(privateNetworks)
-        .set({ comment: after.comment, version: after.version, updatedAt: after.updatedAt })
-        .where(eq(privateNetworks.id, id)),
-    ],
-    audit: {
-      action: 'update',
-      entityType: 'private_network',
-      entityId: id,
-      before: toApiPrivateNetwork(before),
-      after: toApiPrivateNetwork(after),
+  const tunnel = await referencedTunnel(view, before.tunnelId);
+  return {
+    result: null,
+    rows: [{ table: 'privateNetworks', delete: id }],
+    write: {
+      guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
+      statements: [deps.db.delete(privateNetworks).where(eq(privateNetworks.id, id))],
+      audit: { action: 'delete', entityType: 'private_network', entityId: id, before: toApiPrivateNetwork(before) },
+      outbox: syncIntents(tunnel.account, before),
     },
-    outbox: syncIntents(tunnel.account, after).slice(0, 1),
-  });
-  return toApiPrivateNetwork(after);
+    affects: [tunnel.clusterId],
+  };
 }
 
 /** Removes a private network; the sync deletes the teamnet route edgeplane created for it. */
 export async function deletePrivateNetwork(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const before = await loadPrivateNetwork(deps, id);
-  checkIfMatch(ifMatch, before, `private network "${id}"`);
-  const tunnel = await loadReferencedTunnel(deps, before.tunnelId);
-  await commit(deps, {
-    guards: [unchangedSince(privateNetworks, id, before.version, `private network "${id}"`)],
-    statements: [deps.db.delete(privateNetworks).where(eq(privateNetworks.id, id))],
-    audit: { action: 'delete', entityType: 'private_network', entityId: id, before: toApiPrivateNetwork(before) },
-    outbox: syncIntents(tunnel.account, before),
-  });
+  const prepared = await preparePrivateNetworkDelete(deps, storeView(deps.db), id, ifMatch);
+  await commit(deps, prepared.write);
 }

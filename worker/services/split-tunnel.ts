@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import type { ListQuery, SplitTunnelCreate, SplitTunnelEntry, SplitTunnelUpdate } from '../../src/shared/api';
 import { unchangedSince } from '../db/guards';
 import { splitTunnelEntries, tunnels } from '../db/schema';
+import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
 import { toApiSplitTunnelEntry } from '../db/mappers';
@@ -10,6 +11,7 @@ import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
+import type { Prepared } from './prepared';
 
 type Row = typeof splitTunnelEntries.$inferSelect;
 
@@ -65,18 +67,21 @@ export async function resolveAccount(deps: Deps, given: string | undefined): Pro
 
 const syncIntent = (row: Row): OutboxIntent => ({ account: row.account, kind: 'split_tunnel', target: `${row.profile}:${row.mode}` });
 
-/** Adds an edgeplane-owned entry; the sync merges it into the profile's list without touching foreign entries. */
-export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreate & { account?: string }): Promise<SplitTunnelEntry> {
+async function viewEntry(view: StoreView, id: string): Promise<Row> {
+  const row = await view.splitTunnelEntry(id);
+  if (!row) throw notFound('split-tunnel entry', id);
+  return row;
+}
+
+/** Decides adding an edgeplane-owned entry; the sync merges it into the profile's list without touching foreign entries. */
+export async function prepareSplitTunnelCreate(
+  deps: Deps,
+  view: StoreView,
+  input: SplitTunnelCreate & { account?: string },
+): Promise<Prepared<SplitTunnelEntry>> {
   const account = await resolveAccount(deps, input.account);
   const target = input.address ?? input.host ?? '';
-  const duplicate = await deps.db.query.splitTunnelEntries.findFirst({
-    where: and(
-      eq(splitTunnelEntries.account, account),
-      eq(splitTunnelEntries.profile, input.profile),
-      eq(splitTunnelEntries.mode, input.mode),
-      eq(splitTunnelEntries.target, target),
-    ),
-  });
+  const duplicate = await view.splitTunnelEntryByKey({ account, profile: input.profile, mode: input.mode, target });
   if (duplicate) {
     const owner = duplicate.owner === 'foreign' ? ' (made outside edgeplane)' : '';
     throw new AppError(
@@ -103,12 +108,57 @@ export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreat
     updatedAt: at,
   };
   const created = toApiSplitTunnelEntry(row);
-  await commit(deps, {
-    statements: [deps.db.insert(splitTunnelEntries).values(row)],
-    audit: { action: 'create', entityType: 'split_tunnel_entry', entityId: row.id, after: created },
-    outbox: [syncIntent(row)],
-  });
-  return created;
+  return {
+    result: created,
+    rows: [{ table: 'splitTunnelEntries', put: row }],
+    write: {
+      statements: [deps.db.insert(splitTunnelEntries).values(row)],
+      audit: { action: 'create', entityType: 'split_tunnel_entry', entityId: row.id, after: created },
+      outbox: [syncIntent(row)],
+    },
+  };
+}
+
+/** Adds an edgeplane-owned entry; the sync merges it into the profile's list without touching foreign entries. */
+export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreate & { account?: string }): Promise<SplitTunnelEntry> {
+  const prepared = await prepareSplitTunnelCreate(deps, storeView(deps.db), input);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides a change of the description of an edgeplane-owned entry. */
+export async function prepareSplitTunnelUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: SplitTunnelUpdate,
+  ifMatch?: string,
+): Promise<Prepared<SplitTunnelEntry>> {
+  const before = await viewEntry(view, id);
+  refuseForeign(before);
+  checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
+  const after: Row = { ...before, description: input.description, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  return {
+    result: toApiSplitTunnelEntry(after),
+    rows: [{ table: 'splitTunnelEntries', put: after }],
+    write: {
+      guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
+      statements: [
+        deps.db
+          .update(splitTunnelEntries)
+          .set({ description: after.description, version: after.version, updatedAt: after.updatedAt })
+          .where(eq(splitTunnelEntries.id, id)),
+      ],
+      audit: {
+        action: 'update',
+        entityType: 'split_tunnel_entry',
+        entityId: id,
+        before: toApiSplitTunnelEntry(before),
+        after: toApiSplitTunnelEntry(after),
+      },
+      outbox: [syncIntent(after)],
+    },
+  };
 }
 
 /** Changes the description of an edgeplane-owned entry. */
@@ -118,39 +168,30 @@ export async function updateSplitTunnelEntry(
   input: SplitTunnelUpdate,
   ifMatch?: string,
 ): Promise<SplitTunnelEntry> {
-  const before = await loadEntry(deps, id);
+  const prepared = await prepareSplitTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch);
+  await commit(deps, prepared.write);
+  return prepared.result;
+}
+
+/** Decides removing an edgeplane-owned entry. */
+export async function prepareSplitTunnelDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewEntry(view, id);
   refuseForeign(before);
   checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
-  const after: Row = { ...before, description: input.description, version: before.version + 1, updatedAt: deps.now().toISOString() };
-  await commit(deps, {
-    guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
-    statements: [
-      deps.db
-        .update(splitTunnelEntries)
-        .set({ description: after.description, version: after.version, updatedAt: after.updatedAt })
-        .where(eq(splitTunnelEntries.id, id)),
-    ],
-    audit: {
-      action: 'update',
-      entityType: 'split_tunnel_entry',
-      entityId: id,
-      before: toApiSplitTunnelEntry(before),
-      after: toApiSplitTunnelEntry(after),
+  return {
+    result: null,
+    rows: [{ table: 'splitTunnelEntries', delete: id }],
+    write: {
+      guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
+      statements: [deps.db.delete(splitTunnelEntries).where(eq(splitTunnelEntries.id, id))],
+      audit: { action: 'delete', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before) },
+      outbox: [syncIntent(before)],
     },
-    outbox: [syncIntent(after)],
-  });
-  return toApiSplitTunnelEntry(after);
+  };
 }
 
 /** Removes an edgeplane-owned entry. */
 export async function deleteSplitTunnelEntry(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const before = await loadEntry(deps, id);
-  refuseForeign(before);
-  checkIfMatch(ifMatch, before, `split-tunnel entry "${id}"`);
-  await commit(deps, {
-    guards: [unchangedSince(splitTunnelEntries, id, before.version, `split-tunnel entry "${id}"`)],
-    statements: [deps.db.delete(splitTunnelEntries).where(eq(splitTunnelEntries.id, id))],
-    audit: { action: 'delete', entityType: 'split_tunnel_entry', entityId: id, before: toApiSplitTunnelEntry(before) },
-    outbox: [syncIntent(before)],
-  });
+  const prepared = await prepareSplitTunnelDelete(deps, storeView(deps.db), id, ifMatch);
+  await commit(deps, prepared.write);
 }

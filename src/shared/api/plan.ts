@@ -1,10 +1,15 @@
 import { z } from 'zod';
 import { errorCode, errorDetail } from './common';
+import { clusterCreate, clusterUpdate } from './cluster';
 import { resourceId } from './fields';
+import { privateNetworkCreate, privateNetworkUpdate } from './private-network';
 import { routeCreate, routeUpdate } from './route';
+import { splitTunnelCreate, splitTunnelUpdate } from './split-tunnel';
 import { tunnelCreate, tunnelUpdate } from './tunnel';
 
 const routeId = z.string().min(1).max(200);
+/** Server-made ids (private networks, split-tunnel entries) are checked by existence, not by shape. */
+const madeId = z.string().min(1).max(200);
 
 // Updates take the same shapes as PATCH, which change only the fields they name (no create-time defaults).
 /** One proposed change; each carries the same body its POST / PATCH / DELETE takes. */
@@ -15,6 +20,15 @@ export const planChange = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('tunnel.create'), tunnel: tunnelCreate }),
   z.strictObject({ action: z.literal('tunnel.update'), id: resourceId('tunnel id'), tunnel: tunnelUpdate }),
   z.strictObject({ action: z.literal('tunnel.delete'), id: resourceId('tunnel id'), cascade: z.boolean().default(false) }),
+  z.strictObject({ action: z.literal('cluster.create'), cluster: clusterCreate }),
+  z.strictObject({ action: z.literal('cluster.update'), id: resourceId('cluster id'), cluster: clusterUpdate }),
+  z.strictObject({ action: z.literal('cluster.delete'), id: resourceId('cluster id') }),
+  z.strictObject({ action: z.literal('privateNetwork.create'), privateNetwork: privateNetworkCreate }),
+  z.strictObject({ action: z.literal('privateNetwork.update'), id: madeId, privateNetwork: privateNetworkUpdate }),
+  z.strictObject({ action: z.literal('privateNetwork.delete'), id: madeId }),
+  z.strictObject({ action: z.literal('splitTunnel.create'), splitTunnel: splitTunnelCreate }),
+  z.strictObject({ action: z.literal('splitTunnel.update'), id: madeId, splitTunnel: splitTunnelUpdate }),
+  z.strictObject({ action: z.literal('splitTunnel.delete'), id: madeId }),
 ]);
 
 /** Body of POST /v1/plan: changes applied in order; none plans the current state. */

@@ -1,0 +1,319 @@
+import type { PlanChange } from '../src/shared/api/plan';
+import { canonicalJson } from '../src/shared/compiler/canonical-json';
+import type { StateFile } from '../src/shared/state/schema';
+import { type Current, stateRouteOf } from './current';
+import type { FileProblem } from './state-file';
+
+export type Kind = 'cluster' | 'tunnel' | 'route' | 'privateNetwork' | 'splitTunnel';
+export type Op = 'create' | 'update' | 'delete';
+
+/** One field an update changes. */
+export interface FieldChange {
+  field: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** One change: what the server's plan evaluates, the request apply sends for it, and how to show it. */
+export interface Step {
+  kind: Kind;
+  op: Op;
+  /** Who it is, for people: `route app.example.com/api (tunnel main)`. */
+  label: string;
+  change: PlanChange;
+  request: { method: 'POST' | 'PATCH' | 'DELETE'; path: string; body?: unknown; ifMatch?: string };
+  fields?: FieldChange[];
+}
+
+/** What a file would change, in dependency order, and what it leaves alone. */
+export interface Diff {
+  steps: Step[];
+  /** Objects the file owns but no longer names: deleted only with --prune. */
+  unnamed: string[];
+  /** Changes the file asks for that the API cannot make (e.g. moving a tunnel to another cluster). */
+  problems: FileProblem[];
+}
+
+const same = (a: unknown, b: unknown) => canonicalJson(a) === canonicalJson(b);
+
+/** The fields of `wanted` whose value differs from `have`'s. */
+function changed<T extends Record<string, unknown>>(
+  have: Record<string, unknown>,
+  wanted: T,
+): { patch: Partial<T>; fields: FieldChange[] } {
+  const patch: Partial<T> = {};
+  const fields: FieldChange[] = [];
+  for (const [field, value] of Object.entries(wanted) as [keyof T & string, T[keyof T & string]][]) {
+    if (same(have[field] ?? null, value ?? null)) continue;
+    patch[field] = value;
+    fields.push({ field, before: have[field] ?? null, after: value ?? null });
+  }
+  return { patch, fields };
+}
+
+const routeKey = (tunnel: string, hostname: string, path: string | null | undefined) => `${tunnel} ${hostname} ${path ?? ''}`;
+const networkKey = (tunnel: string, cidr: string, vnet: string | null | undefined) => `${tunnel} ${cidr} ${vnet ?? ''}`;
+const entryKey = (e: { profile: string; mode: string; address?: string | null; host?: string | null }) =>
+  `${e.profile} ${e.mode} ${e.address ?? e.host ?? ''}`;
+const where = (hostname: string, path: string | null | undefined) => `${hostname}${path ?? ''}`;
+
+/** Ids named twice in the file: the second one is a mistake, reported with its path. */
+function duplicates(items: { key: string; path: string }[], what: string): FileProblem[] {
+  const seen = new Map<string, string>();
+  const problems: FileProblem[] = [];
+  for (const { key, path } of items) {
+    const first = seen.get(key);
+    if (first) problems.push({ path, message: `${what} is named twice (first at ${first})` });
+    else seen.set(key, path);
+  }
+  return problems;
+}
+
+/**
+ * The changes that turn `current` into what `state` says, in dependency order: clusters, tunnels, then (with prune)
+ * the deletes, then routes, private networks and split-tunnel entries. The file owns the tunnels of the clusters it
+ * lists, the routes and private networks of the tunnels it lists, and edgeplane's split-tunnel entries when it has a
+ * `splitTunnel` list; `prune` deletes what it owns but no longer names. Foreign objects are never touched.
+ */
+export function diffState(state: StateFile, present: Set<string>, current: Current, prune: boolean): Diff {
+  const problems: FileProblem[] = [
+    ...duplicates(
+      state.clusters.map((c, i) => ({ key: c.id, path: `clusters[${i}].id` })),
+      'this cluster id',
+    ),
+    ...duplicates(
+      state.tunnels.map((t, i) => ({ key: t.id, path: `tunnels[${i}].id` })),
+      'this tunnel id',
+    ),
+    ...duplicates(
+      state.tunnels.flatMap((t, i) =>
+        t.routes.map((r, j) => ({ key: `${r.hostname} ${r.path ?? ''}`, path: `tunnels[${i}].routes[${j}].hostname` })),
+      ),
+      'this hostname and path',
+    ),
+  ];
+  const early: Step[] = [];
+  const deletes: Step[] = [];
+  const tunnelDeletes: Step[] = [];
+  const late: Step[] = [];
+  const unnamed: string[] = [];
+
+  const clusters = new Map(current.clusters.map((c) => [c.id, c]));
+  for (const c of state.clusters) {
+    const have = clusters.get(c.id);
+    if (!have) {
+      early.push({
+        kind: 'cluster',
+        op: 'create',
+        label: `cluster ${c.id}`,
+        change: { action: 'cluster.create', cluster: c },
+        request: { method: 'POST', path: 'v1/clusters', body: c },
+      });
+      continue;
+    }
+    const { patch, fields } = changed(have, { name: c.name, labels: c.labels, nodes: c.nodes });
+    if (fields.length > 0) {
+      early.push({
+        kind: 'cluster',
+        op: 'update',
+        label: `cluster ${c.id}`,
+        change: { action: 'cluster.update', id: c.id, cluster: patch },
+        request: { method: 'PATCH', path: `v1/clusters/${c.id}`, body: patch, ifMatch: have.etag },
+        fields,
+      });
+    }
+  }
+
+  const tunnels = new Map(current.tunnels.map((t) => [t.id, t]));
+  for (const [i, t] of state.tunnels.entries()) {
+    const { routes: _routes, privateNetworks: _networks, ...body } = t;
+    const have = tunnels.get(t.id);
+    if (!have) {
+      early.push({
+        kind: 'tunnel',
+        op: 'create',
+        label: `tunnel ${t.id} (cluster ${t.cluster})`,
+        change: { action: 'tunnel.create', tunnel: body },
+        request: { method: 'POST', path: 'v1/tunnels', body },
+      });
+      continue;
+    }
+    if (have.cluster !== t.cluster || have.account !== t.account) {
+      problems.push({
+        path: `tunnels[${i}].${have.cluster !== t.cluster ? 'cluster' : 'account'}`,
+        message: `tunnel "${t.id}" exists in cluster "${have.cluster}", account ${have.account}; a tunnel's cluster and account are fixed once created (delete it and create another)`,
+      });
+      continue;
+    }
+    const { patch, fields } = changed(have, {
+      name: t.name ?? `${t.cluster}-${t.id}`,
+      placement: t.placement,
+      mode: t.mode,
+      originRequest: t.originRequest,
+      catchAll: t.catchAll,
+      driftPolicy: t.driftPolicy,
+    });
+    if (fields.length > 0) {
+      early.push({
+        kind: 'tunnel',
+        op: 'update',
+        label: `tunnel ${t.id}`,
+        change: { action: 'tunnel.update', id: t.id, tunnel: patch },
+        request: { method: 'PATCH', path: `v1/tunnels/${t.id}`, body: patch, ifMatch: have.etag },
+        fields,
+      });
+    }
+  }
+  const namedClusters = new Set(state.clusters.map((c) => c.id));
+  const namedTunnels = new Set(state.tunnels.map((t) => t.id));
+  for (const have of current.tunnels) {
+    if (!namedClusters.has(have.cluster) || namedTunnels.has(have.id)) continue;
+    const children = current.routes.filter((r) => r.tunnel === have.id).length;
+    const label = `tunnel ${have.id} (cluster ${have.cluster}, with its ${children} route(s) and private networks)`;
+    if (!prune) unnamed.push(label);
+    else
+      tunnelDeletes.push({
+        kind: 'tunnel',
+        op: 'delete',
+        label,
+        change: { action: 'tunnel.delete', id: have.id, cascade: true },
+        request: { method: 'DELETE', path: `v1/tunnels/${have.id}?cascade=true`, ifMatch: have.etag },
+      });
+  }
+
+  const routes = new Map(current.routes.map((r) => [routeKey(r.tunnel, r.hostname, r.path), r]));
+  const networks = new Map(current.privateNetworks.map((n) => [networkKey(n.tunnel, n.cidr, n.virtualNetworkId), n]));
+  const named = new Set<string>();
+  for (const t of state.tunnels) {
+    for (const r of t.routes) {
+      const key = routeKey(t.id, r.hostname, r.path);
+      named.add(key);
+      const have = routes.get(key);
+      const label = `route ${where(r.hostname, r.path)} (tunnel ${t.id})`;
+      if (!have) {
+        const body = { tunnel: t.id, ...r };
+        late.push({
+          kind: 'route',
+          op: 'create',
+          label,
+          change: { action: 'route.create', route: body },
+          request: { method: 'POST', path: 'v1/routes', body },
+        });
+        continue;
+      }
+      const { patch, fields } = changed(stateRouteOf(have), {
+        origin: r.origin,
+        originRequest: r.originRequest,
+        dns: r.dns,
+        access: r.access ?? null,
+      });
+      if (fields.length > 0) {
+        late.push({
+          kind: 'route',
+          op: 'update',
+          label,
+          change: { action: 'route.update', id: have.id, route: patch },
+          request: { method: 'PATCH', path: `v1/routes/${have.id}`, body: patch, ifMatch: have.etag },
+          fields,
+        });
+      }
+    }
+    for (const n of t.privateNetworks) {
+      const key = networkKey(t.id, n.cidr, n.virtualNetworkId);
+      named.add(key);
+      const have = networks.get(key);
+      const label = `private network ${n.cidr}${n.virtualNetworkId ? ` in ${n.virtualNetworkId}` : ''} (tunnel ${t.id})`;
+      if (!have) {
+        const body = { tunnel: t.id, ...n };
+        late.push({
+          kind: 'privateNetwork',
+          op: 'create',
+          label,
+          change: { action: 'privateNetwork.create', privateNetwork: body },
+          request: { method: 'POST', path: 'v1/private-networks', body },
+        });
+      } else if (have.comment !== n.comment) {
+        const patch = { comment: n.comment };
+        late.push({
+          kind: 'privateNetwork',
+          op: 'update',
+          label,
+          change: { action: 'privateNetwork.update', id: have.id, privateNetwork: patch },
+          request: { method: 'PATCH', path: `v1/private-networks/${have.id}`, body: patch, ifMatch: have.etag },
+          fields: [{ field: 'comment', before: have.comment, after: n.comment }],
+        });
+      }
+    }
+  }
+  // Children of tunnels the file keeps; those of a pruned tunnel go with it (cascade).
+  for (const r of current.routes) {
+    if (!namedTunnels.has(r.tunnel) || named.has(routeKey(r.tunnel, r.hostname, r.path))) continue;
+    const label = `route ${where(r.hostname, r.path)} (tunnel ${r.tunnel})`;
+    if (!prune) unnamed.push(label);
+    else
+      deletes.push({
+        kind: 'route',
+        op: 'delete',
+        label,
+        change: { action: 'route.delete', id: r.id },
+        request: { method: 'DELETE', path: `v1/routes/${r.id}`, ifMatch: r.etag },
+      });
+  }
+  for (const n of current.privateNetworks) {
+    if (!namedTunnels.has(n.tunnel) || named.has(networkKey(n.tunnel, n.cidr, n.virtualNetworkId))) continue;
+    const label = `private network ${n.cidr} (tunnel ${n.tunnel})`;
+    if (!prune) unnamed.push(label);
+    else
+      deletes.push({
+        kind: 'privateNetwork',
+        op: 'delete',
+        label,
+        change: { action: 'privateNetwork.delete', id: n.id },
+        request: { method: 'DELETE', path: `v1/private-networks/${n.id}`, ifMatch: n.etag },
+      });
+  }
+
+  const entries = new Map(current.splitTunnel.map((e) => [entryKey(e), e]));
+  const namedEntries = new Set<string>();
+  for (const e of state.splitTunnel) {
+    const key = entryKey(e);
+    namedEntries.add(key);
+    const have = entries.get(key);
+    const label = `split-tunnel ${e.mode} ${e.address ?? e.host ?? ''} (profile ${e.profile})`;
+    if (!have) {
+      late.push({
+        kind: 'splitTunnel',
+        op: 'create',
+        label,
+        change: { action: 'splitTunnel.create', splitTunnel: e },
+        request: { method: 'POST', path: 'v1/split-tunnel', body: e },
+      });
+    } else if (have.owner === 'edgeplane' && have.description !== e.description) {
+      const patch = { description: e.description };
+      late.push({
+        kind: 'splitTunnel',
+        op: 'update',
+        label,
+        change: { action: 'splitTunnel.update', id: have.id, splitTunnel: patch },
+        request: { method: 'PATCH', path: `v1/split-tunnel/${have.id}`, body: patch, ifMatch: have.etag },
+        fields: [{ field: 'description', before: have.description, after: e.description }],
+      });
+    }
+  }
+  if (present.has('splitTunnel')) {
+    for (const have of current.splitTunnel) {
+      if (have.owner !== 'edgeplane' || namedEntries.has(entryKey(have))) continue;
+      const label = `split-tunnel ${have.mode} ${have.address ?? have.host ?? ''} (profile ${have.profile})`;
+      if (!prune) unnamed.push(label);
+      else
+        deletes.push({
+          kind: 'splitTunnel',
+          op: 'delete',
+          label,
+          change: { action: 'splitTunnel.delete', id: have.id },
+          request: { method: 'DELETE', path: `v1/split-tunnel/${have.id}`, ifMatch: have.etag },
+        });
+    }
+  }
+  return { steps: [...early, ...deletes, ...tunnelDeletes, ...late], unnamed, problems };
+}

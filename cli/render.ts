@@ -1,0 +1,40 @@
+import { styleText } from 'node:util';
+import type { PlanReport } from '../src/shared/api/plan';
+import type { Diff, Step } from './diff';
+
+/** Colours only on a terminal, and never when NO_COLOR is set. */
+const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (format: Parameters<typeof styleText>[0], text: string) => (colour ? styleText(format, text) : text);
+
+const SIGN = { create: '+', update: '~', delete: '-' } as const;
+const TINT = { create: 'green', update: 'yellow', delete: 'red' } as const;
+const show = (value: unknown) => JSON.stringify(value ?? null);
+
+/** A readable diff: one line per change (fields under updates) with the server's verdict on refused ones. */
+export function renderPlan(diff: Diff, report: PlanReport | null): string {
+  const lines: string[] = [];
+  for (const [index, step] of diff.steps.entries()) {
+    lines.push(paint(TINT[step.op], `${SIGN[step.op]} ${step.op} ${step.label}`));
+    for (const f of step.fields ?? []) lines.push(`    ${f.field}: ${show(f.before)} → ${show(f.after)}`);
+    const verdict = report?.results[index];
+    if (verdict?.error) lines.push(paint('red', `    refused (${verdict.status} ${verdict.error.code}): ${verdict.error.message}`));
+  }
+  if (report) {
+    for (const t of report.tunnels.filter((t) => t.status !== 'unchanged')) {
+      lines.push(`  tunnel ${t.id} config: ${t.status}, ${t.diff.rules.length} ingress rule change(s)`);
+    }
+    for (const c of report.clusters.filter((c) => !c.diff.noop)) {
+      lines.push(
+        `  cluster ${c.id} objects: ${c.diff.created.length} created, ${c.diff.changed.length} changed, ${c.diff.deleted.length} deleted`,
+      );
+    }
+  }
+  for (const u of diff.unnamed) lines.push(paint('dim', `  not in the file, kept (--prune would delete): ${u}`));
+  const counts = (op: Step['op']) => diff.steps.filter((s) => s.op === op).length;
+  lines.push(
+    diff.steps.length === 0
+      ? 'No changes: the Worker matches the file.'
+      : `Plan: ${counts('create')} to create, ${counts('update')} to update, ${counts('delete')} to delete.`,
+  );
+  return `${lines.join('\n')}\n`;
+}
