@@ -12,3 +12,4 @@ export * from './match';
 export * from './inference';
 export * from './ml-backend';
 export * from './workload';
+export * from './tunnel-config';
