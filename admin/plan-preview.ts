@@ -31,34 +31,47 @@ export function renderPlan(plan: PlanReport): HTMLElement {
               badge(r.change, r.change === 'removed' ? 'bad' : r.change === 'added' ? 'ok' : 'warn'),
               ' ',
               h('code', {}, place(r.hostname, r.path)),
-              r.before && r.after && r.before.service !== r.after.service ? ` ${r.before.service} → ${r.after.service}` : ` → ${(r.after ?? r.before)?.service ?? ''}`,
+              r.before && r.after && r.before.service !== r.after.service
+                ? ` ${r.before.service} → ${r.after.service}`
+                : ` → ${(r.after ?? r.before)?.service ?? ''}`,
               r.afterIndex !== undefined ? h('span', { class: 'muted' }, ` (rule ${r.afterIndex + 1})`) : null,
             ),
           ),
         ),
       ),
     );
-  const clusters = plan.clusters
-    .filter((c) => !c.diff.noop)
-    .map((c) =>
-      h(
-        'div',
-        { class: 'plan-cluster', 'data-plan-cluster': c.id },
-        h('h4', {}, `Cluster ${c.id}: revision ${c.revision}`),
-        h(
-          'ul',
-          { class: 'plain' },
-          (['created', 'changed', 'deleted'] as const).flatMap((kind) =>
-            c.diff[kind].map((o) => h('li', {}, badge(kind, kind === 'deleted' ? 'bad' : kind === 'created' ? 'ok' : 'warn'), ' ', h('code', {}, `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`))),
+  // Every affected cluster is named, also when its objects stay as they are (a direct-mode route changes only Cloudflare).
+  const clusters = plan.clusters.map((c) =>
+    c.diff.noop
+      ? h('div', { class: 'plan-cluster', 'data-plan-cluster': c.id }, h('h4', {}, `Cluster ${c.id}: no Kubernetes object changes`))
+      : h(
+          'div',
+          { class: 'plan-cluster', 'data-plan-cluster': c.id },
+          h('h4', {}, `Cluster ${c.id}: revision ${c.revision}`),
+          h(
+            'ul',
+            { class: 'plain' },
+            (['created', 'changed', 'deleted'] as const).flatMap((kind) =>
+              c.diff[kind].map((o) =>
+                h(
+                  'li',
+                  {},
+                  badge(kind, kind === 'deleted' ? 'bad' : kind === 'created' ? 'ok' : 'warn'),
+                  ' ',
+                  h('code', {}, `${o.kind} ${o.namespace ? `${o.namespace}/` : ''}${o.name}`),
+                ),
+              ),
+            ),
           ),
         ),
-      ),
-    );
+  );
   return h(
     'div',
     { class: 'plan' },
     h('p', {}, `${plan.accepted} accepted, ${plan.refused} refused`),
     h('ul', { class: 'plain' }, verdicts),
-    tunnels.length || clusters.length ? [tunnels, clusters] : h('p', { class: 'muted' }, 'Nothing would change at Cloudflare or in any cluster.'),
+    tunnels.length || clusters.length
+      ? [tunnels, clusters]
+      : h('p', { class: 'muted' }, 'Nothing would change at Cloudflare or in any cluster.'),
   );
 }

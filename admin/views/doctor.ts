@@ -8,7 +8,7 @@ import { latestReport } from '../reports';
 import type { View, ViewContext } from '../view';
 import { originText } from './tunnels';
 
-type LinkState = 'ok' | 'broken' | 'unknown';
+type LinkState = 'ok' | 'degraded' | 'broken' | 'unknown';
 interface Link {
   name: string;
   state: LinkState;
@@ -88,7 +88,7 @@ async function trace(ctx: ViewContext, raw: string): Promise<Link[]> {
       ? { name: 'Connectors', state: 'unknown', text: `cluster ${tunnel.cluster}: not reported yet` }
       : {
           name: 'Connectors',
-          state: connectors.ready === 0 ? 'broken' : connectors.ready < connectors.desired ? 'unknown' : 'ok',
+          state: connectors.ready === 0 ? 'broken' : connectors.ready < connectors.desired ? 'degraded' : 'ok',
           text: `cluster ${tunnel.cluster}: ${connectors.ready} of ${connectors.desired} cloudflared replicas ready`,
         },
   );
@@ -116,7 +116,7 @@ function render(links: Link[]): HTMLElement {
         { 'data-link': l.name, 'data-state': l.state, 'data-first-broken': i === firstBroken },
         h('strong', {}, l.name),
         ': ',
-        l.state === 'ok' ? 'ok' : l.state === 'broken' ? 'broken' : 'not known',
+        l.state === 'unknown' ? 'not known' : l.state,
         ' — ',
         l.text,
         i === firstBroken ? h('strong', { class: 'bad-text' }, ' ← first broken link') : null,
@@ -136,7 +136,7 @@ export const doctor: View = {
       { id: 'doctor-form', class: 'card', 'aria-labelledby': 'doctor-title' },
       h('h2', { id: 'doctor-title' }, 'URL doctor'),
       h('p', { class: 'muted' }, 'Paste a URL to see the chain from its DNS record to the origin, as edgeplane knows it.'),
-      h('label', { for: 'doctor-url' }, 'URL'),
+      h('label', { for: 'doctor-url' }, 'URL to diagnose'),
       h('input', { id: 'doctor-url', type: 'url', placeholder: 'https://label.example.com/api/x', autocomplete: 'off' }),
       error,
       h('div', { class: 'toolbar' }, h('button', { type: 'submit', class: 'action primary' }, 'Diagnose')),
