@@ -44,7 +44,11 @@ function layerRules() {
         {
           patterns: [
             { group: ['**/worker/*', '**/worker', '**/agent/*'], message: 'the console talks to the Worker only through the /v1 API' },
-            { group: ['**/src/shared/api/*', '**/src/shared/api'], allowTypeImports: true, message: 'import the API types only (import type): zod stays on the server' },
+            {
+              group: ['**/src/shared/api/*', '**/src/shared/api'],
+              allowTypeImports: true,
+              message: 'import the API types only (import type): zod stays on the server',
+            },
           ],
         },
       ],
@@ -78,7 +82,13 @@ export default tseslint.config(
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['./worker/tsconfig.json', './admin/tsconfig.json', './agent/tsconfig.json', './test/tsconfig.json', './test/worker/tsconfig.json'],
+        project: [
+          './worker/tsconfig.json',
+          './admin/tsconfig.json',
+          './agent/tsconfig.json',
+          './test/tsconfig.json',
+          './test/worker/tsconfig.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

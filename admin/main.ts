@@ -94,7 +94,17 @@ function buildShell(): void {
   const app = byId('app');
   for (const view of VIEWS) {
     tabs.append(
-      h('button', { type: 'button', role: 'tab', id: `tab-${view.id}`, 'aria-controls': `view-${view.id}`, onclick: () => (location.hash = `#/${view.id}`) }, view.title),
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${view.id}`,
+          'aria-controls': `view-${view.id}`,
+          onclick: () => (location.hash = `#/${view.id}`),
+        },
+        view.title,
+      ),
     );
     const panel = h('section', { id: `view-${view.id}`, role: 'tabpanel', 'aria-labelledby': `tab-${view.id}`, hidden: true });
     view.mount(panel, ctx);

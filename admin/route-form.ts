@@ -52,7 +52,13 @@ export class RouteForm {
       h(
         'div',
         { class: 'fields' },
-        h('div', {}, h('label', { for: 'route-tunnel' }, 'Tunnel'), h('select', { id: 'route-tunnel', 'aria-describedby': 'route-tunnel-error' }), h('p', { class: 'field-error', id: 'route-tunnel-error' })),
+        h(
+          'div',
+          {},
+          h('label', { for: 'route-tunnel' }, 'Tunnel'),
+          h('select', { id: 'route-tunnel', 'aria-describedby': 'route-tunnel-error' }),
+          h('p', { class: 'field-error', id: 'route-tunnel-error' }),
+        ),
         field('route-hostname', 'Hostname', { placeholder: 'app.example.com' }),
         field('route-path', 'Path prefix (optional)', { placeholder: '/api' }),
       ),
@@ -60,7 +66,14 @@ export class RouteForm {
         'fieldset',
         {},
         h('legend', { class: 'muted' }, 'Origin'),
-        h('input', { type: 'radio', id: 'origin-service', name: 'origin-kind', value: 'service', checked: true, onchange: () => this.setOriginKind() }),
+        h('input', {
+          type: 'radio',
+          id: 'origin-service',
+          name: 'origin-kind',
+          value: 'service',
+          checked: true,
+          onchange: () => this.setOriginKind(),
+        }),
         h('label', { for: 'origin-service' }, 'Service in the cluster'),
         h('input', { type: 'radio', id: 'origin-url', name: 'origin-kind', value: 'url', onchange: () => this.setOriginKind() }),
         h('label', { for: 'origin-url' }, 'URL'),
@@ -72,7 +85,11 @@ export class RouteForm {
         field('route-service', 'Service name', { placeholder: 'web' }),
         field('route-port', 'Port', { type: 'number', min: '1', max: '65535', placeholder: '80' }),
       ),
-      h('div', { class: 'fields', id: 'url-fields', hidden: true }, field('route-url', 'Origin URL', { placeholder: 'http://localhost:8000' })),
+      h(
+        'div',
+        { class: 'fields', id: 'url-fields', hidden: true },
+        field('route-url', 'Origin URL', { placeholder: 'http://localhost:8000' }),
+      ),
       h('p', { id: 'route-error', class: 'error', role: 'alert' }),
       h('section', { id: 'plan-preview', 'aria-live': 'polite', 'aria-label': 'Plan preview' }),
       h(
@@ -80,7 +97,11 @@ export class RouteForm {
         { class: 'toolbar' },
         h('button', { type: 'button', id: 'route-cancel', class: 'action', hidden: true, onclick: () => this.reset() }, 'Cancel edit'),
         h('button', { type: 'submit', class: 'action' }, 'Preview plan'),
-        h('button', { type: 'button', id: 'route-save', class: 'action primary', disabled: true, onclick: () => void this.save() }, 'Save route'),
+        h(
+          'button',
+          { type: 'button', id: 'route-save', class: 'action primary', disabled: true, onclick: () => void this.save() },
+          'Save route',
+        ),
       ),
     );
     this.element.addEventListener('submit', (event) => {
@@ -233,7 +254,10 @@ export class RouteForm {
     try {
       const body = this.body();
       if (this.editing) {
-        await this.ctx.api.call('PATCH', `/v1/routes/${encodeURIComponent(this.editing.id)}`, { body: this.patch(body), etag: this.editing.etag });
+        await this.ctx.api.call('PATCH', `/v1/routes/${encodeURIComponent(this.editing.id)}`, {
+          body: this.patch(body),
+          etag: this.editing.etag,
+        });
       } else {
         await this.ctx.api.call('POST', '/v1/routes', { body });
       }

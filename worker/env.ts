@@ -28,12 +28,18 @@ const schema = z.object({
       try {
         parsed = JSON.parse(text);
       } catch {
-        ctx.addIssue({ code: 'custom', message: 'ACCESS_ROLES must be JSON, e.g. {"admin": ["ops@example.com"], "viewer": ["*@example.com"]}' });
+        ctx.addIssue({
+          code: 'custom',
+          message: 'ACCESS_ROLES must be JSON, e.g. {"admin": ["ops@example.com"], "viewer": ["*@example.com"]}',
+        });
         return z.NEVER;
       }
       const result = accessRoles.safeParse(parsed);
       if (!result.success) {
-        ctx.addIssue({ code: 'custom', message: `ACCESS_ROLES: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `ACCESS_ROLES: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+        });
         return z.NEVER;
       }
       return result.data;
@@ -68,7 +74,9 @@ export function parseConfig(env: Record<string, unknown>): Config {
     if (config[key] === '') delete config[key];
   }
   if (Boolean(config.ACCESS_TEAM_DOMAIN) !== Boolean(config.ACCESS_AUD)) {
-    throw new Error('edgeplane configuration is invalid: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set together (Cloudflare Access needs both)');
+    throw new Error(
+      'edgeplane configuration is invalid: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set together (Cloudflare Access needs both)',
+    );
   }
   return { ...config, development: config.ENVIRONMENT === 'development' };
 }

@@ -8,7 +8,9 @@ type Flat = Map<string, string>;
 /** Flattens a JSON value to `a.b[0].c → value` lines, so a diff can name each field that changed. */
 function flatten(value: unknown, prefix = '', out: Flat = new Map()): Flat {
   if (value !== null && typeof value === 'object') {
-    const entries = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [prefix ? `.${k}` : k, v] as const);
+    const entries = Array.isArray(value)
+      ? value.map((v, i) => [`[${i}]`, v] as const)
+      : Object.entries(value).map(([k, v]) => [prefix ? `.${k}` : k, v] as const);
     if (entries.length === 0) out.set(prefix || '(value)', Array.isArray(value) ? '[]' : '{}');
     for (const [key, v] of entries) flatten(v, `${prefix}${key}`, out);
   } else if (value !== undefined) out.set(prefix || '(value)', JSON.stringify(value));
@@ -26,7 +28,15 @@ function diff(entry: AuditEntry): HTMLElement {
     h('summary', {}, `${keys.length} field${keys.length === 1 ? '' : 's'} changed`),
     table(
       ['Field', 'Before', 'After'],
-      keys.map((k) => h('tr', {}, h('td', { class: 'mono' }, k), h('td', { class: 'mono' }, before.get(k) ?? '—'), h('td', { class: 'mono' }, after.get(k) ?? '—'))),
+      keys.map((k) =>
+        h(
+          'tr',
+          {},
+          h('td', { class: 'mono' }, k),
+          h('td', { class: 'mono' }, before.get(k) ?? '—'),
+          h('td', { class: 'mono' }, after.get(k) ?? '—'),
+        ),
+      ),
       'No field changed.',
     ),
   );
@@ -59,12 +69,22 @@ export const audit: View = {
     if (id) query.set('entityId', id);
     const page = await api.call<ListPage<AuditEntry>>('GET', `/v1/audit?${query.toString()}`);
     // Keep open diffs open across the periodic refresh.
-    const open = new Set([...document.querySelectorAll('#audit-body tr[data-audit] details[open]')].map((d) => d.closest('tr')?.dataset.audit));
+    const open = new Set(
+      [...document.querySelectorAll('#audit-body tr[data-audit] details[open]')].map((d) => d.closest('tr')?.dataset.audit),
+    );
     document.getElementById('audit-body')?.replaceChildren(
       table(
         ['Time', 'Actor', 'Action', 'Entity', 'Change'],
         page.items.map((a) => {
-          const row = h('tr', { 'data-audit': a.id }, h('td', {}, when(a.at)), h('td', { class: 'mono' }, a.actor), h('td', {}, a.action), h('td', { class: 'mono' }, `${a.entityType} ${a.entityId}`), h('td', {}, diff(a)));
+          const row = h(
+            'tr',
+            { 'data-audit': a.id },
+            h('td', {}, when(a.at)),
+            h('td', { class: 'mono' }, a.actor),
+            h('td', {}, a.action),
+            h('td', { class: 'mono' }, `${a.entityType} ${a.entityId}`),
+            h('td', {}, diff(a)),
+          );
           if (open.has(String(a.id))) row.querySelector('details')?.setAttribute('open', '');
           return row;
         }),

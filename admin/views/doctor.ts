@@ -41,7 +41,8 @@ async function trace(ctx: ViewContext, raw: string): Promise<Link[]> {
   const ofHost = routes.filter((r) => r.hostname === host).concat(routes.filter((r) => r.hostname !== host && covers(r.hostname, host)));
   const first = ofHost[0];
   const tunnel = tunnels.find((t) => t.id === first?.tunnel);
-  if (!first || !tunnel) return [{ name: 'Route', state: 'broken', text: `no edgeplane route serves ${host}: add one in Tunnels & routes` }];
+  if (!first || !tunnel)
+    return [{ name: 'Route', state: 'broken', text: `no edgeplane route serves ${host}: add one in Tunnels & routes` }];
 
   const links: Link[] = [];
   const dns = first.dnsStatus;
@@ -57,7 +58,9 @@ async function trace(ctx: ViewContext, raw: string): Promise<Link[]> {
             : { name: 'DNS record', state: 'broken', text: `${first.hostname}: ${dns.state}${dns.detail ? ` — ${dns.detail}` : ''}` },
   );
 
-  const { matches } = await ctx.api.call<{ matches: UrlMatch[] }>('POST', `/v1/tunnels/${encodeURIComponent(tunnel.id)}/match`, { body: { urls: [raw] } });
+  const { matches } = await ctx.api.call<{ matches: UrlMatch[] }>('POST', `/v1/tunnels/${encodeURIComponent(tunnel.id)}/match`, {
+    body: { urls: [raw] },
+  });
   const match = matches[0];
   if (!match) return links;
   const route = routes.find((r) => r.id === match.routeId);
@@ -68,7 +71,11 @@ async function trace(ctx: ViewContext, raw: string): Promise<Link[]> {
           state: 'broken',
           text: `tunnel ${tunnel.id}: the catch-all answers (${match.service})${match.nearestMiss ? `; nearest rule ${match.nearestMiss.index + 1} (${match.nearestMiss.hostname ?? ''}): ${match.nearestMiss.reason}` : ''}`,
         }
-      : { name: 'Rule', state: 'ok', text: `tunnel ${tunnel.id}, rule ${match.index + 1}: ${match.hostname ?? ''} ${match.pathRegex ?? '(any path)'} → ${match.service}` },
+      : {
+          name: 'Rule',
+          state: 'ok',
+          text: `tunnel ${tunnel.id}, rule ${match.index + 1}: ${match.hostname ?? ''} ${match.pathRegex ?? '(any path)'} → ${match.service}`,
+        },
   );
   if (!route) return links;
 
@@ -98,7 +105,11 @@ async function trace(ctx: ViewContext, raw: string): Promise<Link[]> {
     const object = latest?.health?.objects.find((o) => o.object.endsWith(`/${workload.kind}/${workload.namespace}/${workload.id}`));
     links.push(
       object
-        ? { name: 'Workload', state: object.status === 'Current' ? 'ok' : object.status === 'Failed' ? 'broken' : 'unknown', text: `${workload.id}: ${object.status} ${object.message}` }
+        ? {
+            name: 'Workload',
+            state: object.status === 'Current' ? 'ok' : object.status === 'Failed' ? 'broken' : 'unknown',
+            text: `${workload.id}: ${object.status} ${object.message}`,
+          }
         : { name: 'Workload', state: 'unknown', text: `${workload.id}: not reported yet` },
     );
   }

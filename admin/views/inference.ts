@@ -16,7 +16,10 @@ export const inference: View = {
     );
   },
   async refresh({ api }) {
-    const [backends, ml] = await Promise.all([api.list<InferenceBackend>('/v1/inference/backends'), api.list<MlBackend>('/v1/ml-backends')]);
+    const [backends, ml] = await Promise.all([
+      api.list<InferenceBackend>('/v1/inference/backends'),
+      api.list<MlBackend>('/v1/ml-backends'),
+    ]);
     document.getElementById('backends-body')?.replaceChildren(
       table(
         ['Backend', 'Upstreams', 'Models', 'Balance', 'Health', 'Requests, errors, latency'],
@@ -25,7 +28,15 @@ export const inference: View = {
             'tr',
             { 'data-backend': b.id },
             h('td', { class: 'mono' }, b.id, b.default ? ' (default)' : ''),
-            h('td', { class: 'mono' }, h('ul', { class: 'plain' }, b.upstreams.map((u) => h('li', {}, `${u.url} ×${u.weight}`)))),
+            h(
+              'td',
+              { class: 'mono' },
+              h(
+                'ul',
+                { class: 'plain' },
+                b.upstreams.map((u) => h('li', {}, `${u.url} ×${u.weight}`)),
+              ),
+            ),
             h('td', { class: 'mono' }, b.models ? b.models.join(', ') : 'any'),
             h('td', {}, b.balance),
             // The proxy caches probe results per isolate only; no endpoint reports them or per-model metrics yet.

@@ -53,10 +53,16 @@ function clusterRow(c: Cluster, latest: LatestReport | undefined): HTMLTableRowE
           : h(
               'ul',
               { class: 'plain' },
-              conflicts.map((x) => h('li', {}, h('code', {}, x.object), ' ', h('code', {}, x.field), ' owned by ', h('strong', {}, x.manager))),
+              conflicts.map((x) =>
+                h('li', {}, h('code', {}, x.object), ' ', h('code', {}, x.field), ' owned by ', h('strong', {}, x.manager)),
+              ),
             ),
     ),
-    h('td', { class: 'prune' }, !latest ? notReported() : latest.report.pruneRefused ? h('span', { class: 'bad-text' }, latest.report.pruneRefused) : 'no'),
+    h(
+      'td',
+      { class: 'prune' },
+      !latest ? notReported() : latest.report.pruneRefused ? h('span', { class: 'bad-text' }, latest.report.pruneRefused) : 'no',
+    ),
   );
 }
 
@@ -95,7 +101,16 @@ function tunnelRow(t: Tunnel, targets: SyncTarget[]): HTMLTableRowElement {
 function failingRows(status: SyncStatus): HTMLTableRowElement[] {
   const accounts = status.accounts
     .filter((a) => a.lastError || a.waiting)
-    .map((a) => h('tr', {}, h('td', {}, 'account'), h('td', { class: 'mono' }, a.account), h('td', {}, a.pending), h('td', { class: 'bad-text' }, a.lastError ?? a.waiting ?? '')));
+    .map((a) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, 'account'),
+        h('td', { class: 'mono' }, a.account),
+        h('td', {}, a.pending),
+        h('td', { class: 'bad-text' }, a.lastError ?? a.waiting ?? ''),
+      ),
+    );
   const targets = status.targets
     .filter((s) => s.lastError || s.conflict)
     .map((s) =>
@@ -134,24 +149,20 @@ export const overview: View = {
       api,
       clusters.map((c) => c.id),
     );
-    document
-      .getElementById('clusters-body')
-      ?.replaceChildren(
-        table(
-          ['ID', 'Name', 'Connection', 'Last seen', 'Desired / applied', 'Health', 'Conflicts', 'Prune refused'],
-          clusters.map((c) => clusterRow(c, reports.get(c.id))),
-          'No clusters yet: add one in the Install view.',
-        ),
-      );
-    document
-      .getElementById('tunnels-summary')
-      ?.replaceChildren(
-        table(
-          ['Tunnel', 'Cluster', 'Remote config version', 'Drift', 'Pending Cloudflare work', 'Last error'],
-          tunnels.map((t) => tunnelRow(t, sync.targets)),
-          'No tunnels yet.',
-        ),
-      );
+    document.getElementById('clusters-body')?.replaceChildren(
+      table(
+        ['ID', 'Name', 'Connection', 'Last seen', 'Desired / applied', 'Health', 'Conflicts', 'Prune refused'],
+        clusters.map((c) => clusterRow(c, reports.get(c.id))),
+        'No clusters yet: add one in the Install view.',
+      ),
+    );
+    document.getElementById('tunnels-summary')?.replaceChildren(
+      table(
+        ['Tunnel', 'Cluster', 'Remote config version', 'Drift', 'Pending Cloudflare work', 'Last error'],
+        tunnels.map((t) => tunnelRow(t, sync.targets)),
+        'No tunnels yet.',
+      ),
+    );
     const failing = failingRows(sync);
     document
       .getElementById('sync-failing')

@@ -8,7 +8,13 @@ import { latestReports, type LatestReport } from '../reports';
 import { RouteForm } from '../route-form';
 import type { View, ViewContext } from '../view';
 
-const DNS_TONE: Record<NonNullable<Route['dnsStatus']>['state'], Tone> = { synced: 'ok', pending: 'warn', conflict: 'bad', failing: 'bad', off: 'muted' };
+const DNS_TONE: Record<NonNullable<Route['dnsStatus']>['state'], Tone> = {
+  synced: 'ok',
+  pending: 'warn',
+  conflict: 'bad',
+  failing: 'bad',
+  off: 'muted',
+};
 const DNS_TEXT: Record<NonNullable<Route['dnsStatus']>['state'], string> = {
   synced: 'owned, synced',
   pending: 'pending',
@@ -19,12 +25,19 @@ const DNS_TEXT: Record<NonNullable<Route['dnsStatus']>['state'], string> = {
 
 /** A route's origin as an operator writes it: namespace/name:port for a Service, else the URL. */
 export const originText = (route: Route): string =>
-  'service' in route.origin ? `${route.origin.service.namespace}/${route.origin.service.name}:${route.origin.service.port}` : route.origin.url;
+  'service' in route.origin
+    ? `${route.origin.service.namespace}/${route.origin.service.name}:${route.origin.service.port}`
+    : route.origin.url;
 
 function dnsCell(route: Route): HTMLTableCellElement {
   const status = route.dnsStatus;
   if (!status) return h('td', {}, notReported());
-  return h('td', { class: 'dns' }, badge(DNS_TEXT[status.state], DNS_TONE[status.state]), status.detail ? h('div', { class: 'muted' }, status.detail) : null);
+  return h(
+    'td',
+    { class: 'dns' },
+    badge(DNS_TEXT[status.state], DNS_TONE[status.state]),
+    status.detail ? h('div', { class: 'muted' }, status.detail) : null,
+  );
 }
 
 /** The agent's check of a Service origin: found, or what it suggests instead. */
@@ -32,7 +45,13 @@ function originCheckCell(route: Route, latest: LatestReport | undefined): HTMLTa
   if (!('service' in route.origin)) return h('td', {}, h('span', { class: 'muted' }, 'URL origin: not checked by the agent'));
   const check: OriginCheck | undefined = latest?.health?.origins.find((o) => o.route === route.id);
   if (!check) return h('td', {}, notReported());
-  return h('td', { class: 'origin-check', 'data-ok': String(check.ok) }, badge(check.ok ? 'found' : 'broken', check.ok ? 'ok' : 'bad'), ' ', check.message);
+  return h(
+    'td',
+    { class: 'origin-check', 'data-ok': String(check.ok) },
+    badge(check.ok ? 'found' : 'broken', check.ok ? 'ok' : 'bad'),
+    ' ',
+    check.message,
+  );
 }
 
 function accessCell(route: Route): HTMLTableCellElement {
@@ -50,7 +69,14 @@ async function deleteRoute(ctx: ViewContext, route: Route): Promise<void> {
   await ctx.refresh();
 }
 
-function tunnelSection(ctx: ViewContext, form: RouteForm, tunnel: Tunnel, compiled: TunnelConfigResponse, routes: Map<string, Route>, latest: LatestReport | undefined): HTMLElement {
+function tunnelSection(
+  ctx: ViewContext,
+  form: RouteForm,
+  tunnel: Tunnel,
+  compiled: TunnelConfigResponse,
+  routes: Map<string, Route>,
+  latest: LatestReport | undefined,
+): HTMLElement {
   const rows = compiled.config.ingress.map((rule, index) => {
     const routeId = compiled.routes[index] ?? null;
     const route = routeId ? routes.get(routeId) : undefined;
@@ -83,7 +109,11 @@ function tunnelSection(ctx: ViewContext, form: RouteForm, tunnel: Tunnel, compil
         'td',
         { class: 'actions' },
         h('button', { type: 'button', class: 'action', 'aria-label': `Edit route ${label}`, onclick: () => form.edit(route) }, 'Edit'),
-        h('button', { type: 'button', class: 'action danger', 'aria-label': `Delete route ${label}`, onclick: () => void deleteRoute(ctx, route) }, 'Delete'),
+        h(
+          'button',
+          { type: 'button', class: 'action danger', 'aria-label': `Delete route ${label}`, onclick: () => void deleteRoute(ctx, route) },
+          'Delete',
+        ),
       ),
     );
   });
@@ -91,7 +121,14 @@ function tunnelSection(ctx: ViewContext, form: RouteForm, tunnel: Tunnel, compil
   return h(
     'div',
     { 'data-tunnel': tunnel.id },
-    h('h3', {}, 'Tunnel ', h('code', {}, tunnel.id), ' ', h('small', {}, `cluster ${tunnel.cluster} · ${count} route${count === 1 ? '' : 's'} · ${tunnel.mode.type} mode`)),
+    h(
+      'h3',
+      {},
+      'Tunnel ',
+      h('code', {}, tunnel.id),
+      ' ',
+      h('small', {}, `cluster ${tunnel.cluster} · ${count} route${count === 1 ? '' : 's'} · ${tunnel.mode.type} mode`),
+    ),
     table(['#', 'Hostname', 'Path', 'Origin', 'DNS', 'Origin check', 'Access', ''], rows, 'No rules.', { class: 'routes' }),
   );
 }
@@ -122,7 +159,9 @@ export const tunnels: View = {
       const compiled = configs[i];
       return compiled ? tunnelSection(ctx, form ?? new RouteForm(ctx), t, compiled, routes, reports.get(t.cluster)) : null;
     });
-    document.getElementById('tunnels-body')?.replaceChildren(...(sections.length ? sections.filter((s) => s !== null) : [h('p', { class: 'muted' }, 'No tunnels yet.')]));
+    document
+      .getElementById('tunnels-body')
+      ?.replaceChildren(...(sections.length ? sections.filter((s) => s !== null) : [h('p', { class: 'muted' }, 'No tunnels yet.')]));
     form?.setTunnels(tunnelList);
   },
 };

@@ -31,7 +31,16 @@ function entryRow(ctx: ViewContext, e: SplitTunnelEntry): HTMLTableRowElement {
       'td',
       {},
       e.owner === 'edgeplane'
-        ? h('button', { type: 'button', class: 'action danger', 'aria-label': `Delete split-tunnel entry ${target}`, onclick: () => void deleteEntry(ctx, e) }, 'Delete')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'action danger',
+              'aria-label': `Delete split-tunnel entry ${target}`,
+              onclick: () => void deleteEntry(ctx, e),
+            },
+            'Delete',
+          )
         : null,
     ),
   );
@@ -82,13 +91,23 @@ export const warp: View = {
     document.getElementById('networks-body')?.replaceChildren(
       table(
         ['CIDR', 'Tunnel', 'Virtual network', 'Comment'],
-        networks.map((n) => h('tr', {}, h('td', { class: 'mono' }, n.cidr), h('td', { class: 'mono' }, n.tunnel), h('td', { class: 'mono' }, n.virtualNetworkId ?? 'default'), h('td', {}, n.comment))),
+        networks.map((n) =>
+          h(
+            'tr',
+            {},
+            h('td', { class: 'mono' }, n.cidr),
+            h('td', { class: 'mono' }, n.tunnel),
+            h('td', { class: 'mono' }, n.virtualNetworkId ?? 'default'),
+            h('td', {}, n.comment),
+          ),
+        ),
         'No private networks.',
       ),
     );
     // Which cluster's service CIDR is routed over WARP is known; whether its API server answers there is not measured
     // by anything yet, so it is said as such rather than guessed.
-    const routed = (clusterId: string) => networks.filter((n) => tunnels.some((t) => t.id === n.tunnel && t.cluster === clusterId)).map((n) => n.cidr);
+    const routed = (clusterId: string) =>
+      networks.filter((n) => tunnels.some((t) => t.id === n.tunnel && t.cluster === clusterId)).map((n) => n.cidr);
     document.getElementById('apiserver-body')?.replaceChildren(
       table(
         ['Cluster', 'Private networks routed', 'API server reachable over WARP'],

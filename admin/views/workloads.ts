@@ -8,7 +8,12 @@ export function workloadHealth(w: Workload, latest: LatestReport | undefined): H
   const suffix = `/${w.kind}/${w.namespace}/${w.id}`;
   const object = latest?.health?.objects.find((o) => o.object.endsWith(suffix));
   if (!object) return notReported();
-  return h('span', {}, badge(object.status, object.status === 'Current' ? 'ok' : object.status === 'InProgress' ? 'warn' : 'bad'), object.message ? ` ${object.message}` : '');
+  return h(
+    'span',
+    {},
+    badge(object.status, object.status === 'Current' ? 'ok' : object.status === 'InProgress' ? 'warn' : 'bad'),
+    object.message ? ` ${object.message}` : '',
+  );
 }
 
 export const workloads: View = {

@@ -32,7 +32,13 @@ interface Claims {
 }
 
 /** An Access assertion as Cloudflare signs one (RS256, the team's key id), with the given claims. */
-async function assertion({ email = 'ops@example.com', aud = AUD, iss = team, expiresIn = '10m', key = signingKey }: Claims = {}): Promise<string> {
+async function assertion({
+  email = 'ops@example.com',
+  aud = AUD,
+  iss = team,
+  expiresIn = '10m',
+  key = signingKey,
+}: Claims = {}): Promise<string> {
   return new SignJWT({ email, type: 'app', identity_nonce: 'n0nce' })
     .setProtectedHeader({ alg: 'RS256', kid: KID })
     .setIssuer(iss)
@@ -44,7 +50,10 @@ async function assertion({ email = 'ops@example.com', aud = AUD, iss = team, exp
 }
 
 const call = (path: string, jwt: string | null, init: RequestInit = {}) =>
-  fetch(`${worker?.url ?? ''}${path}`, { ...init, headers: { ...(jwt ? { 'cf-access-jwt-assertion': jwt } : {}), ...(init.headers as Record<string, string>) } });
+  fetch(`${worker?.url ?? ''}${path}`, {
+    ...init,
+    headers: { ...(jwt ? { 'cf-access-jwt-assertion': jwt } : {}), ...(init.headers as Record<string, string>) },
+  });
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256', { extractable: true });
@@ -98,7 +107,11 @@ describe('Cloudflare Access login', { timeout: 60_000 }, () => {
     expect(await page.locator('#login').isHidden()).toBe(true);
     // A write from the console itself (same origin) is accepted and audited under the Access identity.
     const status = await page.evaluate(async () => {
-      const r = await fetch('/v1/clusters', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'via-access', name: 'Via Access' }) });
+      const r = await fetch('/v1/clusters', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ id: 'via-access', name: 'Via Access' }),
+      });
       return r.status;
     });
     expect(status).toBe(201);
@@ -142,7 +155,9 @@ describe('Cloudflare Access login', { timeout: 60_000 }, () => {
     expect(((await write.json()) as ErrorEnvelope).error.message).toBe('a viewer token cannot change anything');
     const stranger = await call('/v1/clusters', await assertion({ email: 'someone@elsewhere.org' }));
     expect(stranger.status).toBe(401);
-    expect(((await stranger.json()) as ErrorEnvelope).error.message).toBe('the Access identity someone@elsewhere.org has no edgeplane role; add it to ACCESS_ROLES');
+    expect(((await stranger.json()) as ErrorEnvelope).error.message).toBe(
+      'the Access identity someone@elsewhere.org has no edgeplane role; add it to ACCESS_ROLES',
+    );
   });
 
   it('refuses a state-changing call riding on Access from another origin (CSRF)', async () => {
@@ -160,7 +175,9 @@ describe('Cloudflare Access login', { timeout: 60_000 }, () => {
   });
 
   it('offers no dev login in production', async () => {
-    const response = await fetch(`${worker?.url ?? ''}/v1/clusters`, { headers: { authorization: 'Bearer e2e-dev-admin-token-0123456789' } });
+    const response = await fetch(`${worker?.url ?? ''}/v1/clusters`, {
+      headers: { authorization: 'Bearer e2e-dev-admin-token-0123456789' },
+    });
     expect(response.status).toBe(401);
   });
 });

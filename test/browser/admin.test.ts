@@ -148,7 +148,14 @@ describe('overview', { timeout: 60_000 }, () => {
 
     // oceanid's agent never registered: nothing is invented for it.
     const oceanid = await page.locator('[data-cluster="oceanid"] td').allTextContents();
-    expect(oceanid.slice(2, 8)).toEqual(['waiting for agent', 'never', expect.stringContaining('none applied'), 'not reported yet', 'not reported yet', 'not reported yet']);
+    expect(oceanid.slice(2, 8)).toEqual([
+      'waiting for agent',
+      'never',
+      expect.stringContaining('none applied'),
+      'not reported yet',
+      'not reported yet',
+      'not reported yet',
+    ]);
 
     // The sync is pointed at a closed port and debounced for an hour: every tunnel's work is pending, none synced.
     const main = await page.locator('[data-tunnel-row="main"] td').allTextContents();
@@ -172,13 +179,21 @@ describe('tunnels & routes', { timeout: 60_000 }, () => {
     const rows = '[data-tunnel="trinity"] tbody tr';
     await page.locator(rows).first().waitFor();
     expect(await cellTexts(page, rows, 3)).toEqual(['/trinityai', '/admin', '/api', '/', '(any)']);
-    expect(await cellTexts(page, rows, 3)).toEqual(compiled.body.config.ingress.map((r) => (r.path ? r.path.replace(/^\^/, '').replace('(/|$)', '') || '/' : '(any)')).map((p) => (p === '/(/|$)' ? '/' : p)));
+    expect(await cellTexts(page, rows, 3)).toEqual(
+      compiled.body.config.ingress
+        .map((r) => (r.path ? r.path.replace(/^\^/, '').replace('(/|$)', '') || '/' : '(any)'))
+        .map((p) => (p === '/(/|$)' ? '/' : p)),
+    );
     expect(await cellTexts(page, rows, 2)).toEqual([...Array(4).fill('trinity.example.com'), '(catch-all)']);
     expect((await cellTexts(page, rows, 4))[4]).toBe('http_status:404');
     expect(await cellTexts(page, rows, 5)).toEqual([...Array(4).fill('pending'), '—']);
     const checks = await cellTexts(page, rows, 6);
     expect(checks[0]).toBe(`broken ${SUGGESTION}`);
-    expect(checks.slice(1, 4)).toEqual(['found Service trinity/trinity-admin has port 3000', 'found Service trinity/trinity-api has port 8080', 'found Service trinity/trinity-web has port 80']);
+    expect(checks.slice(1, 4)).toEqual([
+      'found Service trinity/trinity-admin has port 3000',
+      'found Service trinity/trinity-api has port 8080',
+      'found Service trinity/trinity-web has port 80',
+    ]);
     // oceanid has no report: its Service origins are not invented as fine; gpu's URL origin is not an agent check.
     expect((await cellTexts(page, '[data-tunnel="gpu"] tbody tr', 6))[0]).toBe('URL origin: not checked by the agent');
     const shot = process.env.EDGEPLANE_UPDATE_SCREENSHOT ? join(ROOT, 'docs/admin.png') : join(ROOT, '.test-results/admin.png');
@@ -220,7 +235,9 @@ describe('tunnels & routes', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Preview plan' }).click();
     const preview = page.locator('#plan-preview');
     await preview.locator('[data-verdict="accepted"]').waitFor();
-    expect(await preview.locator('[data-plan-tunnel="trinity"] [data-change="added"]').textContent()).toContain('trinity.example.com ^/api/v2(/|$)');
+    expect(await preview.locator('[data-plan-tunnel="trinity"] [data-change="added"]').textContent()).toContain(
+      'trinity.example.com ^/api/v2(/|$)',
+    );
     expect(await preview.locator('[data-plan-cluster="trinity"]').textContent()).toBe('Cluster trinity: no Kubernetes object changes');
     // Nothing is written by a preview.
     expect((await api<{ items: Route[] }>('GET', '/v1/routes?hostname=trinity.example.com&limit=500')).body.items).toHaveLength(4);
@@ -230,7 +247,9 @@ describe('tunnels & routes', { timeout: 60_000 }, () => {
     await expect.poll(() => cellTexts(page, rows, 3)).toEqual(['/trinityai', '/api/v2', '/admin', '/api', '/', '(any)']);
     expect((await cellTexts(page, rows, 4))[1]).toBe('trinity/trinity-api-v2:8081');
     const stored = await api<{ items: Route[] }>('GET', '/v1/routes?hostname=trinity.example.com&limit=500');
-    expect(stored.body.items.find((r) => r.path === '/api/v2')).toMatchObject({ origin: { service: { namespace: 'trinity', name: 'trinity-api-v2', port: 8081 } } });
+    expect(stored.body.items.find((r) => r.path === '/api/v2')).toMatchObject({
+      origin: { service: { namespace: 'trinity', name: 'trinity-api-v2', port: 8081 } },
+    });
   });
 
   it('deletes a route with If-Match', async () => {
@@ -264,12 +283,9 @@ describe('URL doctor', { timeout: 60_000 }, () => {
   it('follows a URL to its broken origin and marks that link first', async () => {
     const page = await diagnose('https://trinity.example.com/trinityai/models');
     const links = page.locator('#doctor-chain li');
-    expect(await links.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-link') ?? ''}:${e.getAttribute('data-state') ?? ''}`))).toEqual([
-      'DNS record:unknown',
-      'Rule:ok',
-      'Origin:broken',
-      'Connectors:degraded',
-    ]);
+    expect(
+      await links.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-link') ?? ''}:${e.getAttribute('data-state') ?? ''}`)),
+    ).toEqual(['DNS record:unknown', 'Rule:ok', 'Origin:broken', 'Connectors:degraded']);
     expect(await page.locator('#doctor-chain li[data-link="Connectors"]').textContent()).toContain('1 of 2 cloudflared replicas ready');
     const first = page.locator('#doctor-chain li[data-first-broken]');
     expect(await first.getAttribute('data-link')).toBe('Origin');
@@ -279,7 +295,9 @@ describe('URL doctor', { timeout: 60_000 }, () => {
 
   it('says when no route serves the hostname', async () => {
     const page = await diagnose('https://nowhere.example.org/');
-    expect(await page.locator('#doctor-chain li[data-first-broken]').textContent()).toContain('no edgeplane route serves nowhere.example.org');
+    expect(await page.locator('#doctor-chain li[data-first-broken]').textContent()).toContain(
+      'no edgeplane route serves nowhere.example.org',
+    );
   });
 });
 
@@ -302,21 +320,53 @@ describe('WARP, workloads, inference and audit', { timeout: 60_000 }, () => {
   });
 
   it('lists workloads and inference backends with what is not reported yet', async () => {
-    expect((await api('POST', '/v1/workloads', { id: 'label-studio', cluster: 'trinity', namespace: 'trinity', image: 'heartexlabs/label-studio:1.13.1', ports: [8080] })).status).toBe(201);
-    expect((await api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: 'https://triton.example.com' }] })).status).toBe(201);
+    expect(
+      (
+        await api('POST', '/v1/workloads', {
+          id: 'label-studio',
+          cluster: 'trinity',
+          namespace: 'trinity',
+          image: 'heartexlabs/label-studio:1.13.1',
+          ports: [8080],
+        })
+      ).status,
+    ).toBe(201);
+    expect((await api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: 'https://triton.example.com' }] })).status).toBe(
+      201,
+    );
     const page = await openAdmin('workloads');
     const workload = page.locator('[data-workload="label-studio"] td');
     await workload.first().waitFor();
-    expect(await workload.allTextContents()).toEqual(['trinity/label-studio', 'trinity', 'heartexlabs/label-studio:1.13.1', 'Deployment', '1', 'none', 'not reported yet']);
+    expect(await workload.allTextContents()).toEqual([
+      'trinity/label-studio',
+      'trinity',
+      'heartexlabs/label-studio:1.13.1',
+      'Deployment',
+      '1',
+      'none',
+      'not reported yet',
+    ]);
     await page.getByRole('tab', { name: 'Inference' }).click();
     const backend = page.locator('[data-backend="triton"] td');
     await backend.first().waitFor();
-    expect((await backend.allTextContents()).slice(1)).toEqual(['https://triton.example.com ×1', 'any', 'priority', 'not reported yet', 'not reported yet: no metrics endpoint']);
+    expect((await backend.allTextContents()).slice(1)).toEqual([
+      'https://triton.example.com ×1',
+      'any',
+      'priority',
+      'not reported yet',
+      'not reported yet: no metrics endpoint',
+    ]);
   });
 
   it('filters the audit log by entity and shows the before/after diff', async () => {
-    const created = await api<Route>('POST', '/v1/routes', { tunnel: 'main', hostname: 'audit.example.com', origin: { service: { namespace: 'apps', name: 'a', port: 80 } } });
-    expect((await api('PATCH', `/v1/routes/${created.body.id}`, { origin: { service: { namespace: 'apps', name: 'b', port: 81 } } })).status).toBe(200);
+    const created = await api<Route>('POST', '/v1/routes', {
+      tunnel: 'main',
+      hostname: 'audit.example.com',
+      origin: { service: { namespace: 'apps', name: 'a', port: 80 } },
+    });
+    expect(
+      (await api('PATCH', `/v1/routes/${created.body.id}`, { origin: { service: { namespace: 'apps', name: 'b', port: 81 } } })).status,
+    ).toBe(200);
     const page = await openAdmin('audit');
     await page.locator('#audit-body tbody tr').first().waitFor();
     await page.getByLabel('Entity type').fill('route');
@@ -324,11 +374,21 @@ describe('WARP, workloads, inference and audit', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Filter' }).click();
     const rows = page.locator('#audit-body > table > tbody > tr');
     await expect.poll(() => rows.count()).toBe(2);
-    expect(await rows.locator('> td:nth-child(3)').allTextContents()).toEqual([expect.stringMatching(/update/), expect.stringMatching(/create/)]);
+    expect(await rows.locator('> td:nth-child(3)').allTextContents()).toEqual([
+      expect.stringMatching(/update/),
+      expect.stringMatching(/create/),
+    ]);
     const update = rows.first();
     await update.getByText(/fields? changed/).click();
-    const diff = await update.locator('details tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-    expect(diff).toEqual(expect.arrayContaining([['origin.service.name', '"a"', '"b"'], ['origin.service.port', '80', '81']]));
+    const diff = await update
+      .locator('details tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    expect(diff).toEqual(
+      expect.arrayContaining([
+        ['origin.service.name', '"a"', '"b"'],
+        ['origin.service.port', '80', '81'],
+      ]),
+    );
     expect((await rows.locator('> td:nth-child(2)').allTextContents())[0]).toBe('dev-admin');
   });
 });

@@ -26,7 +26,11 @@ export function watchPage(page: Page, problems: string[]): void {
   });
 }
 
-export async function newContext(browser: Browser, contexts: BrowserContext[], headers: Record<string, string> = {}): Promise<BrowserContext> {
+export async function newContext(
+  browser: Browser,
+  contexts: BrowserContext[],
+  headers: Record<string, string> = {},
+): Promise<BrowserContext> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders: headers });
   context.setDefaultTimeout(20_000);
   contexts.push(context);
@@ -55,7 +59,14 @@ export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake
   const registered = await fetch(`${worker.url}/agent/v1/register`, {
     method: 'POST',
     headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ clusterId: cluster, credential, identity: `uid-${cluster}`, kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 1, agentVersion: '0.1.0' }),
+    body: JSON.stringify({
+      clusterId: cluster,
+      credential,
+      identity: `uid-${cluster}`,
+      kubernetesVersion: 'v1.31.4+k3s1',
+      nodeCount: 1,
+      agentVersion: '0.1.0',
+    }),
   });
   if (registered.status !== 201) throw new Error(`register answered ${registered.status}: ${await registered.text()}`);
   const agent = { authorization: `Bearer ${credential}` };

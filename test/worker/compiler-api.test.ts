@@ -68,7 +68,10 @@ describe('GET /v1/tunnels/:id/config', () => {
 
     const response = await api('GET', `/v1/tunnels/${tunnel}/config`, { role: 'viewer' });
     expect(response.status).toBe(200);
-    const { config, routes } = (await response.json()) as { config: { ingress: IngressRule[]; 'warp-routing': { enabled: boolean } }; routes: (string | null)[] };
+    const { config, routes } = (await response.json()) as {
+      config: { ingress: IngressRule[]; 'warp-routing': { enabled: boolean } };
+      routes: (string | null)[];
+    };
     const service = 'http://label-studio-ls-app.apps.svc.cluster.local:8085';
     expect(config.ingress).toEqual([
       { hostname: host, path: '^/api(/|$)', service, originRequest: { noTLSVerify: true } },

@@ -57,16 +57,29 @@ export async function verifyAccess(config: Config, assertion: string | undefined
   const aud = config.ACCESS_AUD;
   if (!team || !aud) return { ok: false, message: 'Cloudflare Access is not configured (ACCESS_TEAM_DOMAIN, ACCESS_AUD)' };
   if (!assertion) {
-    return { ok: false, message: `Cloudflare Access is expected in front of edgeplane: the request carries no Cf-Access-Jwt-Assertion (sign in through ${team})` };
+    return {
+      ok: false,
+      message: `Cloudflare Access is expected in front of edgeplane: the request carries no Cf-Access-Jwt-Assertion (sign in through ${team})`,
+    };
   }
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(assertion, keySetOf(team), { issuer: team, audience: aud, algorithms: ['RS256'], currentDate: now, clockTolerance: 30 }));
+    ({ payload } = await jwtVerify(assertion, keySetOf(team), {
+      issuer: team,
+      audience: aud,
+      algorithms: ['RS256'],
+      currentDate: now,
+      clockTolerance: 30,
+    }));
   } catch (error) {
-    return { ok: false, message: `Cloudflare Access is expected in front of edgeplane: the Cf-Access-Jwt-Assertion is not valid (${reasonOf(error)})` };
+    return {
+      ok: false,
+      message: `Cloudflare Access is expected in front of edgeplane: the Cf-Access-Jwt-Assertion is not valid (${reasonOf(error)})`,
+    };
   }
   const email = typeof payload.email === 'string' ? payload.email : '';
-  if (!email) return { ok: false, message: 'the Access assertion names no email; edgeplane maps operators by email or group (ACCESS_ROLES)' };
+  if (!email)
+    return { ok: false, message: 'the Access assertion names no email; edgeplane maps operators by email or group (ACCESS_ROLES)' };
   const role = roleOf(config.ACCESS_ROLES, email, groupsOf(payload));
   if (!role) return { ok: false, message: `the Access identity ${email} has no edgeplane role; add it to ACCESS_ROLES` };
   return { ok: true, identity: { email, actor: { id: `access:${email}`, role } } };

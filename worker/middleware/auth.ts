@@ -47,7 +47,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     // Access rides on a cookie the browser sends with any request to this host, so a state-changing call must come
     // from the console's own origin (a cross-site form or fetch carries another Origin, or none).
     if (!READ_METHODS.has(c.req.method) && c.req.header('origin') !== new URL(c.req.url).origin) {
-      throw new AppError('forbidden', 'cross-site request refused: a change signed in by Cloudflare Access must come from the edgeplane console (Origin header)');
+      throw new AppError(
+        'forbidden',
+        'cross-site request refused: a change signed in by Cloudflare Access must come from the edgeplane console (Origin header)',
+      );
     }
     c.set('actor', result.identity.actor);
     await next();
@@ -55,7 +58,9 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   }
   const secret = bearerSecret(header);
   if (!secret) {
-    const expected = accessConfigured(config) ? 'a Cloudflare Access sign-in (Cf-Access-Jwt-Assertion) or Authorization: Bearer <token>' : 'Authorization: Bearer <token>';
+    const expected = accessConfigured(config)
+      ? 'a Cloudflare Access sign-in (Cf-Access-Jwt-Assertion) or Authorization: Bearer <token>'
+      : 'Authorization: Bearer <token>';
     throw new AppError('unauthorized', header ? 'Authorization header must be "Bearer <token>"' : `missing ${expected}`, {
       headers: { 'www-authenticate': 'Bearer realm="edgeplane"' },
     });

@@ -38,7 +38,10 @@ export function registerAdmin(app: Router): void {
   app.get('/admin', async (c) => {
     const config = c.get('config');
     const refuse = (message: string) =>
-      c.html(accessRequiredPage(message), 403, { ...SECURITY_HEADERS, 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" });
+      c.html(accessRequiredPage(message), 403, {
+        ...SECURITY_HEADERS,
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      });
     const nonce = newNonce();
     const headers = { ...SECURITY_HEADERS, 'content-security-policy': csp(nonce) };
     if (accessConfigured(config)) {

@@ -15,7 +15,10 @@ export function registerTunnelConfig(app: Router): void {
       security,
       summary: 'The compiled cloudflared remote config of a tunnel',
       request: { params: idParam },
-      responses: { 200: json(tunnelConfigResponse, 'the config as it will be sent to Cloudflare, and the route behind each rule'), ...errors },
+      responses: {
+        200: json(tunnelConfigResponse, 'the config as it will be sent to Cloudflare, and the route behind each rule'),
+        ...errors,
+      },
     }),
     async (c) => {
       // No connector token is needed (or loaded) for the remote config.
