@@ -3,7 +3,7 @@
 // Runs before `wrangler dev` and `wrangler deploy` (wrangler.toml [build]), so `npm start`, the browser tests and a
 // deploy always serve the code in the work tree; the workerd tests call it from their config. Nothing is built at request time.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -49,7 +49,13 @@ export async function buildAdmin(root = here) {
   } catch {
     // nothing built yet
   }
-  renameSync(staging, out);
+  try {
+    renameSync(staging, out);
+  } catch (error) {
+    // Another build (the workerd tests' config and wrangler dev run at once) put the same sources in place first.
+    if (!existsSync(path.join(out, 'admin/assets/app.js'))) throw error;
+    rmSync(staging, { recursive: true, force: true });
+  }
   rmSync(old, { recursive: true, force: true });
   return { out, inputs: Object.keys(result.metafile.inputs) };
 }
