@@ -35,7 +35,34 @@ function layerRules() {
       'no-restricted-imports': ['error', { patterns: [{ group: ['**/worker/*', '**/worker'], message: what }] }],
     },
   }));
-  return [...layered, ...standalone];
+  // The console runs in the browser: it takes the API's types from src/shared/api (type-only, so no zod ships to the
+  // page) and never builds markup from strings.
+  const admin = {
+    files: ['admin/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['**/worker/*', '**/worker', '**/agent/*'], message: 'the console talks to the Worker only through the /v1 API' },
+            {
+              group: ['**/src/shared/api/*', '**/src/shared/api'],
+              allowTypeImports: true,
+              message: 'import the API types only (import type): zod stays on the server',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { property: 'innerHTML', message: 'API values become text: build nodes with h() (admin/dom.ts)' },
+        { property: 'outerHTML', message: 'API values become text: build nodes with h() (admin/dom.ts)' },
+        { property: 'insertAdjacentHTML', message: 'API values become text: build nodes with h() (admin/dom.ts)' },
+        { object: 'document', property: 'write', message: 'API values become text: build nodes with h() (admin/dom.ts)' },
+      ],
+    },
+  };
+  return [...layered, ...standalone, admin];
 }
 
 export default tseslint.config(
@@ -59,6 +86,7 @@ export default tseslint.config(
       parserOptions: {
         project: [
           './worker/tsconfig.json',
+          './admin/tsconfig.json',
           './agent/tsconfig.json',
           './cli/tsconfig.json',
           './test/tsconfig.json',

@@ -34,8 +34,16 @@ const vars = {
   EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
   EDGEPLANE_ENCRYPTION_KEY: readFileSync(keyFile, 'utf8').trim(),
 };
-// Point the Cloudflare sync at a fake or a real account from the environment (see README → Cloudflare).
-for (const name of ['CLOUDFLARE_API_BASE_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID']) {
+// Point the Cloudflare sync at a fake or a real account from the environment (see README → Cloudflare), and put the
+// console behind Cloudflare Access the same way (docs/admin.md → Login).
+for (const name of [
+  'CLOUDFLARE_API_BASE_URL',
+  'CLOUDFLARE_API_TOKEN',
+  'CLOUDFLARE_ACCOUNT_ID',
+  'ACCESS_TEAM_DOMAIN',
+  'ACCESS_AUD',
+  'ACCESS_ROLES',
+]) {
   if (process.env[name]) vars[name] = process.env[name];
 }
 // Secrets go to wrangler in a file readable only by this user, never on its command line (which `ps` shows to everyone).

@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** ACCESS_ROLES: role → emails, `*@domain` patterns or Access group names. */
+const accessRoles = z.partialRecord(z.enum(['admin', 'editor', 'viewer']), z.array(z.string().min(1)));
+export type AccessRoles = z.infer<typeof accessRoles>;
+
 const schema = z.object({
   ENVIRONMENT: z.string().default('production'),
   EDGEPLANE_DEV_ADMIN_TOKEN: z.string().min(8).optional(),
@@ -15,6 +19,38 @@ const schema = z.object({
   CLOUDFLARE_API_BASE_URL: z.url().default('https://api.cloudflare.com/client/v4'),
   CLOUDFLARE_API_TOKEN: z.string().optional(),
   CLOUDFLARE_ACCOUNT_ID: z.string().optional(),
+  // Cloudflare Access in front of /admin and the API calls the console makes (docs/admin.md → Login).
+  ACCESS_TEAM_DOMAIN: z
+    .url('ACCESS_TEAM_DOMAIN must be the team URL, e.g. https://myteam.cloudflareaccess.com')
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  ACCESS_AUD: z.string().optional(),
+  ACCESS_ROLES: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (!text) return undefined;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'ACCESS_ROLES must be JSON, e.g. {"admin": ["ops@example.com"], "viewer": ["*@example.com"]}',
+        });
+        return z.NEVER;
+      }
+      const result = accessRoles.safeParse(parsed);
+      if (!result.success) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `ACCESS_ROLES: ${result.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+        });
+        return z.NEVER;
+      }
+      return result.data;
+    }),
 });
 
 /** The Worker's configuration, parsed once at the boundary so a bad value is a named error, not a later `undefined`. */
@@ -41,8 +77,19 @@ export function parseConfig(env: Record<string, unknown>): Config {
   }
   const config = result.data;
   // Empty strings from `--var NAME:` or an unset shell variable mean "not set".
-  for (const key of ['EDGEPLANE_DEV_ADMIN_TOKEN', 'EDGEPLANE_PUBLIC_URL', 'CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'] as const) {
+  for (const key of [
+    'EDGEPLANE_DEV_ADMIN_TOKEN',
+    'EDGEPLANE_PUBLIC_URL',
+    'CLOUDFLARE_API_TOKEN',
+    'CLOUDFLARE_ACCOUNT_ID',
+    'ACCESS_AUD',
+  ] as const) {
     if (config[key] === '') delete config[key];
+  }
+  if (Boolean(config.ACCESS_TEAM_DOMAIN) !== Boolean(config.ACCESS_AUD)) {
+    throw new Error(
+      'edgeplane configuration is invalid: ACCESS_TEAM_DOMAIN and ACCESS_AUD are set together (Cloudflare Access needs both)',
+    );
   }
   return { ...config, development: config.ENVIRONMENT === 'development' };
 }

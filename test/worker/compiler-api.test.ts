@@ -62,14 +62,17 @@ describe('GET /v1/tunnels/:id/config', () => {
   it('returns the compiled remote config: most specific rules first, anchored prefixes, catch-all last, warp-routing from private networks', async () => {
     const { tunnel } = await clusterWithTunnel();
     const host = `${uid('app')}.example.com`;
-    await route(tunnel, `*.${host}`);
-    await route(tunnel, host);
-    await route(tunnel, host, { path: '/api', originRequest: { noTLSVerify: true } });
+    const wildcard = await route(tunnel, `*.${host}`);
+    const exact = await route(tunnel, host);
+    const apiPrefix = await route(tunnel, host, { path: '/api', originRequest: { noTLSVerify: true } });
     expect((await api('POST', '/v1/private-networks', { body: { tunnel, cidr: '10.42.0.0/16' } })).status).toBe(201);
 
     const response = await api('GET', `/v1/tunnels/${tunnel}/config`, { role: 'viewer' });
     expect(response.status).toBe(200);
-    const { config } = (await response.json()) as { config: { ingress: IngressRule[]; 'warp-routing': { enabled: boolean } } };
+    const { config, routes } = (await response.json()) as {
+      config: { ingress: IngressRule[]; 'warp-routing': { enabled: boolean } };
+      routes: (string | null)[];
+    };
     const service = 'http://label-studio-ls-app.apps.svc.cluster.local:8085';
     expect(config.ingress).toEqual([
       { hostname: host, path: '^/api(/|$)', service, originRequest: { noTLSVerify: true } },
@@ -78,6 +81,8 @@ describe('GET /v1/tunnels/:id/config', () => {
       { service: 'http_status:404' },
     ]);
     expect(config['warp-routing']).toEqual({ enabled: true });
+    // The route behind each rule, in the same order (the console lists routes by it); the catch-all has none.
+    expect(routes).toEqual([apiPrefix.id, exact.id, wildcard.id, null]);
   });
 
   it('answers 404 for an unknown tunnel and 401/403 without a usable token', async () => {

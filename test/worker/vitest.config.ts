@@ -2,6 +2,7 @@ import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-pool-worker
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { writeAgentModule } from '../../scripts/build-agent.mjs';
+import { buildAdmin } from '../../scripts/build-admin.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -10,6 +11,8 @@ export default defineConfig(async () => {
   await writeAgentModule(root);
   // The same SQL files local dev and deploy apply (drizzle-kit output in migrations/).
   const migrations = await readD1Migrations(path.join(root, 'migrations'));
+  // wrangler.toml serves the console's bundle as static assets; the pool needs that directory to exist.
+  await buildAdmin(root);
   return {
     plugins: [
       // The options function runs after globalSetup, so the Worker's Cloudflare API base URL is the fake's.

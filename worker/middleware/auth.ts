@@ -8,6 +8,7 @@ import { apiTokens } from '../db/schema';
 import type { Actor } from '../deps';
 import { openDb } from '../deps';
 import { AppError } from '../errors';
+import { ACCESS_HEADER, accessConfigured, verifyAccess } from './access';
 
 const LAST_USED_GRANULARITY_MS = 5 * 60_000;
 
@@ -33,12 +34,34 @@ export async function resolveSecret(c: Context<AppEnv>, secret: string): Promise
   return { actor: { id: `token:${row.id}`, role: row.role }, scopes: row.scopes };
 }
 
-/** Resolves `Authorization: Bearer <token>` to an actor (see resolveSecret). */
+/**
+ * Resolves `Authorization: Bearer <token>` to an actor (see resolveSecret); without an Authorization header, and when
+ * the Worker expects Cloudflare Access, the Access assertion the edge adds (the console's calls ride on it).
+ */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization') ?? '';
+  const config = c.get('config');
+  if (!header && accessConfigured(config) && c.req.header(ACCESS_HEADER) !== undefined) {
+    const result = await verifyAccess(config, c.req.header(ACCESS_HEADER), c.get('now')());
+    if (!result.ok) throw new AppError('unauthorized', result.message);
+    // Access rides on a cookie the browser sends with any request to this host, so a state-changing call must come
+    // from the console's own origin (a cross-site form or fetch carries another Origin, or none).
+    if (!READ_METHODS.has(c.req.method) && c.req.header('origin') !== new URL(c.req.url).origin) {
+      throw new AppError(
+        'forbidden',
+        'cross-site request refused: a change signed in by Cloudflare Access must come from the edgeplane console (Origin header)',
+      );
+    }
+    c.set('actor', result.identity.actor);
+    await next();
+    return;
+  }
   const secret = bearerSecret(header);
   if (!secret) {
-    throw new AppError('unauthorized', header ? 'Authorization header must be "Bearer <token>"' : 'missing Authorization: Bearer <token>', {
+    const expected = accessConfigured(config)
+      ? 'a Cloudflare Access sign-in (Cf-Access-Jwt-Assertion) or Authorization: Bearer <token>'
+      : 'Authorization: Bearer <token>';
+    throw new AppError('unauthorized', header ? 'Authorization header must be "Bearer <token>"' : `missing ${expected}`, {
       headers: { 'www-authenticate': 'Bearer realm="edgeplane"' },
     });
   }

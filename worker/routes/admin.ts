@@ -1,5 +1,6 @@
-import { adminPage } from '../admin/page';
+import { accessRequiredPage, adminPage } from '../admin/page';
 import type { Router } from '../app';
+import { ACCESS_HEADER, accessConfigured, verifyAccess } from '../middleware/access';
 
 /** A fresh CSP nonce: 16 random bytes, base64. */
 function newNonce(): string {
@@ -8,28 +9,49 @@ function newNonce(): string {
   return btoa(binary);
 }
 
+const SECURITY_HEADERS = {
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+};
+
+/** The per-request policy: the console's script and stylesheet only with this nonce, API calls to this origin only. */
+const csp = (nonce: string) =>
+  [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "connect-src 'self'",
+    "img-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+
 /**
- * Mounts GET /admin: a static shell with no data in it, so it needs no auth itself; the page calls /v1 with the
- * operator's bearer token. In production Cloudflare Access must sit in front of it (see docs/admin.md).
+ * Mounts GET /admin: the console's shell, which holds no data. With Cloudflare Access configured (ACCESS_TEAM_DOMAIN,
+ * ACCESS_AUD) the request must carry a valid Access assertion and the console calls /v1 on it; otherwise, only in
+ * development, the console offers the dev login (paste a token). In production without Access it is refused.
  */
 export function registerAdmin(app: Router): void {
-  app.get('/admin', (c) => {
+  app.get('/admin', async (c) => {
+    const config = c.get('config');
+    const refuse = (message: string) =>
+      c.html(accessRequiredPage(message), 403, {
+        ...SECURITY_HEADERS,
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+      });
     const nonce = newNonce();
-    return c.html(adminPage.replaceAll('__NONCE__', nonce), 200, {
-      'content-security-policy': [
-        "default-src 'none'",
-        `script-src 'nonce-${nonce}'`,
-        `style-src 'nonce-${nonce}'`,
-        "connect-src 'self'",
-        "img-src 'self'",
-        "base-uri 'none'",
-        "form-action 'none'",
-        "frame-ancestors 'none'",
-      ].join('; '),
-      'cache-control': 'no-store',
-      'referrer-policy': 'no-referrer',
-      'x-content-type-options': 'nosniff',
-      'x-frame-options': 'DENY',
-    });
+    const headers = { ...SECURITY_HEADERS, 'content-security-policy': csp(nonce) };
+    if (accessConfigured(config)) {
+      const result = await verifyAccess(config, c.req.header(ACCESS_HEADER), c.get('now')());
+      if (!result.ok) return refuse(result.message);
+      return c.html(adminPage({ nonce, auth: 'access', identity: result.identity.email }), 200, headers);
+    }
+    if (!config.development) {
+      return refuse('Cloudflare Access is expected in front of /admin: set ACCESS_TEAM_DOMAIN and ACCESS_AUD (docs/admin.md → Login)');
+    }
+    return c.html(adminPage({ nonce, auth: 'token' }), 200, headers);
   });
 }

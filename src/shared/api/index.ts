@@ -15,3 +15,4 @@ export * from './workload';
 export * from './prune-approval';
 export * from './probe';
 export * from './registration';
+export * from './tunnel-config';

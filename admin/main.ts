@@ -1,0 +1,151 @@
+// The operator's console: signs in (Cloudflare Access, or the dev login's token), shows one view at a time and
+// keeps it current by polling, so a change made elsewhere (API, CLI, an agent's report) shows within seconds.
+import { ApiError, createApi, messageOf, type Session } from './api';
+import { byId, h } from './dom';
+import type { View, ViewContext } from './view';
+import { VIEWS } from './views';
+
+const TOKEN_KEY = 'edgeplane.adminToken';
+const POLL_MS = 4000;
+
+const meta = (name: string): string => document.querySelector<HTMLMetaElement>(`meta[name="${name}"]`)?.content ?? '';
+const accessMode = meta('edgeplane-auth') === 'access';
+
+let signedIn = false;
+let active: View = VIEWS[0] as View;
+let loading: Promise<void> | null = null;
+const panels = new Map<string, HTMLElement>();
+
+const session: Session = {
+  mode: accessMode ? 'access' : 'token',
+  token: () => sessionStorage.getItem(TOKEN_KEY),
+  unauthorized: (message) => signOut(message),
+};
+const api = createApi(session);
+
+const ctx: ViewContext = {
+  api,
+  notice: (text) => {
+    byId('app-error').textContent = '';
+    byId('notice').textContent = text;
+  },
+  error: (text) => {
+    byId('app-error').textContent = text;
+  },
+  refresh: () => refresh(),
+};
+
+function setSignedIn(value: boolean): void {
+  signedIn = value;
+  for (const id of ['app', 'tabs', 'status', 'refresh']) byId(id).hidden = !value;
+  byId('signout').hidden = !value || accessMode;
+  byId('login').hidden = value || accessMode;
+}
+
+function signOut(message: string): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+  setSignedIn(false);
+  if (accessMode) {
+    // Behind Access there is no form to return to: say why and let Access sign the operator in again.
+    byId('app-error').textContent = message;
+    byId('app').hidden = false;
+    return;
+  }
+  byId('login-error').textContent = message;
+  byId<HTMLInputElement>('token').focus();
+}
+
+/** Loads the active view's data; concurrent calls share one load. */
+function refresh(): Promise<void> {
+  if (!signedIn && !accessMode && !session.token()) return Promise.resolve();
+  loading ??= (async () => {
+    byId('status').textContent = 'Loading…';
+    try {
+      await active.refresh(ctx);
+      setSignedIn(true);
+      byId('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    } catch (error) {
+      byId('status').textContent = '';
+      if (!(error instanceof ApiError && error.status === 401)) ctx.error(messageOf(error));
+    } finally {
+      loading = null;
+    }
+  })();
+  return loading;
+}
+
+function show(id: string): void {
+  active = VIEWS.find((v) => v.id === id) ?? (VIEWS[0] as View);
+  for (const view of VIEWS) {
+    const selected = view === active;
+    const tab = byId(`tab-${view.id}`);
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+    const panel = panels.get(view.id);
+    if (panel) panel.hidden = !selected;
+  }
+  byId('app-error').textContent = '';
+  byId('notice').textContent = '';
+  void refresh();
+}
+
+function buildShell(): void {
+  const tabs = byId('tabs');
+  const app = byId('app');
+  for (const view of VIEWS) {
+    tabs.append(
+      h(
+        'button',
+        {
+          type: 'button',
+          role: 'tab',
+          id: `tab-${view.id}`,
+          'aria-controls': `view-${view.id}`,
+          onclick: () => (location.hash = `#/${view.id}`),
+        },
+        view.title,
+      ),
+    );
+    const panel = h('section', { id: `view-${view.id}`, role: 'tabpanel', 'aria-labelledby': `tab-${view.id}`, hidden: true });
+    view.mount(panel, ctx);
+    panels.set(view.id, panel);
+    app.append(panel);
+  }
+  // Arrow keys move between tabs (the WAI-ARIA tabs pattern); Tab moves into the panel.
+  tabs.addEventListener('keydown', (event) => {
+    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
+    const index = VIEWS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : -1);
+    const next = VIEWS[(index + VIEWS.length) % VIEWS.length];
+    if (!next) return;
+    location.hash = `#/${next.id}`;
+    byId(`tab-${next.id}`).focus();
+  });
+}
+
+const viewOfHash = () => location.hash.replace(/^#\/?/, '').split('/')[0] ?? '';
+
+buildShell();
+byId('login').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const token = byId<HTMLInputElement>('token').value.trim();
+  if (!token) {
+    byId('login-error').textContent = 'Paste an API token first.';
+    return;
+  }
+  sessionStorage.setItem(TOKEN_KEY, token);
+  byId<HTMLInputElement>('token').value = '';
+  byId('login-error').textContent = '';
+  void refresh();
+});
+byId('signout').addEventListener('click', () => signOut(''));
+byId('refresh').addEventListener('click', () => void refresh());
+window.addEventListener('hashchange', () => show(viewOfHash()));
+setInterval(() => {
+  if (signedIn && document.visibilityState === 'visible') void refresh();
+}, POLL_MS);
+
+if (accessMode || session.token()) show(viewOfHash());
+else {
+  signOut('');
+  show(viewOfHash());
+}

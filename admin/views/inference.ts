@@ -1,0 +1,67 @@
+import type { InferenceBackend } from '../../src/shared/api/inference';
+import type { MlBackend } from '../../src/shared/api/ml-backend';
+import { h, notReported, table } from '../dom';
+import type { View } from '../view';
+
+export const inference: View = {
+  id: 'inference',
+  title: 'Inference',
+  mount(root) {
+    root.append(
+      h('h2', {}, 'Inference backends'),
+      h('div', { id: 'backends-body' }),
+      h('h2', {}, 'Label Studio ML backends'),
+      h('p', { class: 'muted' }, 'Paste the URL into Label Studio (Settings → Model), with an inference token as the password.'),
+      h('div', { id: 'ml-body' }),
+    );
+  },
+  async refresh({ api }) {
+    const [backends, ml] = await Promise.all([
+      api.list<InferenceBackend>('/v1/inference/backends'),
+      api.list<MlBackend>('/v1/ml-backends'),
+    ]);
+    document.getElementById('backends-body')?.replaceChildren(
+      table(
+        ['Backend', 'Upstreams', 'Models', 'Balance', 'Health', 'Requests, errors, latency'],
+        backends.map((b) =>
+          h(
+            'tr',
+            { 'data-backend': b.id },
+            h('td', { class: 'mono' }, b.id, b.default ? ' (default)' : ''),
+            h(
+              'td',
+              { class: 'mono' },
+              h(
+                'ul',
+                { class: 'plain' },
+                b.upstreams.map((u) => h('li', {}, `${u.url} ×${u.weight}`)),
+              ),
+            ),
+            h('td', { class: 'mono' }, b.models ? b.models.join(', ') : 'any'),
+            h('td', {}, b.balance),
+            // The proxy caches probe results per isolate only; no endpoint reports them or per-model metrics yet.
+            h('td', {}, notReported()),
+            h('td', {}, notReported('not reported yet: no metrics endpoint')),
+          ),
+        ),
+        'No inference backends.',
+      ),
+    );
+    document.getElementById('ml-body')?.replaceChildren(
+      table(
+        ['ML backend', 'Backend / model', 'Task', 'URL for Label Studio'],
+        ml.map((m) =>
+          h(
+            'tr',
+            { 'data-ml': m.id },
+            h('td', { class: 'mono' }, m.id),
+            h('td', { class: 'mono' }, `${m.backend} / ${m.model}`),
+            h('td', {}, m.task),
+            h('td', { class: 'mono' }, `${location.origin}/ml/${encodeURIComponent(m.id)}`),
+          ),
+        ),
+        'No ML backends.',
+      ),
+    );
+  },
+};
