@@ -1,4 +1,13 @@
+import { AppError } from './errors';
+
 const encoder = new TextEncoder();
+
+/** The configured encryption key, or a named 500 saying what cannot be done without it (`what`: "... cannot be ..."). */
+export function requireEncryptionKey(config: { EDGEPLANE_ENCRYPTION_KEY?: string | undefined }, what: string): string {
+  const key = config.EDGEPLANE_ENCRYPTION_KEY;
+  if (!key) throw new AppError('internal_error', `EDGEPLANE_ENCRYPTION_KEY is not set, so ${what}`);
+  return key;
+}
 
 const toHex = (bytes: ArrayBuffer): string => [...new Uint8Array(bytes)].map((b) => b.toString(16).padStart(2, '0')).join('');
 

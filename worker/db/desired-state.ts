@@ -1,12 +1,12 @@
 import { asc, eq } from 'drizzle-orm';
 import type { WorkloadSpec } from '../../src/shared/api';
 import type { DesiredCluster, DesiredTunnel, DesiredWorkload } from '../../src/shared/compiler';
-import { decryptSecret } from '../crypto';
+import { decryptSecret, requireEncryptionKey } from '../crypto';
 import type { InfraInstance } from '../../src/shared/kube/infra';
 import { clusterInfra, clusters, privateNetworks, routes, tunnels, workloads } from './schema';
 import { inList } from './json-list';
 import type { Deps } from '../deps';
-import { AppError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { toApiCluster, toApiPrivateNetwork, toApiRoute, toApiTunnel } from './mappers';
 import type { StoreView } from './view';
 
@@ -19,10 +19,7 @@ export interface LoadOptions {
 
 async function connectorToken(deps: Deps, row: TunnelRow, options: LoadOptions): Promise<string | undefined> {
   if (!row.tokenCiphertext || options.withTokens === false) return undefined;
-  const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
-  if (!key)
-    throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so the connector token of a tunnel cannot be decrypted');
-  return decryptSecret(key, row.tokenCiphertext);
+  return decryptSecret(requireEncryptionKey(deps.config, 'the connector token of a tunnel cannot be decrypted'), row.tokenCiphertext);
 }
 
 /** Builds the compiler input of the given tunnel rows from their routes and private networks (rows mapped field by field). */
@@ -132,11 +129,11 @@ export async function workloadSecrets(
   row: Pick<typeof workloads.$inferSelect, 'secretsCiphertext'>,
 ): Promise<Record<string, string>> {
   if (!row.secretsCiphertext) return {};
-  return JSON.parse(await decryptSecret(workloadKey(deps), row.secretsCiphertext)) as Record<string, string>;
+  return JSON.parse(await decryptSecret(requireEncryptionKey(deps.config, WORKLOAD_SECRETS), row.secretsCiphertext)) as Record<
+    string,
+    string
+  >;
 }
 
-function workloadKey(deps: Deps): string {
-  const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
-  if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so secret env values cannot be stored or read');
-  return key;
-}
+/** What a workload's secret env values need the encryption key for. */
+export const WORKLOAD_SECRETS = 'secret env values cannot be stored or read';

@@ -1,7 +1,6 @@
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Cluster, ClusterCreate, ClusterUpdate, ListQuery } from '../../src/shared/api';
 import { unchangedSince } from '../db/guards';
-import { commit } from '../effects/commit';
 import { clusters, tunnels, workloads } from '../db/schema';
 import { storeView, type StoreView } from '../db/view';
 import { toApiCluster } from '../db/mappers';
@@ -9,7 +8,7 @@ import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import type { Prepared } from './prepared';
+import { commitPrepared, type Prepared } from './prepared';
 
 type Row = typeof clusters.$inferSelect;
 
@@ -89,9 +88,7 @@ export async function prepareClusterCreate(deps: Deps, view: StoreView, input: C
 
 /** Creates a cluster; its id must be new. */
 export async function createCluster(deps: Deps, input: ClusterCreate): Promise<Cluster> {
-  const prepared = await prepareClusterCreate(deps, storeView(deps.db), input);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareClusterCreate(deps, storeView(deps.db), input));
 }
 
 /** Decides an update of name, labels or declared nodes; the revision goes up because the bundle may change. */
@@ -147,9 +144,7 @@ export async function prepareClusterUpdate(
 
 /** Updates name, labels, declared nodes or the prune breaker; bumps the cluster's revision because the bundle may change. */
 export async function updateCluster(deps: Deps, id: string, input: ClusterUpdate, ifMatch?: string): Promise<Cluster> {
-  const prepared = await prepareClusterUpdate(deps, storeView(deps.db), id, input, ifMatch);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareClusterUpdate(deps, storeView(deps.db), id, input, ifMatch));
 }
 
 /** Workloads listed by name in a refusal (the count says how many more there are). */
@@ -210,8 +205,7 @@ export async function prepareClusterDelete(deps: Deps, view: StoreView, id: stri
 
 /** Deletes a cluster that no tunnel and no workload references any more. */
 export async function deleteCluster(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const prepared = await prepareClusterDelete(deps, storeView(deps.db), id, ifMatch);
-  await commit(deps, prepared.write);
+  await commitPrepared(deps, prepareClusterDelete(deps, storeView(deps.db), id, ifMatch));
 }
 
 const versionGuard = (id: string, version: number) => unchangedSince(clusters, id, version, `cluster "${id}"`);

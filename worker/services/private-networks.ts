@@ -5,14 +5,13 @@ import { stillExists, unchangedSince } from '../db/guards';
 import { privateNetworks, tunnels } from '../db/schema';
 import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
-import { commit } from '../effects/commit';
 import { toApiPrivateNetwork } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import type { Prepared } from './prepared';
+import { commitPrepared, type Prepared } from './prepared';
 import { referencedTunnel } from './tunnels';
 
 type Row = typeof privateNetworks.$inferSelect;
@@ -119,9 +118,7 @@ export async function preparePrivateNetworkCreate(
 
 /** Routes a CIDR to a tunnel. */
 export async function createPrivateNetwork(deps: Deps, input: PrivateNetworkCreate): Promise<PrivateNetwork> {
-  const prepared = await preparePrivateNetworkCreate(deps, storeView(deps.db), input);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, preparePrivateNetworkCreate(deps, storeView(deps.db), input));
 }
 
 /** Decides a change of the comment of a private network. */
@@ -161,9 +158,7 @@ export async function preparePrivateNetworkUpdate(
 
 /** Changes the comment of a private network. */
 export async function updatePrivateNetwork(deps: Deps, id: string, input: PrivateNetworkUpdate, ifMatch?: string): Promise<PrivateNetwork> {
-  const prepared = await preparePrivateNetworkUpdate(deps, storeView(deps.db), id, input, ifMatch);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, preparePrivateNetworkUpdate(deps, storeView(deps.db), id, input, ifMatch));
 }
 
 /** Decides removing a private network; the sync deletes the teamnet route edgeplane created for it. */
@@ -186,6 +181,5 @@ export async function preparePrivateNetworkDelete(deps: Deps, view: StoreView, i
 
 /** Removes a private network; the sync deletes the teamnet route edgeplane created for it. */
 export async function deletePrivateNetwork(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const prepared = await preparePrivateNetworkDelete(deps, storeView(deps.db), id, ifMatch);
-  await commit(deps, prepared.write);
+  await commitPrepared(deps, preparePrivateNetworkDelete(deps, storeView(deps.db), id, ifMatch));
 }

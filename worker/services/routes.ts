@@ -5,14 +5,13 @@ import { inList } from '../db/json-list';
 import { cfSync, outbox, routes, tunnels } from '../db/schema';
 import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
-import { commit } from '../effects/commit';
 import { toApiRoute } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import type { Prepared } from './prepared';
+import { commitPrepared, type Prepared } from './prepared';
 import { checkPathFields, checkRegexRouting, checkRuleLoads } from './route-rule-check';
 import { referencedTunnel } from './tunnels';
 
@@ -184,9 +183,7 @@ export async function prepareRouteCreate(deps: Deps, view: StoreView, input: Rou
 
 /** Creates a route on a tunnel: the tunnel config, the cluster bundle and (optionally) DNS follow. */
 export async function createRoute(deps: Deps, input: RouteCreate): Promise<Route> {
-  const prepared = await prepareRouteCreate(deps, storeView(deps.db), input);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareRouteCreate(deps, storeView(deps.db), input));
 }
 
 /** Decides a route update against `view`; a hostname change leaves DNS work for both the old and the new name. */
@@ -254,9 +251,7 @@ export async function prepareRouteUpdate(
 
 /** Updates a route. */
 export async function updateRoute(deps: Deps, id: string, input: RouteUpdate, ifMatch?: string): Promise<Route> {
-  const prepared = await prepareRouteUpdate(deps, storeView(deps.db), id, input, ifMatch);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareRouteUpdate(deps, storeView(deps.db), id, input, ifMatch));
 }
 
 /** Decides a route delete against `view`; its DNS record (if edgeplane owns it) is removed by the sync. */
@@ -282,6 +277,5 @@ export async function prepareRouteDelete(deps: Deps, view: StoreView, id: string
 
 /** Deletes a route. */
 export async function deleteRoute(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const prepared = await prepareRouteDelete(deps, storeView(deps.db), id, ifMatch);
-  await commit(deps, prepared.write);
+  await commitPrepared(deps, prepareRouteDelete(deps, storeView(deps.db), id, ifMatch));
 }

@@ -4,14 +4,13 @@ import { unchangedSince } from '../db/guards';
 import { splitTunnelEntries, tunnels } from '../db/schema';
 import { storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
-import { commit } from '../effects/commit';
 import { toApiSplitTunnelEntry } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import type { Prepared } from './prepared';
+import { commitPrepared, type Prepared } from './prepared';
 
 type Row = typeof splitTunnelEntries.$inferSelect;
 
@@ -121,9 +120,7 @@ export async function prepareSplitTunnelCreate(
 
 /** Adds an edgeplane-owned entry; the sync merges it into the profile's list without touching foreign entries. */
 export async function createSplitTunnelEntry(deps: Deps, input: SplitTunnelCreate & { account?: string }): Promise<SplitTunnelEntry> {
-  const prepared = await prepareSplitTunnelCreate(deps, storeView(deps.db), input);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareSplitTunnelCreate(deps, storeView(deps.db), input));
 }
 
 /** Decides a change of the description of an edgeplane-owned entry. */
@@ -168,9 +165,7 @@ export async function updateSplitTunnelEntry(
   input: SplitTunnelUpdate,
   ifMatch?: string,
 ): Promise<SplitTunnelEntry> {
-  const prepared = await prepareSplitTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareSplitTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch));
 }
 
 /** Decides removing an edgeplane-owned entry. */
@@ -192,6 +187,5 @@ export async function prepareSplitTunnelDelete(deps: Deps, view: StoreView, id: 
 
 /** Removes an edgeplane-owned entry. */
 export async function deleteSplitTunnelEntry(deps: Deps, id: string, ifMatch?: string): Promise<void> {
-  const prepared = await prepareSplitTunnelDelete(deps, storeView(deps.db), id, ifMatch);
-  await commit(deps, prepared.write);
+  await commitPrepared(deps, prepareSplitTunnelDelete(deps, storeView(deps.db), id, ifMatch));
 }

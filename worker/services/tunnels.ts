@@ -4,13 +4,12 @@ import { stillExists, unchangedSince } from '../db/guards';
 import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
 import { type RowChange, storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
-import { commit } from '../effects/commit';
 import { toApiRoute, toApiTunnel } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import type { Prepared } from './prepared';
+import { commitPrepared, type Prepared } from './prepared';
 
 type Row = typeof tunnels.$inferSelect;
 
@@ -135,9 +134,7 @@ export async function prepareTunnelCreate(deps: Deps, view: StoreView, input: Tu
 
 /** Creates a tunnel in a cluster. */
 export async function createTunnel(deps: Deps, input: TunnelCreate): Promise<Tunnel> {
-  const prepared = await prepareTunnelCreate(deps, storeView(deps.db), input);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareTunnelCreate(deps, storeView(deps.db), input));
 }
 
 /** Decides an update of name, placement, routing mode, originRequest defaults, catch-all or drift policy. */
@@ -189,9 +186,7 @@ export async function prepareTunnelUpdate(
 
 /** Updates a tunnel. */
 export async function updateTunnel(deps: Deps, id: string, input: TunnelUpdate, ifMatch?: string): Promise<Tunnel> {
-  const prepared = await prepareTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch);
-  await commit(deps, prepared.write);
-  return prepared.result;
+  return commitPrepared(deps, prepareTunnelUpdate(deps, storeView(deps.db), id, input, ifMatch));
 }
 
 /**
@@ -260,6 +255,5 @@ export async function prepareTunnelDelete(
 
 /** Deletes a tunnel (with `cascade`, its routes and private networks too). */
 export async function deleteTunnel(deps: Deps, id: string, options: { ifMatch?: string; cascade: boolean }): Promise<void> {
-  const prepared = await prepareTunnelDelete(deps, storeView(deps.db), id, options);
-  await commit(deps, prepared.write);
+  await commitPrepared(deps, prepareTunnelDelete(deps, storeView(deps.db), id, options));
 }

@@ -1,19 +1,12 @@
 import type { InfraRef, WorkloadCreate, WorkloadSpec, WorkloadUpdate } from '../../src/shared/api';
 import { isSensitiveEnvName } from '../../src/shared/compiler';
-import { encryptSecret } from '../crypto';
+import { encryptSecret, requireEncryptionKey } from '../crypto';
+import { WORKLOAD_SECRETS } from '../db/desired-state';
 import type { workloads } from '../db/schema';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 
 export type WorkloadRow = typeof workloads.$inferSelect;
-export { toApiWorkload } from '../db/mappers';
-export { workloadSecrets } from '../db/desired-state';
-
-function encryptionKey(deps: Deps): string {
-  const key = deps.config.EDGEPLANE_ENCRYPTION_KEY;
-  if (!key) throw new AppError('internal_error', 'EDGEPLANE_ENCRYPTION_KEY is not set, so secret env values cannot be stored or read');
-  return key;
-}
 
 /** Env after sealing, before infra references are pinned. */
 export type SealedEnv = Record<string, string | { secret: true } | InfraRef>;
@@ -60,7 +53,10 @@ export async function sealEnv(
     }
     clear[name] = { secret: true };
   }
-  const ciphertext = Object.keys(secrets).length > 0 ? await encryptSecret(encryptionKey(deps), JSON.stringify(secrets)) : null;
+  const ciphertext =
+    Object.keys(secrets).length > 0
+      ? await encryptSecret(requireEncryptionKey(deps.config, WORKLOAD_SECRETS), JSON.stringify(secrets))
+      : null;
   return { env: clear, secretsCiphertext: ciphertext };
 }
 

@@ -7,7 +7,8 @@ import { clusters, routes, tunnels, workloadRoutes, workloads } from '../db/sche
 import type { Guard, OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
 import { storeView } from '../db/view';
-import { toApiWorkloadHealth } from '../db/mappers';
+import { toApiWorkload, toApiWorkloadHealth } from '../db/mappers';
+import { workloadSecrets } from '../db/desired-state';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
@@ -15,16 +16,7 @@ import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 import { checkRouteUnique, dnsIntents } from './routes';
 import { clusterCandidates, pinInfraRefs } from './workload-infra';
-import {
-  checkSpec,
-  routePort,
-  sealEnv,
-  specOfCreate,
-  specOfUpdate,
-  toApiWorkload,
-  type WorkloadRow,
-  workloadSecrets,
-} from './workload-rows';
+import { checkSpec, routePort, sealEnv, specOfCreate, specOfUpdate, type WorkloadRow } from './workload-rows';
 
 type RouteRow = typeof routes.$inferSelect;
 type TunnelRow = typeof tunnels.$inferSelect;
