@@ -15,10 +15,10 @@
 // The machine's load average is printed with the figures: on a shared 2-core VM other processes move the p99s.
 // Run: `node bench/desired-304.bench.mjs` (or `npm run bench desired-304`).
 // Env: BENCH_REQUESTS (1000), BENCH_ROUNDS (3), BENCH_WARMUP (500).
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
+import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -28,6 +28,7 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 500);
 const BUDGET_MS = 2.5;
+const execFileAsync = promisify(execFile);
 const devToken = 'bench-dev-admin-token-0123456789';
 
 const quantile = (values, q) => {
@@ -60,23 +61,6 @@ const runWrangler = (args) => {
   });
   if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
 };
-
-/** One GET over a keep-alive socket: elapsed ms at the caller, status, and the Worker's own time from Server-Timing. */
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-function get(url, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    http
-      .get(url, { agent: keepAlive, headers }, (response) => {
-        response.resume();
-        response.on('end', () => {
-          const dur = /app;dur=([\d.]+)/.exec(response.headers['server-timing'] ?? '')?.[1];
-          resolve({ elapsed: performance.now() - started, status: response.statusCode, inWorker: dur === undefined ? NaN : Number(dur) });
-        });
-      })
-      .on('error', reject);
-  });
-}
 
 /** Baseline 4: one D1 query and nothing else, timed like the handler times itself. */
 const D1_FLOOR_WORKER = `export default {
@@ -182,33 +166,33 @@ try {
   const bundle = await first.json();
   const conditional = { authorization: `Bearer ${credential}`, 'if-none-match': etag };
 
-  /** Interleaved 304 / healthz (/ D1 floor) requests, so every series sees the same machine noise. */
+  /** Interleaved 304 / healthz (/ D1 floor) requests from the separate timing client, so every series sees the same
+   * machine noise and none of this process's. */
   async function measure(base, rounds, withFloor) {
-    const once = async (round) => {
-      const answer = await get(`${base}/agent/v1/desired`, conditional);
-      if (answer.status !== 304) throw new Error(`expected 304, got ${answer.status}`);
-      const bare = await get(`${base}/healthz`);
-      if (bare.status !== 200) throw new Error(`healthz answered ${bare.status}`);
-      const d1 = withFloor ? await get(floor) : undefined;
-      if (d1 && d1.status !== 204) throw new Error(`the D1 floor Worker answered ${d1.status}`);
-      if (!round) return;
-      round.caller.push(answer.elapsed);
-      round.inWorker.push(answer.inWorker);
-      round.bare.push(bare.elapsed);
-      if (d1) {
-        round.floor.push(d1.elapsed);
-        round.floorInWorker.push(d1.inWorker);
-      }
+    const job = {
+      warmup: WARMUP,
+      rounds,
+      requests: REQUESTS,
+      series: [
+        { name: 'caller', url: `${base}/agent/v1/desired`, headers: conditional, expect: 304 },
+        { name: 'bare', url: `${base}/healthz`, expect: 200 },
+        ...(withFloor ? [{ name: 'floor', url: floor, expect: 204 }] : []),
+      ],
     };
-    for (let i = 0; i < WARMUP; i++) await once();
-    const series = [];
-    for (let r = 0; r < rounds; r++) {
-      const round = { caller: [], inWorker: [], bare: [], floor: [], floorInWorker: [] };
-      for (let i = 0; i < REQUESTS; i++) await once(round);
-      series.push(round);
-    }
-    const all = (key) => series.flatMap((round) => round[key]);
-    const perRound = (key) => series.map((round) => quantile(round[key], 0.99).toFixed(2)).join(' / ');
+    const { stdout } = await execFileAsync(process.execPath, [path.join(root, 'bench/lib/interleaved-client.mjs'), JSON.stringify(job)], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const measured = JSON.parse(stdout);
+    const rows = (key) => {
+      if (key === 'inWorker') return measured.caller.inWorker;
+      if (key === 'floorInWorker') return measured.floor?.inWorker ?? [];
+      return measured[key]?.caller ?? [];
+    };
+    const all = (key) => rows(key).flat();
+    const perRound = (key) =>
+      rows(key)
+        .map((round) => quantile(round, 0.99).toFixed(2))
+        .join(' / ');
     return { all, perRound };
   }
 
@@ -242,7 +226,6 @@ try {
     `for reference, through miniflare's entry socket (its router Worker): 304 p50 ${ms(quantile(viaEntry.all('caller'), 0.5))} p99 ${ms(entryP99)} (${ratio(entryP99, BUDGET_MS)} ${BUDGET_MS} ms), /healthz p50 ${ms(quantile(viaEntry.all('bare'), 0.5))} p99 ${ms(entryBareP99)}`,
   );
 } finally {
-  keepAlive.destroy();
   await mf?.dispose();
   rmSync(work, { recursive: true, force: true });
 }
