@@ -123,6 +123,30 @@ describe('routes with a cloudflared path regex', () => {
     expect(refused.error.details?.[0]).toEqual({ path: 'body.pathRegex', message: expect.stringContaining('matches path prefixes only') });
     await created({ tunnel, hostname, pathRegex: '\\.php$', origin: { url: 'http://php.apps:9000' } });
   });
+
+  it('refuses to switch a tunnel with regex routes to Service origins into ingress or gateway mode, naming the routes', async () => {
+    const { tunnel } = await clusterWithTunnel();
+    const hostname = `${uid('sw')}.example.com`;
+    const regex = await created({ tunnel, hostname, pathRegex: '^/api/v[0-9]+/', origin: labelStudio });
+    await created({ tunnel, hostname, pathRegex: '\\.php$', origin: { url: 'http://php.apps:9000' } });
+    const before = await storeSnapshot();
+    const ingress = { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } };
+    for (const mode of [ingress, {
+      type: 'gateway',
+      gateway: { namespace: 'kube-system', name: 'edge' },
+      service: { namespace: 'kube-system', name: 'edge-gateway', port: 80 },
+    }]) {
+      const response = await api('PATCH', `/v1/tunnels/${tunnel}`, { body: { mode } });
+      const refused = await expectError(response, 422, 'validation_failed');
+      expect(refused.error.message).toContain(`route "${regex.id}"`);
+      expect(refused.error.message).toContain('matches path prefixes only');
+      expect(refused.error.details).toEqual([{ path: 'body.mode', message: expect.stringContaining(regex.id) }]);
+    }
+    expect(await storeSnapshot()).toEqual(before);
+    // With the Service-origin regex route gone, the URL-origin one does not stand in the way.
+    expect((await api('DELETE', `/v1/routes/${regex.id}`)).status).toBe(204);
+    expect((await api('PATCH', `/v1/tunnels/${tunnel}`, { body: { mode: ingress } })).status).toBe(200);
+  });
 });
 
 describe('nothing cloudflared refuses is written', () => {

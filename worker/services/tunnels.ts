@@ -2,12 +2,13 @@ import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { ListQuery, Placement, Tunnel, TunnelCreate, TunnelUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
 import { clusters, privateNetworks, routes, tunnels } from '../db/schema';
-import { type RowChange, storeView, type StoreView } from '../db/view';
+import { type RouteRow, type RowChange, storeView, type StoreView } from '../db/view';
 import type { OutboxIntent } from '../db/write';
 import { toApiRoute, toApiTunnel } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
+import { checkRegexRouting } from './route-rule-check';
 import { decodeCursor, toPage } from './pagination';
 import { commitPrepared, type Prepared } from './prepared';
 
@@ -152,6 +153,7 @@ export async function prepareTunnelUpdate(
     checkPlacement(input.placement, cluster?.nodes ?? []);
   }
   const after: Row = { ...before, ...input, version: before.version + 1, updatedAt: deps.now().toISOString() };
+  if (input.mode) checkModeKeepsRegexRoutes(await view.routesOfTunnel(id), after);
   const warp = (await view.privateNetworksOfTunnel(id)).length > 0;
   return {
     result: toApiTunnel(after, warp),
@@ -182,6 +184,28 @@ export async function prepareTunnelUpdate(
       clusters: [after.clusterId],
     },
   };
+}
+
+/**
+ * A switch to `ingress` or `gateway` mode would send the Service origins of pathRegex routes through a controller that
+ * matches path prefixes only (checkRegexRouting): refused, naming every such route, rather than compiled wrong.
+ */
+function checkModeKeepsRegexRoutes(tunnelRoutes: RouteRow[], after: Row): void {
+  const refused: { route: string; message: string }[] = [];
+  for (const route of tunnelRoutes) {
+    try {
+      checkRegexRouting(route, after, 'body.mode');
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      refused.push({ route: route.id, message: `route "${route.id}" (${route.hostname} pathRegex "${route.pathRegex}")` });
+    }
+  }
+  if (refused.length === 0) return;
+  const mode = (after.mode as { type?: string } | null)?.type ?? 'direct';
+  const message = `tunnel "${after.id}" cannot switch to ${mode} mode: its ${mode === 'ingress' ? 'Ingress controller' : 'Gateway'} matches path prefixes only, and ${refused.length} pathRegex route(s) with a Service origin would be routed wrong: ${refused.map((r) => r.message).join(', ')}; give them URL origins or plain paths first, or keep the tunnel in direct mode`;
+  throw new AppError('validation_failed', `body.mode: ${message}`, {
+    details: refused.map((r) => ({ path: 'body.mode', message: `${r.message} needs a URL origin or a path prefix in ${mode} mode` })),
+  });
 }
 
 /** Updates a tunnel. */
