@@ -214,6 +214,40 @@ describe('POST /v1/import/cloudflared-config', () => {
     expect(config.config.ingress.find((r) => r.hostname === `app.${domain}`)?.path).toBe('\\.php$');
   });
 
+  it('a dry run reports what the import would do, decided by the route write itself', async () => {
+    // A tunnel whose Service origins go through an Ingress controller (prefix matching only) cannot take a regex rule
+    // to a Service: the route write refuses it, and so must the dry run, with the same reason.
+    const cluster = uid('c');
+    expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster } })).status).toBe(201);
+    const tunnel = uid('t');
+    const mode = { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } };
+    expect((await api('POST', '/v1/tunnels', { body: { id: tunnel, cluster, account: ACCOUNT, mode } })).status).toBe(201);
+    const domain = `${uid('d')}.example.com`;
+    const yaml = `ingress:
+  - hostname: app.${domain}
+    path: \\.php$
+    service: http://php.apps.svc.cluster.local:9000
+  - hostname: www.${domain}
+    service: http://web.apps.svc.cluster.local:80
+  - service: http_status:404
+`;
+    const run = async (dryRun: boolean) =>
+      (await (
+        await api('POST', '/v1/import/cloudflared-config', { body: { tunnel, config: yaml, dryRun, useSuggestedOrigins: true } })
+      ).json()) as ImportReport;
+    const before = await storeSnapshot();
+    const dry = await run(true);
+    expect(await storeSnapshot()).toEqual(before);
+    expect(dry.routes.map((r) => [r.route.hostname, r.status])).toEqual([
+      [`app.${domain}`, 'skipped'],
+      [`www.${domain}`, 'would-create'],
+    ]);
+    expect(dry.routes[0]?.reason).toContain('matches path prefixes only');
+    const real = await run(false);
+    expect(real.routes.map((r) => r.status)).toEqual(['skipped', 'created']);
+    expect(real.routes[0]?.reason).toBe(dry.routes[0]?.reason);
+  });
+
   it('answers 422 naming the place of malformed input, and 401/403 without a usable token', async () => {
     const { tunnel } = await clusterWithTunnel();
     const before = await storeSnapshot();

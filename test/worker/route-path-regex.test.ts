@@ -131,11 +131,14 @@ describe('routes with a cloudflared path regex', () => {
     await created({ tunnel, hostname, pathRegex: '\\.php$', origin: { url: 'http://php.apps:9000' } });
     const before = await storeSnapshot();
     const ingress = { type: 'ingress', className: 'traefik', controller: { namespace: 'kube-system', name: 'traefik', port: 80 } };
-    for (const mode of [ingress, {
-      type: 'gateway',
-      gateway: { namespace: 'kube-system', name: 'edge' },
-      service: { namespace: 'kube-system', name: 'edge-gateway', port: 80 },
-    }]) {
+    for (const mode of [
+      ingress,
+      {
+        type: 'gateway',
+        gateway: { namespace: 'kube-system', name: 'edge' },
+        service: { namespace: 'kube-system', name: 'edge-gateway', port: 80 },
+      },
+    ]) {
       const response = await api('PATCH', `/v1/tunnels/${tunnel}`, { body: { mode } });
       const refused = await expectError(response, 422, 'validation_failed');
       expect(refused.error.message).toContain(`route "${regex.id}"`);

@@ -1,4 +1,3 @@
-import { inArray } from 'drizzle-orm';
 import type { Origin, Placement } from '../../src/shared/api';
 import {
   type ImportResult,
@@ -7,10 +6,13 @@ import {
   type ProposedRoute,
   type UnsupportedRule,
 } from '../../src/shared/compiler';
+import { inList } from '../db/json-list';
 import { routes } from '../db/schema';
+import { StagedView, storeView } from '../db/view';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
-import { createRoute } from './routes';
+import { commitPrepared } from './prepared';
+import { prepareRouteCreate } from './routes';
 import { loadReferencedTunnel } from './tunnels';
 
 /** What to import and how. */
@@ -45,8 +47,6 @@ export interface ImportReport {
   summary: { create: number; created: number; skipped: number; unsupported: number; warnings: number };
 }
 
-const CHUNK = 90; // D1 binds at most 100 parameters per statement
-
 /** Reads a cloudflared config.yml or a remote config and creates (or, in a dry run, proposes) the tunnel's routes. */
 export async function importRoutes(deps: Deps, request: ImportRequest): Promise<ImportReport> {
   const tunnel = await loadReferencedTunnel(deps, request.tunnel);
@@ -73,16 +73,9 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
   }
   const proposal = parsed.proposal;
   const hostnames = [...new Set(proposal.routes.map((p) => p.route.hostname))];
-  const existing: (typeof routes.$inferSelect)[] = [];
-  for (let i = 0; i < hostnames.length; i += CHUNK) {
-    existing.push(
-      ...(await deps.db
-        .select()
-        .from(routes)
-        .where(inArray(routes.hostname, hostnames.slice(i, i + CHUNK)))),
-    );
-  }
+  const existing = await deps.db.select().from(routes).where(inList(routes.hostname, hostnames));
   const reports: ImportedRouteReport[] = [];
+  const view = request.dryRun ? new StagedView(storeView(deps.db)) : storeView(deps.db);
   for (const proposed of proposal.routes) {
     const origin: Origin = request.useSuggestedOrigins && proposed.suggestedOrigin ? proposed.suggestedOrigin : proposed.route.origin;
     const route = { ...proposed.route, origin };
@@ -101,13 +94,19 @@ export async function importRoutes(deps: Deps, request: ImportRequest): Promise<
       });
     } else if (same) {
       reports.push({ ...base, status: 'skipped', reason: `already routed on this tunnel by route ${same.id}` });
-    } else if (request.dryRun) {
-      reports.push({ ...base, status: 'would-create' });
     } else {
-      // Each route is its own atomic write (route, revision bump, audit, outbox); a failure skips only that route.
+      // The endpoint's own decision (prepareRouteCreate), so a dry run reports exactly what the import would do: in a
+      // dry run over a staged view (later rules see earlier ones, nothing is written); otherwise each route is its
+      // own atomic write (route, revision bump, audit, outbox), and a refusal skips only that route.
       try {
-        const created = await createRoute(deps, { tunnel: tunnel.id, ...route });
-        reports.push({ ...base, status: 'created', id: created.id });
+        const prepared = await prepareRouteCreate(deps, view, { tunnel: tunnel.id, ...route });
+        if (view instanceof StagedView) {
+          view.apply(prepared.rows);
+          reports.push({ ...base, status: 'would-create' });
+        } else {
+          const created = await commitPrepared(deps, Promise.resolve(prepared));
+          reports.push({ ...base, status: 'created', id: created.id });
+        }
       } catch (error) {
         if (!(error instanceof AppError) || error.status >= 500) throw error;
         reports.push({ ...base, status: 'skipped', reason: error.message });
