@@ -11,6 +11,7 @@ const FIELD_OF: Record<string, string> = {
   tunnel: 'route-tunnel',
   hostname: 'route-hostname',
   path: 'route-path',
+  pathRegex: 'route-path',
   'origin.service.namespace': 'route-namespace',
   'origin.service.name': 'route-service',
   'origin.service.port': 'route-port',
@@ -61,6 +62,12 @@ export class RouteForm {
         ),
         field('route-hostname', 'Hostname', { placeholder: 'app.example.com' }),
         field('route-path', 'Path prefix (optional)', { placeholder: '/api' }),
+        h(
+          'div',
+          { class: 'inline' },
+          h('input', { type: 'checkbox', id: 'route-path-regex' }),
+          h('label', { for: 'route-path-regex' }, 'The path is a cloudflared regular expression (RE2, unanchored)'),
+        ),
       ),
       h(
         'fieldset',
@@ -128,7 +135,8 @@ export class RouteForm {
     input(f, 'route-tunnel').value = route.tunnel;
     input(f, 'route-tunnel').disabled = true;
     input(f, 'route-hostname').value = route.hostname;
-    input(f, 'route-path').value = route.path ?? '';
+    input(f, 'route-path').value = route.pathRegex ?? route.path ?? '';
+    (input(f, 'route-path-regex') as HTMLInputElement).checked = route.pathRegex !== null;
     const byUrl = 'url' in route.origin;
     (input(f, byUrl ? 'origin-url' : 'origin-service') as HTMLInputElement).checked = true;
     if ('url' in route.origin) input(f, 'route-url').value = route.origin.url;
@@ -139,7 +147,7 @@ export class RouteForm {
     }
     this.setOriginKind();
     const title = f.querySelector('#route-form-title');
-    if (title) title.textContent = `Edit route ${route.hostname}${route.path ?? ''}`;
+    if (title) title.textContent = `Edit route ${route.hostname}${route.pathRegex ?? route.path ?? ''}`;
     (f.querySelector('#route-cancel') as HTMLButtonElement).hidden = false;
     input(f, 'route-hostname').focus();
   }
@@ -165,11 +173,13 @@ export class RouteForm {
   private body(): RouteCreate {
     const f = this.element;
     const byUrl = (input(f, 'origin-url') as HTMLInputElement).checked;
-    const path = input(f, 'route-path').value.trim();
+    // A regex is taken byte for byte (a leading space is part of it); a prefix is trimmed.
+    const regex = (input(f, 'route-path-regex') as HTMLInputElement).checked;
+    const path = regex ? input(f, 'route-path').value : input(f, 'route-path').value.trim();
     return {
       tunnel: input(f, 'route-tunnel').value,
       hostname: input(f, 'route-hostname').value.trim(),
-      ...(path ? { path } : {}),
+      ...(path ? (regex ? { pathRegex: path } : { path }) : {}),
       origin: byUrl
         ? { url: input(f, 'route-url').value.trim() }
         : {
@@ -183,7 +193,9 @@ export class RouteForm {
   }
 
   private patch(body: RouteCreate): RouteUpdate {
-    return { hostname: body.hostname, path: body.path ?? null, origin: body.origin };
+    // One path matcher replaces the other; with neither, both are removed.
+    const matcher = body.pathRegex ? { pathRegex: body.pathRegex } : { path: body.path ?? null, pathRegex: null };
+    return { hostname: body.hostname, ...matcher, origin: body.origin };
   }
 
   private change(): PlanChange {

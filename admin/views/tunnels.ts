@@ -40,6 +40,18 @@ function dnsCell(route: Route): HTMLTableCellElement {
   );
 }
 
+/** A path prefix as written, or a cloudflared regex marked as one (it is unanchored and matched as RE2). */
+function pathCell(route: Route): HTMLTableCellElement {
+  if (route.pathRegex === null) return h('td', { class: 'mono' }, route.path ?? '(any)');
+  return h(
+    'td',
+    { class: 'mono', 'data-regex': 'true' },
+    h('span', { class: 'badge', title: 'a cloudflared (RE2) regular expression, unanchored, tested against the URL path' }, 'regex'),
+    ' ',
+    route.pathRegex,
+  );
+}
+
 /** The agent's check of a Service origin: found, or what it suggests instead. */
 function originCheckCell(route: Route, latest: LatestReport | undefined): HTMLTableCellElement {
   if (!('service' in route.origin)) return h('td', {}, h('span', { class: 'muted' }, 'URL origin: not checked by the agent'));
@@ -94,14 +106,20 @@ function tunnelSection(
         h('td', {}),
       );
     }
-    const label = `${route.hostname}${route.path ?? ''}`;
+    const label = `${route.hostname}${route.pathRegex ?? route.path ?? ''}`;
     return h(
       'tr',
       { 'data-route': route.id, 'data-rule': index },
       h('td', { class: 'num' }, index + 1),
       h('td', { class: 'mono' }, route.hostname),
-      h('td', { class: 'mono' }, route.path ?? '(any)'),
-      h('td', { class: 'mono' }, originText(route)),
+      pathCell(route),
+      h(
+        'td',
+        { class: 'mono' },
+        originText(route),
+        ' ',
+        h('span', { class: 'badge kind', 'data-kind': route.originKind, title: 'how cloudflared runs this origin' }, route.originKind),
+      ),
       dnsCell(route),
       originCheckCell(route, latest),
       accessCell(route),

@@ -245,7 +245,7 @@ describe('tunnels & routes', { timeout: 60_000 }, () => {
     await page.getByRole('button', { name: 'Save route' }).click();
     const rows = '[data-tunnel="trinity"] tbody tr';
     await expect.poll(() => cellTexts(page, rows, 3)).toEqual(['/trinityai', '/api/v2', '/admin', '/api', '/', '(any)']);
-    expect((await cellTexts(page, rows, 4))[1]).toBe('trinity/trinity-api-v2:8081');
+    expect((await cellTexts(page, rows, 4))[1]).toBe('trinity/trinity-api-v2:8081 http');
     const stored = await api<{ items: Route[] }>('GET', '/v1/routes?hostname=trinity.example.com&limit=500');
     expect(stored.body.items.find((r) => r.path === '/api/v2')).toMatchObject({
       origin: { service: { namespace: 'trinity', name: 'trinity-api-v2', port: 8081 } },
@@ -268,6 +268,33 @@ describe('tunnels & routes', { timeout: 60_000 }, () => {
     expect((await request).headers()['if-match']).toBe(created.body.etag);
     await row.waitFor({ state: 'detached' });
     expect((await api<ErrorEnvelope>('GET', `/v1/routes/${created.body.id}`)).status).toBe(404);
+  });
+
+  it("takes a cloudflared path regex, shows RE2's refusal inline, and marks regex paths and origin kinds in the table", async () => {
+    const page = await openAdmin('tunnels');
+    await page.locator('[data-tunnel="main"]').waitFor();
+    await page.getByLabel('Tunnel', { exact: true }).selectOption('main');
+    await page.getByLabel('Hostname', { exact: true }).fill('php.example.com');
+    await page.getByLabel('Path prefix (optional)', { exact: true }).fill('\\.php(?=$)');
+    await page.getByLabel('The path is a cloudflared regular expression (RE2, unanchored)').check();
+    await page.getByLabel('URL', { exact: true }).check();
+    await page.getByLabel('Origin URL', { exact: true }).fill('http://php.apps:9000');
+    await page.getByRole('button', { name: 'Preview plan' }).click();
+    // Lookahead is not RE2: refused where the path is typed, and nothing is saved.
+    await expect.poll(() => page.locator('#route-path-error').textContent()).toMatch(/pathRegex/);
+    expect((await api<{ items: Route[] }>('GET', '/v1/routes?hostname=php.example.com')).body.items).toEqual([]);
+
+    await page.getByLabel('Path prefix (optional)', { exact: true }).fill('\\.php$');
+    await page.getByRole('button', { name: 'Preview plan' }).click();
+    await page.locator('#plan-preview [data-verdict="accepted"]').waitFor();
+    await page.getByRole('button', { name: 'Save route' }).click();
+    const row = page.locator('[data-tunnel="main"] tr:has(td:text-is("php.example.com"))');
+    await row.waitFor();
+    expect(await row.locator('td[data-regex="true"]').textContent()).toBe('regex \\.php$');
+    expect(await row.locator('[data-kind]').textContent()).toBe('http');
+    const stored = (await api<{ items: Route[] }>('GET', '/v1/routes?hostname=php.example.com')).body.items;
+    expect(stored).toMatchObject([{ path: null, pathRegex: '\\.php$', origin: { url: 'http://php.apps:9000' } }]);
+    expect((await api('DELETE', `/v1/routes/${stored[0]?.id ?? ''}`)).status).toBe(204);
   });
 });
 
