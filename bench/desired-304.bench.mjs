@@ -10,7 +10,8 @@
 //   3. baseline: a bare `GET /healthz` (no auth, no D1) of the same Worker, timed the same way, interleaved with (1);
 //   4. baseline: the floor of one local D1 query — a three-line Worker in the same workerd, bound to the same D1, that
 //      runs `SELECT 1` — timed the same way (caller and Server-Timing), interleaved with (1);
-//   5. for reference, the 304 and /healthz through Miniflare's entry socket (its router Worker, which wrangler dev's
+//   5. baseline: the platform's floor — the same three-line Worker answering 204 at once (no app, no storage);
+//   6. for reference, the 304 and /healthz through Miniflare's entry socket (its router Worker, which wrangler dev's
 //      proxy forwards to).
 // The machine's load average is printed with the figures: on a shared 2-core VM other processes move the p99s.
 // Run: `node bench/desired-304.bench.mjs` (or `npm run bench desired-304`).
@@ -65,6 +66,7 @@ const runWrangler = (args) => {
 /** Baseline 4: one D1 query and nothing else, timed like the handler times itself. */
 const D1_FLOOR_WORKER = `export default {
   async fetch(request, env) {
+    if (new URL(request.url).pathname === '/empty') return new Response(null, { status: 204 });
     const started = performance.now();
     await env.DB.prepare('SELECT 1').first();
     return new Response(null, { status: 204, headers: { 'server-timing': 'app;dur=' + (performance.now() - started).toFixed(2) } });
@@ -176,7 +178,12 @@ try {
       series: [
         { name: 'caller', url: `${base}/agent/v1/desired`, headers: conditional, expect: 304 },
         { name: 'bare', url: `${base}/healthz`, expect: 200 },
-        ...(withFloor ? [{ name: 'floor', url: floor, expect: 204 }] : []),
+        ...(withFloor
+          ? [
+              { name: 'floor', url: floor, expect: 204 },
+              { name: 'empty', url: `${floor}/empty`, expect: 204 },
+            ]
+          : []),
       ],
     };
     const { stdout } = await execFileAsync(process.execPath, [path.join(root, 'bench/lib/interleaved-client.mjs'), JSON.stringify(job)], {
@@ -219,6 +226,10 @@ try {
   const floorP99 = quantile(own.all('floor'), 0.99);
   console.log(
     `baseline one local D1 query (SELECT 1, bare Worker, same D1): at the caller p50 ${ms(quantile(own.all('floor'), 0.5))}, p99 ${ms(floorP99)} (${ratio(floorP99, BUDGET_MS)} ${BUDGET_MS} ms; 304 p99 → ${(p99 / floorP99).toFixed(2)}× this); in the Worker p50 ${ms(quantile(own.all('floorInWorker'), 0.5))}, p99 ${ms(quantile(own.all('floorInWorker'), 0.99))}`,
+  );
+  const emptyP99 = quantile(own.all('empty'), 0.99);
+  console.log(
+    `baseline the platform's floor (a bare Worker answering 204, no app, no storage): at the caller p50 ${ms(quantile(own.all('empty'), 0.5))}, p99 ${ms(emptyP99)} (${ratio(emptyP99, BUDGET_MS)} ${BUDGET_MS} ms; 304 p99 → ${(p99 / emptyP99).toFixed(2)}× this)`,
   );
   const entryP99 = quantile(viaEntry.all('caller'), 0.99);
   const entryBareP99 = quantile(viaEntry.all('bare'), 0.99);
