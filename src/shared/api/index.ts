@@ -17,3 +17,4 @@ export * from './probe';
 export * from './registration';
 export * from './tunnel-config';
 export * from './trace';
+export * from './install-link';
