@@ -141,4 +141,14 @@ describe('install link', () => {
     expect(bad.error.details?.[0]).toMatchObject({ path: 'body.expiresInSeconds' });
     expect(await count('bootstrap_tokens', `cluster_id = '${cluster}'`)).toBe(before);
   });
+
+  it('is described in the OpenAPI document with /v1/trace: the link endpoint needs no bearer, the mint does', async () => {
+    const doc = (await (await SELF.fetch('https://edgeplane.test/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>>;
+    };
+    expect(doc.paths['/v1/clusters/{id}/install-link']?.post?.security).toEqual([{ bearer: [] }]);
+    expect(JSON.stringify(doc.paths['/v1/clusters/{id}/install-link']?.post?.responses['201'])).toContain('tokenExpiresAt');
+    expect(doc.paths['/install/{file}']?.get?.security ?? []).toEqual([]);
+    expect(JSON.stringify(doc.paths['/v1/trace']?.get?.responses['200'])).toContain('firstBroken');
+  });
 });
