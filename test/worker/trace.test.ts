@@ -5,7 +5,7 @@ import type { AgentStatus, ClusterHealth } from '../../src/shared/api/agent';
 import type { TraceResponse } from '../../src/shared/api/trace';
 import { newSecret } from '../../worker/crypto';
 import { api, expectError, uid } from './helpers';
-import { addRoute, drainAll, fake, setup } from './sync-helpers';
+import { addRoute, drain, drainAll, fake, setup } from './sync-helpers';
 
 // GET /v1/trace: one test per kind of broken link, each built through the API, the Cloudflare fake's sync and a
 // registered agent's report, then a healthy chain end to end.
@@ -114,6 +114,17 @@ describe('GET /v1/trace', () => {
     expect(t.dns).toMatchObject({ hostname: `blog.${zone}`, ours: true, status: { state: 'conflict' } });
     expect(t.links.find((l) => l.link === 'dns')?.summary).toContain(foreign.id);
     expect(statuses(t)).toMatchObject({ route: 'ok', dns: 'broken', rule: 'ok' });
+  });
+
+  it('marks the DNS record when the Cloudflare sync fails to write it, with the error', async () => {
+    const { account, tunnel, zone } = await setup();
+    await addRoute(tunnel, `down.${zone}`);
+    await fake.fault({ account, method: 'POST', path: '/dns_records$', status: 503, times: 1 });
+    await drain(account);
+    const t = await trace(`https://down.${zone}/`);
+    expect(t.dns?.status.state).toBe('failing');
+    expect(t.firstBroken).toBe('dns');
+    expect(t.links.find((l) => l.link === 'dns')?.summary).toMatch(/fails to write the record: .*503/);
   });
 
   it("marks the origin with the agent's suggestion when its Service is missing", async () => {
