@@ -57,6 +57,7 @@ async function install(ctx: ViewContext, form: HTMLFormElement, general: HTMLEle
     minted = await ctx.api.call<InstallLink>('POST', `/v1/clusters/${encodeURIComponent(id)}/install-link`, {
       body: { expiresInSeconds: Math.round(minutes * 60) },
     });
+    document.getElementById('install-result')?.replaceChildren(linkCard(minted));
     ctx.notice(exists ? `Install link for ${id} minted.` : `Cluster ${id} created; install link minted.`);
   } catch (error) {
     if (!(error instanceof ApiError && error.status === 401)) showErrors(form, error, general);
@@ -64,8 +65,11 @@ async function install(ctx: ViewContext, form: HTMLFormElement, general: HTMLEle
   await ctx.refresh();
 }
 
-function linkCard(link: InstallLink, cluster: Cluster | undefined, now: number): HTMLElement {
-  const expired = Date.parse(link.expiresAt) <= now;
+/**
+ * The minted link, built once so a selection of the command survives the periodic refresh; `refresh` only rewrites
+ * the expiry line and the cluster's agent state inside it.
+ */
+function linkCard(link: InstallLink): HTMLElement {
   const command = h('input', {
     id: 'install-command',
     class: 'mono',
@@ -95,14 +99,21 @@ function linkCard(link: InstallLink, cluster: Cluster | undefined, now: number):
         'Copy command',
       ),
     ),
-    h(
-      'p',
-      { id: 'install-expiry', 'data-expired': expired },
-      expired ? badge('link expired', 'bad') : badge('link valid', 'ok'),
-      ` ${expired ? 'expired' : 'expires'} ${when(link.expiresAt)}; its one-time bootstrap token ${link.tokenId} registers one agent until ${when(link.tokenExpiresAt)}.`,
-    ),
-    h('p', { id: 'install-agent' }, 'Cluster: ', cluster ? agentState(cluster) : badge('deleted', 'muted')),
+    h('p', { id: 'install-expiry' }),
+    h('p', { id: 'install-agent' }),
   );
+}
+
+/** Rewrites the time-dependent parts of the link card: expired or not, and where the cluster's agent stands. */
+function updateCard(link: InstallLink, cluster: Cluster | undefined, now: number): void {
+  const expired = Date.parse(link.expiresAt) <= now;
+  const expiry = document.getElementById('install-expiry');
+  expiry?.toggleAttribute('data-expired', expired);
+  expiry?.replaceChildren(
+    expired ? badge('link expired', 'bad') : badge('link valid', 'ok'),
+    ` ${expired ? 'expired' : 'expires'} ${when(link.expiresAt)}; its one-time bootstrap token ${link.tokenId} registers one agent until ${when(link.tokenExpiresAt)}.`,
+  );
+  document.getElementById('install-agent')?.replaceChildren('Cluster: ', cluster ? agentState(cluster) : badge('deleted', 'muted'));
 }
 
 export const installView: View = {
@@ -151,17 +162,12 @@ export const installView: View = {
   async refresh({ api }) {
     const clusters = await api.list<Cluster>('/v1/clusters');
     const now = Date.now();
-    document.getElementById('install-result')?.replaceChildren(
-      ...(minted
-        ? [
-            linkCard(
-              minted,
-              clusters.find((c) => c.id === minted?.cluster),
-              now,
-            ),
-          ]
-        : []),
-    );
+    if (minted)
+      updateCard(
+        minted,
+        clusters.find((c) => c.id === minted?.cluster),
+        now,
+      );
     document.getElementById('install-clusters')?.replaceChildren(
       table(
         ['Cluster', 'Agent', 'Last seen'],

@@ -57,13 +57,15 @@ describe('Install a cluster', { timeout: 90_000 }, () => {
     await page.getByRole('button', { name: 'Get install command' }).click();
     const command = page.getByLabel('kubectl command to install the agent on lab-1');
     await command.waitFor();
+    // Marked now, to show at the end that the periodic refreshes never rebuilt it (a selection in it would be lost).
+    await command.evaluate((el) => el.setAttribute('data-test-mark', 'first'));
     const line = await command.inputValue();
     const url = /^kubectl apply -f '([^']+)'$/.exec(line)?.[1] ?? '';
     expect(url).toMatch(new RegExp(`^${worker.url}/install/lab-1\\.yaml\\?e=\\d+&n=[\\w-]+&s=[\\w-]+$`));
     expect(line).not.toMatch(/epb_|Bearer/);
-    expect(await page.locator('#install-expiry').textContent()).toContain('expires');
-    expect(await page.locator('#install-agent').textContent()).toContain('waiting for agent');
-    expect(await page.locator('#install-clusters tr[data-cluster="lab-1"]').textContent()).toContain('waiting for agent');
+    await expect.poll(() => page.locator('#install-expiry').textContent()).toContain('expires');
+    await expect.poll(() => page.locator('#install-agent').textContent()).toContain('waiting for agent');
+    await expect.poll(() => page.locator('#install-clusters tr[data-cluster="lab-1"]').textContent()).toContain('waiting for agent');
 
     // Fetched as kubectl fetches it: no Authorization header.
     const fetched = await fetch(url);
@@ -99,5 +101,6 @@ describe('Install a cluster', { timeout: 90_000 }, () => {
     expect(registered.status).toBe(201);
     await expect.poll(() => page.locator('#install-agent').textContent(), { timeout: 15_000 }).toContain('agent registered');
     expect(await page.locator('#install-clusters tr[data-cluster="lab-1"]').textContent()).toContain('agent registered');
+    expect(await command.getAttribute('data-test-mark')).toBe('first');
   });
 });
