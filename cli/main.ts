@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { read } from 'read';
 import { stringify } from 'yaml';
 import type { Cluster } from '../src/shared/api/cluster';
+import type { InstallLink } from '../src/shared/api/install-link';
 import type { SyncStatus } from '../src/shared/api/sync';
+import type { TraceResponse } from '../src/shared/api/trace';
 import { stateJsonSchema } from '../src/shared/state/schema';
 import { applySteps, renderApply } from './apply';
 import { ApiError, Client } from './client';
@@ -12,6 +14,7 @@ import { exportState, readCurrent } from './current';
 import type { Step } from './diff';
 import { planState } from './plan';
 import { renderPlan } from './render';
+import { renderTrace } from './trace';
 import { readState, StateFileError } from './state-file';
 
 /** Exit codes (docs/cli.md): 0 success / no changes, 1 error, 2 the plan has changes (with --detailed-exitcode). */
@@ -209,11 +212,42 @@ function program(): Command {
     });
 
   cli
+    .command('trace')
+    .description('the chain from a URL to its origin (route, DNS, rule, origin, connectors, workload), first broken link marked')
+    .argument('<url>')
+    .option('--json', 'machine-readable output (the GET /v1/trace answer)')
+    .action(async (url: string, options: { json?: boolean }) => {
+      const answer = (await client().request<TraceResponse>('GET', 'v1/trace', { query: { url } })).body;
+      if (options.json) json(answer);
+      else out(renderTrace(answer));
+      // Scripts can tell a broken chain from a healthy one without parsing the output.
+      if (answer.firstBroken) process.exitCode = EXIT.error;
+    });
+
+  cli
     .command('install')
-    .description('print the agent install manifest (with a one-time bootstrap token): edgeplane install <cluster> | kubectl apply -f -')
+    .description("print the one-line kubectl apply of a short-lived signed link to the cluster's install manifest")
     .argument('<cluster>')
-    .action(async (cluster: string) => {
-      out((await client().request<string>('GET', `v1/clusters/${encodeURIComponent(cluster)}/install.yaml`)).body);
+    .option('--expires-in <seconds>', 'how long the link can be fetched (default 900)')
+    .option(
+      '--manifest',
+      'print the manifest itself instead (with a one-time bootstrap token): edgeplane install <cluster> --manifest | kubectl apply -f -',
+    )
+    .action(async (cluster: string, options: { expiresIn?: string; manifest?: boolean }) => {
+      const id = encodeURIComponent(cluster);
+      if (options.manifest) {
+        out((await client().request<string>('GET', `v1/clusters/${id}/install.yaml`)).body);
+        return;
+      }
+      const expiresInSeconds = options.expiresIn === undefined ? undefined : Number(options.expiresIn);
+      if (expiresInSeconds !== undefined && !Number.isInteger(expiresInSeconds))
+        throw new UsageError(`--expires-in takes whole seconds, e.g. 900; got "${options.expiresIn ?? ''}"`);
+      const body = expiresInSeconds === undefined ? {} : { expiresInSeconds };
+      const link = (await client().request<InstallLink>('POST', `v1/clusters/${id}/install-link`, { body })).body;
+      out(link.command);
+      process.stderr.write(
+        `# the link expires at ${link.expiresAt}; it carries bootstrap token ${link.tokenId}, which registers one agent once\n`,
+      );
     });
 
   const importer = cli.command('import').description('turn a docker-compose.yml or a cloudflared config.yml into edgeplane objects');

@@ -29,6 +29,8 @@ import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
 import { registerProbes } from './routes/v1-probes';
+import { registerTrace } from './routes/v1-trace';
+import { registerInstallLink } from './routes/v1-install-link';
 import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
@@ -61,6 +63,8 @@ registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
 registerProbes(app);
+registerTrace(app);
+registerInstallLink(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

@@ -312,7 +312,7 @@ describe('URL doctor', { timeout: 60_000 }, () => {
     const links = page.locator('#doctor-chain li');
     expect(
       await links.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-link') ?? ''}:${e.getAttribute('data-state') ?? ''}`)),
-    ).toEqual(['DNS record:unknown', 'Rule:ok', 'Origin:broken', 'Connectors:degraded']);
+    ).toEqual(['Route:ok', 'DNS record:unknown', 'Rule:ok', 'Origin:broken', 'Connectors:degraded']);
     expect(await page.locator('#doctor-chain li[data-link="Connectors"]').textContent()).toContain('1 of 2 cloudflared replicas ready');
     const first = page.locator('#doctor-chain li[data-first-broken]');
     expect(await first.getAttribute('data-link')).toBe('Origin');

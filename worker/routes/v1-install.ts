@@ -144,6 +144,22 @@ export function publicUrl(config: Config, requestUrl: string): string {
   );
 }
 
+/** The install manifest as multi-document YAML, with a header saying what the token does and which runtime runs. */
+export function installManifest(input: Parameters<typeof installObjects>[0]): string {
+  const header =
+    `# edgeplane agent for cluster "${input.clusterId}". The bootstrap token registers one agent once and expires at ${input.expiresAt}.\n` +
+    (input.image === undefined
+      ? `# Runs the agent bundle (ConfigMap ${BUNDLE_CONFIGMAP}) on the official Node image; add ?image=${RELEASE_IMAGE} for the released agent image.\n`
+      : `# Runs the agent image ${input.image}.\n`);
+  return (
+    header +
+    installObjects(input)
+      // No line folding: the bundle is one long line, and a folded scalar would only be harder to read back.
+      .map((o) => stringify(o, { lineWidth: 0 }))
+      .join('---\n')
+  );
+}
+
 /** Mounts GET /v1/clusters/{id}/install.yaml (admin only). */
 export function registerInstall(app: Router): void {
   const path = '/v1/clusters/{id}/install.yaml';
@@ -183,17 +199,7 @@ export function registerInstall(app: Router): void {
       const { token, expiresAt } = await issueBootstrapToken(deps, id, expiresInHours);
       deps.defer(purgeExpiredBootstrapTokens(deps));
       const url = publicUrl(c.get('config'), c.req.url);
-      const header =
-        `# edgeplane agent for cluster "${id}". The bootstrap token registers one agent once and expires at ${expiresAt}.\n` +
-        (image === undefined
-          ? `# Runs the agent bundle (ConfigMap ${BUNDLE_CONFIGMAP}) on the official Node image; add ?image=${RELEASE_IMAGE} for the released agent image.\n`
-          : `# Runs the agent image ${image}.\n`);
-      const text =
-        header +
-        installObjects({ clusterId: id, url, token, expiresAt, ...(image === undefined ? {} : { image }) })
-          // No line folding: the bundle is one long line, and a folded scalar would only be harder to read back.
-          .map((o) => stringify(o, { lineWidth: 0 }))
-          .join('---\n');
+      const text = installManifest({ clusterId: id, url, token, expiresAt, ...(image === undefined ? {} : { image }) });
       return c.body(text, 200, { 'content-type': 'application/yaml; charset=utf-8', 'cache-control': 'no-store' });
     },
   );

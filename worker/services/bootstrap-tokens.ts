@@ -32,10 +32,11 @@ export async function issueBootstrapToken(
   deps: Deps,
   clusterId: string,
   ttlHours = BOOTSTRAP_TTL_HOURS,
-): Promise<{ token: string; expiresAt: string }> {
+  // An install link derives its token from the link's nonce (services/install-links.ts) instead of a random one.
+  token = newSecret('epb'),
+): Promise<{ token: string; expiresAt: string; id: string }> {
   const cluster = await loadCluster(deps, clusterId);
   if (cluster.agentCredentialHash && !cluster.reregistrationRequestedAt) throw needsReregistration(cluster);
-  const token = newSecret('epb');
   const now = deps.now();
   const row = {
     hash: await hashSecret(token),
@@ -50,7 +51,7 @@ export async function issueBootstrapToken(
     statements: [deps.db.insert(bootstrapTokens).values(row)],
     audit: { action: 'bootstrap_token.create', entityType: 'cluster', entityId: clusterId, after: toApiBootstrapToken(row, now.getTime()) },
   });
-  return { token, expiresAt: row.expiresAt };
+  return { token, expiresAt: row.expiresAt, id: fingerprintOf(row.hash) };
 }
 
 /** Removes expired, unused bootstrap tokens (called opportunistically when a new one is issued). */

@@ -16,3 +16,5 @@ export * from './prune-approval';
 export * from './probe';
 export * from './registration';
 export * from './tunnel-config';
+export * from './trace';
+export * from './install-link';
