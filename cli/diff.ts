@@ -398,6 +398,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
   }
   // Inference backends first (ML backends name them), deleted last (after the ML backends that used them moved or went).
   const backendDeletes: Step[] = [];
+  const backendSteps: Step[] = [];
   const backends = new Map(current.inferenceBackends.map((b) => [b.id, b]));
   for (const [i, b] of state.inferenceBackends.entries()) {
     const have = backends.get(b.id);
@@ -407,7 +408,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
     const { credentials: _c, ...plain } = b;
     if (!have) {
       const body = { ...plain, credentials };
-      early.push({
+      backendSteps.push({
         kind: 'inferenceBackend',
         op: 'create',
         label,
@@ -424,7 +425,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       fields.push({ field: 'credentials', before: have.credentials, after: credentials });
     }
     if (fields.length > 0) {
-      early.push({
+      backendSteps.push({
         kind: 'inferenceBackend',
         op: 'update',
         label,
@@ -434,6 +435,9 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       });
     }
   }
+  // There is one default backend at a time: the change that lets go of it goes before the one that takes it.
+  const takesDefault = (step: Step) => ((step.request.body as { default?: boolean } | undefined)?.default === true ? 1 : 0);
+  early.push(...backendSteps.sort((a, b) => takesDefault(a) - takesDefault(b)));
   if (present.has('inferenceBackends')) {
     const namedBackends = new Set(state.inferenceBackends.map((b) => b.id));
     for (const have of current.inferenceBackends) {

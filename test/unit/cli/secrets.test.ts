@@ -108,3 +108,44 @@ describe('secret references', () => {
     expect(() => state({ STRIPE_SECRET: 'sk_live_x' })).toThrow('workloads[0].env.STRIPE_SECRET: STRIPE_SECRET is stored as a secret');
   });
 });
+
+describe('inference backends in the diff', () => {
+  const backend = (id: string, isDefault: boolean) => ({
+    id,
+    upstreams: [{ url: `https://${id}.example.com`, weight: 1 }],
+    models: null,
+    default: isDefault,
+    balance: 'priority' as const,
+    credentials: { type: 'bearer' as const },
+    timeouts: { connectMs: 5000, totalMs: 300000 },
+    retry: { attempts: 2, backoffMs: 100 },
+    maxBodyBytes: 100 * 1024 * 1024,
+    etag: `"${id}"`,
+    createdAt: '2026-01-01T00:00:00Z',
+    updatedAt: '2026-01-01T00:00:00Z',
+  });
+
+  it('moves the default in an order the Worker accepts, and compares credentials by kind only', () => {
+    const have: Current = { ...current({}), workloads: [], inferenceBackends: [backend('a', true), backend('b', false)] };
+    const file = (aDefault: boolean) =>
+      parseState(
+        stringify({
+          inferenceBackends: ['b', 'a'].map((id) => ({
+            id,
+            upstreams: [{ url: `https://${id}.example.com` }],
+            default: id === 'a' ? aDefault : !aDefault,
+            credentials: { type: 'bearer', token: { env: 'T' } },
+          })),
+        }),
+        'state.yaml',
+      );
+    const unchanged = file(true);
+    expect(diffState(unchanged.state, unchanged.present, have, false).steps).toEqual([]);
+    const moved = file(false);
+    const steps = diffState(moved.state, moved.present, have, false).steps;
+    expect(steps.map((s) => [s.request.path, s.request.body])).toEqual([
+      ['v1/inference/backends/a', { default: false }],
+      ['v1/inference/backends/b', { default: true }],
+    ]);
+  });
+});
