@@ -1,5 +1,6 @@
 import { ApiError, type Client } from './client';
 import type { Step } from './diff';
+import { resolveSecrets } from './secrets';
 
 /** What an apply did: the changes that were made, the one that failed (if any) and those never sent. */
 export interface ApplyReport {
@@ -20,12 +21,22 @@ export interface ApplyReport {
  * version the plan read: a resource changed since is refused (412) rather than overwritten. The first failure stops
  * the run; nothing after it is sent.
  */
-export async function applySteps(client: Client, steps: Step[], progress: (line: string) => void): Promise<ApplyReport> {
+export async function applySteps(
+  client: Client,
+  steps: Step[],
+  progress: (line: string) => void,
+  file = 'state file',
+): Promise<ApplyReport> {
+  // Every secret is read before the first request, so a missing one stops the run before anything changes.
+  const bodies = resolveSecrets(
+    steps.map((s) => s.request.body),
+    file,
+  );
   const report: ApplyReport = { applied: [], failed: null, notApplied: [] };
   for (const [index, step] of steps.entries()) {
     try {
       const { body } = await client.request<{ id?: string } | string>(step.request.method, step.request.path, {
-        body: step.request.body,
+        body: bodies[index],
         ...(step.request.ifMatch ? { ifMatch: step.request.ifMatch } : {}),
       });
       const id = typeof body === 'object' && body?.id ? body.id : undefined;

@@ -1,10 +1,12 @@
 import type { PlanChange } from '../src/shared/api/plan';
 import { canonicalJson } from '../src/shared/compiler/canonical-json';
-import type { StateFile } from '../src/shared/state/schema';
+import type { Workload } from '../src/shared/api';
+import type { StateCredentials, StateFile, StateWorkload } from '../src/shared/state/schema';
 import { type Current, stateRouteOf } from './current';
+import { markSecret, type SecretMarker } from './secrets';
 import type { FileProblem } from './state-file';
 
-export type Kind = 'cluster' | 'tunnel' | 'route' | 'privateNetwork' | 'splitTunnel';
+export type Kind = 'cluster' | 'tunnel' | 'route' | 'privateNetwork' | 'splitTunnel' | 'workload' | 'inferenceBackend' | 'mlBackend';
 export type Op = 'create' | 'update' | 'delete';
 
 /** One field an update changes. */
@@ -14,7 +16,11 @@ export interface FieldChange {
   after: unknown;
 }
 
-/** One change: what the server's plan evaluates, the request apply sends for it, and how to show it. */
+/**
+ * One change: what the server's plan evaluates, the request apply sends for it, and how to show it. Secret values in
+ * `change` and `request.body` are `SecretMarker`s (where the value comes from), resolved only as a request is sent, so
+ * a shown, printed or saved plan never holds one.
+ */
 export interface Step {
   kind: Kind;
   op: Op;
@@ -69,13 +75,76 @@ function duplicates(items: { key: string; path: string }[], what: string): FileP
   return problems;
 }
 
+/** How secrets are handled: relative secret files start at `baseDir`; `updateSecrets` sends every secret again. */
+export interface DiffOptions {
+  baseDir?: string;
+  /**
+   * The API never returns a secret value, so a diff sees only whether one is set; this sends every secret the file
+   * references (rotating a value that changed) in an update of its object.
+   */
+  updateSecrets?: boolean;
+}
+
+type EnvBody = Record<string, string | { secret: SecretMarker } | Exclude<StateWorkload['env'][string], string | { secret: unknown }>>;
+
+/** The env a request sends: secret references become markers (resolved just before the request leaves). */
+function envBody(w: StateWorkload, index: number, baseDir: string): EnvBody {
+  const out: EnvBody = {};
+  for (const [name, value] of Object.entries(w.env)) {
+    out[name] =
+      typeof value === 'object' && 'secret' in value
+        ? { secret: markSecret(value.secret, `workloads[${index}].env.${name}.secret`, baseDir) }
+        : value;
+  }
+  return out;
+}
+
+/**
+ * The file's env as GET shows it, to compare: a secret reads `{"secret": true}`, and an infra reference without an
+ * instance takes the one the Worker pinned (when it is of the same kind), since the Worker fills that in.
+ */
+function envAsShown(w: StateWorkload, have: Workload['env']): Workload['env'] {
+  const out: Workload['env'] = {};
+  for (const [name, value] of Object.entries(w.env)) {
+    if (typeof value === 'string') out[name] = value;
+    else if ('secret' in value) out[name] = { secret: true };
+    else {
+      const pinned = have[name];
+      const instance =
+        value.instance ?? (typeof pinned === 'object' && 'infra' in pinned && pinned.infra === value.infra ? pinned.instance : '');
+      out[name] = { ...value, instance };
+    }
+  }
+  return out;
+}
+
+/** Credentials as a request sends them: every secret part a marker. */
+function credentialsBody(c: StateCredentials, at: string, baseDir: string): unknown {
+  switch (c.type) {
+    case 'bearer':
+      return { type: 'bearer', token: markSecret(c.token, `${at}.token`, baseDir) };
+    case 'access':
+      return {
+        type: 'access',
+        clientId: typeof c.clientId === 'string' ? c.clientId : markSecret(c.clientId, `${at}.clientId`, baseDir),
+        clientSecret: markSecret(c.clientSecret, `${at}.clientSecret`, baseDir),
+      };
+    case 'headers':
+      return {
+        type: 'headers',
+        headers: Object.fromEntries(Object.entries(c.headers).map(([h, ref]) => [h, markSecret(ref, `${at}.headers.${h}`, baseDir)])),
+      };
+  }
+}
+
 /**
  * The changes that turn `current` into what `state` says, in dependency order: clusters, tunnels, then (with prune)
  * the deletes, then routes, private networks and split-tunnel entries. The file owns the tunnels of the clusters it
  * lists, the routes and private networks of the tunnels it lists, and edgeplane's split-tunnel entries when it has a
  * `splitTunnel` list; `prune` deletes what it owns but no longer names. Foreign objects are never touched.
  */
-export function diffState(state: StateFile, present: Set<string>, current: Current, prune: boolean): Diff {
+export function diffState(state: StateFile, present: Set<string>, current: Current, prune: boolean, options: DiffOptions = {}): Diff {
+  const baseDir = options.baseDir ?? '.';
   const problems: FileProblem[] = [
     ...duplicates(
       state.clusters.map((c, i) => ({ key: c.id, path: `clusters[${i}].id` })),
@@ -90,6 +159,18 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
         t.routes.map((r, j) => ({ key: `${r.hostname} ${r.path ?? ''}`, path: `tunnels[${i}].routes[${j}].hostname` })),
       ),
       'this hostname and path',
+    ),
+    ...duplicates(
+      state.workloads.map((w, i) => ({ key: w.id, path: `workloads[${i}].id` })),
+      'this workload id',
+    ),
+    ...duplicates(
+      state.inferenceBackends.map((b, i) => ({ key: b.id, path: `inferenceBackends[${i}].id` })),
+      'this inference backend id',
+    ),
+    ...duplicates(
+      state.mlBackends.map((m, i) => ({ key: m.id, path: `mlBackends[${i}].id` })),
+      'this ML backend id',
     ),
   ];
   const early: Step[] = [];
@@ -315,5 +396,180 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
         });
     }
   }
-  return { steps: [...early, ...deletes, ...tunnelDeletes, ...late], unnamed, problems };
+  // Inference backends first (ML backends name them), deleted last (after the ML backends that used them moved or went).
+  const backendDeletes: Step[] = [];
+  const backendSteps: Step[] = [];
+  const backends = new Map(current.inferenceBackends.map((b) => [b.id, b]));
+  for (const [i, b] of state.inferenceBackends.entries()) {
+    const have = backends.get(b.id);
+    const label = `inference backend ${b.id}`;
+    const at = `inferenceBackends[${i}].credentials`;
+    const credentials = b.credentials ? credentialsBody(b.credentials, at, baseDir) : null;
+    const { credentials: _c, ...plain } = b;
+    if (!have) {
+      const body = { ...plain, credentials };
+      backendSteps.push({
+        kind: 'inferenceBackend',
+        op: 'create',
+        label,
+        change: { action: 'inferenceBackend.create', inferenceBackend: body } as PlanChange,
+        request: { method: 'POST', path: 'v1/inference/backends', body },
+      });
+      continue;
+    }
+    const { id: _id, ...wanted } = plain;
+    const { patch, fields } = changed<Record<string, unknown>>(have, wanted);
+    const kind = have.credentials?.type ?? null;
+    if ((b.credentials?.type ?? null) !== kind || (options.updateSecrets && b.credentials)) {
+      patch.credentials = credentials;
+      fields.push({ field: 'credentials', before: have.credentials, after: credentials });
+    }
+    if (fields.length > 0) {
+      backendSteps.push({
+        kind: 'inferenceBackend',
+        op: 'update',
+        label,
+        change: { action: 'inferenceBackend.update', id: b.id, inferenceBackend: patch } as PlanChange,
+        request: { method: 'PATCH', path: `v1/inference/backends/${b.id}`, body: patch, ifMatch: have.etag },
+        fields,
+      });
+    }
+  }
+  // There is one default backend at a time: the change that lets go of it goes before the one that takes it.
+  const takesDefault = (step: Step) => ((step.request.body as { default?: boolean } | undefined)?.default === true ? 1 : 0);
+  early.push(...backendSteps.sort((a, b) => takesDefault(a) - takesDefault(b)));
+  if (present.has('inferenceBackends')) {
+    const namedBackends = new Set(state.inferenceBackends.map((b) => b.id));
+    for (const have of current.inferenceBackends) {
+      if (namedBackends.has(have.id)) continue;
+      const label = `inference backend ${have.id}`;
+      if (!prune) unnamed.push(label);
+      else
+        backendDeletes.push({
+          kind: 'inferenceBackend',
+          op: 'delete',
+          label,
+          change: { action: 'inferenceBackend.delete', id: have.id },
+          request: { method: 'DELETE', path: `v1/inference/backends/${have.id}`, ifMatch: have.etag },
+        });
+    }
+  }
+
+  const mls = new Map(current.mlBackends.map((m) => [m.id, m]));
+  for (const m of state.mlBackends) {
+    const have = mls.get(m.id);
+    const label = `ML backend ${m.id} (inference backend ${m.backend})`;
+    if (!have) {
+      late.push({
+        kind: 'mlBackend',
+        op: 'create',
+        label,
+        change: { action: 'mlBackend.create', mlBackend: m },
+        request: { method: 'POST', path: 'v1/ml-backends', body: m },
+      });
+      continue;
+    }
+    const { id: _id, ...wanted } = m;
+    const { patch, fields } = changed(have, wanted);
+    if (fields.length > 0) {
+      late.push({
+        kind: 'mlBackend',
+        op: 'update',
+        label,
+        change: { action: 'mlBackend.update', id: m.id, mlBackend: patch },
+        request: { method: 'PATCH', path: `v1/ml-backends/${m.id}`, body: patch, ifMatch: have.etag },
+        fields,
+      });
+    }
+  }
+  if (present.has('mlBackends')) {
+    const namedMls = new Set(state.mlBackends.map((m) => m.id));
+    for (const have of current.mlBackends) {
+      if (namedMls.has(have.id)) continue;
+      const label = `ML backend ${have.id} (inference backend ${have.backend})`;
+      if (!prune) unnamed.push(label);
+      else
+        deletes.push({
+          kind: 'mlBackend',
+          op: 'delete',
+          label,
+          change: { action: 'mlBackend.delete', id: have.id },
+          request: { method: 'DELETE', path: `v1/ml-backends/${have.id}`, ifMatch: have.etag },
+        });
+    }
+  }
+
+  // Workloads: after the tunnels their routes use; the file owns the workloads of the clusters it lists.
+  const workloads = new Map(current.workloads.map((w) => [w.id, w]));
+  for (const [i, w] of state.workloads.entries()) {
+    const have = workloads.get(w.id);
+    const label = `workload ${w.id} (cluster ${w.cluster}, namespace ${w.namespace})`;
+    const env = envBody(w, i, baseDir);
+    if (!have) {
+      const body = { ...w, env };
+      late.push({
+        kind: 'workload',
+        op: 'create',
+        label,
+        change: { action: 'workload.create', workload: body } as PlanChange,
+        request: { method: 'POST', path: 'v1/workloads', body },
+      });
+      continue;
+    }
+    if (have.cluster !== w.cluster || have.namespace !== w.namespace) {
+      const field = have.cluster !== w.cluster ? 'cluster' : 'namespace';
+      problems.push({
+        path: `workloads[${i}].${field}`,
+        message: `workload "${w.id}" exists in cluster "${have.cluster}", namespace "${have.namespace}"; a workload's cluster and namespace are fixed once created (delete it and create another)`,
+      });
+      continue;
+    }
+    const shownBefore = { ...have, command: have.command ?? null, args: have.args ?? null };
+    const { patch, fields } = changed<Record<string, unknown>>(shownBefore, {
+      image: w.image,
+      command: w.command ?? null,
+      args: w.args ?? null,
+      ports: w.ports,
+      replicas: w.replicas,
+      resources: w.resources,
+      healthCheck: w.healthCheck,
+      volumes: w.volumes,
+      stateful: w.stateful,
+      serviceType: w.serviceType,
+      labels: w.labels,
+      annotations: w.annotations,
+      route: w.route,
+    });
+    const hasSecrets = Object.values(env).some((v) => typeof v === 'object' && 'secret' in v);
+    if (!same(have.env, envAsShown(w, have.env)) || (options.updateSecrets && hasSecrets)) {
+      // PATCH replaces the whole env map, so every variable is sent, secrets with their current values.
+      patch.env = env;
+      fields.push({ field: 'env', before: have.env, after: env });
+    }
+    if (fields.length > 0) {
+      late.push({
+        kind: 'workload',
+        op: 'update',
+        label,
+        change: { action: 'workload.update', id: w.id, workload: patch } as PlanChange,
+        request: { method: 'PATCH', path: `v1/workloads/${w.id}`, body: patch, ifMatch: have.etag },
+        fields,
+      });
+    }
+  }
+  const namedWorkloads = new Set(state.workloads.map((w) => w.id));
+  for (const have of current.workloads) {
+    if (!namedClusters.has(have.cluster) || namedWorkloads.has(have.id)) continue;
+    const label = `workload ${have.id} (cluster ${have.cluster}, namespace ${have.namespace})`;
+    if (!prune) unnamed.push(label);
+    else
+      deletes.push({
+        kind: 'workload',
+        op: 'delete',
+        label,
+        change: { action: 'workload.delete', id: have.id },
+        request: { method: 'DELETE', path: `v1/workloads/${have.id}`, ifMatch: have.etag },
+      });
+  }
+  return { steps: [...early, ...deletes, ...tunnelDeletes, ...late, ...backendDeletes], unnamed, problems };
 }

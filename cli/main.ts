@@ -15,6 +15,7 @@ import type { Step } from './diff';
 import { planState } from './plan';
 import { renderPlan } from './render';
 import { renderTrace } from './trace';
+import { describeSecret, secretsOf } from './secrets';
 import { readState, StateFileError } from './state-file';
 
 /** Exit codes (docs/cli.md): 0 success / no changes, 1 error, 2 the plan has changes (with --detailed-exitcode). */
@@ -36,8 +37,8 @@ const KINDS: Record<string, string> = {
   'split-tunnel': 'v1/split-tunnel',
   workload: 'v1/workloads',
   workloads: 'v1/workloads',
-  'inference-backend': 'v1/inference-backends',
-  'inference-backends': 'v1/inference-backends',
+  'inference-backend': 'v1/inference/backends',
+  'inference-backends': 'v1/inference/backends',
   'ml-backend': 'v1/ml-backends',
   'ml-backends': 'v1/ml-backends',
 };
@@ -52,6 +53,8 @@ function collection(kind: string): string {
 interface SavedPlan {
   edgeplanePlan: 1;
   url: string;
+  /** The state file it was made from: its secret references are read again (never saved) when it is applied. */
+  file?: string;
   steps: Step[];
 }
 
@@ -116,18 +119,41 @@ function program(): Command {
     .description("what applying the file would change, as the Worker's own plan decides it")
     .requiredOption('-f, --file <file>', 'the state file (YAML or JSON; - reads standard input)')
     .option('--prune', 'also delete what the file owns but no longer names')
+    .option(
+      '--update-secrets',
+      'send every secret the file references again (the API never shows one, so a changed value is not seen otherwise)',
+    )
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something would, 1 on error')
     .option('--json', 'machine-readable output')
     .option('--out <file>', 'save the plan for `apply --plan <file>` (which then sends exactly these changes)')
-    .action(async (options: { file: string; prune?: boolean; detailedExitcode?: boolean; json?: boolean; out?: string }) => {
-      const c = client();
-      const { diff, report } = await planState(c, options.file, readState(options.file), options.prune ?? false);
-      if (options.out) writeFileSync(options.out, JSON.stringify({ edgeplanePlan: 1, url: c.url, steps: diff.steps } satisfies SavedPlan));
-      if (options.json) json({ changes: diff.steps.map(({ request: _r, ...s }) => s), unnamed: diff.unnamed, server: report });
-      else out(renderPlan(diff, report));
-      if (report && report.refused > 0) process.exitCode = EXIT.error;
-      else if (options.detailedExitcode && diff.steps.length > 0) process.exitCode = EXIT.changes;
-    });
+    .action(
+      async (options: {
+        file: string;
+        prune?: boolean;
+        updateSecrets?: boolean;
+        detailedExitcode?: boolean;
+        json?: boolean;
+        out?: string;
+      }) => {
+        const c = client();
+        const { diff, report } = await planState(
+          c,
+          options.file,
+          readState(options.file),
+          options.prune ?? false,
+          options.updateSecrets ?? false,
+        );
+        if (options.out)
+          writeFileSync(
+            options.out,
+            JSON.stringify({ edgeplanePlan: 1, url: c.url, file: options.file, steps: diff.steps } satisfies SavedPlan),
+          );
+        if (options.json) json({ changes: diff.steps.map(({ request: _r, ...s }) => s), unnamed: diff.unnamed, server: report });
+        else out(renderPlan(diff, report));
+        if (report && report.refused > 0) process.exitCode = EXIT.error;
+        else if (options.detailedExitcode && diff.steps.length > 0) process.exitCode = EXIT.changes;
+      },
+    );
 
   cli
     .command('apply')
@@ -135,46 +161,79 @@ function program(): Command {
     .option('-f, --file <file>', 'the state file (YAML or JSON)')
     .option('--plan <file>', 'a plan saved by `plan --out`: sends exactly its changes, refused if anything changed since')
     .option('--prune', 'also delete what the file owns but no longer names')
+    .option('--update-secrets', 'send every secret the file references again (to rotate a value)')
     .option('--auto-approve', 'do not ask for confirmation (needed without a terminal)')
     .option('--json', 'machine-readable output')
-    .action(async (options: { file?: string; plan?: string; prune?: boolean; autoApprove?: boolean; json?: boolean }) => {
-      const c = client();
-      let steps: Step[];
-      if (options.plan) {
-        steps = (JSON.parse(readFileSync(options.plan, 'utf8')) as SavedPlan).steps;
-      } else if (options.file) {
-        const { diff, report } = await planState(c, options.file, readState(options.file), options.prune ?? false);
-        if (!options.json) out(renderPlan(diff, report));
-        if (report && report.refused > 0) {
-          if (options.json) json({ applied: [], refused: report.results.filter((r) => r.error) });
-          else out('Nothing applied: the Worker would refuse the changes marked above.');
-          process.exitCode = EXIT.error;
+    .action(
+      async (options: {
+        file?: string;
+        plan?: string;
+        prune?: boolean;
+        updateSecrets?: boolean;
+        autoApprove?: boolean;
+        json?: boolean;
+      }) => {
+        const c = client();
+        let steps: Step[];
+        let source = options.file ?? 'state file';
+        if (options.plan) {
+          const saved = JSON.parse(readFileSync(options.plan, 'utf8')) as SavedPlan;
+          steps = saved.steps;
+          source = saved.file ?? options.plan;
+        } else if (options.file) {
+          const { diff, report } = await planState(
+            c,
+            options.file,
+            readState(options.file),
+            options.prune ?? false,
+            options.updateSecrets ?? false,
+          );
+          if (!options.json) out(renderPlan(diff, report));
+          if (report && report.refused > 0) {
+            if (options.json) json({ applied: [], refused: report.results.filter((r) => r.error) });
+            else out('Nothing applied: the Worker would refuse the changes marked above.');
+            process.exitCode = EXIT.error;
+            return;
+          }
+          steps = diff.steps;
+        } else throw new UsageError('give the state file (-f state.yaml) or a saved plan (--plan plan.json)');
+        if (steps.length === 0) {
+          if (options.json) json({ applied: [], failed: null, notApplied: [] });
           return;
         }
-        steps = diff.steps;
-      } else throw new UsageError('give the state file (-f state.yaml) or a saved plan (--plan plan.json)');
-      if (steps.length === 0) {
-        if (options.json) json({ applied: [], failed: null, notApplied: [] });
-        return;
-      }
-      if (!options.autoApprove) {
-        if (!process.stdin.isTTY) throw new UsageError('not a terminal: pass --auto-approve to apply without confirmation');
-        const answer = await read({ prompt: `Apply ${steps.length} change(s)? [y/N] ` });
-        if (answer.trim().toLowerCase() !== 'y') throw new UsageError('cancelled; nothing applied');
-      }
-      const report = await applySteps(c, steps, options.json ? () => undefined : out);
-      if (options.json) json(report);
-      else out(renderApply(report));
-      if (report.failed) process.exitCode = EXIT.error;
-    });
+        if (!options.autoApprove) {
+          if (!process.stdin.isTTY) throw new UsageError('not a terminal: pass --auto-approve to apply without confirmation');
+          const answer = await read({ prompt: `Apply ${steps.length} change(s)? [y/N] ` });
+          if (answer.trim().toLowerCase() !== 'y') throw new UsageError('cancelled; nothing applied');
+        }
+        const report = await applySteps(c, steps, options.json ? () => undefined : out, source);
+        if (options.json) json(report);
+        else out(renderApply(report));
+        if (report.failed) process.exitCode = EXIT.error;
+      },
+    );
 
   cli
     .command('export')
     .description('the current state as a state file that `plan` reports as no change')
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
     .action(async (options: { format: 'yaml' | 'json' }) => {
-      const state = exportState(await readCurrent(client()));
+      const current = await readCurrent(client());
+      const state = exportState(current);
       out(options.format === 'json' ? JSON.stringify(state, null, 2) : stringify(state));
+      // The file goes to standard output; what it leaves out goes to standard error, where a person sees it.
+      const secrets = secretsOf(state, '.');
+      if (secrets.length > 0) {
+        process.stderr.write(
+          `note: secret values are never exported; the file references environment variables instead: set them before plan or apply:\n`,
+        );
+        for (const s of secrets) process.stderr.write(`  ${s.at}: ${describeSecret(s)}\n`);
+      }
+      for (const b of current.inferenceBackends.filter((b) => b.credentials?.type === 'headers')) {
+        process.stderr.write(
+          `note: inference backend ${b.id} sends credential headers whose names the API does not show: fill in its credentials.headers\n`,
+        );
+      }
     });
 
   cli

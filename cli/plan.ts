@@ -1,7 +1,9 @@
+import path from 'node:path';
 import type { PlanReport } from '../src/shared/api/plan';
 import { type Client } from './client';
 import { readCurrent } from './current';
 import { type Diff, diffState } from './diff';
+import { checkSecrets, resolveSecrets } from './secrets';
 import { StateFileError, type LoadedState } from './state-file';
 
 /** The server plans at most this many changes at once (POST /v1/plan). */
@@ -17,9 +19,18 @@ export interface Planned {
  * Diffs the file against the Worker and asks the Worker's own plan (POST /v1/plan: each change through its endpoint's
  * decision code) what every change would answer, so a plan can never promise what apply would refuse.
  */
-export async function planState(client: Client, file: string, loaded: LoadedState, prune: boolean): Promise<Planned> {
+export async function planState(
+  client: Client,
+  file: string,
+  loaded: LoadedState,
+  prune: boolean,
+  updateSecrets = false,
+): Promise<Planned> {
+  // Relative secret files start at the state file (standard input: the working directory).
+  const baseDir = file === '-' ? process.cwd() : path.dirname(path.resolve(file));
+  checkSecrets(loaded.state, file, baseDir);
   const current = await readCurrent(client);
-  const diff = diffState(loaded.state, loaded.present, current, prune);
+  const diff = diffState(loaded.state, loaded.present, current, prune, { baseDir, updateSecrets });
   if (diff.problems.length > 0) throw new StateFileError(file, diff.problems);
   if (diff.steps.length === 0) return { diff, report: null };
   if (diff.steps.length > SERVER_PLAN_LIMIT) {
@@ -30,6 +41,13 @@ export async function planState(client: Client, file: string, loaded: LoadedStat
       },
     ]);
   }
-  const { body } = await client.request<PlanReport>('POST', 'v1/plan', { body: { changes: diff.steps.map((s) => s.change) } });
+  const { body } = await client.request<PlanReport>('POST', 'v1/plan', {
+    body: {
+      changes: resolveSecrets(
+        diff.steps.map((s) => s.change),
+        file,
+      ),
+    },
+  });
   return { diff, report: body };
 }

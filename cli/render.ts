@@ -1,6 +1,7 @@
 import { styleText } from 'node:util';
 import type { PlanReport } from '../src/shared/api/plan';
 import type { Diff, Step } from './diff';
+import { describeSecret, type SecretMarker } from './secrets';
 
 /** Colours only on a terminal, and never when NO_COLOR is set. */
 const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -8,7 +9,11 @@ const paint = (format: Parameters<typeof styleText>[0], text: string) => (colour
 
 const SIGN = { create: '+', update: '~', delete: '-' } as const;
 const TINT = { create: 'green', update: 'yellow', delete: 'red' } as const;
-const show = (value: unknown) => JSON.stringify(value ?? null);
+/** A value as JSON, each secret shown as where it comes from (its value is never in a plan). */
+const show = (value: unknown) =>
+  JSON.stringify(value ?? null, (_key, v: unknown) =>
+    typeof v === 'object' && v !== null && '$secret' in v && 'at' in v ? describeSecret(v as SecretMarker) : v,
+  );
 
 /** A readable diff: one line per change (fields under updates) with the server's verdict on refused ones. */
 export function renderPlan(diff: Diff, report: PlanReport | null): string {

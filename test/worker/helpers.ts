@@ -63,7 +63,18 @@ export async function count(table: string, where = '1=1'): Promise<number> {
 
 /** A snapshot of every table that a failed write must leave untouched. */
 export async function storeSnapshot(): Promise<Record<string, unknown[]>> {
-  const tables = ['clusters', 'tunnels', 'routes', 'private_networks', 'split_tunnel_entries', 'workloads', 'audit', 'outbox'];
+  const tables = [
+    'clusters',
+    'tunnels',
+    'routes',
+    'private_networks',
+    'split_tunnel_entries',
+    'workloads',
+    'inference_backends',
+    'ml_backends',
+    'audit',
+    'outbox',
+  ];
   const snapshot: Record<string, unknown[]> = {};
   for (const t of tables) snapshot[t] = (await env.DB.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()).results;
   return snapshot;

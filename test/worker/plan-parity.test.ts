@@ -37,7 +37,16 @@ type Step =
   | { action: 'privateNetwork.delete'; network: number }
   | { action: 'splitTunnel.create'; host: number; mode: 'include' | 'exclude' }
   | { action: 'splitTunnel.update'; entry: number; description: string }
-  | { action: 'splitTunnel.delete'; entry: number };
+  | { action: 'splitTunnel.delete'; entry: number }
+  | { action: 'workload.create'; workload: number; cluster: number; route: number | null; ports: boolean; secret: number | null }
+  | { action: 'workload.update'; workload: number; replicas?: number; route?: number | null; secret?: number | null }
+  | { action: 'workload.delete'; workload: number }
+  | { action: 'inferenceBackend.create'; backend: number; default: boolean; credentials: boolean }
+  | { action: 'inferenceBackend.update'; backend: number; default?: boolean; credentials?: boolean | null }
+  | { action: 'inferenceBackend.delete'; backend: number }
+  | { action: 'mlBackend.create'; ml: number; backend: number }
+  | { action: 'mlBackend.update'; ml: number; backend?: number; choices?: number }
+  | { action: 'mlBackend.delete'; ml: number };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
@@ -80,6 +89,47 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   }),
   fc.record({ action: fc.constant('splitTunnel.update' as const), entry: fc.nat(1), description: fc.constantFrom('a', 'b') }),
   fc.record({ action: fc.constant('splitTunnel.delete' as const), entry: fc.nat(1) }),
+  fc.record({
+    action: fc.constant('workload.create' as const),
+    workload: fc.nat(2),
+    cluster: fc.nat(1),
+    route: fc.option(fc.nat(2)),
+    ports: fc.boolean(),
+    secret: fc.option(fc.nat(1)),
+  }),
+  fc.record(
+    {
+      action: fc.constant('workload.update' as const),
+      workload: fc.nat(2),
+      replicas: fc.nat(2),
+      route: fc.option(fc.nat(2)),
+      secret: fc.option(fc.nat(1)),
+    },
+    { requiredKeys: ['action', 'workload'] },
+  ),
+  fc.record({ action: fc.constant('workload.delete' as const), workload: fc.nat(2) }),
+  fc.record({
+    action: fc.constant('inferenceBackend.create' as const),
+    backend: fc.nat(1),
+    default: fc.boolean(),
+    credentials: fc.boolean(),
+  }),
+  fc.record(
+    {
+      action: fc.constant('inferenceBackend.update' as const),
+      backend: fc.nat(1),
+      default: fc.boolean(),
+      credentials: fc.option(fc.boolean()),
+    },
+    { requiredKeys: ['action', 'backend'] },
+  ),
+  fc.record({ action: fc.constant('inferenceBackend.delete' as const), backend: fc.nat(1) }),
+  fc.record({ action: fc.constant('mlBackend.create' as const), ml: fc.nat(1), backend: fc.nat(1) }),
+  fc.record(
+    { action: fc.constant('mlBackend.update' as const), ml: fc.nat(1), backend: fc.nat(1), choices: fc.nat(2) },
+    { requiredKeys: ['action', 'ml'] },
+  ),
+  fc.record({ action: fc.constant('mlBackend.delete' as const), ml: fc.nat(1) }),
 );
 
 /** The names one run's pool indexes stand for; every run has its own, so runs never see each other's resources. */
@@ -96,6 +146,11 @@ function pool(run: string, seeded: Seeded) {
     network: (i: number) => (i === 0 ? seeded.networkId : `pn_missing_${run}`),
     entry: (i: number) => (i === 0 ? seeded.entryId : `st_missing_${run}`),
     tunnel: (i: number) => `${run}-t${i}`,
+    // w0 is seeded (with a route and a secret); the others start missing.
+    workload: (i: number) => `${run}-w${i}`,
+    // b0 is seeded (not the default, so runs do not block each other's defaults); b1 starts missing.
+    backend: (i: number) => `${run}-b${i}`,
+    ml: (i: number) => `${run}-m${i}`,
     host: (i: number) => `h${i}.${run}.example.com`,
     path: (i: number) => ['/api', '/api/v2', '/'][i] ?? '/x',
     route: (i: number) => routeIds[i] ?? `rt_missing_${run}`,
@@ -208,6 +263,81 @@ function translate(p: Pool, cluster: string, s: Step) {
       const id = p.entry(s.entry);
       return { change: { action: s.action, id }, request: ['DELETE', item('split-tunnel', id), undefined] as const };
     }
+    case 'workload.create': {
+      // Without ports a route has no Service to go to (422); `{"secret": true}` on create has no value to keep (422).
+      const body = {
+        id: p.workload(s.workload),
+        cluster: p.cluster(s.cluster),
+        namespace: 'apps',
+        image: 'nginx:1.27',
+        ports: s.ports ? [80] : [],
+        ...(s.route !== null ? { route: { tunnel: p.tunnel(s.route), hostname: p.host(s.route) } } : {}),
+        ...(s.secret !== null ? { env: { DB_PASSWORD: s.secret === 0 ? { secret: 'hunter2' } : { secret: true } } } : {}),
+      };
+      return { change: { action: s.action, workload: body }, request: ['POST', '/v1/workloads', body] as const };
+    }
+    case 'workload.update': {
+      const id = p.workload(s.workload);
+      const patch = {
+        ...(s.replicas !== undefined ? { replicas: s.replicas } : {}),
+        ...(s.route !== undefined ? { route: s.route === null ? null : { tunnel: p.tunnel(s.route), hostname: p.host(s.route) } } : {}),
+        ...(s.secret !== undefined
+          ? { env: s.secret === null ? {} : { DB_PASSWORD: s.secret === 0 ? { secret: 'rotated' } : { secret: true } } }
+          : {}),
+      };
+      return { change: { action: s.action, id, workload: patch }, request: ['PATCH', item('workloads', id), patch] as const };
+    }
+    case 'workload.delete': {
+      const id = p.workload(s.workload);
+      return { change: { action: s.action, id }, request: ['DELETE', item('workloads', id), undefined] as const };
+    }
+    case 'inferenceBackend.create': {
+      const body = {
+        id: p.backend(s.backend),
+        upstreams: [{ url: 'https://triton.example.com' }],
+        default: s.default,
+        ...(s.credentials ? { credentials: { type: 'bearer', token: 'secret-token' } } : {}),
+      };
+      return { change: { action: s.action, inferenceBackend: body }, request: ['POST', '/v1/inference/backends', body] as const };
+    }
+    case 'inferenceBackend.update': {
+      const id = p.backend(s.backend);
+      const patch = {
+        ...(s.default !== undefined ? { default: s.default } : {}),
+        ...(s.credentials !== undefined ? { credentials: s.credentials ? { type: 'bearer', token: 'other-token' } : null } : {}),
+      };
+      return {
+        change: { action: s.action, id, inferenceBackend: patch },
+        request: ['PATCH', item('inference/backends', id), patch] as const,
+      };
+    }
+    case 'inferenceBackend.delete': {
+      const id = p.backend(s.backend);
+      return { change: { action: s.action, id }, request: ['DELETE', item('inference/backends', id), undefined] as const };
+    }
+    case 'mlBackend.create': {
+      const body = {
+        id: p.ml(s.ml),
+        backend: p.backend(s.backend),
+        model: 'sentiment',
+        task: 'text-classification',
+        input: { field: 'text', tensor: 'TEXT' },
+        output: { tensor: 'LOGITS' },
+      };
+      return { change: { action: s.action, mlBackend: body }, request: ['POST', '/v1/ml-backends', body] as const };
+    }
+    case 'mlBackend.update': {
+      const id = p.ml(s.ml);
+      const patch = {
+        ...(s.backend !== undefined ? { backend: p.backend(s.backend) } : {}),
+        ...(s.choices !== undefined ? { choices: ['a', 'b', 'c'].slice(0, s.choices) } : {}),
+      };
+      return { change: { action: s.action, id, mlBackend: patch }, request: ['PATCH', item('ml-backends', id), patch] as const };
+    }
+    case 'mlBackend.delete': {
+      const id = p.ml(s.ml);
+      return { change: { action: s.action, id }, request: ['DELETE', item('ml-backends', id), undefined] as const };
+    }
   }
 }
 
@@ -247,6 +377,31 @@ async function seed(run: string): Promise<Seeded> {
   expect(network.status).toBe(201);
   const entry = await api('POST', '/v1/split-tunnel', { body: { profile: p.profile, mode: 'include', host: p.host(0) } });
   expect(entry.status).toBe(201);
+  // A workload with a route of its own (on a hostname of the pool) and a secret; an inference backend with an ML backend.
+  const workload = await api('POST', '/v1/workloads', {
+    body: {
+      id: p.workload(0),
+      cluster,
+      namespace: 'apps',
+      image: 'nginx:1.27',
+      ports: [80],
+      env: { DB_PASSWORD: { secret: 'seeded' } },
+      route: { tunnel: `${run}-t0`, hostname: p.host(2) },
+    },
+  });
+  expect(workload.status).toBe(201);
+  expect(
+    (await api('POST', '/v1/inference/backends', { body: { id: p.backend(0), upstreams: [{ url: 'https://gpu.example.com' }] } })).status,
+  ).toBe(201);
+  const ml = {
+    id: p.ml(0),
+    backend: p.backend(0),
+    model: 'sentiment',
+    task: 'text-classification',
+    input: { field: 'text', tensor: 'TEXT' },
+    output: { tensor: 'LOGITS' },
+  };
+  expect((await api('POST', '/v1/ml-backends', { body: ml })).status).toBe(201);
   return {
     cluster,
     routeIds,
@@ -274,6 +429,10 @@ describe('POST /v1/plan answers each change exactly as its endpoint does', () =>
         // with the planned id replaced by the real one.
         const realIds = new Map<string, string>();
         const realName = (text: string) => [...realIds].reduce((t, [planned, real]) => t.replaceAll(planned, real), text);
+        // A workload's own route gets an id the plan cannot tell (it answers the workload, not its route): any route id
+        // neither seeded nor created by a route change is one of those, and is compared as such.
+        const known = () => new Set([...seeded.routeIds, ...realIds.values()]);
+        const workloadRoutes = (text: string) => text.replace(/rt_[0-9a-z]{22}/g, (id) => (known().has(id) ? id : 'rt_(a workload route)'));
         for (const [index, { request }] of translated.entries()) {
           const [method, path, body] = request;
           const response = await api(method, path, body === undefined ? {} : { body });
@@ -282,8 +441,11 @@ describe('POST /v1/plan answers each change exactly as its endpoint does', () =>
           const answered = answer?.error as { code: string; message: string; details?: unknown; requestId?: string } | undefined;
           if (answered) delete answered.requestId;
           if (verdict?.action.endsWith('.create') && verdict.id && answer?.id) realIds.set(verdict.id, answer.id);
-          const planned = verdict?.error ? (JSON.parse(realName(JSON.stringify(verdict.error))) as PlanResult['error']) : undefined;
-          expect({ index, status: verdict?.status, error: planned }).toEqual({ index, status: response.status, error: answered });
+          const planned = verdict?.error
+            ? (JSON.parse(workloadRoutes(realName(JSON.stringify(verdict.error)))) as PlanResult['error'])
+            : undefined;
+          const real = answered ? (JSON.parse(workloadRoutes(JSON.stringify(answered))) as PlanResult['error']) : undefined;
+          expect({ index, status: verdict?.status, error: planned }).toEqual({ index, status: response.status, error: real });
         }
       }),
       { numRuns: 30 },

@@ -113,11 +113,17 @@ export async function desiredClusterFromView(
       privateNetworks: networks,
     });
   }
-  // Workloads are not planned changes: both sides carry the stored ones, without their secret values.
+  // Workloads compile without their secret values: a plan shows which objects change, never what a secret holds.
+  const desiredWorkloads = (await view.workloadsOfCluster(clusterId)).map((w): DesiredWorkload => ({
+    id: w.id,
+    namespace: w.namespace,
+    spec: w.spec as WorkloadSpec,
+    secrets: {},
+  }));
   return {
     cluster: toApiCluster(row, deps.now().getTime()),
     tunnels: desiredTunnels,
-    workloads: await desiredWorkloadsOf(deps, clusterId, { withTokens: false }),
+    workloads: desiredWorkloads,
     infra: await discoveredInfraOf(deps, clusterId),
     revision: row.desiredRevision,
   };

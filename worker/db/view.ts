@@ -1,12 +1,25 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, ne } from 'drizzle-orm';
 import type { Db } from '../deps';
-import { clusters, privateNetworks, routes, splitTunnelEntries, tunnels } from './schema';
+import {
+  clusters,
+  inferenceBackends,
+  mlBackends,
+  privateNetworks,
+  routes,
+  splitTunnelEntries,
+  tunnels,
+  workloadRoutes,
+  workloads,
+} from './schema';
 
 export type ClusterRow = typeof clusters.$inferSelect;
 export type TunnelRow = typeof tunnels.$inferSelect;
 export type RouteRow = typeof routes.$inferSelect;
 export type PrivateNetworkRow = typeof privateNetworks.$inferSelect;
 export type SplitTunnelRow = typeof splitTunnelEntries.$inferSelect;
+export type WorkloadRow = typeof workloads.$inferSelect;
+export type InferenceBackendRow = typeof inferenceBackends.$inferSelect;
+export type MlBackendRow = typeof mlBackends.$inferSelect;
 
 /** The key that makes a split-tunnel entry unique: one target per account, profile and mode. */
 export interface SplitTunnelKey {
@@ -34,6 +47,18 @@ export interface StoreView {
   allPrivateNetworks(): Promise<PrivateNetworkRow[]>;
   splitTunnelEntry(id: string): Promise<SplitTunnelRow | undefined>;
   splitTunnelEntryByKey(key: SplitTunnelKey): Promise<SplitTunnelRow | undefined>;
+  workload(id: string): Promise<WorkloadRow | undefined>;
+  workloadsOfCluster(clusterId: string): Promise<WorkloadRow[]>;
+  /**
+   * Ids of the routes a workload owns besides its own (the compose import's): not staged, since no planned change makes
+   * them; a caller reads each through `route` to see the planned deletes.
+   */
+  ownedRouteIds(workloadId: string): Promise<string[]>;
+  inferenceBackend(id: string): Promise<InferenceBackendRow | undefined>;
+  /** The default inference backend other than `id`, if there is one (there can be only one default). */
+  otherDefaultInferenceBackend(id: string): Promise<InferenceBackendRow | undefined>;
+  mlBackend(id: string): Promise<MlBackendRow | undefined>;
+  mlBackendsOfBackend(backendId: string): Promise<MlBackendRow[]>;
 }
 
 /** The store as it is now. */
@@ -59,6 +84,21 @@ export const storeView = (db: Db): StoreView => ({
         eq(splitTunnelEntries.target, key.target),
       ),
     }),
+  workload: (id) => db.query.workloads.findFirst({ where: eq(workloads.id, id) }),
+  workloadsOfCluster: (clusterId) => db.select().from(workloads).where(eq(workloads.clusterId, clusterId)).orderBy(asc(workloads.id)),
+  ownedRouteIds: async (workloadId) =>
+    (
+      await db
+        .select({ id: workloadRoutes.routeId })
+        .from(workloadRoutes)
+        .where(eq(workloadRoutes.workloadId, workloadId))
+        .orderBy(asc(workloadRoutes.routeId))
+    ).map((r) => r.id),
+  inferenceBackend: (id) => db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, id) }),
+  otherDefaultInferenceBackend: (id) =>
+    db.query.inferenceBackends.findFirst({ where: and(eq(inferenceBackends.isDefault, true), ne(inferenceBackends.id, id)) }),
+  mlBackend: (id) => db.query.mlBackends.findFirst({ where: eq(mlBackends.id, id) }),
+  mlBackendsOfBackend: (backendId) => db.select().from(mlBackends).where(eq(mlBackends.backendId, backendId)).orderBy(asc(mlBackends.id)),
 });
 
 /** A row a write puts (inserts or replaces) or deletes, as a plan stages it. */
@@ -72,7 +112,13 @@ export type RowChange =
   | { table: 'privateNetworks'; put: PrivateNetworkRow }
   | { table: 'privateNetworks'; delete: string }
   | { table: 'splitTunnelEntries'; put: SplitTunnelRow }
-  | { table: 'splitTunnelEntries'; delete: string };
+  | { table: 'splitTunnelEntries'; delete: string }
+  | { table: 'workloads'; put: WorkloadRow }
+  | { table: 'workloads'; delete: string }
+  | { table: 'inferenceBackends'; put: InferenceBackendRow }
+  | { table: 'inferenceBackends'; delete: string }
+  | { table: 'mlBackends'; put: MlBackendRow }
+  | { table: 'mlBackends'; delete: string };
 
 type Staged<T> = Map<string, T | null>;
 
@@ -90,6 +136,9 @@ export class StagedView implements StoreView {
   private readonly routes: Staged<RouteRow> = new Map();
   private readonly networks: Staged<PrivateNetworkRow> = new Map();
   private readonly entries: Staged<SplitTunnelRow> = new Map();
+  private readonly workloads: Staged<WorkloadRow> = new Map();
+  private readonly inferenceBackends: Staged<InferenceBackendRow> = new Map();
+  private readonly mlBackends: Staged<MlBackendRow> = new Map();
 
   constructor(private readonly base: StoreView) {}
 
@@ -102,6 +151,9 @@ export class StagedView implements StoreView {
         routes: this.routes,
         privateNetworks: this.networks,
         splitTunnelEntries: this.entries,
+        workloads: this.workloads,
+        inferenceBackends: this.inferenceBackends,
+        mlBackends: this.mlBackends,
       }[change.table];
       if ('put' in change) staged.set(change.put.id, change.put);
       else staged.set(change.delete, null);
@@ -160,5 +212,35 @@ export class StagedView implements StoreView {
     for (const row of this.entries.values()) if (row && matches(row)) return row;
     const found = await this.base.splitTunnelEntryByKey(key);
     return found && !this.entries.has(found.id) ? found : undefined;
+  }
+
+  async workload(id: string): Promise<WorkloadRow | undefined> {
+    return this.workloads.has(id) ? (this.workloads.get(id) ?? undefined) : this.base.workload(id);
+  }
+
+  async workloadsOfCluster(clusterId: string): Promise<WorkloadRow[]> {
+    return merge(await this.base.workloadsOfCluster(clusterId), this.workloads, (w) => w.clusterId === clusterId);
+  }
+
+  ownedRouteIds(workloadId: string): Promise<string[]> {
+    return this.base.ownedRouteIds(workloadId);
+  }
+
+  async inferenceBackend(id: string): Promise<InferenceBackendRow | undefined> {
+    return this.inferenceBackends.has(id) ? (this.inferenceBackends.get(id) ?? undefined) : this.base.inferenceBackend(id);
+  }
+
+  async otherDefaultInferenceBackend(id: string): Promise<InferenceBackendRow | undefined> {
+    for (const row of this.inferenceBackends.values()) if (row?.isDefault && row.id !== id) return row;
+    const found = await this.base.otherDefaultInferenceBackend(id);
+    return found && !this.inferenceBackends.has(found.id) ? found : undefined;
+  }
+
+  async mlBackend(id: string): Promise<MlBackendRow | undefined> {
+    return this.mlBackends.has(id) ? (this.mlBackends.get(id) ?? undefined) : this.base.mlBackend(id);
+  }
+
+  async mlBackendsOfBackend(backendId: string): Promise<MlBackendRow[]> {
+    return merge(await this.base.mlBackendsOfBackend(backendId), this.mlBackends, (m) => m.backendId === backendId);
   }
 }

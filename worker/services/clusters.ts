@@ -158,18 +158,9 @@ export async function prepareClusterDelete(deps: Deps, view: StoreView, id: stri
   if (used.length > 0) {
     throw new AppError('conflict', `cluster "${id}" still has tunnels (${used.map((t) => t.id).join(', ')}); delete or move them first`);
   }
-  // Workloads are not staged by a plan: they are read from the store as they are.
-  const deployed = await deps.db
-    .select({ id: workloads.id, namespace: workloads.namespace })
-    .from(workloads)
-    .where(eq(workloads.clusterId, id))
-    .orderBy(asc(workloads.id))
-    .limit(NAMED + 1);
+  const deployed = await view.workloadsOfCluster(id);
   if (deployed.length > 0) {
-    const [{ n }] = (await deps.db
-      .select({ n: sql<number>`count(*)` })
-      .from(workloads)
-      .where(eq(workloads.clusterId, id))) as [{ n: number }];
+    const n = deployed.length;
     const named = deployed.slice(0, NAMED).map((w) => w.id);
     throw new AppError(
       'conflict',

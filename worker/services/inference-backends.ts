@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, ne } from 'drizzle-orm';
+import { asc, eq, gt, sql } from 'drizzle-orm';
 import type {
   InferenceBackend,
   InferenceBackendCreate,
@@ -10,13 +10,13 @@ import { decryptSecret, encryptSecret } from '../crypto';
 import { unchangedSince } from '../db/guards';
 import { inferenceBackends, mlBackends } from '../db/schema';
 import type { Guard } from '../db/write';
-import { commit } from '../effects/commit';
+import { storeView, type StoreView } from '../db/view';
 import { toApiInferenceBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
-import { sql } from 'drizzle-orm';
+import { commitPrepared, type Prepared } from './prepared';
 
 type Row = typeof inferenceBackends.$inferSelect;
 
@@ -61,17 +61,19 @@ const oneDefault = (id: string): Guard => ({
   }),
 });
 
-async function checkOneDefault(deps: Deps, id: string): Promise<void> {
-  const other = await deps.db
-    .select({ id: inferenceBackends.id })
-    .from(inferenceBackends)
-    .where(and(eq(inferenceBackends.isDefault, true), ne(inferenceBackends.id, id)))
-    .limit(1);
-  if (other[0]) {
-    throw new AppError('conflict', `backend "${other[0].id}" is already the default; set "default": false on it first`, {
-      details: [{ path: 'body.default', message: `"${other[0].id}" is the default` }],
+async function checkOneDefault(view: StoreView, id: string): Promise<void> {
+  const other = await view.otherDefaultInferenceBackend(id);
+  if (other) {
+    throw new AppError('conflict', `backend "${other.id}" is already the default; set "default": false on it first`, {
+      details: [{ path: 'body.default', message: `"${other.id}" is the default` }],
     });
   }
+}
+
+async function viewBackend(view: StoreView, id: string): Promise<Row> {
+  const row = await view.inferenceBackend(id);
+  if (!row) throw notFound('inference backend', id);
+  return row;
 }
 
 /** Loads a backend row or answers 404. */
@@ -103,14 +105,18 @@ export async function getInferenceBackend(deps: Deps, id: string): Promise<Infer
   return toApiInferenceBackend(await loadInferenceBackend(deps, id));
 }
 
-/** Creates a backend; its credentials are encrypted before they are stored. */
-export async function createInferenceBackend(deps: Deps, input: InferenceBackendCreate): Promise<InferenceBackend> {
-  if (await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, input.id) })) {
+/** Decides a backend create against `view`; its credentials are encrypted before they are stored. */
+export async function prepareInferenceBackendCreate(
+  deps: Deps,
+  view: StoreView,
+  input: InferenceBackendCreate,
+): Promise<Prepared<InferenceBackend>> {
+  if (await view.inferenceBackend(input.id)) {
     throw new AppError('conflict', `inference backend "${input.id}" already exists`, {
       details: [{ path: 'body.id', message: 'already in use' }],
     });
   }
-  if (input.default) await checkOneDefault(deps, input.id);
+  if (input.default) await checkOneDefault(view, input.id);
   const at = deps.now().toISOString();
   const row: Row = {
     id: input.id,
@@ -127,24 +133,33 @@ export async function createInferenceBackend(deps: Deps, input: InferenceBackend
     updatedAt: at,
   };
   const created = toApiInferenceBackend(row);
-  await commit(deps, {
-    guards: input.default ? [oneDefault(input.id)] : [],
-    statements: [deps.db.insert(inferenceBackends).values(row)],
-    audit: { action: 'create', entityType: 'inference_backend', entityId: row.id, after: created },
-  });
-  return created;
+  return {
+    result: created,
+    rows: [{ table: 'inferenceBackends', put: row }],
+    write: {
+      guards: input.default ? [oneDefault(input.id)] : [],
+      statements: [deps.db.insert(inferenceBackends).values(row)],
+      audit: { action: 'create', entityType: 'inference_backend', entityId: row.id, after: created },
+    },
+  };
 }
 
-/** Changes a backend; `credentials: null` removes them, absent keeps them. */
-export async function updateInferenceBackend(
+/** Creates a backend. */
+export async function createInferenceBackend(deps: Deps, input: InferenceBackendCreate): Promise<InferenceBackend> {
+  return commitPrepared(deps, prepareInferenceBackendCreate(deps, storeView(deps.db), input));
+}
+
+/** Decides a backend change against `view`; `credentials: null` removes them, absent keeps them. */
+export async function prepareInferenceBackendUpdate(
   deps: Deps,
+  view: StoreView,
   id: string,
   input: InferenceBackendUpdate,
   ifMatch?: string,
-): Promise<InferenceBackend> {
-  const before = await loadInferenceBackend(deps, id);
+): Promise<Prepared<InferenceBackend>> {
+  const before = await viewBackend(view, id);
   checkIfMatch(ifMatch, before, `inference backend "${id}"`);
-  if (input.default) await checkOneDefault(deps, id);
+  if (input.default) await checkOneDefault(view, id);
   const after: Row = {
     ...before,
     upstreams: input.upstreams ?? before.upstreams,
@@ -159,43 +174,65 @@ export async function updateInferenceBackend(
     updatedAt: deps.now().toISOString(),
   };
   const { id: _id, createdAt: _created, ...changes } = after;
-  await commit(deps, {
-    guards: [
-      unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`),
-      ...(after.isDefault ? [oneDefault(id)] : []),
-    ],
-    statements: [deps.db.update(inferenceBackends).set(changes).where(eq(inferenceBackends.id, id))],
-    audit: {
-      action: 'update',
-      entityType: 'inference_backend',
-      entityId: id,
-      before: toApiInferenceBackend(before),
-      after: toApiInferenceBackend(after),
+  return {
+    result: toApiInferenceBackend(after),
+    rows: [{ table: 'inferenceBackends', put: after }],
+    write: {
+      guards: [
+        unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`),
+        ...(after.isDefault ? [oneDefault(id)] : []),
+      ],
+      statements: [deps.db.update(inferenceBackends).set(changes).where(eq(inferenceBackends.id, id))],
+      audit: {
+        action: 'update',
+        entityType: 'inference_backend',
+        entityId: id,
+        before: toApiInferenceBackend(before),
+        after: toApiInferenceBackend(after),
+      },
     },
-  });
-  return toApiInferenceBackend(after);
+  };
 }
 
-/** Deletes a backend; 409 while an ML backend still uses it. */
-export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
-  const before = await loadInferenceBackend(deps, id);
+/** Changes a backend. */
+export async function updateInferenceBackend(
+  deps: Deps,
+  id: string,
+  input: InferenceBackendUpdate,
+  ifMatch?: string,
+): Promise<InferenceBackend> {
+  return commitPrepared(deps, prepareInferenceBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+}
+
+/** Decides a backend delete against `view`; 409 while an ML backend still uses it. */
+export async function prepareInferenceBackendDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewBackend(view, id);
   checkIfMatch(ifMatch, before, `inference backend "${id}"`);
-  const users = await deps.db.select({ id: mlBackends.id }).from(mlBackends).where(eq(mlBackends.backendId, id)).limit(5);
+  const users = (await view.mlBackendsOfBackend(id)).slice(0, 5);
   if (users.length > 0) {
     throw new AppError(
       'conflict',
       `inference backend "${id}" is used by ML backend(s) ${users.map((u) => `"${u.id}"`).join(', ')}; delete them first`,
     );
   }
-  await commit(deps, {
-    guards: [
-      unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`),
-      {
-        holds: sql`NOT EXISTS (SELECT 1 FROM ${mlBackends} WHERE ${mlBackends.backendId} = ${id})`,
-        error: new AppError('conflict', `inference backend "${id}" gained an ML backend while it was being deleted; delete that first`),
-      },
-    ],
-    statements: [deps.db.delete(inferenceBackends).where(eq(inferenceBackends.id, id))],
-    audit: { action: 'delete', entityType: 'inference_backend', entityId: id, before: toApiInferenceBackend(before) },
-  });
+  return {
+    result: null,
+    rows: [{ table: 'inferenceBackends', delete: id }],
+    write: {
+      guards: [
+        unchangedSince(inferenceBackends, id, before.version, `inference backend "${id}"`),
+        {
+          holds: sql`NOT EXISTS (SELECT 1 FROM ${mlBackends} WHERE ${mlBackends.backendId} = ${id})`,
+          error: new AppError('conflict', `inference backend "${id}" gained an ML backend while it was being deleted; delete that first`),
+        },
+      ],
+      statements: [deps.db.delete(inferenceBackends).where(eq(inferenceBackends.id, id))],
+      audit: { action: 'delete', entityType: 'inference_backend', entityId: id, before: toApiInferenceBackend(before) },
+    },
+  };
+}
+
+/** Deletes a backend. */
+export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
+  await commitPrepared(deps, prepareInferenceBackendDelete(deps, storeView(deps.db), id, ifMatch));
 }

@@ -2,12 +2,13 @@ import { asc, eq, gt } from 'drizzle-orm';
 import type { ListQuery, MlBackend, MlBackendCreate, MlBackendUpdate } from '../../src/shared/api';
 import { stillExists, unchangedSince } from '../db/guards';
 import { inferenceBackends, mlBackends } from '../db/schema';
-import { commit } from '../effects/commit';
+import { storeView, type StoreView } from '../db/view';
 import { toApiMlBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
+import { commitPrepared, type Prepared } from './prepared';
 
 type Row = typeof mlBackends.$inferSelect;
 export type MlBackendRow = Row;
@@ -19,8 +20,8 @@ export async function loadMlBackend(deps: Pick<Deps, 'db'>, id: string): Promise
   return row;
 }
 
-async function checkBackendExists(deps: Deps, backend: string): Promise<void> {
-  if (!(await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, backend) }))) {
+async function checkBackendExists(view: StoreView, backend: string): Promise<void> {
+  if (!(await view.inferenceBackend(backend))) {
     throw new AppError(
       'validation_failed',
       `body.backend: inference backend "${backend}" does not exist; create it with POST /v1/inference/backends`,
@@ -29,6 +30,12 @@ async function checkBackendExists(deps: Deps, backend: string): Promise<void> {
       },
     );
   }
+}
+
+async function viewMlBackend(view: StoreView, id: string): Promise<Row> {
+  const row = await view.mlBackend(id);
+  if (!row) throw notFound('ML backend', id);
+  return row;
 }
 
 const backendStillExists = (backend: string) =>
@@ -56,10 +63,10 @@ export async function getMlBackend(deps: Deps, id: string): Promise<MlBackend> {
   return toApiMlBackend(await loadMlBackend(deps, id));
 }
 
-/** Creates an ML backend on an existing inference backend. */
-export async function createMlBackend(deps: Deps, input: MlBackendCreate): Promise<MlBackend> {
-  await checkBackendExists(deps, input.backend);
-  if (await deps.db.query.mlBackends.findFirst({ where: eq(mlBackends.id, input.id) })) {
+/** Decides an ML backend create against `view`: it needs an existing inference backend. */
+export async function prepareMlBackendCreate(deps: Deps, view: StoreView, input: MlBackendCreate): Promise<Prepared<MlBackend>> {
+  await checkBackendExists(view, input.backend);
+  if (await view.mlBackend(input.id)) {
     throw new AppError('conflict', `ML backend "${input.id}" already exists`, {
       details: [{ path: 'body.id', message: 'already in use' }],
     });
@@ -82,19 +89,33 @@ export async function createMlBackend(deps: Deps, input: MlBackendCreate): Promi
     updatedAt: at,
   };
   const created = toApiMlBackend(row);
-  await commit(deps, {
-    guards: [backendStillExists(input.backend)],
-    statements: [deps.db.insert(mlBackends).values(row)],
-    audit: { action: 'create', entityType: 'ml_backend', entityId: row.id, after: created },
-  });
-  return created;
+  return {
+    result: created,
+    rows: [{ table: 'mlBackends', put: row }],
+    write: {
+      guards: [backendStillExists(input.backend)],
+      statements: [deps.db.insert(mlBackends).values(row)],
+      audit: { action: 'create', entityType: 'ml_backend', entityId: row.id, after: created },
+    },
+  };
 }
 
-/** Changes an ML backend. */
-export async function updateMlBackend(deps: Deps, id: string, input: MlBackendUpdate, ifMatch?: string): Promise<MlBackend> {
-  const before = await loadMlBackend(deps, id);
+/** Creates an ML backend on an existing inference backend. */
+export async function createMlBackend(deps: Deps, input: MlBackendCreate): Promise<MlBackend> {
+  return commitPrepared(deps, prepareMlBackendCreate(deps, storeView(deps.db), input));
+}
+
+/** Decides an ML backend change against `view`. */
+export async function prepareMlBackendUpdate(
+  deps: Deps,
+  view: StoreView,
+  id: string,
+  input: MlBackendUpdate,
+  ifMatch?: string,
+): Promise<Prepared<MlBackend>> {
+  const before = await viewMlBackend(view, id);
   checkIfMatch(ifMatch, before, `ML backend "${id}"`);
-  if (input.backend) await checkBackendExists(deps, input.backend);
+  if (input.backend) await checkBackendExists(view, input.backend);
   const { backend, ...rest } = input;
   const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Partial<Row>;
   const after: Row = {
@@ -105,21 +126,38 @@ export async function updateMlBackend(deps: Deps, id: string, input: MlBackendUp
     updatedAt: deps.now().toISOString(),
   };
   const { id: _id, createdAt: _created, ...changes } = after;
-  await commit(deps, {
-    guards: [unchangedSince(mlBackends, id, before.version, `ML backend "${id}"`), backendStillExists(after.backendId)],
-    statements: [deps.db.update(mlBackends).set(changes).where(eq(mlBackends.id, id))],
-    audit: { action: 'update', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before), after: toApiMlBackend(after) },
-  });
-  return toApiMlBackend(after);
+  return {
+    result: toApiMlBackend(after),
+    rows: [{ table: 'mlBackends', put: after }],
+    write: {
+      guards: [unchangedSince(mlBackends, id, before.version, `ML backend "${id}"`), backendStillExists(after.backendId)],
+      statements: [deps.db.update(mlBackends).set(changes).where(eq(mlBackends.id, id))],
+      audit: { action: 'update', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before), after: toApiMlBackend(after) },
+    },
+  };
+}
+
+/** Changes an ML backend. */
+export async function updateMlBackend(deps: Deps, id: string, input: MlBackendUpdate, ifMatch?: string): Promise<MlBackend> {
+  return commitPrepared(deps, prepareMlBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+}
+
+/** Decides an ML backend delete against `view`. */
+export async function prepareMlBackendDelete(deps: Deps, view: StoreView, id: string, ifMatch?: string): Promise<Prepared<null>> {
+  const before = await viewMlBackend(view, id);
+  checkIfMatch(ifMatch, before, `ML backend "${id}"`);
+  return {
+    result: null,
+    rows: [{ table: 'mlBackends', delete: id }],
+    write: {
+      guards: [unchangedSince(mlBackends, id, before.version, `ML backend "${id}"`)],
+      statements: [deps.db.delete(mlBackends).where(eq(mlBackends.id, id))],
+      audit: { action: 'delete', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before) },
+    },
+  };
 }
 
 /** Deletes an ML backend. */
 export async function deleteMlBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
-  const before = await loadMlBackend(deps, id);
-  checkIfMatch(ifMatch, before, `ML backend "${id}"`);
-  await commit(deps, {
-    guards: [unchangedSince(mlBackends, id, before.version, `ML backend "${id}"`)],
-    statements: [deps.db.delete(mlBackends).where(eq(mlBackends.id, id))],
-    audit: { action: 'delete', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before) },
-  });
+  await commitPrepared(deps, prepareMlBackendDelete(deps, storeView(deps.db), id, ifMatch));
 }

@@ -14,11 +14,14 @@ import { StagedView, storeView, type StoreView } from '../db/view';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { Prepared } from './prepared';
+import { prepareInferenceBackendCreate, prepareInferenceBackendDelete, prepareInferenceBackendUpdate } from './inference-backends';
+import { prepareMlBackendCreate, prepareMlBackendDelete, prepareMlBackendUpdate } from './ml-backends';
 import { prepareClusterCreate, prepareClusterDelete, prepareClusterUpdate } from './clusters';
 import { preparePrivateNetworkCreate, preparePrivateNetworkDelete, preparePrivateNetworkUpdate } from './private-networks';
 import { prepareRouteCreate, prepareRouteDelete, prepareRouteUpdate } from './routes';
 import { prepareSplitTunnelCreate, prepareSplitTunnelDelete, prepareSplitTunnelUpdate } from './split-tunnel';
 import { prepareTunnelCreate, prepareTunnelDelete, prepareTunnelUpdate } from './tunnels';
+import { prepareWorkloadCreate, prepareWorkloadDelete, prepareWorkloadUpdate } from './workloads';
 
 /** A tunnel being deleted is left with a catch-all only config before it goes (as the sync does). */
 const DELETED_CONFIG: TunnelConfig = { ingress: [{ service: 'http_status:404' }] };
@@ -40,6 +43,15 @@ const SUCCESS: Record<PlanChange['action'], number> = {
   'splitTunnel.create': 201,
   'splitTunnel.update': 200,
   'splitTunnel.delete': 204,
+  'workload.create': 201,
+  'workload.update': 200,
+  'workload.delete': 204,
+  'inferenceBackend.create': 201,
+  'inferenceBackend.update': 200,
+  'inferenceBackend.delete': 204,
+  'mlBackend.create': 201,
+  'mlBackend.update': 200,
+  'mlBackend.delete': 204,
 };
 
 /** Runs the endpoint's own decision for one change against `view` (the same function the endpoint commits). */
@@ -75,6 +87,24 @@ function prepare(deps: Deps, view: StoreView, change: PlanChange): Promise<Prepa
       return prepareSplitTunnelUpdate(deps, view, change.id, change.splitTunnel);
     case 'splitTunnel.delete':
       return prepareSplitTunnelDelete(deps, view, change.id);
+    case 'workload.create':
+      return prepareWorkloadCreate(deps, view, change.workload);
+    case 'workload.update':
+      return prepareWorkloadUpdate(deps, view, change.id, change.workload);
+    case 'workload.delete':
+      return prepareWorkloadDelete(deps, view, change.id);
+    case 'inferenceBackend.create':
+      return prepareInferenceBackendCreate(deps, view, change.inferenceBackend);
+    case 'inferenceBackend.update':
+      return prepareInferenceBackendUpdate(deps, view, change.id, change.inferenceBackend);
+    case 'inferenceBackend.delete':
+      return prepareInferenceBackendDelete(deps, view, change.id);
+    case 'mlBackend.create':
+      return prepareMlBackendCreate(deps, view, change.mlBackend);
+    case 'mlBackend.update':
+      return prepareMlBackendUpdate(deps, view, change.id, change.mlBackend);
+    case 'mlBackend.delete':
+      return prepareMlBackendDelete(deps, view, change.id);
   }
 }
 

@@ -2,7 +2,8 @@ import { eq } from 'drizzle-orm';
 import type { WorkloadSpec } from '../../src/shared/api';
 import { describeResolution, infraCandidates, resolveInfraRef, type InfraWorkload } from '../../src/shared/compiler';
 import { instanceName, type InfraInstance } from '../../src/shared/kube/infra';
-import { clusterInfra, workloads } from '../db/schema';
+import { clusterInfra } from '../db/schema';
+import { storeView, type StoreView } from '../db/view';
 import type { Deps } from '../deps';
 import { AppError } from '../errors';
 import type { SealedEnv } from './workload-rows';
@@ -16,18 +17,16 @@ export async function discoveredInfra(deps: Deps, clusterId: string): Promise<{ 
 /**
  * What a reference in a workload of `clusterId` may resolve to: the agent's discoveries and the cluster's workloads that
  * run a known image, plus `extra` workloads written in the same request (a compose import), without the workload
- * being written itself (`except`: it cannot be its own database).
+ * being written itself (`except`: it cannot be its own database). A plan passes its view, so planned workloads count.
  */
 export async function clusterCandidates(
   deps: Deps,
   clusterId: string,
   options: { except?: string; extra?: InfraWorkload[] } = {},
+  view: StoreView = storeView(deps.db),
 ): Promise<InfraInstance[]> {
   const { instances } = await discoveredInfra(deps, clusterId);
-  const rows = await deps.db
-    .select({ id: workloads.id, namespace: workloads.namespace, spec: workloads.spec })
-    .from(workloads)
-    .where(eq(workloads.clusterId, clusterId));
+  const rows = await view.workloadsOfCluster(clusterId);
   const own: InfraWorkload[] = [
     ...rows.map((r) => ({ id: r.id, namespace: r.namespace, spec: r.spec as WorkloadSpec })),
     ...(options.extra ?? []),

@@ -2,10 +2,13 @@ import { z } from 'zod';
 import { errorCode, errorDetail } from './common';
 import { clusterCreate, clusterUpdate } from './cluster';
 import { resourceId } from './fields';
+import { inferenceBackendCreate, inferenceBackendUpdate } from './inference';
+import { mlBackendCreate, mlBackendUpdate } from './ml-backend';
 import { privateNetworkCreate, privateNetworkUpdate } from './private-network';
 import { routeCreate, routeUpdate } from './route';
 import { splitTunnelCreate, splitTunnelUpdate } from './split-tunnel';
 import { tunnelCreate, tunnelUpdate } from './tunnel';
+import { workloadCreate, workloadUpdate } from './workload';
 
 const routeId = z.string().min(1).max(200);
 /** Server-made ids (private networks, split-tunnel entries) are checked by existence, not by shape. */
@@ -29,6 +32,19 @@ export const planChange = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('splitTunnel.create'), splitTunnel: splitTunnelCreate }),
   z.strictObject({ action: z.literal('splitTunnel.update'), id: madeId, splitTunnel: splitTunnelUpdate }),
   z.strictObject({ action: z.literal('splitTunnel.delete'), id: madeId }),
+  z.strictObject({ action: z.literal('workload.create'), workload: workloadCreate }),
+  z.strictObject({ action: z.literal('workload.update'), id: resourceId('workload id'), workload: workloadUpdate }),
+  z.strictObject({ action: z.literal('workload.delete'), id: resourceId('workload id') }),
+  z.strictObject({ action: z.literal('inferenceBackend.create'), inferenceBackend: inferenceBackendCreate }),
+  z.strictObject({
+    action: z.literal('inferenceBackend.update'),
+    id: resourceId('backend id'),
+    inferenceBackend: inferenceBackendUpdate,
+  }),
+  z.strictObject({ action: z.literal('inferenceBackend.delete'), id: resourceId('backend id') }),
+  z.strictObject({ action: z.literal('mlBackend.create'), mlBackend: mlBackendCreate }),
+  z.strictObject({ action: z.literal('mlBackend.update'), id: resourceId('ML backend id'), mlBackend: mlBackendUpdate }),
+  z.strictObject({ action: z.literal('mlBackend.delete'), id: resourceId('ML backend id') }),
 ]);
 
 /** Body of POST /v1/plan: changes applied in order; none plans the current state. */

@@ -86,6 +86,9 @@ const current: Current = {
   routes: [route('rt_1', 't1', 'a.example.com'), route('rt_2', 't1', 'b.example.com'), route('rt_3', 'x1', 'x.example.com')],
   privateNetworks: [network('pn_1', 't1', '10.0.0.0/16')],
   splitTunnel: [entry('st_1', 'mine.example.com', 'edgeplane'), entry('st_2', 'foreign.example.com', 'foreign')],
+  workloads: [],
+  inferenceBackends: [],
+  mlBackends: [],
 };
 
 /** The file `export` writes for `current`, restricted to cluster "mine" and edited by `edit`. */
