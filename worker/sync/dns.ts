@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
+import type { BatchItem } from 'drizzle-orm/batch';
 import type { RecordResponse } from 'cloudflare/resources/dns/records';
 import { cfDnsRecords, tunnels } from '../db/schema';
 import { type SyncContext, statusOf } from './context';
 import { type OwnedRecord, dnsPlan, loadDnsPlans } from './dns-plan';
-import { markSuccess, successStatement } from './sync-state';
+import { successStatement } from './sync-state';
 
 // DNS for route hostnames: a proxied CNAME <hostname> → <cloudflare tunnel id>.cfargotunnel.com in the zone that owns
 // the hostname. edgeplane changes or deletes only records listed in cf_dns_records (the ones it created); the record
@@ -100,100 +101,194 @@ export async function dnsNeedsRead(ctx: SyncContext, hostname: string): Promise<
   return !settled && !(desired && desired.content === null);
 }
 
+/** The proxied CNAME edgeplane writes for a hostname. */
+export interface CnameBody {
+  type: 'CNAME';
+  name: string;
+  content: string;
+  proxied: true;
+  ttl: 1;
+  comment: string;
+}
+
+/** The one Cloudflare write a hostname's reconcile needs, sent alone or as an element of a zone's batch. */
+export type DnsWrite =
+  | { kind: 'post'; zoneId: string; body: CnameBody }
+  | { kind: 'patch'; zoneId: string; recordId: string; body: CnameBody }
+  | { kind: 'delete'; zoneId: string; recordId: string };
+
 /**
- * Reconciles one hostname. `outbox` mode skips the remote read when the desired record was already pushed and nothing
- * failed since (a no-op sync costs nothing here); `drift` mode always reads and repairs only under `revert`.
+ * A hostname's reconcile, decided but not yet written: the write (if any) and how to record its result. Deciding reads
+ * Cloudflare and D1 but changes neither, so many hostnames' writes can go to Cloudflare together (one batch per zone)
+ * and their results to D1 together.
+ */
+export interface DnsStep {
+  hostname: string;
+  /** What the reconcile comes to once `write` succeeded. */
+  outcome: DnsOutcome;
+  write: DnsWrite | null;
+  /** The D1 statements recording the result (and this drain's record cache kept true); `record` is Cloudflare's answer. */
+  finish: (record: RecordResponse | null) => BatchItem<'sqlite'>[];
+}
+
+/** Runs statements as one D1 batch (a drain's bookkeeping after a write). */
+export async function runStatements(ctx: SyncContext, statements: BatchItem<'sqlite'>[]): Promise<void> {
+  const [first, ...rest] = statements;
+  if (first) await ctx.db.batch([first, ...rest]);
+}
+
+/** Sends one step's write on its own (a 404 on a delete means already gone). */
+export async function writeOne(ctx: SyncContext, write: DnsWrite): Promise<RecordResponse | null> {
+  switch (write.kind) {
+    case 'post':
+      return ctx.cf.dns.records.create({ zone_id: write.zoneId, ...write.body });
+    case 'patch':
+      return ctx.cf.dns.records.edit(write.recordId, { zone_id: write.zoneId, ...write.body });
+    case 'delete':
+      try {
+        await ctx.cf.dns.records.delete(write.recordId, { zone_id: write.zoneId });
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+      return null;
+  }
+}
+
+/**
+ * Reconciles one hostname with single calls. `outbox` mode skips the remote read when the desired record was already
+ * pushed and nothing failed since (a no-op sync costs nothing here); `drift` mode always reads and repairs only under
+ * `revert`. The drain batches many hostnames instead (dns-batch.ts); both go through `planDns`.
  */
 export async function reconcileDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsOutcome> {
+  const step = await planDns(ctx, hostname, options);
+  const record = step.write ? await writeOne(ctx, step.write) : null;
+  await runStatements(ctx, step.finish(record));
+  return step.outcome;
+}
+
+const noWrite = (hostname: string, outcome: DnsOutcome, statements: () => BatchItem<'sqlite'>[]): DnsStep => ({
+  hostname,
+  outcome,
+  write: null,
+  finish: statements,
+});
+
+/** Decides one hostname's reconcile: reads what it must, writes nothing (see DnsStep). */
+export async function planDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsStep> {
   const { desired, hash, settled, owned } = await dnsPlan(ctx, hostname);
   ctx.dnsPlans.delete(hostname); // from here on this hostname's state changes
-  if (desired && desired.content === null) return 'waiting-for-tunnel';
-  if (options.mode === 'outbox' && settled) return 'unchanged';
+  if (desired && desired.content === null) return noWrite(hostname, 'waiting-for-tunnel', () => []);
+  if (options.mode === 'outbox' && settled) return noWrite(hostname, 'unchanged', () => []);
 
   if (!desired) {
-    if (owned) await deleteOwnedRecord(ctx, owned);
-    await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null });
-    return owned ? 'deleted' : 'unchanged';
+    const success = () => successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null });
+    if (!owned) return noWrite(hostname, 'unchanged', () => [success()]);
+    // Known gone (the zone's records were listed this drain and it is not among them): nothing to send.
+    const gone = ctx.records.get(owned.zoneId) && !ctx.records.get(owned.zoneId)?.get(hostname)?.some((r) => r.id === owned.recordId);
+    return {
+      hostname,
+      outcome: 'deleted',
+      write: gone ? null : { kind: 'delete', zoneId: owned.zoneId, recordId: owned.recordId },
+      finish: () => {
+        remember(ctx, owned.zoneId, hostname, null, owned.recordId);
+        return [ctx.db.delete(cfDnsRecords).where(eq(cfDnsRecords.hostname, hostname)), success()];
+      },
+    };
   }
   const content = desired.content ?? '';
   const zone = owned ? { id: owned.zoneId } : await findZone(ctx, hostname);
   if (!zone) {
-    await markSuccess(ctx, 'dns', hostname, {
-      conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route`,
-    });
-    return 'conflict';
+    return noWrite(hostname, 'conflict', () => [
+      successStatement(ctx, 'dns', hostname, {
+        conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route`,
+      }),
+    ]);
   }
   const existing = await recordsNamed(ctx, zone.id, hostname);
   const mine = owned ? existing.find((r) => r.id === owned.recordId) : undefined;
   const foreign = existing.filter((r) => r.id !== mine?.id);
   const at = ctx.now().toISOString();
-  const body = { type: 'CNAME' as const, name: hostname, content, proxied: true, ttl: 1, comment: OWNER_COMMENT };
+  const body: CnameBody = { type: 'CNAME', name: hostname, content, proxied: true, ttl: 1, comment: OWNER_COMMENT };
 
   if (mine) {
     const same = 'content' in mine && mine.content === content && mine.proxied === true;
     if (same) {
-      if (owned && owned.tunnelId !== desired.tunnelId)
-        await ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname));
-      await markSuccess(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at });
-      return 'unchanged';
+      return noWrite(hostname, 'unchanged', () => [
+        ...(owned && owned.tunnelId !== desired.tunnelId
+          ? [ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname))]
+          : []),
+        successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at }),
+      ]);
     }
     const policy = await driftPolicyOf(ctx, desired.tunnelId);
     const drift = { detectedAt: at, summary: `CNAME ${hostname} was changed outside edgeplane`, reverted: false };
     if (options.mode === 'drift' && policy !== 'revert') {
-      await markSuccess(ctx, 'dns', hostname, { drift, driftCheckedAt: at });
-      return 'drift-reported';
+      return noWrite(hostname, 'drift-reported', () => [successStatement(ctx, 'dns', hostname, { drift, driftCheckedAt: at })]);
     }
-    remember(ctx, zone.id, hostname, await ctx.cf.dns.records.edit(mine.id, { zone_id: zone.id, ...body }));
-    await ctx.db
-      .update(cfDnsRecords)
-      .set({ content, tunnelId: desired.tunnelId, updatedAt: at })
-      .where(eq(cfDnsRecords.hostname, hostname));
-    await markSuccess(ctx, 'dns', hostname, {
-      pushedHash: hash,
-      conflict: null,
-      drift: options.mode === 'drift' ? { ...drift, reverted: true } : null,
-      driftCheckedAt: at,
-    });
-    return 'updated';
+    return {
+      hostname,
+      outcome: 'updated',
+      write: { kind: 'patch', zoneId: zone.id, recordId: mine.id, body },
+      finish: (record) => {
+        if (record) remember(ctx, zone.id, hostname, record);
+        return [
+          ctx.db.update(cfDnsRecords).set({ content, tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname)),
+          successStatement(ctx, 'dns', hostname, {
+            pushedHash: hash,
+            conflict: null,
+            drift: options.mode === 'drift' ? { ...drift, reverted: true } : null,
+            driftCheckedAt: at,
+          }),
+        ];
+      },
+    };
   }
   const blocking = foreign.find((r) => ['CNAME', 'A', 'AAAA'].includes(r.type ?? ''));
   if (blocking) {
-    await markSuccess(ctx, 'dns', hostname, {
-      conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route`,
-    });
-    return 'conflict';
+    return noWrite(hostname, 'conflict', () => [
+      successStatement(ctx, 'dns', hostname, {
+        conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route`,
+      }),
+    ]);
   }
   if (owned && options.mode === 'drift' && (await driftPolicyOf(ctx, desired.tunnelId)) !== 'revert') {
-    await markSuccess(ctx, 'dns', hostname, {
-      drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false },
-      driftCheckedAt: at,
-    });
-    return 'drift-reported';
-  }
-  const record = await ctx.cf.dns.records.create({ zone_id: zone.id, ...body });
-  remember(ctx, zone.id, hostname, record);
-  const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
-  // Ownership and sync state in one D1 round trip: the record is ours from the moment it exists.
-  await ctx.db.batch([
-    ctx.db
-      .insert(cfDnsRecords)
-      .values({
-        hostname,
-        account: ctx.account,
-        zoneId: zone.id,
-        recordId: record.id,
-        tunnelId: desired.tunnelId,
-        content,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .onConflictDoUpdate({
-        target: cfDnsRecords.hostname,
-        set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
+    return noWrite(hostname, 'drift-reported', () => [
+      successStatement(ctx, 'dns', hostname, {
+        drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false },
+        driftCheckedAt: at,
       }),
-    successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at }),
-  ]);
-  return 'created';
+    ]);
+  }
+  const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
+  return {
+    hostname,
+    outcome: 'created',
+    write: { kind: 'post', zoneId: zone.id, body },
+    finish: (record) => {
+      if (!record) throw new Error(`Cloudflare answered no record for the CNAME ${hostname}`);
+      remember(ctx, zone.id, hostname, record);
+      // Ownership is recorded with the sync state right after the write: the record is ours from the moment it exists.
+      return [
+        ctx.db
+          .insert(cfDnsRecords)
+          .values({
+            hostname,
+            account: ctx.account,
+            zoneId: zone.id,
+            recordId: record.id,
+            tunnelId: desired.tunnelId,
+            content,
+            createdAt: at,
+            updatedAt: at,
+          })
+          .onConflictDoUpdate({
+            target: cfDnsRecords.hostname,
+            set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
+          }),
+        successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at }),
+      ];
+    },
+  };
 }
 
 async function driftPolicyOf(ctx: SyncContext, tunnelId: string): Promise<'alert' | 'revert'> {
