@@ -15,6 +15,7 @@ export const OWNER_COMMENT = 'managed by edgeplane';
 export type DnsOutcome = 'unchanged' | 'created' | 'updated' | 'deleted' | 'conflict' | 'waiting-for-tunnel' | 'drift-reported';
 
 const ZONE_CACHE_MS = 10 * 60_000;
+const RECORDS_PER_PAGE = 5000;
 
 async function loadZones(ctx: SyncContext): Promise<void> {
   const byName = new Map<string, string>();
@@ -58,8 +59,12 @@ export async function prefetchRecords(ctx: SyncContext, hostnames: string[]): Pr
   }
   for (const zoneId of zoneIds) {
     const byName = new Map<string, RecordResponse[]>();
-    for await (const record of ctx.cf.dns.records.list({ zone_id: zoneId }, { query: { per_page: 5000 } })) {
-      byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
+    let page = await ctx.cf.dns.records.list({ zone_id: zoneId }, { query: { per_page: RECORDS_PER_PAGE } });
+    for (;;) {
+      for (const record of page.result) byName.set(record.name, [...(byName.get(record.name) ?? []), record]);
+      // A short page is the last: this saves the empty page the SDK's iterator would fetch to find the end.
+      if (page.result.length < RECORDS_PER_PAGE || !page.hasNextPage()) break;
+      page = await page.getNextPage();
     }
     ctx.records.set(zoneId, byName);
   }
