@@ -62,7 +62,10 @@ describe('Cloudflare sync: DNS in batches', () => {
       [r0, `n0.${zone}`],
       [r1, `n1.${zone}`],
     ] as const) {
-      const renamed = await api('PATCH', `/v1/routes/${route?.id ?? ''}`, { body: { hostname }, headers: { 'if-match': route?.etag ?? '' } });
+      const renamed = await api('PATCH', `/v1/routes/${route?.id ?? ''}`, {
+        body: { hostname },
+        headers: { 'if-match': route?.etag ?? '' },
+      });
       expect(renamed.status).toBe(200);
     }
     expect((await api('DELETE', `/v1/routes/${r2?.id ?? ''}`, { headers: { 'if-match': r2?.etag ?? '' } })).status).toBe(204);
@@ -82,9 +85,12 @@ describe('Cloudflare sync: DNS in batches', () => {
     await fake.fault({ account, method: 'POST', path: '/dns_records/batch$', status: 503, times: 1 });
     const first = await drain(account);
     expect((await fake.state(account)).records).toEqual([]);
-    expect(first.errors.filter((e) => e.target.startsWith('dns:')).map((e) => e.target).sort()).toEqual(
-      [0, 1, 2, 3].map((i) => `dns:f${i}.${zone}`),
-    );
+    expect(
+      first.errors
+        .filter((e) => e.target.startsWith('dns:'))
+        .map((e) => e.target)
+        .sort(),
+    ).toEqual([0, 1, 2, 3].map((i) => `dns:f${i}.${zone}`));
     for (const error of first.errors) expect(error.error).toMatch(/503/);
     const pending = await pendingRows(account);
     expect(pending.map((r) => `${r.kind}:${r.target}`).sort()).toEqual([0, 1, 2, 3].map((i) => `dns:f${i}.${zone}`));
@@ -119,13 +125,21 @@ describe('Cloudflare sync: DNS in batches', () => {
     const batch = calls.filter((c) => c.operationId === BATCH);
     expect(batch).toEqual([expect.objectContaining({ status: 400 })]);
     // After the refused batch, each write went alone: two created, one refused by Cloudflare.
-    expect(calls.filter((c) => c.operationId === 'dns-records-for-a-zone-create-dns-record').map((c) => c.status).sort()).toEqual([
-      200, 200, 400,
-    ]);
+    expect(
+      calls
+        .filter((c) => c.operationId === 'dns-records-for-a-zone-create-dns-record')
+        .map((c) => c.status)
+        .sort(),
+    ).toEqual([200, 200, 400]);
     expect(report.errors).toEqual([{ target: `dns:t1.${zone}`, error: expect.stringMatching(/81053|already exists/) }]);
     const after = (await fake.state(account)).records;
     expect(after.find((r) => r.id === txt.id)).toEqual(before.find((r) => r.id === txt.id)); // the foreign record, untouched
-    expect(after.filter((r) => r.type === 'CNAME').map((r) => r.name).sort()).toEqual([`t0.${zone}`, `t2.${zone}`]);
+    expect(
+      after
+        .filter((r) => r.type === 'CNAME')
+        .map((r) => r.name)
+        .sort(),
+    ).toEqual([`t0.${zone}`, `t2.${zone}`]);
     expect(await owned(tunnel)).toEqual([`t0.${zone}`, `t2.${zone}`]);
     expect((await pendingRows(account)).map((r) => `${r.kind}:${r.target}`)).toEqual([`dns:t1.${zone}`]);
     const status = (await syncStatus()).targets.find((t) => t.kind === 'dns' && t.target === `t1.${zone}`);
@@ -176,7 +190,13 @@ describe('Cloudflare sync: DNS in batches', () => {
       ttl: 1,
       comment: 'managed by edgeplane',
     });
-    await fake.api('POST', `/zones/${zoneId}/dns_records`, { type: 'A', name: `nas.${zone}`, content: '192.0.2.10', proxied: false, ttl: 300 });
+    await fake.api('POST', `/zones/${zoneId}/dns_records`, {
+      type: 'A',
+      name: `nas.${zone}`,
+      content: '192.0.2.10',
+      proxied: false,
+      ttl: 300,
+    });
     const foreign = (await fake.state(account)).records;
 
     const routes = [];
@@ -189,7 +209,8 @@ describe('Cloudflare sync: DNS in batches', () => {
     expect(await owned(tunnel)).toEqual([`a.${zone}`, `b.${zone}`, `c.${zone}`]);
 
     // Deleting every route deletes only edgeplane's records, in one batch.
-    for (const route of routes) expect((await api('DELETE', `/v1/routes/${route.id}`, { headers: { 'if-match': route.etag } })).status).toBe(204);
+    for (const route of routes)
+      expect((await api('DELETE', `/v1/routes/${route.id}`, { headers: { 'if-match': route.etag } })).status).toBe(204);
     await drainAll(account);
     expect((await dnsWrites(account)).batches).toBe(2);
     expect((await fake.state(account)).records).toEqual(foreign);
@@ -206,7 +227,10 @@ describe('Cloudflare sync: DNS in batches', () => {
         headers: { authorization: `Bearer ${env.CLOUDFLARE_API_TOKEN}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });
-      return { status: response.status, body: (await response.json()) as { success: boolean; errors: { code: number; message: string }[] } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { success: boolean; errors: { code: number; message: string }[] },
+      };
     };
     const cname = (name: string) => ({ type: 'CNAME', name, content: 'x.example.net', proxied: true, ttl: 1 });
     // The second post collides with the first: nothing of the batch is applied.

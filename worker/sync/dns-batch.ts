@@ -24,7 +24,8 @@ const chunk = <T>(items: T[], size: number): T[][] =>
 
 /** Cloudflare's DNS record errors (81xxx): one element of the batch was refused, not the endpoint itself. */
 const elementError = (error: unknown): boolean =>
-  error instanceof APIError && (error.errors as { code?: unknown }[]).some((e) => typeof e.code === 'number' && e.code >= 81000 && e.code < 82000);
+  error instanceof APIError &&
+  (error.errors as { code?: unknown }[]).some((e) => typeof e.code === 'number' && e.code >= 81000 && e.code < 82000);
 
 /**
  * The batch endpoint is not available to this account or token: forbidden, unknown path or method, or an answer that
@@ -34,7 +35,9 @@ export function batchRefused(error: unknown): boolean {
   if (elementError(error)) return false;
   const status = statusOf(error);
   if (status === 403 || status === 404 || status === 405 || status === 501) return true;
-  return error instanceof APIError && /batch/i.test(error.message) && /\b(not|un)\s?(available|enabled|supported|allowed)/i.test(error.message);
+  return (
+    error instanceof APIError && /batch/i.test(error.message) && /\b(not|un)\s?(available|enabled|supported|allowed)/i.test(error.message)
+  );
 }
 
 const batchAllowed = (ctx: SyncContext): boolean => ctx.dnsBatch.refusedUntil <= ctx.now().getTime();

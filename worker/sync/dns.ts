@@ -189,7 +189,12 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
     const success = () => successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null });
     if (!owned) return noWrite(hostname, 'unchanged', () => [success()]);
     // Known gone (the zone's records were listed this drain and it is not among them): nothing to send.
-    const gone = ctx.records.get(owned.zoneId) && !ctx.records.get(owned.zoneId)?.get(hostname)?.some((r) => r.id === owned.recordId);
+    const gone =
+      ctx.records.get(owned.zoneId) &&
+      !ctx.records
+        .get(owned.zoneId)
+        ?.get(hostname)
+        ?.some((r) => r.id === owned.recordId);
     return {
       hostname,
       outcome: 'deleted',
@@ -237,7 +242,10 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
       finish: (record) => {
         if (record) remember(ctx, zone.id, hostname, record);
         return [
-          ctx.db.update(cfDnsRecords).set({ content, tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname)),
+          ctx.db
+            .update(cfDnsRecords)
+            .set({ content, tunnelId: desired.tunnelId, updatedAt: at })
+            .where(eq(cfDnsRecords.hostname, hostname)),
           successStatement(ctx, 'dns', hostname, {
             pushedHash: hash,
             conflict: null,

@@ -131,9 +131,7 @@ async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date
 
 /** The DNS targets of this drain whose tunnel config did not fail (those wait for it). */
 const dnsTargets = (queue: Group[], blocked: Map<string, unknown>): string[] =>
-  queue
-    .filter((g) => g.phase === 'dns' && !(typeof g.payload.tunnel === 'string' && blocked.has(g.payload.tunnel)))
-    .map((g) => g.target);
+  queue.filter((g) => g.phase === 'dns' && !(typeof g.payload.tunnel === 'string' && blocked.has(g.payload.tunnel))).map((g) => g.target);
 
 const PREFETCH_FROM = 5;
 

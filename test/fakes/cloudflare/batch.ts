@@ -23,10 +23,13 @@ interface BatchBody {
 }
 
 const describe = (where: string, errors: ErrorObject[] | null | undefined): string[] =>
-  (errors ?? []).slice(0, 5).map((e) => `${where}${e.instancePath} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+  (errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${where}${e.instancePath} ${e.message ?? 'is invalid'}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
 
 const asBody = (body: unknown): BatchBody => (body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as BatchBody) : {});
-const list = (items: unknown): Element[] => (Array.isArray(items) ? items.filter((i): i is Element => i !== null && typeof i === 'object') : []);
+const list = (items: unknown): Element[] =>
+  Array.isArray(items) ? items.filter((i): i is Element => i !== null && typeof i === 'object') : [];
 
 /** Checks every element of a batch against the single-record schemas (the batch's own schema checks only its shape). */
 export function checkBatchElements(operations: ContractOperation[], state: FakeState, body: unknown): string[] {
