@@ -1,8 +1,8 @@
 import { APIError } from 'cloudflare/core/error';
 import type { RecordBatchResponse, RecordResponse } from 'cloudflare/resources/dns/records';
-import type { BatchItem } from 'drizzle-orm/batch';
 import { type SyncContext, describeError, rateLimitWait, statusOf } from './context';
-import { type DnsStep, planDns, runStatements, writeOne } from './dns';
+import type { DnsBookkeeping } from './dns-bookkeeping';
+import { type DnsStep, planDns, recordResults, writeOne } from './dns';
 
 // A bulk change must not become one Cloudflare call per hostname: the drain decides every hostname's write first
 // (planDns), then sends each zone's writes as `POST /zones/{zone_id}/dns_records/batch` (at most DNS_BATCH_MAX
@@ -87,7 +87,7 @@ async function sendBatch(ctx: SyncContext, zoneId: string, steps: DnsStep[]): Pr
 
 interface Run {
   results: DnsResults;
-  statements: BatchItem<'sqlite'>[];
+  entries: DnsBookkeeping[];
   /** Set when the token's rate limit stopped the run: nothing more is sent this drain. */
   stopped: boolean;
 }
@@ -95,18 +95,19 @@ interface Run {
 /** Finishes a step whose write succeeded: its bookkeeping joins the run's next D1 batch. */
 function finished(run: Run, step: DnsStep, record: RecordResponse | null): void {
   try {
-    run.statements.push(...step.finish(record));
+    const entry = step.finish(record);
+    if (entry) run.entries.push(entry);
     run.results.set(step.hostname, null);
   } catch (error) {
     run.results.set(step.hostname, error);
   }
 }
 
-/** Records the run's statements; if D1 fails, every hostname they belong to is failed (and retried later). */
+/** Records the run's results in one D1 batch; if D1 fails, those hostnames are failed (and retried later). */
 async function flush(ctx: SyncContext, run: Run, hostnames: string[]): Promise<void> {
-  const statements = run.statements.splice(0);
+  const entries = run.entries.splice(0);
   try {
-    for (const part of chunk(statements, 100)) await runStatements(ctx, part);
+    await recordResults(ctx, entries);
   } catch (error) {
     for (const hostname of hostnames) if (run.results.get(hostname) === null) run.results.set(hostname, error);
   }
@@ -156,7 +157,7 @@ async function sendZoneChunk(ctx: SyncContext, run: Run, zoneId: string, steps: 
  * hostname's result; hostnames not in the map were not reached because the token's rate limit stopped the run.
  */
 export async function reconcileDnsBatched(ctx: SyncContext, hostnames: string[]): Promise<DnsResults> {
-  const run: Run = { results: new Map(), statements: [], stopped: false };
+  const run: Run = { results: new Map(), entries: [], stopped: false };
   const byZone = new Map<string, DnsStep[]>();
   const settled: string[] = [];
   for (const hostname of hostnames) {

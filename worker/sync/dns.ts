@@ -1,10 +1,9 @@
 import { eq } from 'drizzle-orm';
-import type { BatchItem } from 'drizzle-orm/batch';
 import type { RecordResponse } from 'cloudflare/resources/dns/records';
 import { cfDnsRecords, tunnels } from '../db/schema';
 import { type SyncContext, statusOf } from './context';
 import { type OwnedRecord, dnsPlan, loadDnsPlans } from './dns-plan';
-import { successStatement } from './sync-state';
+import { type DnsBookkeeping, bookkeepingStatements } from './dns-bookkeeping';
 
 // DNS for route hostnames: a proxied CNAME <hostname> → <cloudflare tunnel id>.cfargotunnel.com in the zone that owns
 // the hostname. edgeplane changes or deletes only records listed in cf_dns_records (the ones it created); the record
@@ -132,13 +131,13 @@ export interface DnsStep {
   /** What the reconcile comes to once `write` succeeded. */
   outcome: DnsOutcome;
   write: DnsWrite | null;
-  /** The D1 statements recording the result (and this drain's record cache kept true); `record` is Cloudflare's answer. */
-  finish: (record: RecordResponse | null) => BatchItem<'sqlite'>[];
+  /** What to record in D1 (and this drain's record cache kept true); `record` is Cloudflare's answer; null: nothing. */
+  finish: (record: RecordResponse | null) => DnsBookkeeping | null;
 }
 
-/** Runs statements as one D1 batch (a drain's bookkeeping after a write). */
-export async function runStatements(ctx: SyncContext, statements: BatchItem<'sqlite'>[]): Promise<void> {
-  const [first, ...rest] = statements;
+/** Records hostnames' results as one D1 batch of a few statements (see dns-bookkeeping.ts). */
+export async function recordResults(ctx: SyncContext, entries: DnsBookkeeping[]): Promise<void> {
+  const [first, ...rest] = bookkeepingStatements(ctx, entries);
   if (first) await ctx.db.batch([first, ...rest]);
 }
 
@@ -167,27 +166,28 @@ export async function writeOne(ctx: SyncContext, write: DnsWrite): Promise<Recor
 export async function reconcileDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsOutcome> {
   const step = await planDns(ctx, hostname, options);
   const record = step.write ? await writeOne(ctx, step.write) : null;
-  await runStatements(ctx, step.finish(record));
+  const entry = step.finish(record);
+  if (entry) await recordResults(ctx, [entry]);
   return step.outcome;
 }
 
-const noWrite = (hostname: string, outcome: DnsOutcome, statements: () => BatchItem<'sqlite'>[]): DnsStep => ({
+const noWrite = (hostname: string, outcome: DnsOutcome, entry: DnsBookkeeping | null): DnsStep => ({
   hostname,
   outcome,
   write: null,
-  finish: statements,
+  finish: () => entry,
 });
 
 /** Decides one hostname's reconcile: reads what it must, writes nothing (see DnsStep). */
 export async function planDns(ctx: SyncContext, hostname: string, options: { mode: 'outbox' | 'drift' }): Promise<DnsStep> {
   const { desired, hash, settled, owned } = await dnsPlan(ctx, hostname);
   ctx.dnsPlans.delete(hostname); // from here on this hostname's state changes
-  if (desired && desired.content === null) return noWrite(hostname, 'waiting-for-tunnel', () => []);
-  if (options.mode === 'outbox' && settled) return noWrite(hostname, 'unchanged', () => []);
+  if (desired && desired.content === null) return noWrite(hostname, 'waiting-for-tunnel', null);
+  if (options.mode === 'outbox' && settled) return noWrite(hostname, 'unchanged', null);
 
   if (!desired) {
-    const success = () => successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null });
-    if (!owned) return noWrite(hostname, 'unchanged', () => [success()]);
+    const success = { pushedHash: hash, conflict: null, drift: null };
+    if (!owned) return noWrite(hostname, 'unchanged', { hostname, success });
     // Known gone (the zone's records were listed this drain and it is not among them): nothing to send.
     const gone =
       ctx.records.get(owned.zoneId) &&
@@ -201,18 +201,15 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
       write: gone ? null : { kind: 'delete', zoneId: owned.zoneId, recordId: owned.recordId },
       finish: () => {
         remember(ctx, owned.zoneId, hostname, null, owned.recordId);
-        return [ctx.db.delete(cfDnsRecords).where(eq(cfDnsRecords.hostname, hostname)), success()];
+        return { hostname, owned: 'forget', success };
       },
     };
   }
   const content = desired.content ?? '';
   const zone = owned ? { id: owned.zoneId } : await findZone(ctx, hostname);
   if (!zone) {
-    return noWrite(hostname, 'conflict', () => [
-      successStatement(ctx, 'dns', hostname, {
-        conflict: `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route`,
-      }),
-    ]);
+    const conflict = `no zone of account ${ctx.account} contains ${hostname}; add the zone to Cloudflare or turn DNS management off for this route`;
+    return noWrite(hostname, 'conflict', { hostname, success: { conflict } });
   }
   const existing = await recordsNamed(ctx, zone.id, hostname);
   const mine = owned ? existing.find((r) => r.id === owned.recordId) : undefined;
@@ -220,20 +217,19 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
   const at = ctx.now().toISOString();
   const body: CnameBody = { type: 'CNAME', name: hostname, content, proxied: true, ttl: 1, comment: OWNER_COMMENT };
 
-  if (mine) {
+  if (mine && owned) {
     const same = 'content' in mine && mine.content === content && mine.proxied === true;
     if (same) {
-      return noWrite(hostname, 'unchanged', () => [
-        ...(owned && owned.tunnelId !== desired.tunnelId
-          ? [ctx.db.update(cfDnsRecords).set({ tunnelId: desired.tunnelId, updatedAt: at }).where(eq(cfDnsRecords.hostname, hostname))]
-          : []),
-        successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at }),
-      ]);
+      return noWrite(hostname, 'unchanged', {
+        hostname,
+        ...(owned.tunnelId !== desired.tunnelId ? { owned: { ...owned, tunnelId: desired.tunnelId, updatedAt: at } } : {}),
+        success: { pushedHash: hash, conflict: null, drift: null, driftCheckedAt: at },
+      });
     }
     const policy = await driftPolicyOf(ctx, desired.tunnelId);
     const drift = { detectedAt: at, summary: `CNAME ${hostname} was changed outside edgeplane`, reverted: false };
     if (options.mode === 'drift' && policy !== 'revert') {
-      return noWrite(hostname, 'drift-reported', () => [successStatement(ctx, 'dns', hostname, { drift, driftCheckedAt: at })]);
+      return noWrite(hostname, 'drift-reported', { hostname, success: { drift, driftCheckedAt: at } });
     }
     return {
       hostname,
@@ -241,36 +237,32 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
       write: { kind: 'patch', zoneId: zone.id, recordId: mine.id, body },
       finish: (record) => {
         if (record) remember(ctx, zone.id, hostname, record);
-        return [
-          ctx.db
-            .update(cfDnsRecords)
-            .set({ content, tunnelId: desired.tunnelId, updatedAt: at })
-            .where(eq(cfDnsRecords.hostname, hostname)),
-          successStatement(ctx, 'dns', hostname, {
+        return {
+          hostname,
+          owned: { ...owned, content, tunnelId: desired.tunnelId, updatedAt: at },
+          success: {
             pushedHash: hash,
             conflict: null,
             drift: options.mode === 'drift' ? { ...drift, reverted: true } : null,
             driftCheckedAt: at,
-          }),
-        ];
+          },
+        };
       },
     };
   }
   const blocking = foreign.find((r) => ['CNAME', 'A', 'AAAA'].includes(r.type ?? ''));
   if (blocking) {
-    return noWrite(hostname, 'conflict', () => [
-      successStatement(ctx, 'dns', hostname, {
-        conflict: `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route`,
-      }),
-    ]);
+    const conflict = `hostname collides with ${describeForeign(blocking)}; edgeplane leaves it alone — delete it or turn DNS management off for this route`;
+    return noWrite(hostname, 'conflict', { hostname, success: { conflict } });
   }
   if (owned && options.mode === 'drift' && (await driftPolicyOf(ctx, desired.tunnelId)) !== 'revert') {
-    return noWrite(hostname, 'drift-reported', () => [
-      successStatement(ctx, 'dns', hostname, {
+    return noWrite(hostname, 'drift-reported', {
+      hostname,
+      success: {
         drift: { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: false },
         driftCheckedAt: at,
-      }),
-    ]);
+      },
+    });
   }
   const drift = owned ? { detectedAt: at, summary: `CNAME ${hostname} was deleted outside edgeplane`, reverted: true } : null;
   return {
@@ -281,25 +273,20 @@ export async function planDns(ctx: SyncContext, hostname: string, options: { mod
       if (!record) throw new Error(`Cloudflare answered no record for the CNAME ${hostname}`);
       remember(ctx, zone.id, hostname, record);
       // Ownership is recorded with the sync state right after the write: the record is ours from the moment it exists.
-      return [
-        ctx.db
-          .insert(cfDnsRecords)
-          .values({
-            hostname,
-            account: ctx.account,
-            zoneId: zone.id,
-            recordId: record.id,
-            tunnelId: desired.tunnelId,
-            content,
-            createdAt: at,
-            updatedAt: at,
-          })
-          .onConflictDoUpdate({
-            target: cfDnsRecords.hostname,
-            set: { zoneId: zone.id, recordId: record.id, tunnelId: desired.tunnelId, content, updatedAt: at },
-          }),
-        successStatement(ctx, 'dns', hostname, { pushedHash: hash, conflict: null, drift, driftCheckedAt: at }),
-      ];
+      return {
+        hostname,
+        owned: {
+          hostname,
+          account: ctx.account,
+          zoneId: zone.id,
+          recordId: record.id,
+          tunnelId: desired.tunnelId,
+          content,
+          createdAt: owned?.createdAt ?? at,
+          updatedAt: at,
+        },
+        success: { pushedHash: hash, conflict: null, drift, driftCheckedAt: at },
+      };
     },
   };
 }
