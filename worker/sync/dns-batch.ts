@@ -50,14 +50,22 @@ async function rememberRefusal(ctx: SyncContext, error: unknown): Promise<void> 
   await ctx.dnsBatch.save({ refusedUntil: ctx.dnsBatch.refusedUntil, reason });
 }
 
-/** Pairs each written step with the record Cloudflare answered for it (posts by name, patches by id). */
+/**
+ * Pairs each written step with the record Cloudflare answered for it: posts by name (then by position, the order they
+ * were sent in, should Cloudflare spell a name differently), patches by id.
+ */
 function recordsOf(steps: DnsStep[], answer: RecordBatchResponse): Map<DnsStep, RecordResponse | null> {
   const byStep = new Map<DnsStep, RecordResponse | null>();
+  const posted = answer.posts ?? [];
+  let postIndex = 0;
   for (const step of steps) {
     const write = step.write;
     if (!write || write.kind === 'delete') byStep.set(step, null);
-    else if (write.kind === 'post') byStep.set(step, answer.posts?.find((r) => r.name === write.body.name) ?? null);
-    else byStep.set(step, answer.patches?.find((r) => r.id === write.recordId) ?? null);
+    else if (write.kind === 'post') {
+      const name = write.body.name.toLowerCase();
+      byStep.set(step, posted.find((r) => r.name.toLowerCase() === name) ?? posted[postIndex] ?? null);
+      postIndex += 1;
+    } else byStep.set(step, answer.patches?.find((r) => r.id === write.recordId) ?? null);
   }
   return byStep;
 }
