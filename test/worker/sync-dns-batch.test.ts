@@ -218,6 +218,17 @@ describe('Cloudflare sync: DNS in batches', () => {
     await expectNoViolations(account);
   });
 
+  it('splits the writes of a zone into batches of at most 200 records', async () => {
+    const { account, tunnel, zone } = await setup();
+    for (let i = 0; i < 201; i++) await addRoute(tunnel, `m${i}.${zone}`);
+    const [report] = await drainAll(account);
+    expect(report?.errors).toEqual([]);
+    expect(await dnsWrites(account)).toEqual({ batches: 2, singles: 0, refused: 0 });
+    expect((await fake.state(account)).records).toHaveLength(201);
+    expect(await owned(tunnel)).toHaveLength(201);
+    await expectNoViolations(account);
+  }, 60_000);
+
   it('the fake applies a batch all or nothing, checks each element against the single-record schemas, and caps its size', async () => {
     const { account, zone } = await setup();
     const zoneId = (await fake.state(account)).zones[0]?.id ?? '';

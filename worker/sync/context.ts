@@ -30,7 +30,7 @@ export interface SyncContext {
 /** An account where Cloudflare refused the DNS batch endpoint: single calls until `refusedUntil` (epoch ms), then a retry. */
 export interface DnsBatchMemory {
   refusedUntil: number;
-  /** Why it was refused (the API's answer), for the log and GET /v1/sync. */
+  /** Why it was refused (the API's answer, also logged as `dns_batch_refused`). */
   reason: string | null;
   /** Persists a refusal (the writer's Durable Object storage) so a restarted writer does not ask again at once. */
   save: (memory: { refusedUntil: number; reason: string | null }) => Promise<void>;

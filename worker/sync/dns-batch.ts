@@ -189,7 +189,8 @@ export async function reconcileDnsBatched(ctx: SyncContext, hostnames: string[])
   }
   await flush(ctx, run, settled);
   for (const [zoneId, steps] of byZone) {
-    for (const part of chunk(steps, DNS_BATCH_MAX)) {
+    // Even parts of at most DNS_BATCH_MAX (201 writes: 101 + 100, not 200 + a lone one).
+    for (const part of chunk(steps, Math.ceil(steps.length / Math.ceil(steps.length / DNS_BATCH_MAX)))) {
       if (run.stopped) return run.results;
       await sendZoneChunk(ctx, run, zoneId, part);
       // Ownership right after each write: a record edgeplane created is recorded before the next call can fail.
