@@ -107,7 +107,7 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await expectNoViolations(account);
   });
 
-  it('debounces a burst: 105 route edits become one config PUT, and their CNAMEs one zone listing', async () => {
+  it('debounces a burst: 105 route edits become one config PUT, and their CNAMEs one zone listing and one batch', async () => {
     const { account, tunnel, zone } = await setup();
     await drainAll(account);
     const before = (await fake.calls(account)).length;
@@ -116,10 +116,7 @@ describe('Cloudflare sync: drift, no-op cost and the sync API', () => {
     await drainAll(account);
     const calls = (await fake.calls(account)).slice(before);
     const writes = calls.filter((c) => c.method !== 'GET').map((c) => c.operationId);
-    expect(writes).toEqual([
-      'cloudflare-tunnel-configuration-put-configuration',
-      ...Array<string>(10).fill('dns-records-for-a-zone-create-dns-record'),
-    ]);
+    expect(writes).toEqual(['cloudflare-tunnel-configuration-put-configuration', 'dns-records-for-a-zone-batch-dns-records']);
     expect(calls.filter((c) => c.operationId === 'dns-records-for-a-zone-list-dns-records')).toHaveLength(1);
     const cfId = await cloudflareTunnelId(tunnel);
     const state = await fake.state(account);

@@ -67,6 +67,9 @@ export const fake = {
     hang?: boolean;
     times: number;
   }) => control('POST', '/__fake/faults', fault),
+  /** The account's DNS batch policy in the fake: refused with a status (null serves batches again), records per batch. */
+  batch: (account: string, policy: { refuse?: { status: number; code?: number } | null; limit?: number }) =>
+    control('POST', '/__fake/batch', { account, ...policy }),
   clearFaults: (account: string) => control('DELETE', `/__fake/faults?account=${account}`),
   connect: (tunnelId: string) => control('POST', '/__fake/connections', { tunnelId }),
   /** Calls the Cloudflare API of the fake as the dashboard or another tool would (validated like any request). */

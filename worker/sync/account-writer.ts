@@ -3,7 +3,7 @@ import { type Deps, openDb } from '../deps';
 import { configOf } from '../env';
 import { newId } from '../ids';
 import { cloudflareClient } from './client';
-import { type SyncContext, describeError, emptyZoneCache } from './context';
+import { type DnsBatchMemory, type SyncContext, describeError, emptyZoneCache } from './context';
 import { noteAccountError } from './sync-state';
 import { type DrainReport, drainOutbox } from './drain';
 import { type DriftReport, checkDrift } from './drift';
@@ -12,6 +12,7 @@ import { SharedBudget, tokenBudget } from './token-budget';
 const DEFAULT_DEBOUNCE_MS = 1_500;
 const DEFAULT_TIMEOUT_MS = 30_000;
 const RETRY_AFTER_FAILURE_MS = 10 * 60_000;
+const DNS_BATCH_KEY = 'dnsBatch';
 
 /**
  * The single writer of one Cloudflare account (`idFromName(account)`): every change to Cloudflare goes through it, so
@@ -20,6 +21,8 @@ const RETRY_AFTER_FAILURE_MS = 10 * 60_000;
  */
 export class AccountWriter extends DurableObject<Env> {
   private readonly zones = emptyZoneCache();
+  /** Whether Cloudflare refused this account the DNS batch endpoint (read from storage once per object). */
+  private dnsBatch: DnsBatchMemory | undefined;
   private running: Promise<unknown> = Promise.resolve();
 
   /** Notes that the account has work; the drain starts after the debounce unless one is already scheduled sooner. */
@@ -68,6 +71,17 @@ export class AccountWriter extends DurableObject<Env> {
     return Number.isFinite(configured) && configured >= 0 ? configured : DEFAULT_DEBOUNCE_MS;
   }
 
+  private async dnsBatchMemory(): Promise<DnsBatchMemory> {
+    if (this.dnsBatch) return this.dnsBatch;
+    const stored = await this.ctx.storage.get<{ refusedUntil: number; reason: string | null }>(DNS_BATCH_KEY);
+    this.dnsBatch = {
+      refusedUntil: stored?.refusedUntil ?? 0,
+      reason: stored?.reason ?? null,
+      save: (memory) => this.ctx.storage.put(DNS_BATCH_KEY, memory),
+    };
+    return this.dnsBatch;
+  }
+
   private async exclusive<T>(work: (ctx: SyncContext) => Promise<T>, account: string, runId: string): Promise<T> {
     const run = this.running.then(async () => {
       const config = configOf(this.env);
@@ -98,6 +112,7 @@ export class AccountWriter extends DurableObject<Env> {
         zones: this.zones,
         records: new Map(),
         dnsPlans: new Map(),
+        dnsBatch: await this.dnsBatchMemory(),
         runId,
       };
       return work(ctx);

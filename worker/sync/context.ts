@@ -22,7 +22,18 @@ export interface SyncContext {
   records: Map<string, Map<string, RecordResponse[]>>;
   /** Per-hostname DNS plans of this drain, each dropped once its hostname is reconciled. */
   dnsPlans: Map<string, DnsPlan>;
+  /** Whether this account's token may use the DNS batch endpoint, kept by the account's writer (dns-batch.ts). */
+  dnsBatch: DnsBatchMemory;
   runId: string;
+}
+
+/** An account where Cloudflare refused the DNS batch endpoint: single calls until `refusedUntil` (epoch ms), then a retry. */
+export interface DnsBatchMemory {
+  refusedUntil: number;
+  /** Why it was refused (the API's answer, also logged as `dns_batch_refused`). */
+  reason: string | null;
+  /** Persists a refusal (the writer's Durable Object storage) so a restarted writer does not ask again at once. */
+  save: (memory: { refusedUntil: number; reason: string | null }) => Promise<void>;
 }
 
 /** Zone name → id for one account, with when and by which run it was loaded. */

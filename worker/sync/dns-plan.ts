@@ -1,11 +1,13 @@
-import { and, eq, inArray } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { inList } from '../db/json-list';
 import { sha256Hex } from '../../src/shared/compiler';
 import { cfDnsRecords, cfSync, routes, tunnels } from '../db/schema';
 import type { SyncContext } from './context';
 import { syncKey } from './sync-state';
 
 // What each hostname's CNAME should be, what edgeplane owns for it and whether exactly that was pushed already —
-// read in bulk for a drain (three queries per 90 hostnames instead of four per hostname).
+// read in bulk for a drain (three queries per 1,000 hostnames instead of four per hostname; each list is one JSON
+// parameter, so D1's 100-parameter limit does not cap it).
 
 export type OwnedRecord = typeof cfDnsRecords.$inferSelect;
 
@@ -23,8 +25,8 @@ export interface DnsPlan {
   owned: OwnedRecord | undefined;
 }
 
-/** D1 binds at most 100 parameters per statement. */
-const CHUNK = 90;
+/** Hostnames per query (one JSON parameter each, see json-list.ts); bounds the rows a query returns. */
+const CHUNK = 1000;
 
 const chunks = <T>(items: T[]): T[][] =>
   Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
@@ -37,24 +39,29 @@ export async function loadDnsPlans(ctx: SyncContext, hostnames: string[]): Promi
       .select({ hostname: routes.hostname, tunnelId: tunnels.id, cfId: tunnels.cloudflareTunnelId })
       .from(routes)
       .innerJoin(tunnels, eq(routes.tunnelId, tunnels.id))
-      .where(and(inArray(routes.hostname, part), eq(routes.dns, true), eq(tunnels.account, ctx.account)));
+      .where(and(inList(routes.hostname, part), eq(routes.dns, true), eq(tunnels.account, ctx.account)));
     const syncRows = await ctx.db
       .select()
       .from(cfSync)
       .where(
-        inArray(
+        inList(
           cfSync.key,
           part.map((h) => syncKey('dns', h)),
         ),
       );
-    const ownedRows = await ctx.db.select().from(cfDnsRecords).where(inArray(cfDnsRecords.hostname, part));
+    const ownedRows = await ctx.db.select().from(cfDnsRecords).where(inList(cfDnsRecords.hostname, part));
+    // A hostname's routes (several paths) share one tunnel; the first row speaks for them, as before.
+    const desiredBy = new Map<string, (typeof desiredRows)[number]>();
+    for (const r of desiredRows) if (!desiredBy.has(r.hostname)) desiredBy.set(r.hostname, r);
+    const syncBy = new Map(syncRows.map((r) => [r.key, r]));
+    const ownedBy = new Map(ownedRows.map((r) => [r.hostname, r]));
     for (const hostname of part) {
-      const row = desiredRows.find((r) => r.hostname === hostname);
+      const row = desiredBy.get(hostname);
       const desired = row ? { tunnelId: row.tunnelId, content: row.cfId ? `${row.cfId}.cfargotunnel.com` : null } : null;
       const hash = sha256Hex(JSON.stringify(desired));
-      const previous = syncRows.find((s) => s.key === syncKey('dns', hostname));
+      const previous = syncBy.get(syncKey('dns', hostname));
       const settled = previous?.pushedHash === hash && !previous.lastError && !previous.conflict;
-      ctx.dnsPlans.set(hostname, { desired, hash, settled, owned: ownedRows.find((o) => o.hostname === hostname) });
+      ctx.dnsPlans.set(hostname, { desired, hash, settled, owned: ownedBy.get(hostname) });
     }
   }
 }

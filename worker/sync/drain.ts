@@ -3,7 +3,9 @@ import { inList } from '../db/json-list';
 import { cfSync, outbox, privateNetworks, routes } from '../db/schema';
 import { MAX_BACKOFF_MS, backoffMs } from './backoff';
 import { type SyncContext, SyncProblem, describeError, rateLimitWait } from './context';
-import { dnsNeedsRead, prefetchRecords, reconcileDns } from './dns';
+import type { RateLimitWait } from './rate-budget';
+import { dnsNeedsRead, prefetchRecords } from './dns';
+import { type DnsResults, reconcileDnsBatched } from './dns-batch';
 import { loadDnsPlans } from './dns-plan';
 import { type PrivateNetworkPayload, reconcilePrivateNetwork } from './private-networks';
 import { reconcileSplitTunnel } from './split-tunnel';
@@ -86,8 +88,7 @@ async function reconcile(ctx: SyncContext, group: Group): Promise<Group[]> {
       await reconcileTunnelConfig(ctx, group.target, { mode: 'outbox' });
       return [];
     case 'dns':
-      await reconcileDns(ctx, group.target, { mode: 'outbox' });
-      return [];
+      throw new SyncProblem('DNS targets are reconciled together (reconcileDnsBatched)');
     case 'private_network':
       await reconcilePrivateNetwork(ctx, group.target, group.payload as PrivateNetworkPayload);
       return [];
@@ -127,6 +128,10 @@ async function markRetry(ctx: SyncContext, group: Group, error: string, at: Date
   }
   return earliest;
 }
+
+/** The DNS targets of this drain whose tunnel config did not fail (those wait for it). */
+const dnsTargets = (queue: Group[], blocked: Map<string, unknown>): string[] =>
+  queue.filter((g) => g.phase === 'dns' && !(typeof g.payload.tunnel === 'string' && blocked.has(g.payload.tunnel))).map((g) => g.target);
 
 const PREFETCH_FROM = 5;
 
@@ -207,49 +212,72 @@ export async function drainOutbox(ctx: SyncContext): Promise<DrainReport> {
     const current = PHASES[phase];
     await markDone(ctx, done);
     if (current === 'dns') await prefetchDns(ctx, queue);
+    // DNS is decided for every hostname first and written per zone in batches; other phases reconcile one by one.
+    let dnsResults: DnsResults | undefined;
+    let stopAt: RateLimitWait | undefined;
     for (let i = 0; i < queue.length; i++) {
       const group = queue[i];
       if (!group || group.phase !== current) continue;
-      report.targets += 1;
       const blocked =
         group.phase === 'dns' && typeof group.payload.tunnel === 'string' ? blockedConfigs.get(group.payload.tunnel) : undefined;
       if (blocked) {
+        report.targets += 1;
         const message = `waiting for the config of tunnel "${String(group.payload.tunnel)}" (${blocked.error})`;
         report.failed += group.rows.length;
         await markRetry(ctx, group, message, blocked.at);
         if (group.rows.length === 0) await keepIntent(ctx, group, message, blocked.at);
         continue;
       }
-      try {
-        for (const extra of await reconcile(ctx, group)) {
-          const key = `${extra.phase}|${extra.target}`;
-          if (seen.has(key)) continue;
-          seen.add(key);
-          queue.push(extra);
+      let failure: { error: unknown } | undefined;
+      if (group.phase === 'dns') {
+        dnsResults ??= await reconcileDnsBatched(ctx, dnsTargets(queue, blockedConfigs));
+        // Not reached: the token's rate limit stopped the batch run; the rows keep their place.
+        if (!dnsResults.has(group.target)) continue;
+        const error = dnsResults.get(group.target);
+        if (error !== null) failure = { error };
+      } else {
+        try {
+          for (const extra of await reconcile(ctx, group)) {
+            const key = `${extra.phase}|${extra.target}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            queue.push(extra);
+          }
+        } catch (error) {
+          failure = { error };
         }
+      }
+      report.targets += 1;
+      if (!failure) {
         // Marked done together at the end of the phase; if the writer dies first, the rows simply run again.
         done.push(...group.rows.map((r) => r.id));
         report.done += group.rows.length;
-      } catch (error) {
-        const wait = rateLimitWait(error, ctx.budget);
-        const message = wait ? wait.message : describeError(error);
-        report.failed += group.rows.length;
-        report.errors.push({ target: `${syncKind(group.phase)}:${group.target}`, error: message });
-        await markFailure(ctx, syncKind(group.phase), syncTarget(ctx, group), message);
-        const retryAt = await markRetry(ctx, group, message, wait ? wait.until : null);
-        if (group.rows.length === 0) await keepIntent(ctx, group, message, retryAt);
-        if (group.phase === 'tunnel_config') blockedConfigs.set(group.target, { at: retryAt, error: message });
-        if (!nextRun || retryAt < nextRun) nextRun = retryAt;
-        if (wait) {
-          await markDone(ctx, done);
-          // Every call would fail until then: stop here; the rows not reached keep their place and run next time.
-          report.waitingUntil = wait.until.toISOString();
-          await noteRateLimit(ctx, wait.until);
-          report.calls = ctx.budget.calls - callsBefore;
-          report.nextRunAt = wait.until.toISOString();
-          return report;
-        }
+        continue;
       }
+      const wait = rateLimitWait(failure.error, ctx.budget);
+      const message = wait ? wait.message : describeError(failure.error);
+      report.failed += group.rows.length;
+      report.errors.push({ target: `${syncKind(group.phase)}:${group.target}`, error: message });
+      await markFailure(ctx, syncKind(group.phase), syncTarget(ctx, group), message);
+      const retryAt = await markRetry(ctx, group, message, wait ? wait.until : null);
+      if (group.rows.length === 0) await keepIntent(ctx, group, message, retryAt);
+      if (group.phase === 'tunnel_config') blockedConfigs.set(group.target, { at: retryAt, error: message });
+      if (!nextRun || retryAt < nextRun) nextRun = retryAt;
+      if (wait) {
+        stopAt = wait;
+        // One by one, every later call would fail until then: stop now. A DNS batch run has already stopped; its
+        // other hostnames' results are recorded before the drain stops.
+        if (group.phase !== 'dns') break;
+      }
+    }
+    if (stopAt) {
+      await markDone(ctx, done);
+      // The rows not reached keep their place and run next time.
+      report.waitingUntil = stopAt.until.toISOString();
+      await noteRateLimit(ctx, stopAt.until);
+      report.calls = ctx.budget.calls - callsBefore;
+      report.nextRunAt = stopAt.until.toISOString();
+      return report;
     }
   }
   await markDone(ctx, done);

@@ -82,7 +82,7 @@ function zoneOf(ctx: HandlerContext) {
 }
 
 /** A CNAME cannot share its name with any other record (Cloudflare answers 81053). */
-function recordConflict(state: FakeState, zoneId: string, name: string, type: string, except?: string): FakeRecord | undefined {
+export function recordConflict(state: FakeState, zoneId: string, name: string, type: string, except?: string): FakeRecord | undefined {
   return [...state.records.values()].find(
     (r) => r.zone_id === zoneId && r.id !== except && r.name === name && (r.type === 'CNAME' || type === 'CNAME'),
   );

@@ -1,9 +1,10 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash } from 'node:crypto';
+import { BATCH_OPERATION, batchHandler, checkBatchElements } from './batch';
 import { checkRequest, loadContract, matchOperation } from './contract';
 import { type HandlerContext, type Reply, fail, handlers, ok } from './handlers';
-import { type Fault, FakeState } from './state';
+import { DEFAULT_BATCH_LIMIT, type Fault, FakeState } from './state';
 
 // A stateful fake of the Cloudflare API v4 subset edgeplane calls, on 127.0.0.1 with an ephemeral port.
 // Every request is checked against test/fixtures/cloudflare-api/openapi-subset.json; a request that does not conform
@@ -101,6 +102,17 @@ function control(state: FakeState, method: string, pathname: string, query: URLS
     case 'DELETE /__fake/faults':
       state.faults = state.faults.filter((f) => account !== undefined && f.account !== account);
       return ok({});
+    case 'POST /__fake/batch': {
+      // The account's DNS batch policy: `refuse: {status, code}` answers every batch so (as for an account or token
+      // the endpoint is not available to), `refuse: null` serves batches again; `limit` sets the records per batch.
+      const current = state.batchPolicies.get(str('account')) ?? { limit: DEFAULT_BATCH_LIMIT };
+      const refuse = input.refuse as { status?: unknown; code?: unknown } | null | undefined;
+      if (refuse === null) delete current.refuse;
+      else if (refuse !== undefined) current.refuse = { status: Number(refuse.status ?? 405), code: Number(refuse.code ?? 10405) };
+      if (typeof input.limit === 'number') current.limit = input.limit;
+      state.batchPolicies.set(str('account'), current);
+      return ok(current);
+    }
     case 'POST /__fake/zones':
       return ok(state.addZone(str('account'), str('name')));
     case 'POST /__fake/policies':
@@ -169,6 +181,7 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
     const problems = parseError
       ? [parseError]
       : checkRequest(match, query, bodyForCheck(state, match.operation.operationId, match.params, body), raw.length > 0);
+    if (!parseError && match.operation.operationId === BATCH_OPERATION) problems.push(...checkBatchElements(operations, state, body));
     const auth = request.headers.authorization ?? '';
     if (!/^Bearer \S+$/.test(auth)) problems.push('header: Authorization: Bearer <token> is required');
     if (problems.length > 0) {
@@ -194,7 +207,7 @@ export async function startFakeCloudflare(options: FakeOptions = {}): Promise<Fa
           : fail(fault.status, 10002, 'An unknown error has occurred');
       return send(response, reply, headers);
     }
-    const handler = handlers[match.operation.operationId];
+    const handler = match.operation.operationId === BATCH_OPERATION ? batchHandler : handlers[match.operation.operationId];
     const context: HandlerContext = { state, account, params: match.params, query, body, now: () => new Date().toISOString() };
     const reply = handler ? handler(context) : fail(501, 10001, `the fake does not implement ${match.operation.operationId}`);
     record(reply.status);

@@ -102,6 +102,16 @@ export interface Violation {
   problems: string[];
 }
 
+/** How the fake answers one account's DNS batches: refused like an endpoint the account cannot use, and its size limit. */
+export interface BatchPolicy {
+  /** Answer every batch with this status (and Cloudflare error code) instead of applying it. */
+  refuse?: { status: number; code: number };
+  /** Records per batch (Cloudflare: 200 on the Free plan, 3,500 on the others). */
+  limit: number;
+}
+
+export const DEFAULT_BATCH_LIMIT = 200;
+
 export const hex32 = (): string => randomBytes(16).toString('hex');
 
 /** The whole state of the fake. */
@@ -119,12 +129,15 @@ export class FakeState {
   /** Requests per token hash, as Cloudflare counts them against its 1200 / 5 min (never reset: tokens outlive tests). */
   tokenCounts = new Map<string, number>();
   violations: Violation[] = [];
+  /** Per-account DNS batch policy (see BatchPolicy); an account without one gets the Free plan's limit. */
+  batchPolicies = new Map<string, BatchPolicy>();
 
   /** Forgets one account's objects, calls, faults and violations (or everything without an account). */
   reset(account?: string): void {
     if (account === undefined) {
       for (const map of [this.tunnels, this.configs, this.routes, this.zones, this.records, this.splitTunnel, this.policies]) map.clear();
       this.faults = [];
+      this.batchPolicies.clear();
       this.calls = [];
       this.violations = [];
       return;
@@ -142,6 +155,7 @@ export class FakeState {
     }
     for (const key of this.splitTunnel.keys()) if (key.startsWith(`${account}:`)) this.splitTunnel.delete(key);
     this.policies.delete(account);
+    this.batchPolicies.delete(account);
     this.faults = this.faults.filter((f) => f.account !== account);
     this.calls = this.calls.filter((c) => c.account !== account);
     this.violations = this.violations.filter((v) => v.account !== account);
