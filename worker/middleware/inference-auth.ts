@@ -1,8 +1,10 @@
 import type { Context } from 'hono';
 import { DEFAULT_INFERENCE_SCOPES, type InferenceScope, inferenceScope } from '../../src/shared/api';
 import type { AppEnv } from '../app-env';
-import type { Actor } from '../deps';
+import { constantTimeEqual, hashSecret } from '../crypto';
+import { type Actor, openDb } from '../deps';
 import { AppError } from '../errors';
+import { cachedToken, type InferenceCacheDeps, markTokenUsed } from '../services/inference-cache';
 import { resolveSecret } from './auth';
 
 /** Who calls the inference proxy or the Label Studio adapter, and which Triton endpoint groups they may use. */
@@ -43,11 +45,40 @@ export function scopesOf(role: Actor['role'], stored: string[]): ReadonlySet<Inf
   return new Set(known.length > 0 ? known : DEFAULT_INFERENCE_SCOPES);
 }
 
+/** The reads of the inference path for this request (cached per isolate, ADR 0014). */
+export function inferenceCacheDeps(c: Context<AppEnv>): InferenceCacheDeps {
+  return {
+    db: openDb(c.env.DB),
+    now: c.get('now'),
+    defer: (work) => c.executionCtx.waitUntil(work),
+    encryptionKey: c.get('config').EDGEPLANE_ENCRYPTION_KEY,
+  };
+}
+
+/**
+ * The actor and scopes of a presented secret on the inference path. Unlike /v1 (resolveSecret, one D1 read a call),
+ * the token comes from the per-isolate cache keyed by the secret's SHA-256, so a call in steady use reads no storage;
+ * a revoked token stops working at once in the isolate that revoked it and within INFERENCE_CACHE_MAX_AGE_MS elsewhere.
+ */
+async function resolveInferenceSecret(c: Context<AppEnv>, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
+  const config = c.get('config');
+  if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
+    return resolveSecret(c, secret);
+  }
+  const deps = inferenceCacheDeps(c);
+  const hash = await hashSecret(secret);
+  const token = await cachedToken(deps, hash);
+  const now = deps.now().getTime();
+  if (!token || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;
+  markTokenUsed(deps, token);
+  return { actor: { id: `token:${token.id}`, role: token.role }, scopes: token.scopes };
+}
+
 /** Authenticates a proxy or adapter call; 401 with the challenge stock clients expect when it cannot. */
 export async function authenticateInference(c: Context<AppEnv>): Promise<InferenceCaller> {
   const header = c.req.header('authorization') ?? '';
   const secret = presentedSecret(header);
-  const resolved = secret ? await resolveSecret(c, secret) : undefined;
+  const resolved = secret ? await resolveInferenceSecret(c, secret) : undefined;
   if (!resolved) {
     throw new AppError(
       'unauthorized',

@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import type { Router } from '../app';
-import { openDb } from '../deps';
-import { AppError } from '../errors';
-import { authenticateInference, limitRate } from '../middleware/inference-auth';
-import { loadDefaultInferenceBackend, loadInferenceBackend, upstreamAuthHeaders } from '../services/inference-backends';
+import { AppError, notFound } from '../errors';
+import { authenticateInference, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import { cachedBackend } from '../services/inference-cache';
 import { classifyEndpoint } from '../services/inference-endpoints';
 import { forward } from '../services/inference-forward';
 import { cachedHealth } from '../services/inference-health-cache';
@@ -39,10 +38,13 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
     );
   }
   await limitRate(c.env, caller);
-  const db = openDb(c.env.DB);
-  const backend = backendId === undefined ? await loadDefaultInferenceBackend({ db }) : await loadInferenceBackend({ db }, backendId);
-  if (!backend)
+  // Backend rows, like tokens, come from the per-isolate cache (ADR 0014): no storage read on a call in steady use.
+  const cached = await cachedBackend(inferenceCacheDeps(c), backendId);
+  if (!cached) {
+    if (backendId !== undefined) throw notFound('inference backend', backendId);
     throw new AppError('not_found', 'no default inference backend: set "default": true on one, or call /inference/<backend>/v2/...');
+  }
+  const backend = cached.row;
   if (endpoint.model !== undefined && backend.models && !backend.models.includes(endpoint.model)) {
     throw new AppError('not_found', `model "${endpoint.model}" is not served by inference backend "${backend.id}"`);
   }
@@ -62,7 +64,7 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       balance: backend.balance,
       timeouts: backend.timeouts,
       retry: backend.retry,
-      authHeaders: await upstreamAuthHeaders(c.get('config').EDGEPLANE_ENCRYPTION_KEY, backend),
+      authHeaders: cached.authHeaders,
     };
     const call = {
       method,

@@ -6,7 +6,7 @@ import type {
   ListQuery,
   UpstreamCredentials,
 } from '../../src/shared/api';
-import { decryptSecret, encryptSecret } from '../crypto';
+import { encryptSecret } from '../crypto';
 import { unchangedSince } from '../db/guards';
 import { inferenceBackends, mlBackends } from '../db/schema';
 import type { Guard } from '../db/write';
@@ -15,6 +15,7 @@ import { toApiInferenceBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
+import { forgetInferenceBackends } from './inference-cache';
 import { decodeCursor, toPage } from './pagination';
 import { sql } from 'drizzle-orm';
 
@@ -34,24 +35,6 @@ async function sealCredentials(deps: Deps, credentials: UpstreamCredentials | nu
     credentialsKind: credentials.type,
     credentialsCiphertext: await encryptSecret(encryptionKey(deps), JSON.stringify(credentials)),
   };
-}
-
-/** The request headers a backend's stored credentials turn into. */
-export async function upstreamAuthHeaders(
-  key: string | undefined,
-  row: Pick<Row, 'credentialsCiphertext'>,
-): Promise<Record<string, string>> {
-  if (!row.credentialsCiphertext) return {};
-  if (!key) throw new AppError('unavailable', 'the backend has credentials but EDGEPLANE_ENCRYPTION_KEY is not set');
-  const credentials = JSON.parse(await decryptSecret(key, row.credentialsCiphertext)) as UpstreamCredentials;
-  switch (credentials.type) {
-    case 'access':
-      return { 'cf-access-client-id': credentials.clientId, 'cf-access-client-secret': credentials.clientSecret };
-    case 'bearer':
-      return { authorization: `Bearer ${credentials.token}` };
-    case 'headers':
-      return Object.fromEntries(Object.entries(credentials.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  }
 }
 
 const oneDefault = (id: string): Guard => ({
@@ -79,11 +62,6 @@ export async function loadInferenceBackend(deps: Pick<Deps, 'db'>, id: string): 
   const row = await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, id) });
   if (!row) throw notFound('inference backend', id);
   return row;
-}
-
-/** The default backend (behind bare /v2/...), if one is set. */
-export async function loadDefaultInferenceBackend(deps: Pick<Deps, 'db'>): Promise<Row | undefined> {
-  return deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.isDefault, true) });
 }
 
 /** Lists backends by id. */
@@ -132,6 +110,8 @@ export async function createInferenceBackend(deps: Deps, input: InferenceBackend
     statements: [deps.db.insert(inferenceBackends).values(row)],
     audit: { action: 'create', entityType: 'inference_backend', entityId: row.id, after: created },
   });
+  // The inference path caches backends per isolate (ADR 0014); a new default must replace a cached one here at once.
+  forgetInferenceBackends();
   return created;
 }
 
@@ -173,6 +153,7 @@ export async function updateInferenceBackend(
       after: toApiInferenceBackend(after),
     },
   });
+  forgetInferenceBackends();
   return toApiInferenceBackend(after);
 }
 
@@ -198,4 +179,5 @@ export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: st
     statements: [deps.db.delete(inferenceBackends).where(eq(inferenceBackends.id, id))],
     audit: { action: 'delete', entityType: 'inference_backend', entityId: id, before: toApiInferenceBackend(before) },
   });
+  forgetInferenceBackends();
 }

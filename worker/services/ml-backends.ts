@@ -7,6 +7,7 @@ import { toApiMlBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
+import { forgetMlBackend } from './inference-cache';
 import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof mlBackends.$inferSelect;
@@ -110,6 +111,8 @@ export async function updateMlBackend(deps: Deps, id: string, input: MlBackendUp
     statements: [deps.db.update(mlBackends).set(changes).where(eq(mlBackends.id, id))],
     audit: { action: 'update', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before), after: toApiMlBackend(after) },
   });
+  // The /ml path caches ML backends per isolate (ADR 0014): the change applies here at once.
+  forgetMlBackend(id);
   return toApiMlBackend(after);
 }
 
@@ -122,4 +125,5 @@ export async function deleteMlBackend(deps: Deps, id: string, ifMatch: string | 
     statements: [deps.db.delete(mlBackends).where(eq(mlBackends.id, id))],
     audit: { action: 'delete', entityType: 'ml_backend', entityId: id, before: toApiMlBackend(before) },
   });
+  forgetMlBackend(id);
 }
