@@ -53,13 +53,32 @@ describe('IsolateCache', () => {
   it('forgets at once, and a read that started before the forget is not stored', async () => {
     const cache = new IsolateCache<string>(1000, 10);
     let release: (v: string) => void = () => undefined;
-    const slow = cache.get('k', () => new Promise<string>((resolve) => (release = resolve)), 0, () => undefined);
+    const slow = cache.get(
+      'k',
+      () => new Promise<string>((resolve) => (release = resolve)),
+      0,
+      () => undefined,
+    );
     cache.forget('k');
     release('old');
     expect(await slow).toBe('old');
-    expect(await cache.get('k', async () => 'new', 1, () => undefined)).toBe('new');
+    expect(
+      await cache.get(
+        'k',
+        async () => 'new',
+        1,
+        () => undefined,
+      ),
+    ).toBe('new');
     cache.forgetWhere((v) => v === 'new');
-    expect(await cache.get('k', async () => 'newer', 2, () => undefined)).toBe('newer');
+    expect(
+      await cache.get(
+        'k',
+        async () => 'newer',
+        2,
+        () => undefined,
+      ),
+    ).toBe('newer');
   });
 
   it('shares one read among concurrent callers of a key', async () => {
@@ -85,9 +104,28 @@ describe('IsolateCache', () => {
   it('keeps the copy when a deferred re-read fails; the bound still holds', async () => {
     const cache = new IsolateCache<number>(1000, 10);
     const deferred: Promise<unknown>[] = [];
-    await cache.get('k', async () => 1, 0, () => undefined);
-    expect(await cache.get('k', () => Promise.reject(new Error('D1 down')), 600, (w) => deferred.push(w))).toBe(1);
+    await cache.get(
+      'k',
+      async () => 1,
+      0,
+      () => undefined,
+    );
+    expect(
+      await cache.get(
+        'k',
+        () => Promise.reject(new Error('D1 down')),
+        600,
+        (w) => deferred.push(w),
+      ),
+    ).toBe(1);
     await Promise.all(deferred);
-    await expect(cache.get('k', () => Promise.reject(new Error('D1 down')), 1000, () => undefined)).rejects.toThrow('D1 down');
+    await expect(
+      cache.get(
+        'k',
+        () => Promise.reject(new Error('D1 down')),
+        1000,
+        () => undefined,
+      ),
+    ).rejects.toThrow('D1 down');
   });
 });

@@ -79,7 +79,10 @@ describe('inference cache: changes through the API apply at once in this isolate
     });
     expect(patched.status).toBe(200);
     expect((await infer(base, token.secret)).status).toBe(200);
-    expect((await triton.received()).map((r) => r.headers.authorization)).toEqual(['Bearer first-upstream-secret', 'Bearer second-upstream-secret']);
+    expect((await triton.received()).map((r) => r.headers.authorization)).toEqual([
+      'Bearer first-upstream-secret',
+      'Bearer second-upstream-secret',
+    ]);
   });
 
   it('a new default backend takes over bare /v2 on the next call', async () => {
@@ -87,9 +90,9 @@ describe('inference cache: changes through the API apply at once in this isolate
     const first = await setup({ default: true });
     expect((await infer('/v2', first.token.secret)).status).toBe(200);
     const etag = (await api('GET', `/v1/inference/backends/${first.id}`)).headers.get('etag') ?? '';
-    expect((await api('PATCH', `/v1/inference/backends/${first.id}`, { body: { default: false }, headers: { 'if-match': etag } })).status).toBe(
-      200,
-    );
+    expect(
+      (await api('PATCH', `/v1/inference/backends/${first.id}`, { body: { default: false }, headers: { 'if-match': etag } })).status,
+    ).toBe(200);
     const second = tritonInstance();
     await createBackend({ id: uid('gpu'), upstreams: [{ url: second.url }], default: true });
     expect((await infer('/v2', first.token.secret)).status).toBe(200);
@@ -123,7 +126,10 @@ describe('inference cache: changes through the API apply at once in this isolate
     const before = (await (await predict()).json()) as { results: { result: { value: { choices: string[] } }[] }[] };
     expect(before.results[0]?.result[0]?.value.choices).toHaveLength(1);
     const etag = created.headers.get('etag') ?? '';
-    const patched = await api('PATCH', `/v1/ml-backends/${ml}`, { body: { choices: ['bad', 'meh', 'fine'] }, headers: { 'if-match': etag } });
+    const patched = await api('PATCH', `/v1/ml-backends/${ml}`, {
+      body: { choices: ['bad', 'meh', 'fine'] },
+      headers: { 'if-match': etag },
+    });
     expect(patched.status, await patched.clone().text()).toBe(200);
     const after = (await (await predict()).json()) as { results: { result: { value: { choices: string[] } }[] }[] };
     expect(['bad', 'meh', 'fine']).toContain(after.results[0]?.result[0]?.value.choices[0]);
@@ -134,7 +140,7 @@ describe('inference cache: changes through the API apply at once in this isolate
 });
 
 describe('inference cache: principals', () => {
-  it('never answers one token with another token\'s role or scopes', async () => {
+  it("never answers one token with another token's role or scopes", async () => {
     const { base } = await setup();
     const healthOnly = await newToken(['health']);
     const full = await newToken(['health', 'metadata', 'inference']);
@@ -162,7 +168,9 @@ describe('inference cache: principals', () => {
 
   it('an expired token is refused by the cached copy too', async () => {
     const { base } = await setup();
-    const response = await api('POST', '/v1/tokens', { body: { name: uid('tok'), role: 'inference', scopes: ['inference'], expiresInDays: 1 } });
+    const response = await api('POST', '/v1/tokens', {
+      body: { name: uid('tok'), role: 'inference', scopes: ['inference'], expiresInDays: 1 },
+    });
     const token = (await response.json()) as { secret: string };
     expect((await infer(base, token.secret)).status).toBe(200);
     // Within the cache's age bound, but past the token's expiry: the copy's expiry is checked on every call.
@@ -173,7 +181,7 @@ describe('inference cache: principals', () => {
 });
 
 describe('inference cache: changes made elsewhere are seen within the bound', () => {
-  it('a token deleted behind this isolate\'s back works until the bound, then never', async () => {
+  it("a token deleted behind this isolate's back works until the bound, then never", async () => {
     const { base, token } = await setup();
     expect((await infer(base, token.secret)).status).toBe(200);
     await env.DB.prepare('DELETE FROM api_tokens WHERE id = ?').bind(token.id).run();
@@ -183,7 +191,7 @@ describe('inference cache: changes made elsewhere are seen within the bound', ()
     await expectError(await infer(base, token.secret), 401, 'unauthorized');
   });
 
-  it('a backend row changed behind this isolate\'s back is re-read after the response once half the bound has passed', async () => {
+  it("a backend row changed behind this isolate's back is re-read after the response once half the bound has passed", async () => {
     const { base, token, id, triton } = await setup();
     expect((await infer(base, token.secret)).status).toBe(200);
     await env.DB.prepare(`UPDATE inference_backends SET models = '["echo"]' WHERE id = ?`).bind(id).run();
@@ -200,7 +208,7 @@ describe('inference cache: changes made elsewhere are seen within the bound', ()
     expect((await triton.received()).length).toBe(reached);
   });
 
-  it('a backend deleted behind this isolate\'s back is refused after the bound', async () => {
+  it("a backend deleted behind this isolate's back is refused after the bound", async () => {
     const { base, token, id } = await setup();
     expect((await infer(base, token.secret)).status).toBe(200);
     await env.DB.prepare('DELETE FROM inference_backends WHERE id = ?').bind(id).run();

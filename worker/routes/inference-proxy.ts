@@ -53,8 +53,8 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   // cannot grow the metrics without bound by asking for made-up models.
   const modelOf = (status: number) => (status === 404 ? '' : (endpoint.model ?? ''));
   const record = (status: number, sample: Omit<InferenceSample, 'backend' | 'model' | 'latencyMs'>) =>
-    c.executionCtx.waitUntil(
-      recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }),
+    recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }, (work) =>
+      c.executionCtx.waitUntil(work),
     );
   let outgoing: OutgoingBody | undefined;
   try {
