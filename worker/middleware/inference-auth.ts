@@ -91,13 +91,33 @@ export async function authenticateInference(c: Context<AppEnv>): Promise<Inferen
   return { actor: resolved.actor, scopes: scopesOf(resolved.actor.role, resolved.scopes) };
 }
 
-/** Counts a call against the caller's rate (the Workers rate-limiting binding); 429 with Retry-After past it. */
-export async function limitRate(env: Env, caller: InferenceCaller, now: number = Date.now()): Promise<void> {
-  const { success } = await env.INFERENCE_RATE_LIMITER.limit({ key: caller.actor.id });
-  if (success) return;
-  // The binding counts in windows of its period (60 s) aligned to the clock; the caller may retry when this one ends.
-  const retryAfter = Math.max(1, 60 - (Math.floor(now / 1000) % 60));
-  throw new AppError('rate_limited', `too many requests for token ${caller.actor.id}; retry in ${retryAfter} s`, {
-    headers: { 'retry-after': String(retryAfter) },
-  });
+// The binding counts in windows of its period (60 s) aligned to the clock.
+const RATE_WINDOW_MS = 60_000;
+// Per isolate: until when (ms) the binding has said a key is over its rate. Bounded by the keys refused in a window.
+const refusedUntil = new Map<string, number>();
+
+/**
+ * Counts a call against the caller's rate (the Workers rate-limiting binding); 429 with Retry-After past it. The
+ * binding is asked after the response (`defer`) and its "over" verdict refuses the key's later calls in this isolate
+ * until its window ends (ADR 0014): nothing is awaited on the request path, at the price that calls already in flight
+ * when the verdict arrives (usually one) pass the limit.
+ */
+export function limitRate(env: Env, caller: InferenceCaller, defer: (work: Promise<unknown>) => void, now: number = Date.now()): void {
+  const key = caller.actor.id;
+  const until = refusedUntil.get(key);
+  if (until !== undefined && now < until) {
+    const retryAfter = Math.max(1, Math.ceil((until - now) / 1000));
+    throw new AppError('rate_limited', `too many requests for token ${key}; retry in ${retryAfter} s`, {
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
+  if (until !== undefined) refusedUntil.delete(key);
+  defer(
+    env.INFERENCE_RATE_LIMITER.limit({ key }).then(
+      ({ success }) => {
+        if (!success) refusedUntil.set(key, (Math.floor(now / RATE_WINDOW_MS) + 1) * RATE_WINDOW_MS);
+      },
+      (error: unknown) => console.warn(JSON.stringify({ event: 'inference_rate_limiter_failed', error: String(error) })),
+    ),
+  );
 }
