@@ -36,13 +36,6 @@ export class IsolateCache<V> {
     this.loading.delete(key);
   }
 
-  /** Drops every key whose value matches (a write known by another field than the key). */
-  forgetWhere(match: (value: V) => boolean): void {
-    this.epoch++;
-    for (const [key, entry] of this.entries) if (match(entry.value)) this.entries.delete(key);
-    this.loading.clear();
-  }
-
   /** Drops everything. */
   clear(): void {
     this.epoch++;
