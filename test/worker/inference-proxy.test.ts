@@ -185,7 +185,14 @@ describe('proxy auth and limits', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     await expectError(limited, 429, 'rate_limited');
-    expect((await triton.received()).length).toBeLessThanOrEqual(40);
+    // The binding's verdict is applied from the calls after it (ADR 0014): the limit (40) plus the calls that were in
+    // flight when it said "over" — here, one at a time, at most a couple.
+    const reached = (await triton.received()).length;
+    expect(reached).toBeGreaterThanOrEqual(40);
+    expect(reached).toBeLessThanOrEqual(42);
+    // Refused calls never reach the upstream.
+    await expectError(await call(`${base}/models/simple`, token), 429, 'rate_limited');
+    expect((await triton.received()).length).toBe(reached);
   });
 });
 

@@ -1,9 +1,9 @@
 import { DurableObject } from 'cloudflare:workers';
-import { type BackendCounters, type InferenceSample, type ModelCounters, addSample, emptyCounters } from '../services/inference-metrics';
+import { type BackendCounters, type ModelCounters, emptyCounters, mergeCounters } from '../services/inference-metrics';
 
 // Counters of one inference backend (ADR 0011): one object per backend id, so every isolate and every colo adds to
-// the same numbers, kept in the object's own storage so they outlive isolates and evictions. A call adds to memory and
-// writes only its model's entry; the object's output gate coalesces the writes of a burst.
+// the same numbers, kept in the object's own storage so they outlive isolates and evictions. Isolates send batches
+// (per model, counters summed over up to METRICS_FLUSH_MS); a batch writes only the models it touches.
 
 /** The request, error, latency and byte counters of one backend, per model. */
 export class InferenceMetrics extends DurableObject<Env> {
@@ -18,16 +18,20 @@ export class InferenceMetrics extends DurableObject<Env> {
     return this.state;
   }
 
-  /** Adds one proxied call. */
-  async record(sample: InferenceSample): Promise<void> {
+  /** Adds a batch of calls from one isolate: per model, counters summed there (services/inference-metrics.ts). */
+  async add(batch: Record<string, ModelCounters>): Promise<void> {
     const state = await this.load();
-    const counters = addSample(state.models[sample.model] ?? emptyCounters(), sample);
-    state.models[sample.model] = counters;
     if (state.since === null) {
       state.since = new Date().toISOString();
       await this.ctx.storage.put('since', state.since);
     }
-    await this.ctx.storage.put(`model:${sample.model}`, counters);
+    const writes: Record<string, ModelCounters> = {};
+    for (const [model, counters] of Object.entries(batch)) {
+      const merged = mergeCounters(state.models[model] ?? emptyCounters(), counters);
+      state.models[model] = merged;
+      writes[`model:${model}`] = merged;
+    }
+    await this.ctx.storage.put(writes);
   }
 
   /** Every model's counters. */

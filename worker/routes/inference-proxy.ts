@@ -1,10 +1,9 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
 import type { Router } from '../app';
-import { openDb } from '../deps';
-import { AppError } from '../errors';
-import { authenticateInference, limitRate } from '../middleware/inference-auth';
-import { loadDefaultInferenceBackend, loadInferenceBackend, upstreamAuthHeaders } from '../services/inference-backends';
+import { AppError, notFound } from '../errors';
+import { authenticateInference, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import { cachedBackend } from '../services/inference-cache';
 import { classifyEndpoint } from '../services/inference-endpoints';
 import { forward } from '../services/inference-forward';
 import { cachedHealth } from '../services/inference-health-cache';
@@ -38,11 +37,14 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`,
     );
   }
-  await limitRate(c.env, caller);
-  const db = openDb(c.env.DB);
-  const backend = backendId === undefined ? await loadDefaultInferenceBackend({ db }) : await loadInferenceBackend({ db }, backendId);
-  if (!backend)
+  limitRate(c.env, caller, (work) => c.executionCtx.waitUntil(work));
+  // Backend rows, like tokens, come from the per-isolate cache (ADR 0014): no storage read on a call in steady use.
+  const cached = await cachedBackend(inferenceCacheDeps(c), backendId);
+  if (!cached) {
+    if (backendId !== undefined) throw notFound('inference backend', backendId);
     throw new AppError('not_found', 'no default inference backend: set "default": true on one, or call /inference/<backend>/v2/...');
+  }
+  const backend = cached.row;
   if (endpoint.model !== undefined && backend.models && !backend.models.includes(endpoint.model)) {
     throw new AppError('not_found', `model "${endpoint.model}" is not served by inference backend "${backend.id}"`);
   }
@@ -51,8 +53,8 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   // cannot grow the metrics without bound by asking for made-up models.
   const modelOf = (status: number) => (status === 404 ? '' : (endpoint.model ?? ''));
   const record = (status: number, sample: Omit<InferenceSample, 'backend' | 'model' | 'latencyMs'>) =>
-    c.executionCtx.waitUntil(
-      recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }),
+    recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }, (work) =>
+      c.executionCtx.waitUntil(work),
     );
   let outgoing: OutgoingBody | undefined;
   try {
@@ -62,7 +64,7 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       balance: backend.balance,
       timeouts: backend.timeouts,
       retry: backend.retry,
-      authHeaders: await upstreamAuthHeaders(c.get('config').EDGEPLANE_ENCRYPTION_KEY, backend),
+      authHeaders: cached.authHeaders,
     };
     const call = {
       method,

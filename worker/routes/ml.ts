@@ -2,12 +2,10 @@ import type { Context } from 'hono';
 import { lsPredictRequest } from '../../src/shared/api';
 import type { AppEnv } from '../app-env';
 import type { Router } from '../app';
-import { openDb } from '../deps';
-import { AppError } from '../errors';
-import { authenticateInference, type InferenceCaller, limitRate } from '../middleware/inference-auth';
-import { loadInferenceBackend } from '../services/inference-backends';
+import { AppError, notFound } from '../errors';
+import { authenticateInference, type InferenceCaller, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import { cachedBackend, cachedMlBackend } from '../services/inference-cache';
 import { modelVersionOf, predict } from '../services/ml-adapter';
-import { loadMlBackend } from '../services/ml-backends';
 import { validationError } from '../validation-errors';
 
 /**
@@ -33,12 +31,13 @@ export function registerMl(app: Router): void {
     const { ml } = await load(c, 'inference');
     const parsed = lsPredictRequest.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) throw validationError(parsed.error, 'json');
-    const backend = await loadInferenceBackend({ db: openDb(c.env.DB) }, ml.backendId);
+    const backend = await cachedBackend(inferenceCacheDeps(c), ml.backendId);
+    // An ML backend's inference backend cannot be deleted while it is in use; a stale cached ML row may still name one.
+    if (!backend) throw notFound('inference backend', ml.backendId);
     const answer = await predict(
       {
         ml,
         backend,
-        encryptionKey: c.get('config').EDGEPLANE_ENCRYPTION_KEY,
         // The reason a task got no prediction; never the task's data, which may be private.
         log: (entry) => console.warn(JSON.stringify({ requestId: c.get('requestId'), event: 'ml_task_failed', ...entry })),
       },
@@ -70,7 +69,10 @@ async function load(c: Context<AppEnv>, scope: 'health' | 'metadata' | 'inferenc
   const caller: InferenceCaller = await authenticateInference(c);
   if (!caller.scopes.has(scope))
     throw new AppError('forbidden', `this call needs the "${scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
-  await limitRate(c.env, caller);
-  const ml = await loadMlBackend({ db: openDb(c.env.DB) }, c.req.param('id') ?? '');
+  limitRate(c.env, caller, (work) => c.executionCtx.waitUntil(work));
+  const id = c.req.param('id') ?? '';
+  // From the per-isolate cache (ADR 0014), like the token and the inference backend.
+  const ml = await cachedMlBackend(inferenceCacheDeps(c), id);
+  if (!ml) throw notFound('ML backend', id);
   return { caller, ml };
 }

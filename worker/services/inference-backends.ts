@@ -6,7 +6,7 @@ import type {
   ListQuery,
   UpstreamCredentials,
 } from '../../src/shared/api';
-import { decryptSecret, encryptSecret } from '../crypto';
+import { encryptSecret } from '../crypto';
 import { unchangedSince } from '../db/guards';
 import { inferenceBackends, mlBackends } from '../db/schema';
 import type { Guard } from '../db/write';
@@ -15,6 +15,7 @@ import { toApiInferenceBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
+import { forgetInferenceBackends } from './inference-cache';
 import { decodeCursor, toPage } from './pagination';
 import { commitPrepared, type Prepared } from './prepared';
 
@@ -34,24 +35,6 @@ async function sealCredentials(deps: Deps, credentials: UpstreamCredentials | nu
     credentialsKind: credentials.type,
     credentialsCiphertext: await encryptSecret(encryptionKey(deps), JSON.stringify(credentials)),
   };
-}
-
-/** The request headers a backend's stored credentials turn into. */
-export async function upstreamAuthHeaders(
-  key: string | undefined,
-  row: Pick<Row, 'credentialsCiphertext'>,
-): Promise<Record<string, string>> {
-  if (!row.credentialsCiphertext) return {};
-  if (!key) throw new AppError('unavailable', 'the backend has credentials but EDGEPLANE_ENCRYPTION_KEY is not set');
-  const credentials = JSON.parse(await decryptSecret(key, row.credentialsCiphertext)) as UpstreamCredentials;
-  switch (credentials.type) {
-    case 'access':
-      return { 'cf-access-client-id': credentials.clientId, 'cf-access-client-secret': credentials.clientSecret };
-    case 'bearer':
-      return { authorization: `Bearer ${credentials.token}` };
-    case 'headers':
-      return Object.fromEntries(Object.entries(credentials.headers).map(([k, v]) => [k.toLowerCase(), v]));
-  }
 }
 
 const oneDefault = (id: string): Guard => ({
@@ -81,11 +64,6 @@ export async function loadInferenceBackend(deps: Pick<Deps, 'db'>, id: string): 
   const row = await deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.id, id) });
   if (!row) throw notFound('inference backend', id);
   return row;
-}
-
-/** The default backend (behind bare /v2/...), if one is set. */
-export async function loadDefaultInferenceBackend(deps: Pick<Deps, 'db'>): Promise<Row | undefined> {
-  return deps.db.query.inferenceBackends.findFirst({ where: eq(inferenceBackends.isDefault, true) });
 }
 
 /** Lists backends by id. */
@@ -146,7 +124,10 @@ export async function prepareInferenceBackendCreate(
 
 /** Creates a backend. */
 export async function createInferenceBackend(deps: Deps, input: InferenceBackendCreate): Promise<InferenceBackend> {
-  return commitPrepared(deps, prepareInferenceBackendCreate(deps, storeView(deps.db), input));
+  const created = await commitPrepared(deps, prepareInferenceBackendCreate(deps, storeView(deps.db), input));
+  // The inference path caches backends per isolate (ADR 0014); a new default must replace a cached one here at once.
+  forgetInferenceBackends();
+  return created;
 }
 
 /** Decides a backend change against `view`; `credentials: null` removes them, absent keeps them. */
@@ -201,7 +182,9 @@ export async function updateInferenceBackend(
   input: InferenceBackendUpdate,
   ifMatch?: string,
 ): Promise<InferenceBackend> {
-  return commitPrepared(deps, prepareInferenceBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+  const updated = await commitPrepared(deps, prepareInferenceBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+  forgetInferenceBackends();
+  return updated;
 }
 
 /** Decides a backend delete against `view`; 409 while an ML backend still uses it. */
@@ -235,4 +218,5 @@ export async function prepareInferenceBackendDelete(deps: Deps, view: StoreView,
 /** Deletes a backend. */
 export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
   await commitPrepared(deps, prepareInferenceBackendDelete(deps, storeView(deps.db), id, ifMatch));
+  forgetInferenceBackends();
 }

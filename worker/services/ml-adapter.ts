@@ -1,17 +1,13 @@
 import type { LsPredictRequest } from '../../src/shared/api';
-import type { inferenceBackends } from '../db/schema';
-import { upstreamAuthHeaders } from './inference-backends';
+import type { CachedBackend } from './inference-cache';
 import { forward } from './inference-forward';
 import type { MlBackendRow } from './ml-backends';
 import { inferBody, outputOf, type Prediction, taskInputs, toPrediction } from './ml-predict';
 
-type BackendRow = typeof inferenceBackends.$inferSelect;
-
-/** What /predict needs: the ML backend, its inference backend, the encryption key, and a logger for failed tasks. */
+/** What /predict needs: the ML backend, its inference backend (credentials decrypted), and a logger for failed tasks. */
 export interface AdapterDeps {
   ml: MlBackendRow;
-  backend: BackendRow;
-  encryptionKey: string | undefined;
+  backend: CachedBackend;
   log: (entry: Record<string, unknown>) => void;
 }
 
@@ -36,7 +32,6 @@ export async function predict(deps: AdapterDeps, request: LsPredictRequest): Pro
   });
   const sendable = inputs.flatMap((input, i) => (input.ok ? [{ i, value: input.value }] : []));
   const groups = ml.batch ? (sendable.length > 0 ? [sendable] : []) : sendable.map((s) => [s]);
-  const authHeaders = await upstreamAuthHeaders(deps.encryptionKey, deps.backend);
   const path = `/v2/models/${encodeURIComponent(ml.model)}${ml.modelVersion ? `/versions/${encodeURIComponent(ml.modelVersion)}` : ''}/infer`;
   await Promise.all(
     groups.map(async (group) => {
@@ -48,7 +43,7 @@ export async function predict(deps: AdapterDeps, request: LsPredictRequest): Pro
           ),
         ).arrayBuffer();
         const { response } = await forward(
-          { ...deps.backend, authHeaders },
+          { ...deps.backend.row, authHeaders: deps.backend.authHeaders },
           { method: 'POST', path, headers: new Headers({ 'content-type': 'application/json' }), body, repeatable: true },
         );
         const text = await response.text();

@@ -7,6 +7,7 @@ import { toApiMlBackend } from '../db/mappers';
 import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
+import { forgetMlBackend } from './inference-cache';
 import { decodeCursor, toPage } from './pagination';
 import { commitPrepared, type Prepared } from './prepared';
 
@@ -139,7 +140,10 @@ export async function prepareMlBackendUpdate(
 
 /** Changes an ML backend. */
 export async function updateMlBackend(deps: Deps, id: string, input: MlBackendUpdate, ifMatch?: string): Promise<MlBackend> {
-  return commitPrepared(deps, prepareMlBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+  const updated = await commitPrepared(deps, prepareMlBackendUpdate(deps, storeView(deps.db), id, input, ifMatch));
+  // The /ml path caches ML backends per isolate (ADR 0014): the change applies here at once.
+  forgetMlBackend(id);
+  return updated;
 }
 
 /** Decides an ML backend delete against `view`. */
@@ -160,4 +164,5 @@ export async function prepareMlBackendDelete(deps: Deps, view: StoreView, id: st
 /** Deletes an ML backend. */
 export async function deleteMlBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
   await commitPrepared(deps, prepareMlBackendDelete(deps, storeView(deps.db), id, ifMatch));
+  forgetMlBackend(id);
 }

@@ -9,6 +9,7 @@ import type { Guard } from '../db/write';
 import type { Config } from '../env';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
+import { forgetToken } from './inference-cache';
 import { decodeCursor, toPage } from './pagination';
 
 type Row = typeof apiTokens.$inferSelect;
@@ -55,6 +56,8 @@ export async function deleteToken(deps: Deps, id: string): Promise<void> {
     statements: [deps.db.delete(apiTokens).where(eq(apiTokens.id, id))],
     audit: { action: 'delete', entityType: 'api_token', entityId: id, before: toApiToken(row) },
   });
+  // The inference path caches tokens per isolate: this one stops working here at once (elsewhere: ADR 0014).
+  forgetToken(row.hash);
 }
 
 /**
