@@ -23,7 +23,15 @@ let dir: string;
 let agent: AgentProcess | undefined;
 
 interface ImportReport {
-  routes: { hostname: string; path?: string; workload: string; port: number; status: string; id?: string; replaces?: { origin: unknown } }[];
+  routes: {
+    hostname: string;
+    path?: string;
+    workload: string;
+    port: number;
+    status: string;
+    id?: string;
+    replaces?: { origin: unknown };
+  }[];
   summary: Record<string, number>;
 }
 interface Route {

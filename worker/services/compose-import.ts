@@ -109,7 +109,10 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
         .where(inList(workloadRoutes.routeId, hostRouteIds))
     ).map((o): [string, string] => [o.routeId, o.workloadId]),
     ...(
-      await deps.db.select({ routeId: workloads.routeId, workloadId: workloads.id }).from(workloads).where(inList(workloads.routeId, hostRouteIds))
+      await deps.db
+        .select({ routeId: workloads.routeId, workloadId: workloads.id })
+        .from(workloads)
+        .where(inList(workloads.routeId, hostRouteIds))
     ).flatMap((o): [string, string][] => (o.routeId ? [[o.routeId, o.workloadId]] : [])),
   ]);
   const services = proposal.services.map((s) => {
@@ -137,7 +140,8 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
             ? `already routed on this tunnel by route ${same.id}; pass "replaceRoutes": true to re-point it to the new Service`
             : undefined;
     if (reason) return { ...r, status: 'conflict' as Status, reason };
-    if (same) return { ...r, status: (request.dryRun ? 'would-replace' : 'replaced') as Status, id: same.id, replaces: { origin: same.origin } };
+    if (same)
+      return { ...r, status: (request.dryRun ? 'would-replace' : 'replaced') as Status, id: same.id, replaces: { origin: same.origin } };
     return { ...r, status: (request.dryRun ? 'would-create' : 'created') as Status };
   });
   const conflicts = [
