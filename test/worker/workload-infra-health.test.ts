@@ -294,9 +294,19 @@ describe('pod-level health of a workload', () => {
     expect(reports.items[0]?.health.workloads).toEqual([
       { workload: id, namespace: 'apps', status: 'Failed', pods: 1, ready: 0, problems: [problem] },
     ]);
-    // The list and the write answers carry no health (only GET one does).
-    const list = (await (await api('GET', `/v1/workloads?cluster=${cluster}`)).json()) as { items: Record<string, unknown>[] };
-    expect(list.items[0]).not.toHaveProperty('health');
+    // The list carries the same health, the cluster's other workloads null until a report names them; write answers carry none.
+    const other = uid('web');
+    const created = await api('POST', '/v1/workloads', {
+      body: { id: other, cluster, namespace: 'apps', image: 'nginx:1.27', ports: [80] },
+    });
+    expect(((await created.json()) as Record<string, unknown>).health).toBeUndefined();
+    const list = (await (await api('GET', `/v1/workloads?cluster=${cluster}`, { role: 'viewer' })).json()) as {
+      items: { id: string; health: unknown }[];
+    };
+    expect(list.items.map((w) => [w.id, w.health]).sort()).toEqual([
+      [id, got.health],
+      [other, null],
+    ]);
   });
 });
 
