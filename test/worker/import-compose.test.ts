@@ -8,7 +8,7 @@ import { api, count, expectError, storeSnapshot, uid } from './helpers';
 interface Report {
   dryRun: boolean;
   services: { service: string; status: string; result?: string; variables: { name: string; source: string }[] }[];
-  routes: { hostname: string; path?: string; workload: string; port: number; status: string; id?: string }[];
+  routes: { hostname: string; path?: string; workload: string; port: number; status: string; id?: string; reason?: string }[];
   unrouted: { from: string; reason: string }[];
   summary: Record<string, number>;
 }
