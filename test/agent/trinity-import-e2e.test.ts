@@ -110,6 +110,14 @@ describe("the compose fixture imported into the demo's trinity cluster", () => {
     expect(done.routes.slice(0, 4).map((r) => r.id)).toEqual(['/admin', '/api', '/trinityai', '/'].map((p) => byPath.get(p)?.id));
     expect(done.routes[0]?.replaces).toEqual({ origin: { service: { namespace: 'trinity', name: 'trinity-admin', port: 3000 } } });
     routeIds = done.routes.slice(0, 4).map((r) => r.id ?? '');
+    // One audit entry for the import, naming where each re-pointed route led before.
+    const audit = await worker.apiOk<{
+      items: { action: string; after: { routes: string[]; replaced: { id: string; origin: unknown }[] } }[];
+    }>('GET', '/v1/audit?entityId=compose:trinity/trinity');
+    expect(audit.items.map((a) => a.action)).toEqual(['import']);
+    expect(audit.items[0]?.after.routes).toEqual([done.routes[4]?.id]);
+    expect(audit.items[0]?.after.replaced.map((r) => r.id)).toEqual(routeIds);
+    expect(audit.items[0]?.after.replaced[3]?.origin).toEqual({ service: { namespace: 'trinity', name: 'trinity-web', port: 80 } });
 
     const config = await worker.apiOk<{ config: { ingress: { hostname?: string; path?: string; service: string }[] } }>(
       'GET',

@@ -243,7 +243,12 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
       action: 'import',
       entityType: 'workload',
       entityId: `compose:${request.cluster}/${request.namespace}`,
-      after: { workloads: bodies.map((b) => b.id), routes: reportRoutes.map((r) => r.id) },
+      after: {
+        workloads: bodies.map((b) => b.id),
+        routes: reportRoutes.filter((r) => r.status === 'created').map((r) => r.id),
+        // A re-pointed route's previous origin, so the audit log shows where its traffic went before.
+        replaced: reportRoutes.flatMap((r) => (r.status === 'replaced' && r.id ? [{ id: r.id, origin: r.replaces?.origin }] : [])),
+      },
     },
     outbox,
     clusters: [request.cluster],
