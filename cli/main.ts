@@ -316,13 +316,15 @@ function program(): Command {
     .requiredOption('--cluster <id>')
     .requiredOption('--namespace <name>')
     .option('--tunnel <id>', 'the tunnel for the Traefik routes')
+    .option('--replace-routes', "re-point the tunnel's routes at the same hostname and path to the new Services")
     .option('--apply', 'create them (default: report only)')
-    .action(async (file: string, o: { cluster: string; namespace: string; tunnel?: string; apply?: boolean }) => {
+    .action(async (file: string, o: { cluster: string; namespace: string; tunnel?: string; replaceRoutes?: boolean; apply?: boolean }) => {
       const body = {
         cluster: o.cluster,
         namespace: o.namespace,
         compose: readFileSync(file, 'utf8'),
         dryRun: !o.apply,
+        replaceRoutes: o.replaceRoutes === true,
         ...(o.tunnel ? { tunnel: o.tunnel } : {}),
       };
       json((await client().request('POST', 'v1/import/compose', { body })).body);

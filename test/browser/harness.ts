@@ -43,6 +43,8 @@ export interface FakeReport {
   conflicts: AgentStatus['conflicts'];
   pruneRefused?: string;
   connectors: { desired: number; ready: number };
+  /** Pod-level health per workload, as an agent with pod reads reports it. */
+  workloads?: NonNullable<AgentStatus['health']['workloads']>;
 }
 
 /**
@@ -84,6 +86,7 @@ export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake
       status: Object.keys(fake.broken).length ? 'Failed' : 'Current',
       objects: [],
       connectors: fake.connectors,
+      ...(fake.workloads ? { workloads: fake.workloads } : {}),
       origins: desired.origins.map((o) => {
         const suggestion = fake.broken[o.name];
         return {

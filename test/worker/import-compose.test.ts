@@ -8,7 +8,7 @@ import { api, count, expectError, storeSnapshot, uid } from './helpers';
 interface Report {
   dryRun: boolean;
   services: { service: string; status: string; result?: string; variables: { name: string; source: string }[] }[];
-  routes: { hostname: string; path?: string; workload: string; port: number; status: string; id?: string }[];
+  routes: { hostname: string; path?: string; workload: string; port: number; status: string; id?: string; reason?: string }[];
   unrouted: { from: string; reason: string }[];
   summary: Record<string, number>;
 }
@@ -73,6 +73,17 @@ describe('POST /v1/import/compose', () => {
       /^nothing was imported: 17 conflict\(s\) with what exists, first: workload "postgres" already exists$/,
     );
     expect(await storeSnapshot()).toEqual(snapshot);
+
+    // replaceRoutes re-points only routes no workload owns: the ones this import created stay conflicts.
+    const replace = await api('POST', '/v1/import/compose', {
+      body: request(cluster, tunnel, uid('ns'), hostname, { replaceRoutes: true }),
+    });
+    const replaceReport = (await replace.json()) as Report;
+    expect(replaceReport.routes.map((r) => [r.status, r.reason])).toContainEqual([
+      'conflict',
+      `already routed on this tunnel by route ${done.routes[0]?.id ?? ''}, which belongs to workload "django"`,
+    ]);
+    expect(replaceReport.routes.every((r) => r.status === 'conflict')).toBe(true);
   });
 
   it('refuses a missing required variable, naming the service and variable, and writes nothing', async () => {

@@ -294,9 +294,58 @@ describe('pod-level health of a workload', () => {
     expect(reports.items[0]?.health.workloads).toEqual([
       { workload: id, namespace: 'apps', status: 'Failed', pods: 1, ready: 0, problems: [problem] },
     ]);
-    // The list and the write answers carry no health (only GET one does).
-    const list = (await (await api('GET', `/v1/workloads?cluster=${cluster}`)).json()) as { items: Record<string, unknown>[] };
-    expect(list.items[0]).not.toHaveProperty('health');
+    // The list carries the same health, the cluster's other workloads null until a report names them; write answers carry none.
+    const other = uid('web');
+    const created = await api('POST', '/v1/workloads', {
+      body: { id: other, cluster, namespace: 'apps', image: 'nginx:1.27', ports: [80] },
+    });
+    expect(((await created.json()) as Record<string, unknown>).health).toBeUndefined();
+    const list = (await (await api('GET', `/v1/workloads?cluster=${cluster}`, { role: 'viewer' })).json()) as {
+      items: { id: string; health: unknown }[];
+    };
+    expect(list.items.map((w) => [w.id, w.health]).sort()).toEqual([
+      [id, got.health],
+      [other, null],
+    ]);
+  });
+});
+
+describe('pod-level health in the workloads list', () => {
+  it("gives every item of a page spanning several clusters its own cluster's entry, across pages", async () => {
+    const namespace = uid('ns');
+    const clusters = [uid('c'), uid('c'), uid('c')];
+    const ids: string[] = [];
+    for (const [i, cluster] of clusters.entries()) {
+      expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster } })).status).toBe(201);
+      const id = `${namespace}-${i}`;
+      ids.push(id);
+      expect((await api('POST', '/v1/workloads', { body: { id, cluster, namespace, image: 'nginx:1.27', ports: [80] } })).status).toBe(201);
+      // Each cluster's agent reports its own workload with a different ready count; the third reports nothing.
+      if (i < 2) {
+        const { credential } = await agentOf(cluster);
+        const entry = { workload: id, namespace, status: 'InProgress' as const, pods: 3, ready: i + 1, problems: [] };
+        const health = {
+          status: 'InProgress' as const,
+          objects: [],
+          connectors: { desired: 0, ready: 0 },
+          origins: [],
+          workloads: [entry],
+        };
+        expect((await report(cluster, credential, { health })).status).toBe(204);
+      }
+    }
+    const first = (await (await api('GET', `/v1/workloads?namespace=${namespace}&limit=2`)).json()) as {
+      items: { id: string; cluster: string; health: { ready: number } | null }[];
+      nextCursor: string | null;
+    };
+    expect(first.items.map((w) => [w.id, w.cluster, w.health?.ready ?? null])).toEqual([
+      [ids[0], clusters[0], 1],
+      [ids[1], clusters[1], 2],
+    ]);
+    const rest = (await (await api('GET', `/v1/workloads?namespace=${namespace}&limit=2&cursor=${first.nextCursor ?? ''}`)).json()) as {
+      items: { id: string; health: unknown }[];
+    };
+    expect(rest.items.map((w) => [w.id, w.health])).toEqual([[ids[2], null]]);
   });
 });
 

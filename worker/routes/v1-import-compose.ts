@@ -26,10 +26,14 @@ export const composeImport = z.strictObject({
     .max(512 * 1024)
     .optional()
     .describe("config.yml of the compose file's cloudflared service"),
+  replaceRoutes: z
+    .boolean()
+    .default(false)
+    .describe('re-point a route of the tunnel with the same hostname and path to the new Service (default: a conflict)'),
   dryRun: z.boolean().default(true).describe('report only (default); false creates everything in one write'),
 });
 
-const status = z.enum(['would-create', 'created', 'conflict']);
+const status = z.enum(['would-create', 'created', 'would-replace', 'replaced', 'conflict']);
 const variable = z.object({ name: z.string(), source: z.enum(['request', 'infra', 'default', 'unset']) });
 
 /** Response of POST /v1/import/compose. */
@@ -60,7 +64,8 @@ export const composeImportReport = z.object({
       port: z.number().int(),
       status,
       reason: z.string().optional(),
-      id: z.string().optional(),
+      id: z.string().optional().describe('the route created, or the one re-pointed'),
+      replaces: z.object({ origin: z.unknown() }).optional().describe("a re-pointed route's origin before the import"),
     }),
   ),
   unrouted: z.array(z.object({ from: z.string(), rule: z.string(), reason: z.string() })),
@@ -89,6 +94,7 @@ export function registerComposeImport(app: Router): void {
         env: body.env,
         envFiles: body.envFiles,
         dryRun: body.dryRun,
+        replaceRoutes: body.replaceRoutes,
         ...(body.tunnel ? { tunnel: body.tunnel } : {}),
         ...(body.hostname ? { hostname: body.hostname } : {}),
         ...(body.cloudflaredConfig ? { cloudflaredConfig: body.cloudflaredConfig } : {}),

@@ -1,8 +1,9 @@
-import { inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { BatchItem } from 'drizzle-orm/batch';
 import { workloadCreate } from '../../src/shared/api';
 import { type ComposeRoute, type ComposeServiceReport, readCompose, type UnroutedRule } from '../../src/shared/compiler';
-import { stillExists } from '../db/guards';
+import { stillExists, unchangedSince } from '../db/guards';
+import { inList } from '../db/json-list';
 import { clusters, routes, tunnels, workloadRoutes, workloads } from '../db/schema';
 import type { Guard, OutboxIntent } from '../db/write';
 import { commit } from '../effects/commit';
@@ -24,10 +25,12 @@ export interface ComposeImportRequest {
   envFiles: Record<string, string>;
   hostname?: string;
   cloudflaredConfig?: string;
+  /** Re-point a route of this tunnel with the same hostname and path to the new Service instead of refusing it. */
+  replaceRoutes?: boolean;
   dryRun: boolean;
 }
 
-type Status = 'would-create' | 'created' | 'conflict';
+type Status = 'would-create' | 'created' | 'would-replace' | 'replaced' | 'conflict';
 
 /** What an import did or would do: per service, per route, and what was left out. */
 export interface ComposeImportReport {
@@ -36,19 +39,14 @@ export interface ComposeImportReport {
   tunnel: string | null;
   dryRun: boolean;
   services: (ComposeServiceReport & { result?: Status; conflict?: string })[];
-  routes: (ComposeRoute & { status: Status; reason?: string; id?: string })[];
+  routes: (ComposeRoute & { status: Status; reason?: string; id?: string; replaces?: { origin: unknown } })[];
   unrouted: UnroutedRule[];
   warnings: string[];
   summary: { workloads: number; routes: number; skipped: number; unrouted: number; conflicts: number };
 }
 
-const CHUNK = 90; // D1 binds at most 100 parameters per statement
-
-async function existing<T>(keys: string[], read: (chunk: string[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < keys.length; i += CHUNK) out.push(...(await read(keys.slice(i, i + CHUNK))));
-  return out;
-}
+/** "/" and no path both match every path of the hostname: a route at one of them is the route at the other. */
+const samePath = (a: string, b: string): boolean => (a === '/' ? '' : a) === (b === '/' ? '' : b);
 
 /**
  * Reads a docker-compose.yml into workloads and tunnel routes. A dry run (the default) reports; otherwise every workload
@@ -86,15 +84,37 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
 
   const taken = new Set(
     (
-      await existing(
-        bodies.map((b) => b.id),
-        (ids) => deps.db.select({ id: workloads.id }).from(workloads).where(inArray(workloads.id, ids)),
-      )
+      await deps.db
+        .select({ id: workloads.id })
+        .from(workloads)
+        .where(
+          inList(
+            workloads.id,
+            bodies.map((b) => b.id),
+          ),
+        )
     ).map((r) => r.id),
   );
-  const hostRows = await existing([...new Set(proposal.routes.map((r) => r.hostname))], (hosts) =>
-    deps.db.select().from(routes).where(inArray(routes.hostname, hosts)),
-  );
+  const hostRows = await deps.db
+    .select()
+    .from(routes)
+    .where(inList(routes.hostname, [...new Set(proposal.routes.map((r) => r.hostname))]));
+  // The workload (own `route`, or an earlier import) that owns each of those routes: an owned route is never re-pointed.
+  const hostRouteIds = hostRows.map((r) => r.id);
+  const owners = new Map<string, string>([
+    ...(
+      await deps.db
+        .select({ routeId: workloadRoutes.routeId, workloadId: workloadRoutes.workloadId })
+        .from(workloadRoutes)
+        .where(inList(workloadRoutes.routeId, hostRouteIds))
+    ).map((o): [string, string] => [o.routeId, o.workloadId]),
+    ...(
+      await deps.db
+        .select({ routeId: workloads.routeId, workloadId: workloads.id })
+        .from(workloads)
+        .where(inList(workloads.routeId, hostRouteIds))
+    ).flatMap((o): [string, string][] => (o.routeId ? [[o.routeId, o.workloadId]] : [])),
+  ]);
   const services = proposal.services.map((s) => {
     if (!s.workload) return s;
     const conflict = taken.has(s.workload.id) ? `workload "${s.workload.id}" already exists` : undefined;
@@ -106,15 +126,23 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
   });
   const reportRoutes: ComposeImportReport['routes'] = proposal.routes.map((r) => {
     const other = hostRows.find((x) => x.hostname === r.hostname && x.tunnelId !== tunnel?.id);
-    const same = hostRows.find((x) => x.hostname === r.hostname && x.path === (r.path ?? '') && x.tunnelId === tunnel?.id);
+    const same = hostRows.find(
+      (x) => x.hostname === r.hostname && samePath(x.path, r.path ?? '') && x.pathRegex === '' && x.tunnelId === tunnel?.id,
+    );
+    const owner = same ? owners.get(same.id) : undefined;
     const reason = !tunnel
       ? 'no tunnel was given; pass "tunnel" to create the routes'
       : other
         ? `hostname "${r.hostname}" is already routed through tunnel "${other.tunnelId}" (route ${other.id})`
-        : same
-          ? `already routed on this tunnel by route ${same.id}`
-          : undefined;
-    return { ...r, status: (reason ? 'conflict' : request.dryRun ? 'would-create' : 'created') as Status, ...(reason ? { reason } : {}) };
+        : same && owner
+          ? `already routed on this tunnel by route ${same.id}, which belongs to workload "${owner}"`
+          : same && !request.replaceRoutes
+            ? `already routed on this tunnel by route ${same.id}; pass "replaceRoutes": true to re-point it to the new Service`
+            : undefined;
+    if (reason) return { ...r, status: 'conflict' as Status, reason };
+    if (same)
+      return { ...r, status: (request.dryRun ? 'would-replace' : 'replaced') as Status, id: same.id, replaces: { origin: same.origin } };
+    return { ...r, status: (request.dryRun ? 'would-create' : 'created') as Status };
   });
   const conflicts = [
     ...services.flatMap((s) => ('conflict' in s && s.conflict ? [s.conflict] : [])),
@@ -169,6 +197,20 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
   ];
   if (tunnel && reportRoutes.length > 0) {
     for (const r of reportRoutes) {
+      const origin = { service: { namespace: request.namespace, name: r.workload, port: r.port } };
+      const replaced = r.status === 'replaced' ? hostRows.find((x) => x.id === r.id) : undefined;
+      if (replaced) {
+        // Re-pointed in place: its id, path, DNS, Access and origin settings stay; only the origin moves to the Service.
+        guards.push(unchangedSince(routes, replaced.id, replaced.version, `route ${replaced.id}`));
+        statements.push(
+          deps.db
+            .update(routes)
+            .set({ origin, version: replaced.version + 1, updatedAt: at })
+            .where(eq(routes.id, replaced.id)),
+          deps.db.insert(workloadRoutes).values({ routeId: replaced.id, workloadId: r.workload }),
+        );
+        continue;
+      }
       r.id = newId('rt', deps.now());
       statements.push(
         deps.db.insert(routes).values({
@@ -176,7 +218,7 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
           tunnelId: tunnel.id,
           hostname: r.hostname,
           path: r.path ?? '',
-          origin: { service: { namespace: request.namespace, name: r.workload, port: r.port } },
+          origin,
           originRequest: {},
           dns: true,
           access: null,
@@ -201,7 +243,12 @@ export async function importCompose(deps: Deps, request: ComposeImportRequest): 
       action: 'import',
       entityType: 'workload',
       entityId: `compose:${request.cluster}/${request.namespace}`,
-      after: { workloads: bodies.map((b) => b.id), routes: reportRoutes.map((r) => r.id) },
+      after: {
+        workloads: bodies.map((b) => b.id),
+        routes: reportRoutes.filter((r) => r.status === 'created').map((r) => r.id),
+        // A re-pointed route's previous origin, so the audit log shows where its traffic went before.
+        replaced: reportRoutes.flatMap((r) => (r.status === 'replaced' && r.id ? [{ id: r.id, origin: r.replaces?.origin }] : [])),
+      },
     },
     outbox,
     clusters: [request.cluster],

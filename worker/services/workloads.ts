@@ -28,7 +28,10 @@ export async function loadWorkload(deps: Deps, id: string): Promise<WorkloadRow>
   return row;
 }
 
-/** Lists workloads by id, optionally of one cluster or namespace. */
+/**
+ * Lists workloads by id, optionally of one cluster or namespace, each with its pods' health from its cluster's last
+ * report: one query for the page and one for the health of the clusters on it (however many), never one per row.
+ */
 export async function listWorkloads(deps: Deps, query: ListQuery & { cluster?: string; namespace?: string }) {
   const after = decodeCursor(query.cursor);
   const rows = await deps.db
@@ -43,7 +46,17 @@ export async function listWorkloads(deps: Deps, query: ListQuery & { cluster?: s
     )
     .orderBy(asc(workloads.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, toApiWorkload);
+  const page = toPage(rows, query.limit, (row) => row);
+  const clusterIds = [...new Set(page.items.map((row) => row.clusterId))];
+  const healthRows =
+    clusterIds.length === 0
+      ? []
+      : await deps.db.select({ id: clusters.id, health: clusters.health }).from(clusters).where(inList(clusters.id, clusterIds));
+  const health = new Map(healthRows.map((c) => [c.id, c.health]));
+  return {
+    items: page.items.map((row) => ({ ...toApiWorkload(row), health: toApiWorkloadHealth(health.get(row.clusterId) ?? null, row) })),
+    nextCursor: page.nextCursor,
+  };
 }
 
 /** Returns one workload, with its pods' health from its cluster's last report. */

@@ -209,7 +209,9 @@ export const workload = z.object({
     .extend({ revision: z.number().int(), reportedAt: z.string() })
     .nullable()
     .optional()
-    .describe("GET /v1/workloads/{id} only: its pods as the cluster's agent last reported them; null before any report names it"),
+    .describe(
+      "GET /v1/workloads and /v1/workloads/{id} (not write answers): its pods as the cluster's agent last reported them; null before any report names it",
+    ),
   ...resourceMeta,
 });
 export type Workload = z.infer<typeof workload>;

@@ -1,4 +1,4 @@
-import { sha256Hex } from './sha256';
+import { sha256Hex, utf8 } from './sha256';
 
 /**
  * A Kubernetes object name (DNS-1123 subdomain, ≤ 253) built from parts: lower-cased, `*` spelled "wildcard",
@@ -20,7 +20,7 @@ const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/
 
 /** Standard base64 of a string's UTF-8 bytes, as a Secret's `data` wants it. */
 export function base64Utf8(text: string): string {
-  const bytes = new TextEncoder().encode(text);
+  const bytes = utf8(text);
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
     const a = bytes[i] ?? 0;

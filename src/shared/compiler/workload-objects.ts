@@ -141,13 +141,23 @@ const sortedRecord = (r: Record<string, string>): Record<string, string> =>
 
 /** Resources with empty parts dropped, so `{}` and `{requests: {}}` compile alike. */
 function resourcesOf(spec: WorkloadSpec): Record<string, Record<string, string>> | undefined {
-  const out: Record<string, Record<string, string>> = {};
+  let out: Record<string, Record<string, string>> | undefined;
   for (const part of ['requests', 'limits'] as const) {
     const value = spec.resources[part];
-    const entries = Object.entries(value ?? {}).filter((e): e is [string, string] => typeof e[1] === 'string');
-    if (entries.length > 0) out[part] = Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : 1)));
+    if (!value) continue;
+    let sorted: Record<string, string> | undefined;
+    for (const key of Object.keys(value).sort()) {
+      const quantity: unknown = value[key as keyof typeof value];
+      if (typeof quantity !== 'string') continue;
+      sorted ??= {};
+      sorted[key] = quantity;
+    }
+    if (sorted) {
+      out ??= {};
+      out[part] = sorted;
+    }
   }
-  return Object.keys(out).length > 0 ? out : undefined;
+  return out;
 }
 
 function probes(spec: WorkloadSpec, ports: NamedPort[]): Record<string, unknown> {
