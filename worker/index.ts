@@ -29,6 +29,7 @@ import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
 import { registerProbes } from './routes/v1-probes';
+import { registerKubeconfigWarp } from './routes/v1-kubeconfig-warp';
 import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
@@ -61,6 +62,7 @@ registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
 registerProbes(app);
+registerKubeconfigWarp(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

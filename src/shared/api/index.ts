@@ -16,3 +16,4 @@ export * from './prune-approval';
 export * from './probe';
 export * from './registration';
 export * from './tunnel-config';
+export * from './warp-access';
