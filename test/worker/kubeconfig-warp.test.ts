@@ -268,7 +268,7 @@ describe('an incomplete path says what is missing', () => {
     expect(foreign.missing[0]?.message).toContain('remove it in the Zero Trust dashboard');
   });
 
-  it('no split-tunnel entry known for the profile: Cloudflare\'s default excludes the private ranges', async () => {
+  it("no split-tunnel entry known for the profile: Cloudflare's default excludes the private ranges", async () => {
     const { cluster } = await path({ include: false });
     const answer = await warp(cluster);
     expect(reasons(answer)).toEqual(['split_tunnel_not_included']);
@@ -341,6 +341,18 @@ describe('the CA travels in the agent report', () => {
       .find((d) => d.kind === 'Role');
     expect(role?.metadata.namespace).toBe('edgeplane-system');
     expect(role?.rules).toContainEqual({ apiGroups: [''], resources: ['configmaps'], resourceNames: ['kube-root-ca.crt'], verbs: ['get'] });
+  });
+
+  it('is described in the OpenAPI document, with warpAccess on the cluster', async () => {
+    const doc = (await (await SELF.fetch('https://edgeplane.test/openapi.json')).json()) as {
+      paths: Record<string, { get?: { responses: Record<string, { content?: Record<string, unknown> }> } }>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const get = doc.paths['/v1/clusters/{id}/kubeconfig-warp']?.get;
+    expect(Object.keys(get?.responses['200']?.content ?? {}).sort()).toEqual(['application/json', 'application/yaml']);
+    expect(JSON.stringify(doc)).toContain('split_tunnel_excluded');
+    expect(JSON.stringify(doc.paths['/v1/clusters/{id}'])).toBeTruthy();
+    expect(JSON.stringify(doc)).toContain('warpAccess');
   });
 
   it('404 for an unknown cluster; a token is needed', async () => {

@@ -60,7 +60,9 @@ export const cluster = z.object({
   apiServerAddress: z.string().describe(apiServerAddressHelp),
   warpAccess: warpAccess
     .optional()
-    .describe('whether a laptop on WARP reaches the API server, and what is missing (GET of the cluster and the list; not in write answers)'),
+    .describe(
+      'whether a laptop on WARP reaches the API server, and what is missing (GET of the cluster and the list; not in write answers)',
+    ),
   prune: pruneSettings,
   agentCredential: z
     .string()

@@ -29,16 +29,17 @@ export const warpAccess = z.object({
   profile: z.string().describe('the WARP device profile whose split tunnel was checked ("default" or a policy id)'),
   complete: z.boolean().describe('true when nothing is missing'),
   missing: z.array(warpMissing).describe('each missing step, in the order a packet needs them; empty when complete'),
-  privateNetwork: z.string().nullable().describe('the private network (id) that routes the API server address through a tunnel of this cluster'),
+  privateNetwork: z
+    .string()
+    .nullable()
+    .describe('the private network (id) that routes the API server address through a tunnel of this cluster'),
   tunnel: z.string().nullable().describe("that private network's tunnel"),
 });
 export type WarpAccess = z.infer<typeof warpAccess>;
 
 /** Query of GET /v1/clusters/:id/kubeconfig-warp. */
 export const kubeconfigWarpQuery = z.object({
-  profile: profile
-    .default('default')
-    .describe('the WARP device profile whose split tunnel is checked'),
+  profile: profile.default('default').describe('the WARP device profile whose split tunnel is checked'),
   format: z
     .enum(['json', 'yaml'])
     .default('json')
@@ -51,6 +52,8 @@ export const kubeconfigWarp = warpAccess.extend({
   kubeconfig: z
     .string()
     .nullable()
-    .describe('a kubeconfig (YAML) for the WARP address with the cluster CA and an empty user to fill in; null until the agent reported the CA'),
+    .describe(
+      'a kubeconfig (YAML) for the WARP address with the cluster CA and an empty user to fill in; null until the agent reported the CA',
+    ),
 });
 export type KubeconfigWarp = z.infer<typeof kubeconfigWarp>;

@@ -81,7 +81,12 @@ export class FakeKubeApiserver {
     if (this.rootCa === null) return;
     const configMap = this.type('', 'ConfigMap');
     if (this.store.get(configMap, namespace, ROOT_CA_CONFIGMAP)) return;
-    this.store.create(configMap, namespace, { metadata: { name: ROOT_CA_CONFIGMAP }, data: { 'ca.crt': this.rootCa } }, 'kube-controller-manager');
+    this.store.create(
+      configMap,
+      namespace,
+      { metadata: { name: ROOT_CA_CONFIGMAP }, data: { 'ca.crt': this.rootCa } },
+      'kube-controller-manager',
+    );
   }
 
   get url(): string {
