@@ -202,12 +202,12 @@ describe('an incomplete path says what is missing', () => {
     expect(reasons(await warp(cluster))).toEqual(['no_private_network']);
   });
 
-  it('the route and the warp-routing config not yet in Cloudflare (the sync has not run)', async () => {
+  it('the include entry, the route and the warp-routing config not yet in Cloudflare (the sync has not run)', async () => {
     const { cluster, network, tunnel } = await path({ drain: false });
     const answer = await warp(cluster);
-    expect(reasons(answer)).toEqual(['private_network_not_synced', 'warp_routing_off']);
-    expect(answer.missing[0]?.message).toContain(`private_network:${network?.id ?? ''}`);
-    expect(answer.missing[1]?.message).toContain(`tunnel "${tunnel}" does not exist in Cloudflare yet`);
+    expect(reasons(answer)).toEqual(['split_tunnel_not_synced', 'private_network_not_synced', 'warp_routing_off']);
+    expect(answer.missing[1]?.message).toContain(`private_network:${network?.id ?? ''}`);
+    expect(answer.missing[2]?.message).toContain(`tunnel "${tunnel}" does not exist in Cloudflare yet`);
   });
 
   it('the tunnel exists in Cloudflare but its config with warp-routing was not pushed since the network was added', async () => {
@@ -245,6 +245,15 @@ describe('an incomplete path says what is missing', () => {
     );
   });
 
+  it('the include entry removed in the dashboard (drift reported under the "alert" policy)', async () => {
+    const { account, cluster } = await path();
+    await fake.api('PUT', `/accounts/${account}/devices/policy/include`, [{ address: '192.168.2.0/24', description: 'by hand' }]);
+    expect(await driftCheck(account)).toMatchObject({ drifted: 1, reverted: 0 });
+    const answer = await warp(cluster);
+    expect(reasons(answer)).toEqual(['split_tunnel_not_synced']);
+    expect(answer.missing[0]?.message).toContain('was removed outside edgeplane');
+  });
+
   it('exclude mode: an exclude entry covers the address (edgeplane-owned, and one made in the dashboard)', async () => {
     const { account, cluster } = await path({ include: false, drain: false });
     const entry = await created('/v1/split-tunnel', { account, mode: 'exclude', address: '10.0.0.0/8', description: 'RFC 1918' });
@@ -279,6 +288,11 @@ describe('an incomplete path says what is missing', () => {
     const { policy_id: policy } = await fake.policy(account, 'laptops');
     expect(reasons(await warp(cluster, `?profile=${policy}`))).toEqual(['split_tunnel_not_included']);
     await created('/v1/split-tunnel', { account, profile: policy, mode: 'include', address: `${address}/32` });
+    // Made in edgeplane, not yet pushed to Cloudflare.
+    const waiting = await warp(cluster, `?profile=${policy}`);
+    expect(reasons(waiting)).toEqual(['split_tunnel_not_synced']);
+    expect(waiting.missing[0]?.message).toContain(`split_tunnel ${account}/${policy}:include`);
+    await drainAll(account);
     expect(await warp(cluster, `?profile=${policy}`)).toMatchObject({ profile: policy, complete: true });
     await expectError(await api('GET', `/v1/clusters/${cluster}/kubeconfig-warp?profile=laptops`), 422, 'validation_failed');
   });

@@ -8,8 +8,8 @@ import { checkWarpPath, type WarpEntryFacts, type WarpTunnelFacts } from './warp
 type ClusterFacts = Pick<typeof clusters.$inferSelect, 'id' | 'apiServerAddress' | 'clusterCa'>;
 
 /**
- * The WARP path of several clusters with four queries whatever their number (a page of the cluster list): their
- * tunnels, those tunnels' private networks and config sync state, and the profile's split-tunnel entries.
+ * The WARP path of several clusters with five queries whatever their number (a page of the cluster list): their
+ * tunnels, those tunnels' private networks and config sync state, and the profile's split-tunnel entries and include list sync state.
  */
 export async function warpAccessOf(deps: Deps, rows: readonly ClusterFacts[], profile = 'default'): Promise<Map<string, WarpAccess>> {
   const result = new Map<string, WarpAccess>();
@@ -25,9 +25,9 @@ export async function warpAccessOf(deps: Deps, rows: readonly ClusterFacts[], pr
     );
   const tunnelIds = tunnelRows.map((t) => t.id);
   const accounts = [...new Set(tunnelRows.map((t) => t.account))];
-  const [networks, syncRows, entries] =
+  const [networks, syncRows, entries, includeRows] =
     tunnelIds.length === 0
-      ? [[], [], []]
+      ? [[], [], [], []]
       : await Promise.all([
           deps.db
             .select({
@@ -60,7 +60,17 @@ export async function warpAccessOf(deps: Deps, rows: readonly ClusterFacts[], pr
             })
             .from(splitTunnelEntries)
             .where(and(eq(splitTunnelEntries.profile, profile), inList(splitTunnelEntries.account, accounts))),
+          deps.db
+            .select({ account: cfSync.account, owned: cfSync.owned, drift: cfSync.drift })
+            .from(cfSync)
+            .where(
+              inList(
+                cfSync.key,
+                accounts.map((a) => `split_tunnel:${a}/${profile}:include`),
+              ),
+            ),
         ]);
+  const includeSync = new Map(includeRows.map((r) => [r.account, { owned: r.owned ?? null, drift: r.drift ?? null }]));
   const syncOf = new Map(syncRows.map((s) => [s.target, s]));
   for (const row of rows) {
     const own: WarpTunnelFacts[] = tunnelRows
@@ -85,6 +95,7 @@ export async function warpAccessOf(deps: Deps, rows: readonly ClusterFacts[], pr
         tunnels: own,
         networks: networks.filter((n) => ownIds.has(n.tunnelId)),
         entries: entries satisfies WarpEntryFacts[],
+        includeSync,
       }),
     );
   }

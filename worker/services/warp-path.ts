@@ -34,6 +34,12 @@ export interface WarpEntryFacts {
   owner: 'edgeplane' | 'foreign';
 }
 
+/** What the sync last pushed to a profile's include list of one account (`cf_sync.owned`), and an unreverted drift. */
+export interface WarpIncludeSync {
+  owned: string[] | null;
+  drift: { summary: string; reverted: boolean } | null;
+}
+
 export interface WarpFacts {
   cluster: string;
   /** Canonical IP address of the API server (the cluster's `apiServerAddress`). */
@@ -43,6 +49,8 @@ export interface WarpFacts {
   tunnels: WarpTunnelFacts[];
   networks: WarpNetworkFacts[];
   entries: WarpEntryFacts[];
+  /** The include list's sync state per account. */
+  includeSync: Map<string, WarpIncludeSync>;
 }
 
 /** `https://<address>:443`, with brackets for IPv6. */
@@ -158,7 +166,26 @@ function checkSplitTunnel(facts: WarpFacts, account: string, address: Cidr, sugg
   const add = `POST /v1/split-tunnel {"account": "${account}", "profile": "${facts.profile}", "mode": "include", "address": "${suggestion}"}`;
   const profile = `profile "${facts.profile}" of account ${account}`;
   if (includes.length > 0) {
-    if (includes.some((e) => e.address !== null && covers(e.address, address))) return undefined;
+    const including = includes.filter((e) => e.address !== null && covers(e.address, address));
+    // A foreign entry came from Cloudflare's list; edgeplane's own counts once the sync pushed it and no one removed it.
+    if (including.some((e) => e.owner === 'foreign')) return undefined;
+    const sync = facts.includeSync.get(account);
+    const pushed = including.find(
+      (e) =>
+        e.address !== null &&
+        sync?.owned?.includes(e.address) &&
+        !(sync.drift && !sync.drift.reverted && sync.drift.summary.includes(e.address)),
+    );
+    if (pushed) return undefined;
+    const waiting = including[0];
+    if (waiting?.address)
+      return {
+        reason: 'split_tunnel_not_synced',
+        message:
+          sync?.drift && !sync.drift.reverted && sync.drift.summary.includes(waiting.address)
+            ? `the include entry ${waiting.address} of ${profile} was removed outside edgeplane (${sync.drift.summary}); set the profile's driftPolicy to "revert" (PUT /v1/split-tunnel-profiles/${facts.profile}) or push it again`
+            : `the include entry ${waiting.address} of ${profile} is not in Cloudflare yet; GET /v1/sync shows target split_tunnel ${account}/${facts.profile}:include`,
+      };
     return {
       reason: 'split_tunnel_not_included',
       message: `${profile} is in include mode (it has include entries) and none covers ${facts.address}, so WARP does not carry it; add one: ${add}`,

@@ -12,6 +12,7 @@ export const warpMissingReason = z.enum([
   'private_network_not_synced',
   'warp_routing_off',
   'split_tunnel_not_included',
+  'split_tunnel_not_synced',
   'split_tunnel_excluded',
 ]);
 export type WarpMissingReason = z.infer<typeof warpMissingReason>;
