@@ -35,7 +35,7 @@ export async function listClusters(deps: Deps, query: ListQuery) {
     .limit(query.limit + 1);
   const page = toPage(rows, query.limit, (row) => toApiCluster(row, deps.now().getTime()));
   // The WARP path of the whole page in a fixed number of queries (not one set per row).
-  return { ...page, items: await withWarpAccess(deps, page.items, rows) };
+  return { ...page, items: await withWarpAccess(deps, page.items, rows.slice(0, query.limit)) };
 }
 
 /** Returns one cluster, with its WARP path check. */
