@@ -56,7 +56,8 @@ export class StateStore {
 
   constructor(
     private readonly kube: Kube,
-    private readonly namespace: string,
+    /** The agent's own namespace (its state, credential and the cluster CA ConfigMap live there). */
+    readonly namespace: string,
   ) {}
 
   async load(): Promise<AgentState> {

@@ -4,6 +4,7 @@ import { applyObject, type ApplyOutcome } from './apply';
 import { normalise, upToDate } from './compare';
 import { assessHealth } from './health';
 import { InfraScanner } from './infra';
+import { ClusterCaReader } from './cluster-ca';
 import { CLUSTER_LABEL } from '../src/shared/kube/labels';
 import { identityKey } from '../src/shared/kube/object-key';
 import { inventoryOf, pendingInventory, recordApplied, refOfEntry } from './inventory';
@@ -68,6 +69,8 @@ export class Syncer {
   healthInProgress = false;
   /** Infra discovery, throttled (agent/infra.ts); made on first use. */
   private infraScanner: InfraScanner | undefined;
+  /** The cluster CA for the WARP kubeconfig (agent/cluster-ca.ts); made on first use. */
+  private caReader: ClusterCaReader | undefined;
 
   constructor(
     private readonly clusterId: string,
@@ -227,6 +230,7 @@ export class Syncer {
       await workloadHealth(this.kube, this.clusterId, objects),
     );
     const infra = await (this.infraScanner ??= new InfraScanner(this.kube)).scan();
+    const clusterCa = await (this.caReader ??= new ClusterCaReader(this.kube, this.store.namespace)).read();
     this.healthInProgress = health.status === 'InProgress';
     const report: AgentStatus = {
       revision: bundle.revision,
@@ -242,6 +246,7 @@ export class Syncer {
       health,
       agentVersion: AGENT_VERSION,
       ...(infra ? { infra } : {}),
+      ...(clusterCa ? { clusterCa } : {}),
     };
     const probes = this.probes?.reports() ?? [];
     if (probes.length > 0) report.probes = probes;

@@ -148,7 +148,9 @@ export function exportState(current: Current): StateFile {
   const byId = <T extends { id: string }>(a: T, b: T) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return {
     version: 1,
-    clusters: [...current.clusters].sort(byId).map((c) => ({ id: c.id, name: c.name, labels: c.labels, nodes: c.nodes })),
+    clusters: [...current.clusters]
+      .sort(byId)
+      .map((c) => ({ id: c.id, name: c.name, labels: c.labels, nodes: c.nodes, apiServerAddress: c.apiServerAddress })),
     tunnels: [...current.tunnels].sort(byId).map((t) => ({
       id: t.id,
       cluster: t.cluster,

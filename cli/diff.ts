@@ -192,7 +192,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       });
       continue;
     }
-    const { patch, fields } = changed(have, { name: c.name, labels: c.labels, nodes: c.nodes });
+    const { patch, fields } = changed(have, { name: c.name, labels: c.labels, nodes: c.nodes, apiServerAddress: c.apiServerAddress });
     if (fields.length > 0) {
       early.push({
         kind: 'cluster',

@@ -31,6 +31,7 @@ import { registerComposeImport } from './routes/v1-import-compose';
 import { registerProbes } from './routes/v1-probes';
 import { registerTrace } from './routes/v1-trace';
 import { registerInstallLink } from './routes/v1-install-link';
+import { registerKubeconfigWarp } from './routes/v1-kubeconfig-warp';
 import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
@@ -65,6 +66,7 @@ registerComposeImport(app);
 registerProbes(app);
 registerTrace(app);
 registerInstallLink(app);
+registerKubeconfigWarp(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

@@ -46,6 +46,34 @@ function entryRow(ctx: ViewContext, e: SplitTunnelEntry): HTMLTableRowElement {
   );
 }
 
+/** The cluster's WARP kubectl path check (`warpAccess`): complete, or each missing step with what to add. */
+function warpCell(c: Cluster): HTMLElement {
+  const access = c.warpAccess;
+  if (!access) return notReported();
+  if (access.complete)
+    return h(
+      'span',
+      {},
+      badge('complete', 'ok'),
+      ' ',
+      h('code', {}, access.server),
+      ' — kubeconfig: ',
+      h('code', {}, `GET /v1/clusters/${c.id}/kubeconfig-warp?format=yaml`),
+    );
+  return h(
+    'div',
+    {},
+    badge('incomplete', 'warn'),
+    ' ',
+    h('code', {}, access.server),
+    h(
+      'ul',
+      { class: 'warp-missing' },
+      ...access.missing.map((m) => h('li', { 'data-reason': m.reason }, h('code', {}, m.reason), ': ', m.message)),
+    ),
+  );
+}
+
 export const warp: View = {
   id: 'warp',
   title: 'WARP',
@@ -104,13 +132,11 @@ export const warp: View = {
         'No private networks.',
       ),
     );
-    // Which cluster's service CIDR is routed over WARP is known; whether its API server answers there is not measured
-    // by anything yet, so it is said as such rather than guessed.
     const routed = (clusterId: string) =>
       networks.filter((n) => tunnels.some((t) => t.id === n.tunnel && t.cluster === clusterId)).map((n) => n.cidr);
     document.getElementById('apiserver-body')?.replaceChildren(
       table(
-        ['Cluster', 'Private networks routed', 'API server reachable over WARP'],
+        ['Cluster', 'Private networks routed', 'kubectl over WARP (default profile)'],
         clusters.map((c) => {
           const cidrs = routed(c.id);
           return h(
@@ -118,7 +144,7 @@ export const warp: View = {
             { 'data-warp-cluster': c.id },
             h('td', { class: 'mono' }, c.id),
             h('td', { class: 'mono' }, cidrs.length ? cidrs.join(', ') : h('span', { class: 'muted' }, 'none')),
-            h('td', {}, notReported('not reported yet: no probe measures it')),
+            h('td', {}, warpCell(c)),
           );
         }),
         'No clusters.',

@@ -118,7 +118,8 @@ describe('the agent applies workloads like connectors', () => {
     expect(names('PersistentVolumeClaim')).toEqual(['postgres-pgdata']);
     expect(names('Deployment')).toEqual(['web']);
     expect(names('Service')).toEqual(['postgres', 'web']);
-    expect(names('ConfigMap')).toEqual(['postgres-env']);
+    // kube-root-ca.crt: published into every namespace by the cluster (the fake's root-CA publisher), not by edgeplane.
+    expect(names('ConfigMap')).toEqual(['kube-root-ca.crt', 'postgres-env']);
     expect(names('Secret')).toEqual(['postgres-env', 'web-env']);
     const secret = fake.objects('Secret', 'trinity').find((o) => (o.metadata as { name: string }).name === 'web-env');
     expect(secret?.data).toEqual({ SESSION: Buffer.from('s3ssion').toString('base64') });

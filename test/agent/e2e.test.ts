@@ -179,6 +179,13 @@ describe('agent end to end', () => {
       (c) => c.appliedRevision === desired.revision,
     );
     expect(view).toMatchObject({ connection: 'connected', kubernetesVersion: 'v1.31.4+k3s1', nodeCount: 4 });
+    // The cluster CA the agent read from kube-root-ca.crt in its namespace reached the Worker: the WARP kubeconfig has it.
+    const warp = await worker.apiOk<{ missing: { reason: string }[]; kubeconfig: string | null }>(
+      'GET',
+      `/v1/clusters/${cluster}/kubeconfig-warp`,
+    );
+    expect(warp.missing.map((m) => m.reason)).not.toContain('ca_not_reported');
+    expect(warp.kubeconfig).toContain(`certificate-authority-data: ${Buffer.from(fake.rootCa ?? 'none').toString('base64')}`);
     // Every write went through server-side apply as edgeplane, never forced (the state ConfigMap/Secret aside).
     const writes = fake.log.filter((l) => l.method === 'PATCH' && l.fieldManager === 'edgeplane' && !l.path.includes('/edgeplane-system/'));
     expect(writes.length).toBeGreaterThan(0);

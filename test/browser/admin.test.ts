@@ -329,7 +329,7 @@ describe('URL doctor', { timeout: 60_000 }, () => {
 });
 
 describe('WARP, workloads, inference and audit', { timeout: 60_000 }, () => {
-  it('shows WARP entries by owner: edgeplane ones deletable, foreign ones read-only; API server reachability not invented', async () => {
+  it('shows WARP entries by owner: edgeplane ones deletable, foreign ones read-only; the WARP kubectl path as warpAccess on the cluster says', async () => {
     const page = await openAdmin('warp');
     for (const cidr of ['10.42.0.0/16', '10.43.0.0/16']) {
       const row = page.locator('#split-body tbody tr', { hasText: cidr });
@@ -343,7 +343,9 @@ describe('WARP, workloads, inference and audit', { timeout: 60_000 }, () => {
     expect(await cellTexts(page, '#networks-body tbody tr', 1)).toEqual(expect.arrayContaining(['10.42.0.0/16', '10.43.0.0/16']));
     const oceanid = await page.locator('[data-warp-cluster="oceanid"] td').allTextContents();
     expect(oceanid[1]).toContain('10.43.0.0/16');
-    expect(oceanid[2]).toContain('not reported yet');
+    // The WARP path check from the cluster's warpAccess: the seed has no agent, so the CA is missing among others.
+    expect(oceanid[2]).toContain('incomplete');
+    expect(await page.locator('[data-warp-cluster="oceanid"] li[data-reason="ca_not_reported"]').count()).toBe(1);
   });
 
   it('lists workloads and inference backends with what is not reported yet', async () => {

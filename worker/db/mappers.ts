@@ -89,6 +89,7 @@ export const toApiCluster = (row: ClusterRow, now: number): Cluster => ({
   agentVersion: row.agentVersion,
   kubernetesVersion: row.kubernetesVersion,
   nodeCount: row.nodeCount,
+  apiServerAddress: row.apiServerAddress,
   prune: { maxDeletes: row.pruneMaxDeletes, windowMinutes: Math.round(row.pruneWindowSeconds / 60) },
   agentCredential: row.agentCredentialHash ? fingerprintOf(row.agentCredentialHash) : null,
   reregistrationRequestedAt: row.reregistrationRequestedAt,

@@ -40,6 +40,10 @@ export const clusters = sqliteTable('clusters', {
   /** Prune circuit breaker: at most this many deletions per window without an explicit approval. */
   pruneMaxDeletes: integer('prune_max_deletes').notNull().default(25),
   pruneWindowSeconds: integer('prune_window_seconds').notNull().default(600),
+  /** The API server's in-cluster address a WARP client reaches (the `kubernetes` Service's ClusterIP; k3s: 10.43.0.1). */
+  apiServerAddress: text('api_server_address').notNull().default('10.43.0.1'),
+  /** PEM of the cluster CA as the agent last reported it (`kube-root-ca.crt` in its namespace); public, not a secret. */
+  clusterCa: text('cluster_ca'),
   version,
   ...timestamps,
 });

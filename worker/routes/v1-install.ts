@@ -36,11 +36,13 @@ export const AGENT_RULES = [
 
 /**
  * Namespaced rules in the agent's own namespace only (a Role, not cluster-wide): egress probe Jobs are created, read and
- * deleted there, and their pods (and the agent's own pod, whose image and command the probe Jobs reuse) read there.
+ * deleted there, and their pods (and the agent's own pod, whose image and command the probe Jobs reuse) read there; the
+ * cluster CA for the WARP kubeconfig is read from the one ConfigMap Kubernetes publishes it in, by name.
  */
 export const AGENT_NAMESPACE_RULES = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'create', 'delete'] },
   { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+  { apiGroups: [''], resources: ['configmaps'], resourceNames: ['kube-root-ca.crt'], verbs: ['get'] },
 ];
 
 /** Every object of an install manifest, in apply order. */

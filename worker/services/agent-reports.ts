@@ -85,6 +85,8 @@ export async function recordStatus(deps: Deps, row: AgentCluster, report: AgentS
         connection: 'connected',
         lastSeenAt: at,
         agentVersion: report.agentVersion,
+        // The CA for the WARP kubeconfig (docs/diagnostics.md); a report without one keeps the last.
+        ...(report.clusterCa !== undefined ? { clusterCa: report.clusterCa } : {}),
       })
       .where(eq(clusters.id, row.id)),
     deps.db.delete(applyReports).where(and(eq(applyReports.clusterId, row.id), notInArray(applyReports.id, keep))),

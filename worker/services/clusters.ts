@@ -9,6 +9,7 @@ import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { decodeCursor, toPage } from './pagination';
 import { commitPrepared, type Prepared } from './prepared';
+import { withWarpAccess } from './warp-access';
 
 type Row = typeof clusters.$inferSelect;
 
@@ -32,12 +33,17 @@ export async function listClusters(deps: Deps, query: ListQuery) {
     .where(after ? gt(clusters.id, after) : undefined)
     .orderBy(asc(clusters.id))
     .limit(query.limit + 1);
-  return toPage(rows, query.limit, (row) => toApiCluster(row, deps.now().getTime()));
+  const page = toPage(rows, query.limit, (row) => toApiCluster(row, deps.now().getTime()));
+  // The WARP path of the whole page in a fixed number of queries (not one set per row).
+  return { ...page, items: await withWarpAccess(deps, page.items, rows.slice(0, query.limit)) };
 }
 
-/** Returns one cluster. */
+/** Returns one cluster, with its WARP path check. */
 export async function getCluster(deps: Deps, id: string): Promise<Cluster> {
-  return toApiCluster(await loadCluster(deps, id), deps.now().getTime());
+  const row = await loadCluster(deps, id);
+  const [item] = await withWarpAccess(deps, [toApiCluster(row, deps.now().getTime())], [row]);
+  if (!item) throw notFound('cluster', id);
+  return item;
 }
 
 async function viewCluster(view: StoreView, id: string): Promise<Row> {
@@ -70,6 +76,8 @@ export async function prepareClusterCreate(deps: Deps, view: StoreView, input: C
     health: null,
     pruneMaxDeletes: DEFAULT_PRUNE_MAX_DELETES,
     pruneWindowSeconds: DEFAULT_PRUNE_WINDOW_SECONDS,
+    apiServerAddress: input.apiServerAddress,
+    clusterCa: null,
     version: 1,
     createdAt: at,
     updatedAt: at,
@@ -123,6 +131,7 @@ export async function prepareClusterUpdate(
             name: after.name,
             labels: after.labels,
             nodes: after.nodes,
+            apiServerAddress: after.apiServerAddress,
             pruneMaxDeletes: after.pruneMaxDeletes,
             pruneWindowSeconds: after.pruneWindowSeconds,
             version: after.version,

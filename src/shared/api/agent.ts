@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { probeReport, probeRequest } from './probe';
 import { INFRA_KINDS } from '../kube/infra';
+import { MAX_CLUSTER_CA_LENGTH, PEM_CERTIFICATES } from '../kube/pem';
 
 // The agent protocol (/agent/v1): one definition for the Worker, the agent and the tests.
 
@@ -192,6 +193,12 @@ export const agentStatus = z.strictObject({
   probes: z.array(probeReport).max(20).optional().describe('finished egress probes of the bundle, until the bundle drops them'),
   /** The backing services the agent found (absent: not scanned this time; the Worker keeps what it had). */
   infra: z.array(infraInstance).max(1000).optional(),
+  /** The cluster CA (PEM) from the `kube-root-ca.crt` ConfigMap of the agent's namespace (absent: not read; the Worker keeps what it had). */
+  clusterCa: z
+    .string()
+    .max(MAX_CLUSTER_CA_LENGTH)
+    .regex(PEM_CERTIFICATES, 'one or more PEM certificates ("-----BEGIN CERTIFICATE-----" … "-----END CERTIFICATE-----")')
+    .optional(),
 });
 export type AgentStatus = z.infer<typeof agentStatus>;
 

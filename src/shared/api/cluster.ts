@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { resourceMeta } from './common';
-import { labels, resourceId } from './fields';
+import { ipAddress, labels, resourceId } from './fields';
 import { pruneSettings } from './prune-approval';
+import { warpAccess } from './warp-access';
+
+/** The API server's ClusterIP in a k3s cluster with the default service CIDR 10.43.0.0/16. */
+export const K3S_API_SERVER_ADDRESS = '10.43.0.1';
+
+const apiServerAddressHelp =
+  'the API server\'s in-cluster address a laptop on WARP connects to: the ClusterIP of the "kubernetes" Service in "default" (k3s: 10.43.0.1, the first address of its service CIDR)';
 
 /** A node the operator declares (the agent reports the live ones); used for `node` connector placement. */
 export const clusterNode = z.object({
@@ -20,6 +27,7 @@ export const clusterCreate = z.strictObject({
   name: z.string().min(1, 'name must not be empty').max(100),
   labels: labels.default({}),
   nodes: z.array(clusterNode).max(500).default([]),
+  apiServerAddress: ipAddress.default(K3S_API_SERVER_ADDRESS).describe(apiServerAddressHelp),
 });
 export type ClusterCreate = z.infer<typeof clusterCreate>;
 
@@ -28,6 +36,7 @@ export const clusterUpdate = z.strictObject({
   name: z.string().min(1, 'name must not be empty').max(100).optional(),
   labels: labels.optional(),
   nodes: z.array(clusterNode).max(500).optional(),
+  apiServerAddress: ipAddress.optional().describe(apiServerAddressHelp),
   prune: pruneSettings.partial().optional().describe('the prune circuit breaker; fields not sent keep their value'),
 });
 export type ClusterUpdate = z.infer<typeof clusterUpdate>;
@@ -48,6 +57,12 @@ export const cluster = z.object({
   agentVersion: z.string().nullable(),
   kubernetesVersion: z.string().nullable(),
   nodeCount: z.number().int().nullable(),
+  apiServerAddress: z.string().describe(apiServerAddressHelp),
+  warpAccess: warpAccess
+    .optional()
+    .describe(
+      'whether a laptop on WARP reaches the API server, and what is missing (GET of the cluster and the list; not in write answers)',
+    ),
   prune: pruneSettings,
   agentCredential: z
     .string()

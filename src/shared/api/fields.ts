@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Checked } from '../validation/result';
-import { checkCidr, checkDns1123Label, checkHostname, checkOriginService, checkPathPrefix } from '../validation';
+import { checkCidr, checkDns1123Label, checkHostname, checkIpAddress, checkOriginService, checkPathPrefix } from '../validation';
 
 /**
  * Turns a validator into a zod string schema that normalises its input and reports the validator's message. Longer
@@ -34,6 +34,9 @@ export const cidr = checkedString((s) => {
   const result = checkCidr(s);
   return result.ok ? { ok: true, value: result.value.text } : result;
 }, 64);
+
+/** One IP address, v4 or v6, in canonical form. */
+export const ipAddress = checkedString(checkIpAddress, 64);
 
 /** A cloudflared origin service string (URL or http_status:NNN). */
 export const originService = checkedString(checkOriginService, 2048);

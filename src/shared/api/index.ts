@@ -18,3 +18,4 @@ export * from './registration';
 export * from './tunnel-config';
 export * from './trace';
 export * from './install-link';
+export * from './warp-access';

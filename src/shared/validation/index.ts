@@ -7,3 +7,4 @@ export * from './origin-url';
 export * from './probe-host';
 export * from './excerpt';
 export * from './path-regex';
+export * from './ip-address';

@@ -6,6 +6,7 @@ import { isObject, type JsonObject } from './fields';
 import { groupList, groupVersion, RESOURCES, resourceList, type ResourceType } from './resources';
 import { badRequest, forbidden, namespaceNotFound, notFound, type StatusBody } from './status';
 import { JobController } from './jobs';
+import { FAKE_ROOT_CA, ROOT_CA_CONFIGMAP } from './root-ca';
 import { Store } from './store';
 
 /** One request as the fake saw it. */
@@ -25,6 +26,8 @@ export interface FakeOptions {
   /** Worker nodes reported by `/api/v1/nodes`. */
   nodes?: string[];
   kubernetesVersion?: string;
+  /** The cluster CA published as `kube-root-ca.crt` in every namespace; null publishes none (a controller-manager that has not run yet). */
+  rootCa?: string | null;
 }
 
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -52,6 +55,8 @@ export class FakeKubeApiserver {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controllerDelayMs: number;
   private readonly kubernetesVersion: string;
+  /** The CA `kube-root-ca.crt` holds (`ca.crt`), as kube-controller-manager's root-ca-cert-publisher writes it. */
+  readonly rootCa: string | null;
 
   constructor(options: FakeOptions = {}) {
     this.controllerDelayMs = options.controllerDelayMs ?? 20;
@@ -62,10 +67,26 @@ export class FakeKubeApiserver {
     for (const name of options.nodes ?? ['cp-1', 'worker-1', 'worker-2', 'gpu-1'])
       this.store.create(node, undefined, { metadata: { name, labels: { 'kubernetes.io/hostname': name } } }, 'k3s');
     this.jobs = new JobController(this.store, (group, kind) => this.type(group, kind));
+    this.rootCa = options.rootCa === undefined ? FAKE_ROOT_CA : options.rootCa;
     this.store.onChange = (type, object) => {
       if (type.kind === 'Deployment') this.scheduleRollout(object);
+      if (type.kind === 'Namespace') this.publishRootCa(String((object.metadata as JsonObject).name));
       this.jobs.onChange(type, object);
     };
+    for (const name of ['default', 'kube-system', 'kube-public']) this.publishRootCa(name);
+  }
+
+  /** Writes `kube-root-ca.crt` into a namespace (a new one, or again after a test deleted it), as the real publisher does. */
+  publishRootCa(namespace: string): void {
+    if (this.rootCa === null) return;
+    const configMap = this.type('', 'ConfigMap');
+    if (this.store.get(configMap, namespace, ROOT_CA_CONFIGMAP)) return;
+    this.store.create(
+      configMap,
+      namespace,
+      { metadata: { name: ROOT_CA_CONFIGMAP }, data: { 'ca.crt': this.rootCa } },
+      'kube-controller-manager',
+    );
   }
 
   get url(): string {

@@ -22,6 +22,7 @@ const cluster = (id: string): Cluster => ({
   agentVersion: null,
   kubernetesVersion: null,
   nodeCount: null,
+  apiServerAddress: '10.43.0.1',
   prune: { maxDeletes: 25, windowMinutes: 10 },
   agentCredential: null,
   reregistrationRequestedAt: null,

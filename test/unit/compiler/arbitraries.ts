@@ -127,6 +127,7 @@ export function makeCluster(id = 'oceanid'): Cluster {
     agentVersion: null,
     kubernetesVersion: null,
     nodeCount: null,
+    apiServerAddress: '10.43.0.1',
     prune: { maxDeletes: 25, windowMinutes: 10 },
     agentCredential: null,
     reregistrationRequestedAt: null,
