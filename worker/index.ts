@@ -29,6 +29,8 @@ import { registerMl } from './routes/ml';
 import { registerWorkloads } from './routes/v1-workloads';
 import { registerComposeImport } from './routes/v1-import-compose';
 import { registerProbes } from './routes/v1-probes';
+import { registerAgentDryRuns } from './routes/agent-v1-dry-runs';
+import { registerClusterDryRuns } from './routes/v1-cluster-dry-runs';
 import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
@@ -48,6 +50,7 @@ registerClusterReports(app);
 registerPruneApprovals(app);
 registerClusterInfra(app);
 registerAgentApi(app);
+registerAgentDryRuns(app);
 registerSync(app);
 registerTunnelConfig(app);
 registerManifests(app);
@@ -61,6 +64,7 @@ registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
 registerProbes(app);
+registerClusterDryRuns(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

@@ -81,8 +81,20 @@ export class Store {
     return false;
   }
 
-  /** Server-side apply of `config` by `manager`; 409 names the other managers unless `force`. */
-  apply(type: ResourceType, namespace: string | undefined, name: string, config: JsonObject, manager: string, force: boolean): Outcome {
+  /**
+   * Server-side apply of `config` by `manager`; 409 names the other managers unless `force`. `dryRun` (dryRun=All)
+   * takes every step — conflicts, merge, defaults, immutability, schema validation — and answers the object as it would
+   * be, but stores nothing and moves no resourceVersion.
+   */
+  apply(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    config: JsonObject,
+    manager: string,
+    force: boolean,
+    dryRun = false,
+  ): Outcome {
     const key = keyOf(type, namespace, name);
     const existing = this.objects.get(key);
     const live: JsonObject = existing ? structuredClone(existing.object) : this.skeleton(type, namespace, name);
@@ -126,7 +138,7 @@ export class Store {
     const nextManagers = [...managers.filter((m) => !(m.manager === manager && m.operation === 'Apply')), entry].filter(
       (m) => m.paths.length > 0,
     );
-    return this.commit(type, key, existing, live, nextManagers, existing ? 200 : 201);
+    return this.commit(type, key, existing, live, nextManagers, existing ? 200 : 201, dryRun);
   }
 
   /** A plain create (POST): the manager owns every field it sent, with operation Update (as helm or kubectl create). */
@@ -201,6 +213,7 @@ export class Store {
     live: JsonObject,
     managers: Manager[],
     status: number,
+    dryRun = false,
   ): Outcome {
     const name = String(getAt(live, ['metadata', 'name']));
     applyDefaults(type, live);
@@ -240,6 +253,11 @@ export class Store {
       );
       if (sameObject && sameOwners) return { ok: true, status: 200, object: this.render(existing, type) };
       if (type.generation && !equal(specOf(existing.object), specOf(live))) meta.generation = Number(meta.generation ?? 1) + 1;
+    }
+    if (dryRun) {
+      // What the write would have produced, never stored: the live object keeps its resourceVersion.
+      if (existing) meta.resourceVersion = (existing.object.metadata as JsonObject).resourceVersion ?? null;
+      return { ok: true, status, object: this.render({ type: storageType(type), object: live, managers }, type) };
     }
     this.revision++;
     meta.resourceVersion = String(this.revision);
