@@ -14,7 +14,7 @@ import {
   type JsonObject,
 } from './fields';
 import { groupVersion, storageType, type ResourceType } from './resources';
-import { conflict, invalid, notFound, type StatusBody } from './status';
+import { admissionDenied, conflict, invalid, notFound, type StatusBody } from './status';
 
 /** One entry of metadata.managedFields, with the decoded field set kept beside it. */
 interface Manager {
@@ -34,6 +34,17 @@ interface Stored {
 
 export type Outcome = { ok: true; status: number; object: JsonObject } | { ok: false; status: number; body: StatusBody };
 
+/**
+ * A ValidatingAdmissionPolicy as a test installs it: `deny` sees the object as it would be stored (after the merge and
+ * defaults) and returns the failed validation's message, or undefined to admit it. Runs on every client write, dry runs
+ * included (admission is part of what dryRun=All checks), never on controllers' status writes.
+ */
+export interface AdmissionPolicy {
+  name: string;
+  kinds: string[];
+  deny: (object: JsonObject) => string | undefined;
+}
+
 /** One key per object whatever version it is read or written through: group and resource, not version. */
 const keyOf = (type: ResourceType, namespace: string | undefined, name: string) =>
   `${type.group}/${type.plural}/${namespace ?? ''}/${name}`;
@@ -46,6 +57,8 @@ const keyOf = (type: ResourceType, namespace: string | undefined, name: string) 
 export class Store {
   private readonly objects = new Map<string, Stored>();
   private revision = 1000;
+  /** Admission policies in force (test/agent tests install them like an operator would). */
+  readonly admission: AdmissionPolicy[] = [];
   /** Called after every change, e.g. by the Deployment controller. */
   onChange: (type: ResourceType, object: JsonObject) => void = () => undefined;
 
@@ -229,6 +242,11 @@ export class Store {
           };
         }
       }
+    }
+    for (const policy of this.admission) {
+      if (!policy.kinds.includes(type.kind)) continue;
+      const denied = policy.deny(live);
+      if (denied !== undefined) return { ok: false, status: 422, body: admissionDenied(type, name, policy.name, denied) };
     }
     try {
       // Validated in the version it was written through (the schemas pin apiVersion); kept in the storage version.
