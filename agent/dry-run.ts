@@ -10,7 +10,10 @@ const CONCURRENCY = 8;
 const MESSAGE_MAX = 2000;
 
 const at = (value: unknown, path: string[]): unknown =>
-  path.reduce<unknown>((node, key) => (typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined), value);
+  path.reduce<unknown>(
+    (node, key) => (typeof node === 'object' && node !== null && !Array.isArray(node) ? (node as Record<string, unknown>)[key] : undefined),
+    value,
+  );
 
 /**
  * The fields whose value an apply would change: every leaf of the live object and of the API server's dry-run answer
@@ -60,7 +63,8 @@ export async function dryRunOne(kube: Kube, desired: KObject, newNamespaces: Set
   };
   const message = (text: string) => ({ message: redact(text).slice(0, MESSAGE_MAX) });
   const live = await kube.get(ref);
-  if (!live.ok && live.status !== 404) return { ...base, outcome: 'error', ...message(`read failed (${live.status}): ${statusText(live.status, live.error)}`) };
+  if (!live.ok && live.status !== 404)
+    return { ...base, outcome: 'error', ...message(`read failed (${live.status}): ${statusText(live.status, live.error)}`) };
   const force = object.metadata.annotations?.[TAKE_OWNERSHIP] === 'true';
   const applied = await kube.apply(object, force, { dryRun: true });
   if (applied.ok) {
@@ -87,7 +91,9 @@ export async function dryRunOne(kube: Kube, desired: KObject, newNamespaces: Set
     return {
       ...base,
       outcome: 'unchecked',
-      ...message(`not checked: its namespace "${ref.namespace}" does not exist yet (this bundle creates it), so the API server cannot dry-run objects in it`),
+      ...message(
+        `not checked: its namespace "${ref.namespace}" does not exist yet (this bundle creates it), so the API server cannot dry-run objects in it`,
+      ),
     };
   return { ...base, outcome: 'error', ...message(`${applied.status}: ${statusText(applied.status, applied.error)}`) };
 }

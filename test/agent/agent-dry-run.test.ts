@@ -36,6 +36,9 @@ const deployment = (name: string, replicas: number): KObject => ({
   },
 });
 
+/** A desired object as the fake's test API takes it. */
+const json = (o: KObject): JsonObject => o as unknown as JsonObject;
+
 /**
  * Everything the fake stores, as a client would read it, for "nothing changed" assertions; status aside, which the
  * fake's Deployment controller moves on its own (its resourceVersion bumps too).
@@ -61,7 +64,11 @@ describe('the fake apiserver honours dryRun=All', () => {
   it('answers a create as it would be, stores nothing and counts it apart from writes', async () => {
     const before = everything();
     const writes = fake.writes;
-    const reply = await raw('PATCH', '/api/v1/namespaces/apps/configmaps/dry?fieldManager=edgeplane&dryRun=All', configMap('dry', { a: '1' }));
+    const reply = await raw(
+      'PATCH',
+      '/api/v1/namespaces/apps/configmaps/dry?fieldManager=edgeplane&dryRun=All',
+      configMap('dry', { a: '1' }),
+    );
     expect(reply.status).toBe(201);
     expect(reply.body).toMatchObject({ kind: 'ConfigMap', data: { a: '1' }, metadata: { name: 'dry', namespace: 'apps' } });
     expect((reply.body.metadata as { managedFields: { manager: string }[] }).managedFields.map((m) => m.manager)).toEqual(['edgeplane']);
@@ -72,13 +79,16 @@ describe('the fake apiserver honours dryRun=All', () => {
   });
 
   it('merges an update without moving resourceVersion, and detects the conflict with another manager', async () => {
-    fake.applyAs('helm', configMap('owned', { x: 'helm' }));
+    fake.applyAs('helm', json(configMap('owned', { x: 'helm' })));
     const before = everything();
     const stored = fake.objects('ConfigMap', 'apps').find((o) => (o.metadata as JsonObject).name === 'owned');
     const path = '/api/v1/namespaces/apps/configmaps/owned?fieldManager=edgeplane&dryRun=All';
     const conflict = await raw('PATCH', path, configMap('owned', { x: 'edgeplane' }));
     expect(conflict.status).toBe(409);
-    expect(conflict.body).toMatchObject({ reason: 'Conflict', details: { causes: [{ field: '.data.x', message: expect.stringContaining('"helm"') }] } });
+    expect(conflict.body).toMatchObject({
+      reason: 'Conflict',
+      details: { causes: [{ field: '.data.x', message: expect.stringContaining('"helm"') }] },
+    });
     const merged = await raw('PATCH', path, configMap('owned', { x: 'helm', y: 'new' }));
     expect(merged.status).toBe(200);
     expect(merged.body.data).toEqual({ x: 'helm', y: 'new' });
@@ -95,12 +105,26 @@ describe('the fake apiserver honours dryRun=All', () => {
     });
     expect(bad.status).toBe(422);
     expect(bad.body.reason).toBe('Invalid');
-    fake.store.admission.push({ name: 'max-replicas', kinds: ['Deployment'], deny: (o) => (Number((o.spec as JsonObject).replicas) > 5 ? 'failed expression: object.spec.replicas <= 5' : undefined) });
-    const denied = await raw('PATCH', '/apis/apps/v1/namespaces/apps/deployments/big?fieldManager=edgeplane&dryRun=All', deployment('big', 9));
+    fake.store.admission.push({
+      name: 'max-replicas',
+      kinds: ['Deployment'],
+      deny: (o) => (Number((o.spec as JsonObject).replicas) > 5 ? 'failed expression: object.spec.replicas <= 5' : undefined),
+    });
+    const denied = await raw(
+      'PATCH',
+      '/apis/apps/v1/namespaces/apps/deployments/big?fieldManager=edgeplane&dryRun=All',
+      deployment('big', 9),
+    );
     expect(denied.status).toBe(422);
-    expect(String(denied.body.message)).toContain("ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request");
+    expect(String(denied.body.message)).toContain(
+      "ValidatingAdmissionPolicy 'max-replicas' with binding 'max-replicas-binding' denied request",
+    );
     fake.store.admission.length = 0;
-    const missing = await raw('PATCH', '/api/v1/namespaces/nowhere/configmaps/x?fieldManager=edgeplane&dryRun=All', configMap('x', {}, 'nowhere'));
+    const missing = await raw(
+      'PATCH',
+      '/api/v1/namespaces/nowhere/configmaps/x?fieldManager=edgeplane&dryRun=All',
+      configMap('x', {}, 'nowhere'),
+    );
     expect(missing.status).toBe(404);
     const other = await raw('PATCH', '/api/v1/namespaces/apps/configmaps/x?fieldManager=edgeplane&dryRun=Some', configMap('x', {}));
     expect(other.status).toBe(400);
@@ -113,9 +137,13 @@ describe('dryRunBundle', () => {
     expect((await applyObject(kube, configMap('same', { a: '1' }))).result.action).toBe('created');
     expect((await applyObject(kube, configMap('moving', { a: '1', b: '2' }))).result.action).toBe('created');
     expect((await applyObject(kube, deployment('web', 2))).result.action).toBe('created');
-    fake.applyAs('helm', configMap('helmish', { owner: 'helm' }));
-    fake.applyAs('helm', configMap('taken', { owner: 'helm' }));
-    fake.store.admission.push({ name: 'max-replicas', kinds: ['Deployment'], deny: (o) => (Number((o.spec as JsonObject).replicas) > 5 ? 'failed expression: object.spec.replicas <= 5' : undefined) });
+    fake.applyAs('helm', json(configMap('helmish', { owner: 'helm' })));
+    fake.applyAs('helm', json(configMap('taken', { owner: 'helm' })));
+    fake.store.admission.push({
+      name: 'max-replicas',
+      kinds: ['Deployment'],
+      deny: (o) => (Number((o.spec as JsonObject).replicas) > 5 ? 'failed expression: object.spec.replicas <= 5' : undefined),
+    });
     const before = everything();
     const writes = fake.writes;
     const bundle: KObject[] = [
@@ -146,7 +174,14 @@ describe('dryRunBundle', () => {
     expect(results[4]?.fields).toEqual(['.data.owner', '.metadata.annotations.edgeplane.dev/take-ownership']);
     expect(results[5]?.message).toContain("ValidatingAdmissionPolicy 'max-replicas'");
     expect(results[6]?.message).toContain('namespace "brand-new" does not exist yet');
-    expect(results[0]).toEqual({ key: '/ConfigMap/apps/same', apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'same', outcome: 'unchanged' });
+    expect(results[0]).toEqual({
+      key: '/ConfigMap/apps/same',
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      namespace: 'apps',
+      name: 'same',
+      outcome: 'unchanged',
+    });
     // Every PATCH of the pass was a dry run as edgeplane, forced only where the object asks to take ownership.
     expect(everything()).toBe(before);
     expect(fake.writes).toBe(writes);
@@ -174,19 +209,45 @@ describe('dryRunBundle', () => {
       },
     });
     const results = await dryRunBundle(kube, [
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'typed', namespace: 'apps', labels }, type: 'Opaque', stringData: { token: 'strong-1' } },
-      { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'weak', namespace: 'apps', labels }, type: 'Opaque', stringData: { token: 'weak-secret-value' } },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'typed', namespace: 'apps', labels },
+        type: 'Opaque',
+        stringData: { token: 'strong-1' },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'weak', namespace: 'apps', labels },
+        type: 'Opaque',
+        stringData: { token: 'weak-secret-value' },
+      },
     ]);
     fake.store.admission.length = 0;
-    expect(results[0]).toMatchObject({ outcome: 'changed', fields: ['.type'], message: expect.stringContaining('would be deleted and recreated') });
+    expect(results[0]).toMatchObject({
+      outcome: 'changed',
+      fields: ['.type'],
+      message: expect.stringContaining('would be deleted and recreated'),
+    });
     expect(results[1]?.outcome).toBe('invalid');
     expect(results[1]?.message).toContain('token "[redacted]" is too weak');
     expect(JSON.stringify(results)).not.toContain('weak-secret-value');
   });
 
   it('compares leaves, ignoring what the server sets', () => {
-    const live: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '1', labels: { x: '1' } }, data: { a: '1' } };
-    const after: KObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', resourceVersion: '2', labels: { x: '2' } }, data: { a: '1', b: '2' } };
+    const live: KObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', resourceVersion: '1', labels: { x: '1' } },
+      data: { a: '1' },
+    };
+    const after: KObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'a', resourceVersion: '2', labels: { x: '2' } },
+      data: { a: '1', b: '2' },
+    };
     expect(changedFields(live, after)).toEqual(['.data.b', '.metadata.labels.x']);
     expect(changedFields(live, live)).toEqual([]);
   });

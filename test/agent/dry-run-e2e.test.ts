@@ -55,7 +55,12 @@ beforeAll(async () => {
     spec: { ports: [{ name: 'http', port: 8085 }] },
   });
   await worker.apiOk('POST', '/v1/clusters', { id: cluster, name: 'Pre-flight' });
-  await worker.apiOk('POST', '/v1/tunnels', { id: tunnel, cluster, account: '0123456789abcdef0123456789abcdef', mode: { type: 'ingress' } });
+  await worker.apiOk('POST', '/v1/tunnels', {
+    id: tunnel,
+    cluster,
+    account: '0123456789abcdef0123456789abcdef',
+    mode: { type: 'ingress' },
+  });
   await worker.apiOk('POST', '/v1/routes', newRoute('ls.example.com').route);
   const manifest = await worker.api('GET', `/v1/clusters/${cluster}/install.yaml`);
   const docs = parseAllDocuments(await manifest.text()).map((d) => d.toJSON() as JsonObject);
@@ -89,7 +94,7 @@ describe('cluster pre-flight end to end', () => {
       port: await freePort(),
     });
     const live = agent;
-    await waitFor('the route\'s Ingress in the cluster', ingresses, (i) => i.some((n) => n.includes('ls.example.com')), 30_000);
+    await waitFor("the route's Ingress in the cluster", ingresses, (i) => i.some((n) => n.includes('ls.example.com')), 30_000);
     await waitFor(
       'the notify socket',
       async () => (await fetch(`http://127.0.0.1:${live.port}/healthz`)).json() as Promise<{ notify: string }>,
@@ -113,7 +118,9 @@ describe('cluster pre-flight end to end', () => {
       name: 'no-blocked-hosts',
       kinds: ['Ingress'],
       deny: (o) =>
-        JSON.stringify(o.spec).includes('blocked.example.com') ? "failed expression: !object.spec.rules.exists(r, r.host.endsWith('blocked.example.com'))" : undefined,
+        JSON.stringify(o.spec).includes('blocked.example.com')
+          ? "failed expression: !object.spec.rules.exists(r, r.host.endsWith('blocked.example.com'))"
+          : undefined,
     });
     const routesBefore = (await worker.apiOk<{ items: unknown[] }>('GET', '/v1/routes')).items.length;
     const dryRunsBefore = fake.log.filter((l) => l.dryRun).length;
@@ -137,7 +144,9 @@ describe('cluster pre-flight end to end', () => {
     expect(dryRuns.length).toBe(objects.length);
     expect(dryRuns.every((l) => l.method === 'PATCH' && l.fieldManager === 'edgeplane' && !l.force)).toBe(true);
     expect(ingresses().some((n) => n.includes('blocked.example.com'))).toBe(false);
-    expect((fake.objects('Ingress', 'apps').find((o) => meta(o).name === meta(ingress).name)?.spec as JsonObject).ingressClassName).toBe('nginx');
+    expect((fake.objects('Ingress', 'apps').find((o) => meta(o).name === meta(ingress).name)?.spec as JsonObject).ingressClassName).toBe(
+      'nginx',
+    );
     expect((await worker.apiOk<{ items: unknown[] }>('GET', '/v1/routes')).items.length).toBe(routesBefore);
     // The result stays readable at its URL.
     const later = await worker.apiOk<ClusterDryRun>('GET', dryRun?.url ?? '');

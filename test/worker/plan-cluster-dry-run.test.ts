@@ -77,7 +77,9 @@ async function clusterWithTunnel(): Promise<{ cluster: string; tunnel: string }>
   const cluster = uid('c');
   const tunnel = uid('t');
   expect((await api('POST', '/v1/clusters', { body: { id: cluster, name: cluster } })).status).toBe(201);
-  expect((await api('POST', '/v1/tunnels', { body: { id: tunnel, cluster, account: ACCOUNT, mode: { type: 'ingress' } } })).status).toBe(201);
+  expect((await api('POST', '/v1/tunnels', { body: { id: tunnel, cluster, account: ACCOUNT, mode: { type: 'ingress' } } })).status).toBe(
+    201,
+  );
   return { cluster, tunnel };
 }
 
@@ -113,8 +115,11 @@ function verdicts(request: AgentDryRunRequest): AgentDryRunResult {
           conflicts: [{ field: '.spec.ingressClassName', manager: 'helm' }],
           message: 'Apply failed with 1 conflict: conflict with "helm": .spec.ingressClassName',
         };
-      if (o.kind === 'Deployment') return { ...base, outcome: 'invalid' as const, message: 'Deployment.apps "x" is invalid: spec.replicas: Invalid value' };
-      return i === 0 ? { ...base, outcome: 'changed' as const, fields: ['.metadata.labels.team'] } : { ...base, outcome: 'unchanged' as const };
+      if (o.kind === 'Deployment')
+        return { ...base, outcome: 'invalid' as const, message: 'Deployment.apps "x" is invalid: spec.replicas: Invalid value' };
+      return i === 0
+        ? { ...base, outcome: 'changed' as const, fields: ['.metadata.labels.team'] }
+        : { ...base, outcome: 'unchanged' as const };
     }),
   };
 }
@@ -193,7 +198,13 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     expect(response.status).toBe(200);
     const report = (await response.json()) as PlanReport;
     const dryRun = report.clusters.find((c) => c.id === cluster)?.dryRun;
-    expect(dryRun).toMatchObject({ id, cluster, status: 'completed', url: `/v1/clusters/${cluster}/dry-runs/${id}`, kubernetesVersion: 'v1.31.4+k3s1' });
+    expect(dryRun).toMatchObject({
+      id,
+      cluster,
+      status: 'completed',
+      url: `/v1/clusters/${cluster}/dry-runs/${id}`,
+      kubernetesVersion: 'v1.31.4+k3s1',
+    });
     expect(dryRun?.objects).toEqual(result.objects);
     expect(dryRun?.summary).toEqual({
       created: 0,
@@ -207,7 +218,11 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     // Read later through its URL; answered once only.
     const later = await api('GET', dryRun?.url ?? '', { role: 'viewer' });
     expect(((await later.json()) as ClusterDryRun).objects).toEqual(result.objects);
-    await expectError(await agent(`/agent/v1/dry-runs/${id}`, credential, { method: 'POST', body: JSON.stringify(result) }), 404, 'not_found');
+    await expectError(
+      await agent(`/agent/v1/dry-runs/${id}`, credential, { method: 'POST', body: JSON.stringify(result) }),
+      404,
+      'not_found',
+    );
     expect(((await (await agent('/agent/v1/dry-runs', credential)).json()) as { items: unknown[] }).items).toEqual([]);
 
     // The dry run's bundle is the one the agent gets once the same change is committed.
@@ -234,7 +249,9 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     const { items } = (await (await agent('/agent/v1/dry-runs', credential)).json()) as { items: AgentDryRunRequest[] };
     const request = items[0];
     if (!request) throw new Error('no dry run');
-    expect((await agent(`/agent/v1/dry-runs/${id}`, credential, { method: 'POST', body: JSON.stringify(verdicts(request)) })).status).toBe(204);
+    expect((await agent(`/agent/v1/dry-runs/${id}`, credential, { method: 'POST', body: JSON.stringify(verdicts(request)) })).status).toBe(
+      204,
+    );
     const later = (await (await api('GET', `/v1/clusters/${cluster}/dry-runs/${id}`, { role: 'viewer' })).json()) as ClusterDryRun;
     expect(later.status).toBe('completed');
     expect(later.summary?.conflict).toBe(1);
@@ -256,22 +273,44 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     await expectError(await agent(`/agent/v1/dry-runs/${id}`, 'epa.nobody.x', { method: 'POST', body }), 401, 'unauthorized');
     await expectError(await agent('/agent/v1/dry-runs', ''), 401, 'unauthorized');
     const bad = await expectError(
-      await agent(`/agent/v1/dry-runs/${id}`, credentialA, { method: 'POST', body: JSON.stringify({ objects: [{ key: 'x', outcome: 'fine' }] }) }),
+      await agent(`/agent/v1/dry-runs/${id}`, credentialA, {
+        method: 'POST',
+        body: JSON.stringify({ objects: [{ key: 'x', outcome: 'fine' }] }),
+      }),
       422,
       'validation_failed',
     );
     expect(bad.error.details?.map((d) => d.path)).toContain('body.objects.0.outcome');
     // Still pending for its own agent after the refusals.
-    expect(((await (await agent('/agent/v1/dry-runs', credentialA)).json()) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual([id]);
+    expect(((await (await agent('/agent/v1/dry-runs', credentialA)).json()) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual(
+      [id],
+    );
     await expectError(await api('GET', `/v1/clusters/${a.cluster}/dry-runs/dry_unknown`, { role: 'viewer' }), 404, 'not_found');
     socket.close();
   });
 
   it('refuses a bad cluster option with a 422 naming the field', async () => {
     const { tunnel } = await clusterWithTunnel();
-    const tooLong = await expectError(await plan({ changes: [routeChange(tunnel)], cluster: { dryRun: true, waitSeconds: 60 } }), 422, 'validation_failed');
+    const tooLong = await expectError(
+      await plan({ changes: [routeChange(tunnel)], cluster: { dryRun: true, waitSeconds: 60 } }),
+      422,
+      'validation_failed',
+    );
     expect(tooLong.error.details?.map((d) => d.path)).toEqual(['body.cluster.waitSeconds']);
     const unknown = await expectError(await plan({ changes: [], cluster: { dryRun: true, namespace: 'x' } }), 422, 'validation_failed');
     expect(unknown.error.details?.[0]?.path).toContain('body.cluster');
+  });
+
+  it('describes the pre-flight in the OpenAPI document', async () => {
+    const doc = (await (await SELF.fetch('https://edgeplane.test/openapi.json')).json()) as {
+      paths: Record<string, Record<string, { security?: unknown; requestBody?: unknown; responses: Record<string, unknown> }>>;
+    };
+    expect(JSON.stringify(doc.paths['/v1/plan']?.post?.requestBody)).toContain('waitSeconds');
+    expect(JSON.stringify(doc.paths['/v1/plan']?.post?.responses['200'])).toContain('no_agent');
+    expect(Object.keys(doc.paths['/v1/clusters/{id}/dry-runs/{dryRunId}']?.get?.responses ?? {})).toEqual(
+      expect.arrayContaining(['200', '404']),
+    );
+    expect(doc.paths['/agent/v1/dry-runs']?.get?.security).toEqual([{ agentCredential: [] }]);
+    expect(JSON.stringify(doc.paths['/agent/v1/dry-runs/{id}']?.post?.requestBody)).toContain('unchecked');
   });
 });

@@ -53,8 +53,11 @@ export function registerAgentDryRuns(app: Router): void {
     path: '/agent/v1/dry-runs',
     tags: ['agent'],
     security: agent,
-    summary: "The cluster's pending dry runs (the plans' bundles, with their secrets), fetched after a `{\"dryRun\": id}` notification",
-    responses: { 200: json(agentDryRuns, 'pending dry runs, oldest first'), 401: json(errorEnvelope, 'missing, unknown or replaced agent credential') },
+    summary: 'The cluster\'s pending dry runs (the plans\' bundles, with their secrets), fetched after a `{"dryRun": id}` notification',
+    responses: {
+      200: json(agentDryRuns, 'pending dry runs, oldest first'),
+      401: json(errorEnvelope, 'missing, unknown or replaced agent credential'),
+    },
   });
   registry.registerPath({
     method: 'post',

@@ -13,7 +13,7 @@ export function registerPlan(app: Router): void {
       tags: ['plan'],
       security,
       summary:
-        'What proposed changes would do: per change the answer its endpoint would give (through the same code), per tunnel the config diff, per cluster the objects; with `cluster.dryRun`, what each cluster\'s API server says of its bundle (server-side dry run by the agent); nothing is written',
+        "What proposed changes would do: per change the answer its endpoint would give (through the same code), per tunnel the config diff, per cluster the objects; with `cluster.dryRun`, what each cluster's API server says of its bundle (server-side dry run by the agent); nothing is written",
       request: { body: { ...json(planRequest), required: true } },
       responses: { 200: json(planResponse, 'per tunnel the config diff, per cluster the objects created, changed and deleted'), ...errors },
     }),

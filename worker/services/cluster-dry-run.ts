@@ -25,7 +25,8 @@ export interface DryRunTarget {
 
 const WHAT = "a cluster dry run's bundle (it carries the cluster's secrets) cannot be handed to the agent";
 
-const notifier = (deps: Pick<Deps, 'env'>, clusterId: string) => deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(clusterId));
+const notifier = (deps: Pick<Deps, 'env'>, clusterId: string) =>
+  deps.env.CLUSTER_NOTIFIER.get(deps.env.CLUSTER_NOTIFIER.idFromName(clusterId));
 
 const urlOf = (cluster: string, id: string) => `/v1/clusters/${cluster}/dry-runs/${id}`;
 
@@ -33,7 +34,11 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 const OUTCOMES: DryRunOutcome[] = ['created', 'changed', 'unchanged', 'conflict', 'invalid', 'unchecked', 'error'];
 
-function noAgent(target: Pick<DryRunTarget, 'cluster' | 'revision'>, message: string, status: ClusterDryRun['status'] = 'no_agent'): ClusterDryRun {
+function noAgent(
+  target: Pick<DryRunTarget, 'cluster' | 'revision'>,
+  message: string,
+  status: ClusterDryRun['status'] = 'no_agent',
+): ClusterDryRun {
   return {
     id: null,
     cluster: target.cluster,
@@ -118,7 +123,11 @@ export async function runClusterDryRuns(deps: Deps, targets: DryRunTarget[], wai
       out.set(
         target.cluster,
         put.reason === 'busy'
-          ? noAgent(target, `${DRY_RUN_MAX_PENDING} dry runs are already waiting for the agent of "${target.cluster}"; try again shortly`, 'busy')
+          ? noAgent(
+              target,
+              `${DRY_RUN_MAX_PENDING} dry runs are already waiting for the agent of "${target.cluster}"; try again shortly`,
+              'busy',
+            )
           : noAgent(
               target,
               `the agent of cluster "${target.cluster}" has no notify channel open (it is polling), so it cannot be asked now; nothing was run in the cluster`,
@@ -153,7 +162,10 @@ export async function pendingDryRunsFor(deps: Deps, cluster: AgentCluster): Prom
   const out: AgentDryRunRequest[] = [];
   for (const run of pending) {
     if (run.payload === null) continue;
-    const body = JSON.parse(await decryptSecret(requireEncryptionKey(deps.config, WHAT), run.payload)) as Pick<AgentDryRunRequest, 'objects'>;
+    const body = JSON.parse(await decryptSecret(requireEncryptionKey(deps.config, WHAT), run.payload)) as Pick<
+      AgentDryRunRequest,
+      'objects'
+    >;
     out.push({ id: run.id, revision: run.revision, objects: body.objects });
   }
   return out;
@@ -162,5 +174,6 @@ export async function pendingDryRunsFor(deps: Deps, cluster: AgentCluster): Prom
 /** POST /agent/v1/dry-runs/{id}: the agent's verdicts; 404 for a dry run its cluster does not have waiting. */
 export async function recordDryRunResult(deps: Deps, cluster: AgentCluster, id: string, result: AgentDryRunResult): Promise<void> {
   const done = await notifier(deps, cluster.id).completeDryRun(id, JSON.stringify(result), deps.now().getTime());
-  if (!done) throw new AppError('not_found', `dry run "${id}" is not waiting for cluster "${cluster.id}" (unknown, expired or already answered)`);
+  if (!done)
+    throw new AppError('not_found', `dry run "${id}" is not waiting for cluster "${cluster.id}" (unknown, expired or already answered)`);
 }
