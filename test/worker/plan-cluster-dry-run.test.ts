@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import type { AgentDryRunRequest, AgentDryRunResult, ClusterDryRun } from '../../src/shared/api/cluster-dry-run';
 import type { PlanReport } from '../../src/shared/api/plan';
-import { newSecret } from '../../worker/crypto';
+import { encryptSecret, newSecret } from '../../worker/crypto';
 import { UNREACHABLE_AFTER_MS } from '../../worker/db/mappers';
 import type { ClusterNotifier } from '../../worker/durable/cluster-notifier';
 import { ACCOUNT, labelStudio } from './fixtures';
@@ -178,6 +178,12 @@ describe('POST /v1/plan with cluster.dryRun', () => {
   it("hands the agent the plan's exact bundle and answers its verdicts per object", async () => {
     const { cluster, tunnel } = await clusterWithTunnel();
     const credential = await registered(cluster);
+    // The tunnel's connector token, as the Cloudflare sync stores it: the real bundle carries it, so the dry run's must.
+    const connectorToken = `eyJ${uid('token')}`;
+    const key = (env as unknown as { EDGEPLANE_ENCRYPTION_KEY: string }).EDGEPLANE_ENCRYPTION_KEY;
+    await env.DB.prepare('UPDATE tunnels SET token_ciphertext = ? WHERE id = ?')
+      .bind(await encryptSecret(key, connectorToken), tunnel)
+      .run();
     const socket = await notifySocket(credential);
     const hostname = `${uid('h')}.example.com`;
     const change = routeChange(tunnel, hostname);
@@ -190,13 +196,21 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     const request = items[0];
     if (!request) throw new Error('no dry run');
     expect(request.objects.some((o) => o.kind === 'Ingress' && JSON.stringify(o).includes(hostname))).toBe(true);
+    const tokenB64 = btoa(connectorToken);
+    expect(request.objects.some((o) => o.kind === 'Secret' && JSON.stringify(o).includes(tokenB64))).toBe(true);
+    // Only the agent's fetch sees it: the notifier keeps the bundle encrypted, and the plan's answer never carries it.
+    const stored = await pendingInNotifier(cluster);
+    expect(stored.map((r) => r.id)).toEqual([id]);
+    expect(stored[0]?.payload).not.toContain(tokenB64);
     const result = verdicts(request);
     const posted = await agent(`/agent/v1/dry-runs/${id}`, credential, { method: 'POST', body: JSON.stringify(result) });
     expect(posted.status).toBe(204);
 
     const response = await answer;
     expect(response.status).toBe(200);
-    const report = (await response.json()) as PlanReport;
+    const text = await response.text();
+    expect(text).not.toContain(tokenB64);
+    const report = JSON.parse(text) as PlanReport;
     const dryRun = report.clusters.find((c) => c.id === cluster)?.dryRun;
     expect(dryRun).toMatchObject({
       id,

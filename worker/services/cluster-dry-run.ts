@@ -34,7 +34,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 
 const OUTCOMES: DryRunOutcome[] = ['created', 'changed', 'unchanged', 'conflict', 'invalid', 'unchecked', 'error'];
 
-function noAgent(
+function notRun(
   target: Pick<DryRunTarget, 'cluster' | 'revision'>,
   message: string,
   status: ClusterDryRun['status'] = 'no_agent',
@@ -109,26 +109,38 @@ export async function runClusterDryRuns(deps: Deps, targets: DryRunTarget[], wai
   for (const target of targets) {
     const absent = await absentAgent(deps, target.cluster);
     if (absent) {
-      out.set(target.cluster, noAgent(target, absent));
+      out.set(target.cluster, notRun(target, absent));
       continue;
     }
     const now = deps.now().getTime();
     const id = newId('dry', deps.now());
     const payload = await encryptSecret(requireEncryptionKey(deps.config, WHAT), JSON.stringify({ objects: target.objects }));
-    const put = await notifier(deps, target.cluster).putDryRun(
-      { id, revision: target.revision, requestedAt: now, payload, result: null, completedAt: null },
-      now,
-    );
+    let put: Awaited<ReturnType<ReturnType<typeof notifier>['putDryRun']>>;
+    try {
+      put = await notifier(deps, target.cluster).putDryRun(
+        { id, revision: target.revision, requestedAt: now, payload, result: null, completedAt: null },
+        now,
+      );
+    } catch (error) {
+      // The notifier unavailable, or a bundle over its storage's value limit (about 2 MB encrypted): said, not thrown,
+      // so the rest of the plan still answers.
+      console.warn(JSON.stringify({ msg: 'cluster dry run not handed over', cluster: target.cluster, error: String(error) }));
+      out.set(
+        target.cluster,
+        notRun(target, `the dry run could not be handed to the agent of "${target.cluster}": ${String(error)}`, 'failed'),
+      );
+      continue;
+    }
     if (!put.stored) {
       out.set(
         target.cluster,
         put.reason === 'busy'
-          ? noAgent(
+          ? notRun(
               target,
               `${DRY_RUN_MAX_PENDING} dry runs are already waiting for the agent of "${target.cluster}"; try again shortly`,
               'busy',
             )
-          : noAgent(
+          : notRun(
               target,
               `the agent of cluster "${target.cluster}" has no notify channel open (it is polling), so it cannot be asked now; nothing was run in the cluster`,
             ),
@@ -142,7 +154,7 @@ export async function runClusterDryRuns(deps: Deps, targets: DryRunTarget[], wai
       const run = await notifier(deps, target.cluster).readDryRun(id, waitMs, deps.now().getTime());
       out.set(
         target.cluster,
-        run ? toApiDryRun(target.cluster, run, deps.now().getTime()) : noAgent(target, 'the dry run was lost', 'expired'),
+        run ? toApiDryRun(target.cluster, run, deps.now().getTime()) : notRun(target, 'the dry run was lost', 'expired'),
       );
     }),
   );

@@ -73,8 +73,10 @@ export const clusterDryRun = z.object({
   id: z.string().nullable().describe('null when no dry run could be requested (no_agent)'),
   cluster: z.string(),
   status: z
-    .enum(['completed', 'pending', 'no_agent', 'busy', 'expired'])
-    .describe('no_agent: nothing was run (see message); busy: too many dry runs already wait for this agent'),
+    .enum(['completed', 'pending', 'no_agent', 'busy', 'expired', 'failed'])
+    .describe(
+      'no_agent: nothing was run (see message); busy: too many dry runs already wait for this agent; failed: the request could not be handed to the agent (message)',
+    ),
   message: z.string().optional().describe('no_agent: why no agent can run it; pending: what to do'),
   revision: z.number().int().describe('the desired revision the plan started from'),
   requestedAt: z.string().nullable(),
