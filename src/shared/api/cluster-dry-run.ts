@@ -46,6 +46,9 @@ export const agentDryRunRequest = z.object({
 /** Answer of GET /agent/v1/dry-runs: every dry run waiting for this cluster's agent. */
 export const agentDryRuns = z.object({ items: z.array(agentDryRunRequest) });
 
+/** A notify socket message asking the agent to fetch its pending dry runs. */
+export const dryRunNotifyMessage = z.object({ dryRun: z.string().min(1) });
+
 /** What `POST /v1/plan` asks of the clusters: `dryRun` runs the plan's bundle in each affected cluster. */
 export const planClusterOptions = z.strictObject({
   dryRun: z.boolean().describe("server-side dry run (dryRun=All) of the plan's bundle by each affected cluster's agent"),
