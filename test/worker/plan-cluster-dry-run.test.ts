@@ -6,6 +6,7 @@ import type { PlanReport } from '../../src/shared/api/plan';
 import { encryptSecret, newSecret } from '../../worker/crypto';
 import { UNREACHABLE_AFTER_MS } from '../../worker/db/mappers';
 import type { ClusterNotifier } from '../../worker/durable/cluster-notifier';
+import { BODY_LIMITS } from '../../worker/middleware/body-limit';
 import { ACCOUNT, labelStudio } from './fixtures';
 import { api, expectError, uid } from './helpers';
 import { notifierOf } from './notifier-helpers';
@@ -326,5 +327,27 @@ describe('POST /v1/plan with cluster.dryRun', () => {
     );
     expect(doc.paths['/agent/v1/dry-runs']?.get?.security).toEqual([{ agentCredential: [] }]);
     expect(JSON.stringify(doc.paths['/agent/v1/dry-runs/{id}']?.post?.requestBody)).toContain('unchecked');
+  });
+
+  it('checks the credential before the result body, then bounds it at the status report limit', async () => {
+    const { cluster } = await clusterWithTunnel();
+    const credential = await registered(cluster);
+    const junk = (bytes: number) => 'x'.repeat(bytes);
+    await expectError(
+      await agent('/agent/v1/dry-runs/dry_x', 'epa.nobody.x', { method: 'POST', body: junk(BODY_LIMITS.agentStatus + 1) }),
+      401,
+      'unauthorized',
+    );
+    const over = await expectError(
+      await agent('/agent/v1/dry-runs/dry_x', credential, { method: 'POST', body: junk(BODY_LIMITS.agentStatus + 1) }),
+      413,
+      'payload_too_large',
+    );
+    expect(over.error.message).toContain(String(BODY_LIMITS.agentStatus));
+    await expectError(
+      await agent('/agent/v1/dry-runs/dry_x', credential, { method: 'POST', body: junk(BODY_LIMITS.agentStatus) }),
+      400,
+      'bad_request',
+    );
   });
 });
