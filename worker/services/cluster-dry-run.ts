@@ -11,7 +11,7 @@ import { decryptSecret, encryptSecret, requireEncryptionKey } from '../crypto';
 import { connectionOf } from '../db/mappers';
 import { clusters } from '../db/schema';
 import type { Deps } from '../deps';
-import { DRY_RUN_MAX_PENDING, DRY_RUN_PENDING_MS, type StoredDryRun } from '../durable/dry-runs';
+import { DRY_RUN_MAX_PENDING, DRY_RUN_PENDING_MS, type DryRunPut, type StoredDryRun } from '../durable/dry-runs';
 import { AppError, notFound } from '../errors';
 import { newId } from '../ids';
 import type { AgentCluster } from './agent-auth';
@@ -115,7 +115,7 @@ export async function runClusterDryRuns(deps: Deps, targets: DryRunTarget[], wai
     const now = deps.now().getTime();
     const id = newId('dry', deps.now());
     const payload = await encryptSecret(requireEncryptionKey(deps.config, WHAT), JSON.stringify({ objects: target.objects }));
-    let put: Awaited<ReturnType<ReturnType<typeof notifier>['putDryRun']>>;
+    let put: DryRunPut;
     try {
       put = await notifier(deps, target.cluster).putDryRun(
         { id, revision: target.revision, requestedAt: now, payload, result: null, completedAt: null },
@@ -151,7 +151,23 @@ export async function runClusterDryRuns(deps: Deps, targets: DryRunTarget[], wai
   }
   await Promise.all(
     requested.map(async ({ target, id }) => {
-      const run = await notifier(deps, target.cluster).readDryRun(id, waitMs, deps.now().getTime());
+      let run: StoredDryRun | null;
+      try {
+        run = await notifier(deps, target.cluster).readDryRun(id, waitMs, deps.now().getTime());
+      } catch (error) {
+        // Handed over, so the agent may still answer: the URL stays good.
+        console.warn(JSON.stringify({ msg: 'cluster dry run not read', cluster: target.cluster, error: String(error) }));
+        out.set(target.cluster, {
+          ...notRun(
+            target,
+            `the dry run's result could not be read now (${String(error)}); GET ${urlOf(target.cluster, id)} later`,
+            'pending',
+          ),
+          id,
+          url: urlOf(target.cluster, id),
+        });
+        return;
+      }
       out.set(
         target.cluster,
         run ? toApiDryRun(target.cluster, run, deps.now().getTime()) : notRun(target, 'the dry run was lost', 'expired'),
