@@ -50,7 +50,7 @@ export function conflictsOf(object: KObject, status: KStatus): FieldConflict[] {
   return [{ object: key, field: m?.[2] ?? '', manager: m?.[1] ?? 'unknown' }];
 }
 
-function isImmutableChange(object: KObject, status: KStatus): boolean {
+export function isImmutableChange(object: KObject, status: KStatus): boolean {
   const fields = IMMUTABLE[object.kind] ?? [];
   const causes = status.details?.causes ?? [];
   const text = `${status.message ?? ''} ${causes.map((c) => `${c.field ?? ''} ${c.message ?? ''}`).join(' ')}`;

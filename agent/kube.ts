@@ -141,14 +141,18 @@ export class Kube {
     return { ok: true, status: 200, value: null };
   }
 
-  /** Server-side apply with field manager `edgeplane`; `force` only when the desired object asks to take ownership. */
-  async apply(object: KObject, force: boolean): Promise<KubeResult<KObject>> {
+  /**
+   * Server-side apply with field manager `edgeplane`; `force` only when the desired object asks to take ownership.
+   * `dryRun`: the API server validates, admits and merges exactly as for a real apply and answers the result, but
+   * persists nothing (dryRun=All), so it is not counted as a write.
+   */
+  async apply(object: KObject, force: boolean, options: { dryRun?: boolean } = {}): Promise<KubeResult<KObject>> {
     const path = await this.path(refOf(object), true);
     if (!path.ok) return path;
-    this.writes++;
+    if (!options.dryRun) this.writes++;
     return this.call<KObject>(
       'PATCH',
-      `${path.value}?fieldManager=edgeplane${force ? '&force=true' : ''}`,
+      `${path.value}?fieldManager=edgeplane${force ? '&force=true' : ''}${options.dryRun ? '&dryRun=All' : ''}`,
       JSON.stringify(object),
       'application/apply-patch+yaml',
     );

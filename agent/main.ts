@@ -3,6 +3,7 @@ import { Kube } from './kube';
 import { log } from './log';
 import { Metrics } from './metrics';
 import { runProbeCommand } from './probe-command';
+import { DryRunner } from './dry-run-runner';
 import { ProbeRunner } from './probe-runner';
 import { startServer } from './server';
 import { CREDENTIAL_SECRET, newCredential, StateStore } from './state';
@@ -130,6 +131,7 @@ async function main(): Promise<void> {
   });
   const syncer = new Syncer(config.clusterId, kube, transport, store, state, metrics, config.applyConcurrency, probes);
   let notified = 0;
+  const dryRuns = new DryRunner(kube, transport);
   transport.openNotify(
     (revision) => {
       notified = revision;
@@ -138,8 +140,13 @@ async function main(): Promise<void> {
     (connected, reason) => {
       metrics.notifyConnected = connected ? 1 : 0;
       log(connected ? 'info' : 'warn', connected ? 'notify channel open' : 'notify channel down; polling', { reason });
-      if (connected) wake?.();
+      if (connected) {
+        wake?.();
+        // A dry run announced while the socket was down is still waiting (for a few minutes): pick it up.
+        void dryRuns.trigger();
+      }
     },
+    () => void dryRuns.trigger(),
   );
 
   let failures = 0;

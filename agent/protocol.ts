@@ -1,4 +1,5 @@
 import type { AgentRegistered, DesiredBundle } from '../src/shared/api/agent';
+import type { AgentDryRunRequest } from '../src/shared/api/cluster-dry-run';
 import { array, boolean, integer, nullable, object, optional, string, stringMap } from './check';
 
 // The Worker's answers as the agent checks them: the fields the agent relies on, with the types the zod schemas in
@@ -53,3 +54,14 @@ export const checkRegistered = (value: unknown): AgentRegistered => registeredSh
 
 /** Checks a notify message `{revision}`. */
 export const checkNotify = (value: unknown): { revision: number } => notifyShape(value, '') as unknown as { revision: number };
+
+const dryRunsShape = object({ items: array(object({ id: string(1), revision: integer(), objects: array(bundleObject) })) });
+
+/** Checks a GET /agent/v1/dry-runs body. */
+export const checkDryRuns = (value: unknown): AgentDryRunRequest[] =>
+  (dryRunsShape(value, '') as unknown as { items: AgentDryRunRequest[] }).items;
+
+const dryRunNotifyShape = object({ dryRun: string(1) });
+
+/** Checks a notify message `{dryRun}`: a plan asks for a server-side dry run. */
+export const checkDryRunNotify = (value: unknown): { dryRun: string } => dryRunNotifyShape(value, '') as unknown as { dryRun: string };

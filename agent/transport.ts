@@ -1,9 +1,10 @@
 import type { Agent as HttpAgent } from 'node:http';
 import WebSocket from 'ws';
 import type { AgentRegister, AgentStatus, DesiredBundle } from '../src/shared/api/agent';
+import type { AgentDryRunRequest, AgentDryRunResult } from '../src/shared/api/cluster-dry-run';
 import { ShapeError } from './check';
 import { httpCall, keepAliveAgent, type HttpReply } from './http';
-import { checkDesiredBundle, checkNotify, checkRegistered } from './protocol';
+import { checkDesiredBundle, checkDryRunNotify, checkDryRuns, checkNotify, checkRegistered } from './protocol';
 
 /** Full-jitter exponential backoff: a random wait in [0, min(max, base·2^attempt)]. */
 export const backoff = (attempt: number, baseMs: number, maxMs: number): number =>
@@ -128,11 +129,44 @@ export class Transport {
     }
   }
 
+  /** GET /agent/v1/dry-runs: the plans' dry runs waiting for this cluster. */
+  async fetchDryRuns(): Promise<CallOutcome<AgentDryRunRequest[]>> {
+    try {
+      const reply = await this.call('GET', '/agent/v1/dry-runs', { authorization: `Bearer ${this.credential ?? ''}` });
+      if (reply.status !== 200) return { ok: false, status: reply.status, message: errorMessage(reply) };
+      return { ok: true, value: checkDryRuns(JSON.parse(reply.text)) };
+    } catch (error) {
+      if (error instanceof ShapeError || error instanceof SyntaxError)
+        return { ok: false, status: 502, message: `GET /agent/v1/dry-runs answered something this agent cannot read: ${error.message}` };
+      return { ok: false, status: 0, message: this.unreachable(error) };
+    }
+  }
+
+  /** POST /agent/v1/dry-runs/{id}: the API server's verdicts. */
+  async postDryRun(id: string, result: AgentDryRunResult): Promise<CallOutcome<null>> {
+    try {
+      const reply = await this.call(
+        'POST',
+        `/agent/v1/dry-runs/${encodeURIComponent(id)}`,
+        { authorization: `Bearer ${this.credential ?? ''}` },
+        result,
+      );
+      if (reply.status < 200 || reply.status >= 300) return { ok: false, status: reply.status, message: errorMessage(reply) };
+      return { ok: true, value: null };
+    } catch (error) {
+      return { ok: false, status: 0, message: this.unreachable(error) };
+    }
+  }
+
   /**
    * Keeps the notify WebSocket open: `onRevision` gets every `{revision}`, `onState` each connect/disconnect.
    * Reconnects with jittered backoff; the caller polls while the socket is down.
    */
-  openNotify(onRevision: (revision: number) => void, onState: (connected: boolean, reason: string) => void): void {
+  openNotify(
+    onRevision: (revision: number) => void,
+    onState: (connected: boolean, reason: string) => void,
+    onDryRun: (id: string) => void = () => undefined,
+  ): void {
     if (this.closed) return;
     const target = `${this.url.replace(/^http/, 'ws')}/agent/v1/notify`;
     const socket = new WebSocket(target, { headers: { authorization: `Bearer ${this.credential ?? ''}` }, handshakeTimeout: TIMEOUT_MS });
@@ -152,10 +186,22 @@ export class Transport {
       const text = data.toString();
       lastPong = Date.now();
       if (text === 'pong') return;
+      let message: unknown;
       try {
-        onRevision(checkNotify(JSON.parse(text)).revision);
+        message = JSON.parse(text);
       } catch {
-        // Not a revision message: ignore; the timer resync covers anything missed.
+        return;
+      }
+      try {
+        onRevision(checkNotify(message).revision);
+        return;
+      } catch {
+        // Not a revision message.
+      }
+      try {
+        onDryRun(checkDryRunNotify(message).dryRun);
+      } catch {
+        // Neither: ignore; the timer resync covers anything missed.
       }
     });
     socket.on('unexpected-response', (_req, res) => {
@@ -169,7 +215,7 @@ export class Transport {
       if (this.closed) return;
       onState(false, 'disconnected');
       const wait = backoff(this.socketAttempt++, this.backoffBaseMs, this.backoffMaxMs);
-      this.reconnectTimer = setTimeout(() => this.openNotify(onRevision, onState), wait);
+      this.reconnectTimer = setTimeout(() => this.openNotify(onRevision, onState, onDryRun), wait);
     });
   }
 

@@ -32,6 +32,8 @@ import { registerProbes } from './routes/v1-probes';
 import { registerTrace } from './routes/v1-trace';
 import { registerInstallLink } from './routes/v1-install-link';
 import { registerKubeconfigWarp } from './routes/v1-kubeconfig-warp';
+import { registerAgentDryRuns } from './routes/agent-v1-dry-runs';
+import { registerClusterDryRuns } from './routes/v1-cluster-dry-runs';
 import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
@@ -51,6 +53,7 @@ registerClusterReports(app);
 registerPruneApprovals(app);
 registerClusterInfra(app);
 registerAgentApi(app);
+registerAgentDryRuns(app);
 registerSync(app);
 registerTunnelConfig(app);
 registerManifests(app);
@@ -67,6 +70,7 @@ registerProbes(app);
 registerTrace(app);
 registerInstallLink(app);
 registerKubeconfigWarp(app);
+registerClusterDryRuns(app);
 
 export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';

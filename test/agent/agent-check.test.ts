@@ -4,9 +4,10 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ShapeError } from '../../agent/check';
-import { checkDesiredBundle, checkNotify, checkRegistered } from '../../agent/protocol';
+import { checkDesiredBundle, checkDryRunNotify, checkDryRuns, checkNotify, checkRegistered } from '../../agent/protocol';
 import { buildAgent } from '../../scripts/build-agent.mjs';
 import { agentRegistered, desiredBundle, notifyMessage } from '../../src/shared/api/agent';
+import { agentDryRuns, dryRunNotifyMessage } from '../../src/shared/api/cluster-dry-run';
 import { compileClusterBundle } from '../../src/shared/compiler/manifests';
 import { desiredClusterArb } from '../unit/compiler/arbitraries';
 import { ROOT, tempDir } from '../support/worker';
@@ -88,6 +89,20 @@ describe("the agent's checks of Worker answers agree with the protocol's zod sch
     expect(notifyMessage.safeParse({ revision: 3 }).success).toBe(true);
     expect(checkNotify({ revision: 3 }).revision).toBe(3);
     expect(() => checkNotify({ revision: 'x' })).toThrow(ShapeError);
+  });
+
+  it('check pending dry runs and the dry-run notification like the schemas', () => {
+    const bundle = fc.sample(bundleArb, { numRuns: 1, seed: 3 })[0] ?? {};
+    const answer = { items: [{ id: 'dry_1', revision: 4, objects: bundle.objects }] };
+    expect(agentDryRuns.safeParse(answer).success).toBe(true);
+    expect(checkDryRuns(answer)).toEqual(answer.items);
+    const bad = { items: [{ id: 'dry_1', revision: '4', objects: [] }] };
+    expect(agentDryRuns.safeParse(bad).success).toBe(false);
+    expect(() => checkDryRuns(bad)).toThrow('items[0].revision');
+    expect(dryRunNotifyMessage.safeParse({ dryRun: 'dry_1' }).success).toBe(true);
+    expect(checkDryRunNotify({ dryRun: 'dry_1' }).dryRun).toBe('dry_1');
+    expect(dryRunNotifyMessage.safeParse({ revision: 3 }).success).toBe(false);
+    expect(() => checkDryRunNotify({ revision: 3 })).toThrow(ShapeError);
   });
 });
 

@@ -95,31 +95,36 @@ async function desiredWorkloadsOf(deps: Deps, clusterId: string, options: LoadOp
 
 /**
  * The compiler input of one cluster read through a store view (undefined when the cluster does not exist), without
- * connector tokens: a plan compares two of these, the store as it is and the store with planned changes laid over.
+ * connector tokens unless `withTokens`: a plan compares two of these, the store as it is and the store with planned
+ * changes laid over; the cluster pre-flight sends the latter, with its secrets, to the cluster's own agent.
  */
 export async function desiredClusterFromView(
   deps: Deps,
   view: StoreView,
   clusterId: string,
+  options: LoadOptions = { withTokens: false },
 ): Promise<(DesiredCluster & { revision: number }) | undefined> {
   const row = await view.cluster(clusterId);
   if (!row) return undefined;
+  const withTokens: LoadOptions = { withTokens: options.withTokens === true };
   const desiredTunnels: DesiredTunnel[] = [];
   for (const tunnel of await view.tunnelsOfCluster(clusterId)) {
     const networks = (await view.privateNetworksOfTunnel(tunnel.id)).map(toApiPrivateNetwork);
+    const token = await connectorToken(deps, tunnel, withTokens);
     desiredTunnels.push({
       tunnel: toApiTunnel(tunnel, networks.length > 0),
       routes: (await view.routesOfTunnel(tunnel.id)).map(toApiRoute),
       privateNetworks: networks,
+      ...(token ? { connectorToken: token } : {}),
     });
   }
-  // Workloads compile without their secret values: a plan shows which objects change, never what a secret holds.
-  const desiredWorkloads = (await view.workloadsOfCluster(clusterId)).map((w): DesiredWorkload => ({
-    id: w.id,
-    namespace: w.namespace,
-    spec: w.spec as WorkloadSpec,
-    secrets: {},
-  }));
+  // Planned workloads too; their secret values only `withTokens` (the pre-flight's bundle for the cluster's own agent):
+  // a plan shows which objects change, never what a secret holds.
+  const desiredWorkloads: DesiredWorkload[] = [];
+  for (const w of await view.workloadsOfCluster(clusterId)) {
+    const secrets = withTokens.withTokens ? await workloadSecrets(deps, w) : {};
+    desiredWorkloads.push({ id: w.id, namespace: w.namespace, spec: w.spec as WorkloadSpec, secrets });
+  }
   return {
     cluster: toApiCluster(row, deps.now().getTime()),
     tunnels: desiredTunnels,

@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { constantTimeEqual } from '../crypto';
+import { DryRunBox, type DryRunPut, type StoredDryRun } from './dry-runs';
 
 /**
  * How long a copy of the agent's credential hash and revision, read from D1, answers 304s before it is read again: a
@@ -51,9 +52,12 @@ export class ClusterNotifier extends DurableObject<Env> {
   private generation = crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
   /** Open credential fences: id → until (ms). Kept in storage too, so an eviction mid-change does not forget them. */
   private readonly fences = new Map<string, number>();
+  /** The cluster-side pre-flight's dry runs (ADR 0015). */
+  private readonly dryRuns: DryRunBox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.dryRuns = new DryRunBox(ctx.storage.kv);
     // The agent's keep-alive is answered without waking the object.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair('ping', 'pong'));
     for (const [key, until] of ctx.storage.kv.list<number>({ prefix: FENCE_PREFIX }))
@@ -163,6 +167,29 @@ export class ClusterNotifier extends DurableObject<Env> {
       }
     }
     return sent;
+  }
+
+  /**
+   * Keeps a dry run for the agent and tells it over the notify socket (`{"dryRun": id}`); not kept when no agent socket
+   * is open (the agent could not be asked now) or DRY_RUN_MAX_PENDING are already waiting.
+   */
+  async putDryRun(run: StoredDryRun, now: number): Promise<DryRunPut> {
+    return this.dryRuns.put(run, this.ctx.getWebSockets(), now);
+  }
+
+  /** The dry runs waiting for the agent, with their (encrypted) payloads. */
+  async pendingDryRuns(now: number): Promise<StoredDryRun[]> {
+    return this.dryRuns.pending(now);
+  }
+
+  /** The agent's result of one dry run; false when it is unknown, expired or already in. Wakes the plan waiting on it. */
+  async completeDryRun(id: string, result: string, now: number): Promise<boolean> {
+    return this.dryRuns.complete(id, result, now);
+  }
+
+  /** One dry run without its payload, waiting up to `waitMs` for its result; null when unknown (or swept). */
+  async readDryRun(id: string, waitMs: number, now: number): Promise<StoredDryRun | null> {
+    return this.dryRuns.read(id, waitMs, now);
   }
 
   override async webSocketMessage(): Promise<void> {

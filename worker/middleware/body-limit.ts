@@ -45,7 +45,7 @@ const limits = {
 };
 
 /** Endpoints that bound their body themselves, after they have authenticated the caller. */
-const OWN_LIMIT = [/^\/agent\/v1\/(register|status)$/, /^\/bootstrap$/, /^\/v2(\/|$)/, /^\/inference(\/|$)/];
+const OWN_LIMIT = [/^\/agent\/v1\/(register|status|dry-runs\/[^/]+)$/, /^\/bootstrap$/, /^\/v2(\/|$)/, /^\/inference(\/|$)/];
 
 /**
  * The app-wide body limit, in front of every route and its validators: a body over the limit is answered 413 without

@@ -13,10 +13,13 @@ export function registerPlan(app: Router): void {
       tags: ['plan'],
       security,
       summary:
-        'What proposed changes would do: per change the answer its endpoint would give (through the same code), per tunnel the config diff, per cluster the objects; nothing is written',
+        "What proposed changes would do: per change the answer its endpoint would give (through the same code), per tunnel the config diff, per cluster the objects; with `cluster.dryRun`, what each cluster's API server says of its bundle (server-side dry run by the agent); nothing is written",
       request: { body: { ...json(planRequest), required: true } },
       responses: { 200: json(planResponse, 'per tunnel the config diff, per cluster the objects created, changed and deleted'), ...errors },
     }),
-    async (c) => c.json(await planChanges(c.get('deps'), c.req.valid('json').changes), 200),
+    async (c) => {
+      const body = c.req.valid('json');
+      return c.json(await planChanges(c.get('deps'), body.changes, body.cluster ? { cluster: body.cluster } : {}), 200);
+    },
   );
 }

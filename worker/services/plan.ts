@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import type { PlanClusterOptions } from '../../src/shared/api/cluster-dry-run';
 import type { PlanChange, PlanReport, PlanResult } from '../../src/shared/api/plan';
 import {
   compileClusterBundle,
@@ -16,6 +17,7 @@ import { AppError } from '../errors';
 import type { Prepared } from './prepared';
 import { prepareInferenceBackendCreate, prepareInferenceBackendDelete, prepareInferenceBackendUpdate } from './inference-backends';
 import { prepareMlBackendCreate, prepareMlBackendDelete, prepareMlBackendUpdate } from './ml-backends';
+import { runClusterDryRuns, type DryRunTarget } from './cluster-dry-run';
 import { prepareClusterCreate, prepareClusterDelete, prepareClusterUpdate } from './clusters';
 import { preparePrivateNetworkCreate, preparePrivateNetworkDelete, preparePrivateNetworkUpdate } from './private-networks';
 import { prepareRouteCreate, prepareRouteDelete, prepareRouteUpdate } from './routes';
@@ -123,9 +125,10 @@ function compiled(desired: DesiredCluster) {
  * and stops before the commit: per change the status and error the endpoint would answer (a refused change changes
  * nothing, as a refused request would not); per affected tunnel the remote-config diff and per affected cluster the
  * objects created, changed and deleted. "Before" is the current desired state, not the live remote or cluster state.
- * Nothing is written; connector tokens are not read.
+ * Nothing is written; connector tokens are not read, except for the cluster pre-flight (`cluster.dryRun`), whose
+ * bundle goes, secrets and all, to the cluster's own agent to server-side apply with dryRun=All (ADR 0015).
  */
-export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<PlanReport> {
+export async function planChanges(deps: Deps, changes: PlanChange[], options: { cluster?: PlanClusterOptions } = {}): Promise<PlanReport> {
   const base = storeView(deps.db);
   const view = new StagedView(base);
   const results: PlanResult[] = [];
@@ -155,6 +158,7 @@ export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<Pl
 
   const tunnelReports: PlanReport['tunnels'] = [];
   const clusterReports: PlanReport['clusters'] = [];
+  const dryRunTargets: DryRunTarget[] = [];
   for (const clusterId of clusterIds) {
     const afterState = await desiredClusterFromView(deps, view, clusterId);
     if (!afterState) continue;
@@ -171,6 +175,19 @@ export async function planChanges(deps: Deps, changes: PlanChange[]): Promise<Pl
     }
     const { hash: _hash, ...diff } = diffBundles(before.bundle, after.bundle);
     clusterReports.push({ id: clusterId, revision: afterState.revision, diff });
+    if (options.cluster?.dryRun) {
+      // The bundle the agent would get after these changes: the same view and compiler, with the secrets it carries.
+      const withSecrets = await desiredClusterFromView(deps, view, clusterId, { withTokens: true });
+      if (withSecrets)
+        dryRunTargets.push({ cluster: clusterId, revision: withSecrets.revision, objects: compileClusterBundle(withSecrets).objects });
+    }
+  }
+  if (dryRunTargets.length > 0) {
+    const dryRuns = await runClusterDryRuns(deps, dryRunTargets, (options.cluster?.waitSeconds ?? 10) * 1000);
+    for (const report of clusterReports) {
+      const dryRun = dryRuns.get(report.id);
+      if (dryRun) report.dryRun = dryRun;
+    }
   }
   tunnelReports.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const refused = results.filter((r) => r.error).length;

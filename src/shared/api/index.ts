@@ -8,6 +8,7 @@ export * from './split-tunnel';
 export * from './token';
 export * from './agent';
 export * from './plan';
+export * from './cluster-dry-run';
 export * from './match';
 export * from './inference';
 export * from './ml-backend';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { errorCode, errorDetail } from './common';
 import { clusterCreate, clusterUpdate } from './cluster';
+import { clusterDryRun, planClusterOptions } from './cluster-dry-run';
 import { resourceId } from './fields';
 import { inferenceBackendCreate, inferenceBackendUpdate } from './inference';
 import { mlBackendCreate, mlBackendUpdate } from './ml-backend';
@@ -47,8 +48,11 @@ export const planChange = z.discriminatedUnion('action', [
   z.strictObject({ action: z.literal('mlBackend.delete'), id: resourceId('ML backend id') }),
 ]);
 
-/** Body of POST /v1/plan: changes applied in order; none plans the current state. */
-export const planRequest = z.strictObject({ changes: z.array(planChange).max(200, 'plan at most 200 changes at once').default([]) });
+/** Body of POST /v1/plan: changes applied in order; none plans the current state. `cluster.dryRun` adds the cluster pre-flight. */
+export const planRequest = z.strictObject({
+  changes: z.array(planChange).max(200, 'plan at most 200 changes at once').default([]),
+  cluster: planClusterOptions.optional(),
+});
 
 const objectRef = z.object({
   key: z.string(),
@@ -121,6 +125,9 @@ export const planResponse = z.object({
         deleted: z.array(objectRef),
         unchanged: z.number().int(),
       }),
+      dryRun: clusterDryRun
+        .optional()
+        .describe('with `cluster.dryRun`: what the API server said of each object of the bundle, or why it could not be asked'),
     }),
   ),
 });

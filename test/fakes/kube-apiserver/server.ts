@@ -16,6 +16,8 @@ export interface LoggedRequest {
   path: string;
   fieldManager?: string;
   force?: boolean;
+  /** The request carried dryRun=All: validated and answered, nothing stored. */
+  dryRun?: boolean;
   contentType?: string;
   status: number;
 }
@@ -40,8 +42,10 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export class FakeKubeApiserver {
   readonly store = new Store();
   readonly log: LoggedRequest[] = [];
-  /** Client write requests (POST/PUT/PATCH/DELETE), successful or not. */
+  /** Client write requests (POST/PUT/PATCH/DELETE), successful or not; dry runs are counted apart. */
   writes = 0;
+  /** Requests with dryRun=All, successful or not. */
+  dryRuns = 0;
   /**
    * RBAC refusals: `<plural>` (everywhere) or `<plural>@<namespace>` (in one namespace; a cluster-wide list is refused
    * too, as a Role in that namespace would leave it) answer 403 Forbidden to get and list.
@@ -204,7 +208,11 @@ export class FakeKubeApiserver {
     const body = MUTATING.has(method) || method === 'POST' ? await readBody(req) : '';
     if (url.pathname.startsWith('/__fake/')) return this.control(method, url, body, res);
     const result = this.route(method, url, body, req.headers['content-type'] ?? '');
-    if (MUTATING.has(method)) this.writes++;
+    const dryRun = url.searchParams.has('dryRun');
+    if (MUTATING.has(method)) {
+      if (dryRun) this.dryRuns++;
+      else this.writes++;
+    }
     this.log.push({
       at: Date.now(),
       method,
@@ -212,6 +220,7 @@ export class FakeKubeApiserver {
       status: result.status,
       ...(url.searchParams.get('fieldManager') ? { fieldManager: url.searchParams.get('fieldManager') ?? '' } : {}),
       ...(url.searchParams.get('force') ? { force: url.searchParams.get('force') === 'true' } : {}),
+      ...(dryRun ? { dryRun: url.searchParams.get('dryRun') === 'All' } : {}),
       ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
     });
     res.writeHead(result.status, { 'content-type': 'application/json' });
@@ -268,6 +277,12 @@ export class FakeKubeApiserver {
     if (type.namespaced && namespace === undefined && name !== undefined)
       return fail(404, badRequest('a namespaced object needs /namespaces/{ns}/ in its path'));
     const manager = url.searchParams.get('fieldManager') ?? '';
+    // dryRun: the real server accepts only "All", and the fake serves it on apply only (what edgeplane sends).
+    const dryRunParam = url.searchParams.get('dryRun');
+    if (dryRunParam !== null && dryRunParam !== 'All')
+      return fail(400, badRequest(`dryRun: Unsupported value: "${dryRunParam}": supported values: "All"`));
+    const dryRun = dryRunParam === 'All';
+    if (dryRun && method !== 'PATCH') return fail(400, badRequest(`the fake serves dryRun on server-side apply only, not ${method}`));
     if (
       method === 'GET' &&
       (this.forbidden.has(type.plural) ||
@@ -339,7 +354,7 @@ export class FakeKubeApiserver {
         );
       }
       if (type.namespaced && namespace && !this.store.namespaceExists(namespace)) return fail(404, namespaceNotFound(namespace));
-      const outcome = this.store.apply(type, namespace, name, object.value, manager, url.searchParams.get('force') === 'true');
+      const outcome = this.store.apply(type, namespace, name, object.value, manager, url.searchParams.get('force') === 'true', dryRun);
       return outcome.ok ? { status: outcome.status, body: outcome.object } : fail(outcome.status, outcome.body);
     }
     return fail(405, { ...badRequest(`method ${method} is not served by the fake`), reason: 'MethodNotAllowed', code: 405 });

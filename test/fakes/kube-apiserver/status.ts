@@ -89,6 +89,23 @@ export function invalid(type: ResourceType, name: string, causes: { field: strin
   };
 }
 
+/**
+ * 422 from a ValidatingAdmissionPolicy whose validation failed: the policy's reason defaults to Invalid, and the
+ * message names the policy and its binding as kube-apiserver words it.
+ */
+export function admissionDenied(type: ResourceType, name: string, policy: string, message: string): StatusBody {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: `${qualified(type)} "${name}" is forbidden: ValidatingAdmissionPolicy '${policy}' with binding '${policy}-binding' denied request: ${message}`,
+    reason: 'Invalid',
+    details: { name, group: type.group, kind: type.plural },
+    code: 422,
+  };
+}
+
 export const badRequest = (message: string): StatusBody => ({
   kind: 'Status',
   apiVersion: 'v1',

@@ -14,7 +14,7 @@ import {
   type JsonObject,
 } from './fields';
 import { groupVersion, storageType, type ResourceType } from './resources';
-import { conflict, invalid, notFound, type StatusBody } from './status';
+import { admissionDenied, conflict, invalid, notFound, type StatusBody } from './status';
 
 /** One entry of metadata.managedFields, with the decoded field set kept beside it. */
 interface Manager {
@@ -34,6 +34,17 @@ interface Stored {
 
 export type Outcome = { ok: true; status: number; object: JsonObject } | { ok: false; status: number; body: StatusBody };
 
+/**
+ * A ValidatingAdmissionPolicy as a test installs it: `deny` sees the object as it would be stored (after the merge and
+ * defaults) and returns the failed validation's message, or undefined to admit it. Runs on every client write, dry runs
+ * included (admission is part of what dryRun=All checks), never on controllers' status writes.
+ */
+export interface AdmissionPolicy {
+  name: string;
+  kinds: string[];
+  deny: (object: JsonObject) => string | undefined;
+}
+
 /** One key per object whatever version it is read or written through: group and resource, not version. */
 const keyOf = (type: ResourceType, namespace: string | undefined, name: string) =>
   `${type.group}/${type.plural}/${namespace ?? ''}/${name}`;
@@ -46,6 +57,8 @@ const keyOf = (type: ResourceType, namespace: string | undefined, name: string) 
 export class Store {
   private readonly objects = new Map<string, Stored>();
   private revision = 1000;
+  /** Admission policies in force (test/agent tests install them like an operator would). */
+  readonly admission: AdmissionPolicy[] = [];
   /** Called after every change, e.g. by the Deployment controller. */
   onChange: (type: ResourceType, object: JsonObject) => void = () => undefined;
 
@@ -81,8 +94,20 @@ export class Store {
     return false;
   }
 
-  /** Server-side apply of `config` by `manager`; 409 names the other managers unless `force`. */
-  apply(type: ResourceType, namespace: string | undefined, name: string, config: JsonObject, manager: string, force: boolean): Outcome {
+  /**
+   * Server-side apply of `config` by `manager`; 409 names the other managers unless `force`. `dryRun` (dryRun=All)
+   * takes every step — conflicts, merge, defaults, immutability, schema validation — and answers the object as it would
+   * be, but stores nothing and moves no resourceVersion.
+   */
+  apply(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    config: JsonObject,
+    manager: string,
+    force: boolean,
+    dryRun = false,
+  ): Outcome {
     const key = keyOf(type, namespace, name);
     const existing = this.objects.get(key);
     const live: JsonObject = existing ? structuredClone(existing.object) : this.skeleton(type, namespace, name);
@@ -126,7 +151,7 @@ export class Store {
     const nextManagers = [...managers.filter((m) => !(m.manager === manager && m.operation === 'Apply')), entry].filter(
       (m) => m.paths.length > 0,
     );
-    return this.commit(type, key, existing, live, nextManagers, existing ? 200 : 201);
+    return this.commit(type, key, existing, live, nextManagers, existing ? 200 : 201, dryRun);
   }
 
   /** A plain create (POST): the manager owns every field it sent, with operation Update (as helm or kubectl create). */
@@ -201,6 +226,7 @@ export class Store {
     live: JsonObject,
     managers: Manager[],
     status: number,
+    dryRun = false,
   ): Outcome {
     const name = String(getAt(live, ['metadata', 'name']));
     applyDefaults(type, live);
@@ -216,6 +242,11 @@ export class Store {
           };
         }
       }
+    }
+    for (const policy of this.admission) {
+      if (!policy.kinds.includes(type.kind)) continue;
+      const denied = policy.deny(live);
+      if (denied !== undefined) return { ok: false, status: 422, body: admissionDenied(type, name, policy.name, denied) };
     }
     try {
       // Validated in the version it was written through (the schemas pin apiVersion); kept in the storage version.
@@ -240,6 +271,11 @@ export class Store {
       );
       if (sameObject && sameOwners) return { ok: true, status: 200, object: this.render(existing, type) };
       if (type.generation && !equal(specOf(existing.object), specOf(live))) meta.generation = Number(meta.generation ?? 1) + 1;
+    }
+    if (dryRun) {
+      // What the write would have produced, never stored: the live object keeps its resourceVersion.
+      if (existing) meta.resourceVersion = (existing.object.metadata as JsonObject).resourceVersion ?? null;
+      return { ok: true, status, object: this.render({ type: storageType(type), object: live, managers }, type) };
     }
     this.revision++;
     meta.resourceVersion = String(this.revision);
