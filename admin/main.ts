@@ -111,11 +111,18 @@ function buildShell(): void {
     panels.set(view.id, panel);
     app.append(panel);
   }
-  // Arrow keys move between tabs (the WAI-ARIA tabs pattern); Tab moves into the panel.
+  // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern); Tab moves into the panel.
+  const step: Record<string, (index: number) => number> = {
+    ArrowRight: (i) => i + 1,
+    ArrowLeft: (i) => i - 1,
+    Home: () => 0,
+    End: () => VIEWS.length - 1,
+  };
   tabs.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-    const index = VIEWS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : -1);
-    const next = VIEWS[(index + VIEWS.length) % VIEWS.length];
+    const move = step[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const next = VIEWS[(move(VIEWS.indexOf(active)) + VIEWS.length) % VIEWS.length];
     if (!next) return;
     location.hash = `#/${next.id}`;
     byId(`tab-${next.id}`).focus();
