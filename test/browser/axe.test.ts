@@ -39,7 +39,12 @@ const console_ = (): ConsoleFixture => {
 beforeAll(async () => {
   fixture = await startConsole();
   // Data in the views that would otherwise be empty: a workload, an inference backend with a recorded call.
-  await fixture.api('POST', '/v1/workloads', { id: 'label-studio', cluster: 'trinity', namespace: 'trinity', image: 'heartexlabs/label-studio:1.13.1' });
+  await fixture.api('POST', '/v1/workloads', {
+    id: 'label-studio',
+    cluster: 'trinity',
+    namespace: 'trinity',
+    image: 'heartexlabs/label-studio:1.13.1',
+  });
   await fixture.api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: 'http://127.0.0.1:9' }] });
 }, 180_000);
 
