@@ -6,7 +6,10 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startConsole, type ConsoleFixture } from './console-fixture';
+import type { Probe } from '../../src/shared/api/probe';
+import { startFakeTriton, type FakeTriton } from '../fakes/triton/server';
+import { startConsole, TRINITY_REPORT, type ConsoleFixture } from './console-fixture';
+import { agentDesired, postAgentStatus } from './harness';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -31,6 +34,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 let fixture: ConsoleFixture | undefined;
+let triton: FakeTriton | undefined;
 const console_ = (): ConsoleFixture => {
   if (!fixture) throw new Error('the console is not started');
   return fixture;
@@ -54,6 +58,7 @@ afterEach(async () => {
 
 afterAll(async () => {
   await fixture?.stop();
+  await triton?.close();
 }, 30_000);
 
 describe('accessibility (axe-core)', { timeout: 120_000 }, () => {

@@ -266,3 +266,25 @@ describe('agent re-registration', { timeout: 60_000 }, () => {
     expect(audit.body.items[0]).toEqual(expect.objectContaining({ actor: 'dev-admin', action: expect.stringMatching(/reregistration/) }));
   });
 });
+
+describe('live updates and keyboard focus', { timeout: 60_000 }, () => {
+  it('keeps a keyboard user on the focused button across periodic redraws, while a change made through the API appears', async () => {
+    const { api } = fx();
+    const page = await fx().open('tunnels');
+    const edit = page.getByRole('button', { name: /^Edit route / }).first();
+    await edit.waitFor();
+    const name = (await edit.getAttribute('aria-label')) ?? '';
+    await edit.focus();
+    // A route made elsewhere makes the tunnels view redraw its table on the next poll.
+    const created = await api<{ id: string }>('POST', '/v1/routes', {
+      tunnel: 'main',
+      hostname: 'live.example.com',
+      origin: { service: { namespace: 'apps', name: 'live', port: 80 } },
+    });
+    expect(created.status).toBe(201);
+    await page.locator(`[data-route="${created.body.id}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(name);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Delete route /);
+  });
+});
