@@ -41,15 +41,53 @@ const console_ = (): ConsoleFixture => {
 };
 
 beforeAll(async () => {
-  fixture = await startConsole();
-  // Data in the views that would otherwise be empty: a workload, an inference backend with a recorded call.
-  await fixture.api('POST', '/v1/workloads', {
+  [fixture, triton] = await Promise.all([startConsole(), startFakeTriton()]);
+  const { api, worker, trinityAgent } = fixture;
+  // Data in the views that would otherwise be empty: a workload, inference traffic, an egress matrix with an error.
+  await api('POST', '/v1/workloads', {
     id: 'label-studio',
     cluster: 'trinity',
     namespace: 'trinity',
     image: 'heartexlabs/label-studio:1.13.1',
   });
-  await fixture.api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: 'http://127.0.0.1:9' }] });
+  await api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: triton.urlOf('axe') }] });
+  for (const model of ['simple', 'missing']) await worker.api('GET', `/inference/triton/v2/models/${model}`);
+  const probe = await api<Probe>('POST', '/v1/clusters/trinity/probes', {
+    targets: [
+      { host: 'db.example.com', port: 5432 },
+      { host: 'x.invalid', port: 443 },
+    ],
+  });
+  expect(probe.status).toBe(201);
+  const desired = await agentDesired(worker, trinityAgent);
+  await postAgentStatus(worker, trinityAgent, {
+    revision: desired.revision,
+    hash: desired.hash,
+    applied: false,
+    durationMs: 80,
+    results: [],
+    conflicts: TRINITY_REPORT.conflicts,
+    pruned: [],
+    pruneRefused: TRINITY_REPORT.pruneRefused,
+    pruneRefusedObjects: TRINITY_REPORT.pruneRefusedObjects,
+    health: { status: 'Current', objects: [], connectors: TRINITY_REPORT.connectors, origins: [] },
+    agentVersion: '0.1.0',
+    probes: [
+      {
+        id: probe.body.id,
+        nodes: [
+          {
+            node: 'trinity-1',
+            ran: true,
+            outcomes: [
+              { ok: true, ms: 9 },
+              { ok: false, error: { kind: 'dns', message: 'ENOTFOUND x.invalid' } },
+            ],
+          },
+        ],
+      },
+    ],
+  });
 }, 180_000);
 
 afterEach(async () => {
@@ -87,6 +125,9 @@ describe('accessibility (axe-core)', { timeout: 120_000 }, () => {
       await expect.poll(() => page.locator(`#view-${id}`).isVisible()).toBe(true);
       // Loaded: the status line says when (it says "Loading…" while the view's calls run).
       await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Updated /);
+      // With its data: the egress matrix and the inference chart are part of what is checked.
+      if (id === 'egress') await page.locator('table.matrix').waitFor();
+      if (id === 'inference') await page.locator('#metrics-table svg').first().waitFor();
       const violations = await seriousViolations(page);
       if (violations.length) found[id] = violations;
     }

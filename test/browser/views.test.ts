@@ -2,6 +2,8 @@
 // refused prune): prune approvals, the node egress matrix, inference traffic from a fake Triton, API tokens and agent
 // re-registration. Each checks what the page shows against the API, and that a change made elsewhere (the API, the
 // agent's report, a proxied call) shows without a reload.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentStatus } from '../../src/shared/api/agent';
@@ -10,6 +12,7 @@ import type { Probe } from '../../src/shared/api/probe';
 import type { PruneApproval } from '../../src/shared/api/prune-approval';
 import type { Token } from '../../src/shared/api/token';
 import { startFakeTriton, type FakeTriton } from '../fakes/triton/server';
+import { ROOT } from '../support/worker';
 import { startConsole, TRINITY_REPORT, type ConsoleFixture } from './console-fixture';
 import { agentDesired, postAgentStatus } from './harness';
 
@@ -286,5 +289,23 @@ describe('live updates and keyboard focus', { timeout: 60_000 }, () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(name);
     await page.keyboard.press('Tab');
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Delete route /);
+  });
+});
+
+describe('screenshots for the docs', { timeout: 60_000 }, () => {
+  // Runs last, on the state the tests above left (a refused prune approved, a probe's matrix, inference traffic).
+  // EDGEPLANE_UPDATE_SCREENSHOT=1 (npm run screenshots) writes them into docs/, where the README shows them.
+  it.each([
+    ['overview', '[data-cluster="trinity"]'],
+    ['egress', '[data-egress="trinity"] table.matrix'],
+    ['inference', '[data-metrics="triton/simple"] svg'],
+    ['agents', '[data-prune="trinity"]'],
+  ])('the %s view', async (view, ready) => {
+    const page = await fx().open(view);
+    await page.locator(ready).waitFor();
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Updated /);
+    const dir = process.env.EDGEPLANE_UPDATE_SCREENSHOT ? join(ROOT, 'docs') : join(ROOT, '.test-results');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `console-${view}.png`), fullPage: true });
   });
 });
