@@ -2,6 +2,7 @@
 // keeps it current by polling, so a change made elsewhere (API, CLI, an agent's report) shows within seconds.
 import { ApiError, createApi, messageOf, type Session } from './api';
 import { byId, h } from './dom';
+import { noteFocus, restoreFocus } from './focus';
 import type { View, ViewContext } from './view';
 import { VIEWS } from './views';
 
@@ -55,23 +56,38 @@ function signOut(message: string): void {
   byId<HTMLInputElement>('token').focus();
 }
 
-/** Loads the active view's data; concurrent calls share one load. */
+/**
+ * Loads the active view's data; concurrent calls for the same view share one load. A call for another view (the tab
+ * changed while a poll was loading) runs after the one in flight, so the view shown is always the one loaded.
+ */
+let loadingView: View | null = null;
 function refresh(): Promise<void> {
   if (!signedIn && !accessMode && !session.token()) return Promise.resolve();
-  loading ??= (async () => {
-    byId('status').textContent = 'Loading…';
+  if (loading && loadingView === active) return loading;
+  const view = active;
+  byId('status').textContent = 'Loading…';
+  const run: Promise<void> = (loading ?? Promise.resolve()).then(async () => {
+    const panel = panels.get(view.id);
+    const focused = panel ? noteFocus(panel) : null;
     try {
-      await active.refresh(ctx);
+      await view.refresh(ctx);
+      if (panel) restoreFocus(panel, focused);
       setSignedIn(true);
-      byId('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      // A load that another one follows leaves the status line to it.
+      if (loading === run) byId('status').textContent = `Updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
-      byId('status').textContent = '';
+      if (loading === run) byId('status').textContent = '';
       if (!(error instanceof ApiError && error.status === 401)) ctx.error(messageOf(error));
     } finally {
-      loading = null;
+      if (loading === run) {
+        loading = null;
+        loadingView = null;
+      }
     }
-  })();
-  return loading;
+  });
+  loading = run;
+  loadingView = view;
+  return run;
 }
 
 function show(id: string): void {
@@ -111,11 +127,18 @@ function buildShell(): void {
     panels.set(view.id, panel);
     app.append(panel);
   }
-  // Arrow keys move between tabs (the WAI-ARIA tabs pattern); Tab moves into the panel.
+  // Arrow keys, Home and End move between tabs (the WAI-ARIA tabs pattern); Tab moves into the panel.
+  const step: Record<string, (index: number) => number> = {
+    ArrowRight: (i) => i + 1,
+    ArrowLeft: (i) => i - 1,
+    Home: () => 0,
+    End: () => VIEWS.length - 1,
+  };
   tabs.addEventListener('keydown', (event) => {
-    if (event.key !== 'ArrowRight' && event.key !== 'ArrowLeft') return;
-    const index = VIEWS.indexOf(active) + (event.key === 'ArrowRight' ? 1 : -1);
-    const next = VIEWS[(index + VIEWS.length) % VIEWS.length];
+    const move = step[event.key];
+    if (!move) return;
+    event.preventDefault();
+    const next = VIEWS[(move(VIEWS.indexOf(active)) + VIEWS.length) % VIEWS.length];
     if (!next) return;
     location.hash = `#/${next.id}`;
     byId(`tab-${next.id}`).focus();

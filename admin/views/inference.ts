@@ -1,6 +1,8 @@
 import type { InferenceBackend } from '../../src/shared/api/inference';
+import type { InferenceMetrics } from '../../src/shared/api/inference-metrics';
 import type { MlBackend } from '../../src/shared/api/ml-backend';
 import { h, notReported, table } from '../dom';
+import { backendSummary, metricsTable } from '../inference-metrics';
 import type { View } from '../view';
 
 export const inference: View = {
@@ -10,15 +12,19 @@ export const inference: View = {
     root.append(
       h('h2', {}, 'Inference backends'),
       h('div', { id: 'backends-body' }),
+      h('h2', {}, 'Traffic per backend and model'),
+      h('p', { class: 'muted' }, "Counted by the inference proxy since each backend's first call (GET /v1/inference/metrics)."),
+      h('div', { id: 'metrics-body' }),
       h('h2', {}, 'Label Studio ML backends'),
       h('p', { class: 'muted' }, 'Paste the URL into Label Studio (Settings → Model), with an inference token as the password.'),
       h('div', { id: 'ml-body' }),
     );
   },
   async refresh({ api }) {
-    const [backends, ml] = await Promise.all([
+    const [backends, ml, metrics] = await Promise.all([
       api.list<InferenceBackend>('/v1/inference/backends'),
       api.list<MlBackend>('/v1/ml-backends'),
+      api.call<InferenceMetrics>('GET', '/v1/inference/metrics?format=json'),
     ]);
     document.getElementById('backends-body')?.replaceChildren(
       table(
@@ -39,14 +45,15 @@ export const inference: View = {
             ),
             h('td', { class: 'mono' }, b.models ? b.models.join(', ') : 'any'),
             h('td', {}, b.balance),
-            // The proxy caches probe results per isolate only; no endpoint reports them or per-model metrics yet.
+            // The proxy caches probe results per isolate only; no endpoint reports them yet.
             h('td', {}, notReported()),
-            h('td', {}, notReported('not reported yet: no metrics endpoint')),
+            h('td', {}, backendSummary(metrics, b.id)),
           ),
         ),
         'No inference backends.',
       ),
     );
+    document.getElementById('metrics-body')?.replaceChildren(metricsTable(metrics));
     document.getElementById('ml-body')?.replaceChildren(
       table(
         ['ML backend', 'Backend / model', 'Task', 'URL for Label Studio'],

@@ -383,7 +383,7 @@ describe('WARP, workloads, inference and audit', { timeout: 60_000 }, () => {
       'any',
       'priority',
       'not reported yet',
-      'not reported yet: no metrics endpoint',
+      'not reported yet',
     ]);
   });
 

@@ -42,6 +42,8 @@ export interface FakeReport {
   broken: Record<string, string>;
   conflicts: AgentStatus['conflicts'];
   pruneRefused?: string;
+  /** The identity keys of the refused prune (what an approval of the revision covers). */
+  pruneRefusedObjects?: string[];
   connectors: { desired: number; ready: number };
   /** Pod-level health per workload, as an agent with pod reads reports it. */
   workloads?: NonNullable<AgentStatus['health']['workloads']>;
@@ -49,9 +51,10 @@ export interface FakeReport {
 
 /**
  * Registers a fake agent for the cluster (install manifest → bootstrap token → POST /agent/v1/register) and posts one
- * status report for its current desired bundle, checking every Service origin the bundle asks it to check.
+ * status report for its current desired bundle, checking every Service origin the bundle asks it to check. Answers the
+ * agent's credential (for postAgentStatus).
  */
-export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake: FakeReport): Promise<void> {
+export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake: FakeReport): Promise<string> {
   const manifest = await (await worker.api('GET', `/v1/clusters/${cluster}/install.yaml`)).text();
   const secret = parseAllDocuments(manifest)
     .map((d) => d.toJSON() as { kind?: string; stringData?: { token?: string } })
@@ -82,6 +85,7 @@ export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake
     conflicts: fake.conflicts,
     pruned: [],
     ...(fake.pruneRefused ? { pruneRefused: fake.pruneRefused } : {}),
+    ...(fake.pruneRefusedObjects ? { pruneRefusedObjects: fake.pruneRefusedObjects } : {}),
     health: {
       status: Object.keys(fake.broken).length ? 'Failed' : 'Current',
       objects: [],
@@ -103,6 +107,24 @@ export async function reportAsAgent(worker: WorkerProcess, cluster: string, fake
   const posted = await fetch(`${worker.url}/agent/v1/status`, {
     method: 'POST',
     headers: { ...agent, 'content-type': 'application/json' },
+    body: JSON.stringify(status),
+  });
+  if (posted.status >= 300) throw new Error(`status answered ${posted.status}: ${await posted.text()}`);
+  return credential;
+}
+
+/** The registered fake agent's current bundle (what it would apply next). */
+export async function agentDesired(worker: WorkerProcess, credential: string): Promise<DesiredBundle> {
+  const response = await fetch(`${worker.url}/agent/v1/desired`, { headers: { authorization: `Bearer ${credential}` } });
+  if (response.status !== 200) throw new Error(`desired answered ${response.status}: ${await response.text()}`);
+  return (await response.json()) as DesiredBundle;
+}
+
+/** Posts one more status report as the registered fake agent. */
+export async function postAgentStatus(worker: WorkerProcess, credential: string, status: AgentStatus): Promise<void> {
+  const posted = await fetch(`${worker.url}/agent/v1/status`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
     body: JSON.stringify(status),
   });
   if (posted.status >= 300) throw new Error(`status answered ${posted.status}: ${await posted.text()}`);

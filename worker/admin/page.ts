@@ -1,6 +1,8 @@
 // The console's HTML shell. It holds no data and no script of its own: the console is TypeScript in admin/, bundled
 // by esbuild at build time (scripts/build-admin.mjs) and served as static assets under /admin/assets/. The shell
-// loads it with the request's CSP nonce; everything the console shows comes from the /v1 API as text.
+// loads it with the request's CSP nonce; everything the console shows comes from the /v1 API as text. The status line
+// changes on every 4-second poll, so it is not a live region (a screen reader would announce it each time); results
+// that matter are announced by #notice and the error lines.
 
 /** What the shell tells the console about the sign-in; values are escaped for an attribute. */
 export interface ShellOptions {
@@ -33,7 +35,7 @@ export function adminPage({ nonce, auth, identity }: ShellOptions): string {
 <header>
   <h1>edgeplane</h1>
   <nav id="tabs" role="tablist" aria-label="Views" hidden></nav>
-  <span id="status" class="muted" aria-live="polite" hidden></span>
+  <span id="status" class="muted" hidden></span>
   ${who}
   <button type="button" id="refresh" class="action" hidden>Refresh</button>
   <button type="button" id="signout" class="action" hidden>Sign out</button>

@@ -1,0 +1,311 @@
+// The console's operational views in Chromium against the real Worker (seeded demo, trinity's fake agent reporting a
+// refused prune): prune approvals, the node egress matrix, inference traffic from a fake Triton, API tokens and agent
+// re-registration. Each checks what the page shows against the API, and that a change made elsewhere (the API, the
+// agent's report, a proxied call) shows without a reload.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { AgentStatus } from '../../src/shared/api/agent';
+import type { Cluster } from '../../src/shared/api/cluster';
+import type { Probe } from '../../src/shared/api/probe';
+import type { PruneApproval } from '../../src/shared/api/prune-approval';
+import type { Token } from '../../src/shared/api/token';
+import { startFakeTriton, type FakeTriton } from '../fakes/triton/server';
+import { ROOT } from '../support/worker';
+import { startConsole, TRINITY_REPORT, type ConsoleFixture } from './console-fixture';
+import { agentDesired, postAgentStatus } from './harness';
+
+let fixture: ConsoleFixture | undefined;
+let triton: FakeTriton | undefined;
+const fx = (): ConsoleFixture => {
+  if (!fixture) throw new Error('the console is not started');
+  return fixture;
+};
+
+/** A viewer token made through the API, to check what a reader may not do. */
+async function viewerToken(): Promise<string> {
+  const created = await fx().api<{ secret: string }>('POST', '/v1/tokens', { name: `viewer-${Date.now()}`, role: 'viewer' });
+  expect(created.status).toBe(201);
+  return created.body.secret;
+}
+
+/** trinity's agent reports again for its current bundle, as TRINITY_REPORT says, plus finished probes. */
+async function reportTrinity(probes: AgentStatus['probes'] = []): Promise<void> {
+  const { worker, trinityAgent } = fx();
+  const desired = await agentDesired(worker, trinityAgent);
+  await postAgentStatus(worker, trinityAgent, {
+    revision: desired.revision,
+    hash: desired.hash,
+    applied: false,
+    durationMs: 80,
+    results: [],
+    conflicts: TRINITY_REPORT.conflicts,
+    pruned: [],
+    pruneRefused: TRINITY_REPORT.pruneRefused,
+    pruneRefusedObjects: TRINITY_REPORT.pruneRefusedObjects,
+    health: { status: 'Current', objects: [], connectors: TRINITY_REPORT.connectors, origins: [] },
+    agentVersion: '0.1.0',
+    probes,
+  });
+}
+
+const texts = (page: Page, selector: string) => page.locator(selector).allTextContents();
+
+beforeAll(async () => {
+  [fixture, triton] = await Promise.all([startConsole(), startFakeTriton()]);
+}, 180_000);
+
+afterEach(async () => {
+  expect(await fixture?.closePages()).toEqual([]);
+});
+
+afterAll(async () => {
+  await fixture?.stop();
+  await triton?.close();
+}, 30_000);
+
+describe('prune approvals', { timeout: 60_000 }, () => {
+  it('shows the refused prune with its revision and objects; a viewer is refused inline; Approve records the approval', async () => {
+    const { api } = fx();
+    const reports = await api<{ items: { revision: number }[] }>('GET', '/v1/clusters/trinity/reports?limit=1');
+    const revision = reports.body.items[0]?.revision;
+    expect(revision).toBeGreaterThan(0);
+
+    const viewer = await fx().open('agents', await viewerToken());
+    const row = viewer.locator('[data-prune="trinity"]');
+    await row.waitFor();
+    expect(await row.locator('td:nth-child(3) p').first().textContent()).toBe(`Revision ${revision}: ${TRINITY_REPORT.pruneRefused}`);
+    expect(await row.locator('td:nth-child(3) li').allTextContents()).toEqual(TRINITY_REPORT.pruneRefusedObjects);
+    // A cluster whose agent never reported says so.
+    expect(await viewer.locator('[data-prune="oceanid"] td:nth-child(3)').textContent()).toBe('not reported yet');
+    await row.getByRole('button', { name: `Approve the prune of revision ${revision} on trinity` }).click();
+    await expect.poll(() => viewer.locator('#prune-error-trinity').textContent()).toMatch(/role|forbidden|not allowed|viewer/i);
+    expect((await api<{ items: PruneApproval[] }>('GET', '/v1/clusters/trinity/prune-approvals')).body.items).toEqual([]);
+
+    const page = await fx().open('agents');
+    await page.locator('[data-prune="trinity"]').getByRole('button', { name: 'Approve' }).click();
+    await expect.poll(() => page.locator('[data-prune="trinity"] td:nth-child(3)').textContent()).toMatch(/approved by dev-admin/);
+    const approvals = (await api<{ items: PruneApproval[] }>('GET', '/v1/clusters/trinity/prune-approvals')).body.items;
+    expect(approvals.map((a) => [a.revision, a.objects.length, a.usedAt])).toEqual([[revision, 3, null]]);
+    expect(await texts(page, '[data-prune="trinity"] td:nth-child(4) li')).toEqual([
+      expect.stringMatching(new RegExp(`^rev ${revision}, 3 objects, by dev-admin .*not used yet$`)),
+    ]);
+    // The viewer's page, left open, picks the approval up without a reload.
+    await expect
+      .poll(() => viewer.locator('[data-prune="trinity"] td:nth-child(3)').textContent(), { timeout: 10_000 })
+      .toMatch(/approved by dev-admin/);
+  });
+});
+
+describe('egress probes', { timeout: 60_000 }, () => {
+  it('says no probe was reported, refuses a bad target inline, and shows the matrix the agent reports without a reload', async () => {
+    const { api } = fx();
+    const page = await fx().open('egress');
+    const section = page.locator('[data-egress="trinity"]');
+    await section.waitFor();
+    expect(await section.locator('p').last().textContent()).toBe('no probe reported yet');
+
+    await page.locator('#view-egress').getByLabel('Cluster').selectOption('trinity');
+    await page.getByLabel(/^Targets/).fill('db.example.com');
+    await page.getByRole('button', { name: 'Run probe' }).click();
+    await expect.poll(() => page.locator('#probe-error').textContent()).toContain('body.targets.0.port');
+    expect((await api<{ items: Probe[] }>('GET', '/v1/clusters/trinity/probes')).body.items).toEqual([]);
+
+    await page.getByLabel(/^Targets/).fill('db.example.com:5432\nnope.invalid:443 tls');
+    await page.getByRole('button', { name: 'Run probe' }).click();
+    await expect.poll(() => section.textContent()).toContain('1 waiting for the agent');
+    expect(await page.locator('#probe-error').textContent()).toBe('');
+    const [probe] = (await api<{ items: Probe[] }>('GET', '/v1/clusters/trinity/probes')).body.items;
+    expect(probe?.request.targets).toEqual([
+      expect.objectContaining({ host: 'db.example.com', port: 5432, tls: false }),
+      expect.objectContaining({ host: 'nope.invalid', port: 443, tls: true }),
+    ]);
+
+    // The agent runs it and reports; the open page shows the matrix on its own.
+    await reportTrinity([
+      {
+        id: probe?.id ?? '',
+        nodes: [
+          {
+            node: 'trinity-1',
+            ran: true,
+            outcomes: [
+              { ok: true, ms: 12, address: '10.0.0.5:5432' },
+              { ok: false, error: { kind: 'dns', message: 'getaddrinfo ENOTFOUND nope.invalid' } },
+            ],
+          },
+        ],
+      },
+    ]);
+    const matrix = section.locator('table.matrix');
+    await matrix.waitFor({ timeout: 10_000 });
+    expect(await texts(page, '[data-egress="trinity"] table.matrix thead th')).toEqual([
+      'Node',
+      'db.example.com:5432',
+      'nope.invalid:443 (TLS)',
+    ]);
+    expect(await texts(page, '[data-egress="trinity"] [data-node="trinity-1"] > *')).toEqual([
+      'trinity-1',
+      'ok 12 ms10.0.0.5:5432',
+      'dnsgetaddrinfo ENOTFOUND nope.invalid',
+    ]);
+    expect(await section.textContent()).not.toContain('waiting for the agent');
+  });
+});
+
+describe('inference traffic', { timeout: 60_000 }, () => {
+  it('says not reported yet before any call, then shows requests, errors and latency percentiles as they come', async () => {
+    const { api, worker } = fx();
+    expect((await api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: triton?.urlOf('views') ?? '' }] })).status).toBe(
+      201,
+    );
+    const page = await fx().open('inference');
+    await page.locator('[data-backend="triton"]').waitFor();
+    expect(await page.locator('[data-backend="triton"] td').last().textContent()).toBe('not reported yet');
+    expect(await page.locator('#metrics-table tbody').textContent()).toBe(
+      'Not reported yet: no call has gone through the inference proxy.',
+    );
+
+    // Calls through the proxy (made elsewhere, with the admin token): two that Triton answers, one unknown model.
+    for (const model of ['simple', 'simple', 'missing']) {
+      const response = await worker.api('GET', `/inference/triton/v2/models/${model}`);
+      expect(response.status).toBe(model === 'simple' ? 200 : 404);
+    }
+    const simple = page.locator('[data-metrics="triton/simple"] td');
+    await simple.first().waitFor({ timeout: 10_000 });
+    const cells = await simple.allTextContents();
+    expect(cells.slice(0, 2)).toEqual(['triton', 'simple']);
+    expect(cells[2]).toMatch(/^2\d/);
+    expect(cells[3]).toBe('0 %');
+    // A model Triton does not know (its 404) is counted as a server-level call, not as a model of its own.
+    const server = await page.locator('[data-metrics="triton/"] td').allTextContents();
+    expect(server[1]).toBe('(server calls)');
+    expect(server[3]).toBe('100 %upstream_4xx 1');
+    expect(await page.locator('[data-backend="triton"] td').last().textContent()).toBe('3 requests, 1 errors (33.3 %)');
+    // The chart names its numbers for assistive technology, the same ones the metrics endpoint's histogram gives.
+    const label = await page.locator('[data-metrics="triton/simple"] svg').getAttribute('aria-label');
+    expect(label).toMatch(/^triton simple latency: p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms$/);
+    expect(await page.locator('[data-metrics="triton/simple"] svg rect').count()).toBe(3);
+
+    // One more call shows without a reload, with a rate over the last interval.
+    expect((await worker.api('GET', '/inference/triton/v2/models/simple')).status).toBe(200);
+    await expect
+      .poll(() => page.locator('[data-metrics="triton/simple"] td:nth-child(3)').textContent(), { timeout: 10_000 })
+      .toMatch(/^3.*\/min \(last \d+ s\)/);
+  });
+});
+
+describe('API tokens', { timeout: 60_000 }, () => {
+  it('creates a token showing its secret once, refuses a bad one inline, lists and revokes', async () => {
+    const { api, baseUrl } = fx();
+    const page = await fx().open('tokens');
+    await page.locator('#tokens-body table').waitFor();
+
+    await page.getByLabel('Name', { exact: true }).fill('');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await expect.poll(() => page.locator('#token-error').textContent()).toContain('body.name');
+    const before = (await api<{ items: Token[] }>('GET', '/v1/tokens?limit=500')).body.items.length;
+
+    await page.getByLabel('Name', { exact: true }).fill('ci deploy');
+    await page.getByLabel('Role').selectOption('editor');
+    await page.getByLabel(/^Expires in days/).fill('30');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const secretBox = page.locator('#token-secret-value');
+    await expect.poll(() => secretBox.textContent()).not.toBe('');
+    const secret = (await secretBox.textContent()) ?? '';
+    expect(await page.locator('#token-error').textContent()).toBe('');
+    const listed = (await api<{ items: Token[] }>('GET', '/v1/tokens?limit=500')).body.items;
+    expect(listed).toHaveLength(before + 1);
+    const created = listed.find((t) => t.name === 'ci deploy');
+    expect(created?.role).toBe('editor');
+    expect(created?.expiresAt).toBeTruthy();
+    // The secret works, and the list never shows it.
+    const use = await fetch(`${baseUrl}/v1/clusters`, { headers: { authorization: `Bearer ${secret}` } });
+    expect(use.status).toBe(200);
+    const row = page.locator(`[data-token="${created?.id ?? ''}"]`);
+    await row.waitFor();
+    expect(await page.locator('#tokens-body').textContent()).not.toContain(secret);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.content()).not.toContain(secret);
+    // Used once: the open list says when, without a reload.
+    await expect.poll(() => row.locator('td:nth-child(5)').textContent(), { timeout: 10_000 }).not.toBe('never used');
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke token ci deploy' }).click();
+    await row.waitFor({ state: 'detached' });
+    expect((await fetch(`${baseUrl}/v1/clusters`, { headers: { authorization: `Bearer ${secret}` } })).status).toBe(401);
+  });
+
+  it('shows a token made elsewhere without a reload, and tells a viewer the list is the admin’s', async () => {
+    const page = await fx().open('tokens');
+    await page.locator('#tokens-body table').waitFor();
+    const made = await fx().api<Token>('POST', '/v1/tokens', { name: 'made-by-cli', role: 'viewer' });
+    await page.locator(`[data-token="${made.body.id}"]`).waitFor({ timeout: 10_000 });
+
+    const viewer = await fx().open('tokens', await viewerToken());
+    await expect.poll(() => viewer.locator('#tokens-body').textContent()).toMatch(/^Not shown: .*admin/);
+  });
+});
+
+describe('agent re-registration', { timeout: 60_000 }, () => {
+  it('requests re-registration naming the current credential (admin), audited; a cluster with no agent offers none', async () => {
+    const { api } = fx();
+    const trinity = (await api<Cluster>('GET', '/v1/clusters/trinity')).body;
+    expect(trinity.agentCredential).toBeTruthy();
+    const page = await fx().open('agents');
+    const row = page.locator('[data-registration="trinity"]');
+    await row.waitFor();
+    expect(await row.locator('td:nth-child(2)').textContent()).toBe(trinity.agentCredential);
+    expect(await page.locator('[data-registration="oceanid"] td:nth-child(2)').textContent()).toBe('no agent registered yet');
+    expect(await page.locator('[data-registration="oceanid"] button').count()).toBe(0);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Request re-registration of trinity' }).click();
+    await expect.poll(() => row.locator('td:nth-child(4)').textContent()).toMatch(/^requested /);
+    expect(await page.locator('#notice').textContent()).toContain('Re-registration of trinity requested');
+    expect((await api<Cluster>('GET', '/v1/clusters/trinity')).body.reregistrationRequestedAt).toBeTruthy();
+    const audit = await api<{ items: { action: string; actor: string }[] }>('GET', '/v1/audit?entityType=cluster&entityId=trinity&limit=5');
+    expect(audit.body.items[0]).toEqual(expect.objectContaining({ actor: 'dev-admin', action: expect.stringMatching(/reregistration/) }));
+  });
+});
+
+describe('live updates and keyboard focus', { timeout: 60_000 }, () => {
+  it('keeps a keyboard user on the focused button across periodic redraws, while a change made through the API appears', async () => {
+    const { api } = fx();
+    const page = await fx().open('tunnels');
+    const edit = page.getByRole('button', { name: /^Edit route / }).first();
+    await edit.waitFor();
+    const name = (await edit.getAttribute('aria-label')) ?? '';
+    await edit.focus();
+    // A route made elsewhere makes the tunnels view redraw its table on the next poll.
+    const created = await api<{ id: string }>('POST', '/v1/routes', {
+      tunnel: 'main',
+      hostname: 'live.example.com',
+      origin: { service: { namespace: 'apps', name: 'live', port: 80 } },
+    });
+    expect(created.status).toBe(201);
+    await page.locator(`[data-route="${created.body.id}"]`).waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(name);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toMatch(/^Delete route /);
+  });
+});
+
+describe('screenshots for the docs', { timeout: 60_000 }, () => {
+  // Runs last, on the state the tests above left (a refused prune approved, a probe's matrix, inference traffic).
+  // EDGEPLANE_UPDATE_SCREENSHOT=1 (npm run screenshots) writes them into docs/, where the README shows them.
+  it.each([
+    ['overview', '[data-cluster="trinity"]'],
+    ['egress', '[data-egress="trinity"] table.matrix'],
+    ['inference', '[data-metrics="triton/simple"] svg'],
+    ['agents', '[data-prune="trinity"]'],
+  ])('the %s view', async (view, ready) => {
+    const page = await fx().open(view);
+    await page.locator(ready).waitFor();
+    await expect.poll(() => page.locator('#status').textContent()).toMatch(/^Updated /);
+    const dir = process.env.EDGEPLANE_UPDATE_SCREENSHOT ? join(ROOT, 'docs') : join(ROOT, '.test-results');
+    mkdirSync(dir, { recursive: true });
+    await page.screenshot({ path: join(dir, `console-${view}.png`), fullPage: true });
+  });
+});
