@@ -1,9 +1,26 @@
 import type { InferenceBackend } from '../../src/shared/api/inference';
+import type { InferenceBackendHealth } from '../../src/shared/api/inference-health';
 import type { InferenceMetrics } from '../../src/shared/api/inference-metrics';
 import type { MlBackend } from '../../src/shared/api/ml-backend';
-import { h, notReported, table } from '../dom';
+import { h, table } from '../dom';
 import { backendSummary, metricsTable } from '../inference-metrics';
 import type { View } from '../view';
+
+const lastHealth = new Map<string, InferenceBackendHealth>();
+
+/** Ready / not ready from the proxy's cached probe, with its age; "checking" until the first answer. */
+function healthCell(health: InferenceBackendHealth | undefined): Node {
+  if (!health) return h('span', { class: 'muted' }, 'checking…');
+  const label = health.ready ? 'ready' : 'not ready';
+  const why = health.error ?? (health.ready ? '' : `Triton answered ${health.status ?? '?'}`);
+  return h(
+    'span',
+    { 'data-health': label },
+    h('span', { class: `badge ${health.ready ? 'ok' : 'bad'}` }, label),
+    why ? ` ${why}` : '',
+    h('span', { class: 'muted' }, ` (probe ${health.ageSeconds.toFixed(1)} s old)`),
+  );
+}
 
 export const inference: View = {
   id: 'inference',
@@ -45,14 +62,24 @@ export const inference: View = {
             ),
             h('td', { class: 'mono' }, b.models ? b.models.join(', ') : 'any'),
             h('td', {}, b.balance),
-            // The proxy caches probe results per isolate only; no endpoint reports them yet.
-            h('td', {}, notReported()),
+            h('td', { 'data-health-cell': b.id }, healthCell(lastHealth.get(b.id))),
             h('td', {}, backendSummary(metrics, b.id)),
           ),
         ),
         'No inference backends.',
       ),
     );
+    // The proxy's cached probe of each backend, filled in as it answers: a backend behind a slow or dead tunnel never
+    // holds up the view (its first probe waits for the upstream's timeout), and the last answer stays until the next.
+    for (const b of backends) {
+      void api
+        .call<InferenceBackendHealth>('GET', `/v1/inference/backends/${encodeURIComponent(b.id)}/health`)
+        .then((health) => {
+          lastHealth.set(b.id, health);
+          document.querySelector(`[data-health-cell="${CSS.escape(b.id)}"]`)?.replaceChildren(healthCell(health));
+        })
+        .catch(() => undefined);
+    }
     document.getElementById('metrics-body')?.replaceChildren(metricsTable(metrics));
     document.getElementById('ml-body')?.replaceChildren(
       table(

@@ -163,6 +163,8 @@ describe('inference traffic', { timeout: 60_000 }, () => {
     const page = await fx().open('inference');
     await page.locator('[data-backend="triton"]').waitFor();
     expect(await page.locator('[data-backend="triton"] td').last().textContent()).toBe('not reported yet');
+    // The proxy's cached health probe of the fake Triton.
+    await expect.poll(() => page.locator('[data-backend="triton"] [data-health]').getAttribute('data-health')).toBe('ready');
     expect(await page.locator('#metrics-table tbody').textContent()).toBe(
       'Not reported yet: no call has gone through the inference proxy.',
     );

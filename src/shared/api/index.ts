@@ -20,3 +20,4 @@ export * from './tunnel-config';
 export * from './trace';
 export * from './install-link';
 export * from './warp-access';
+export * from './inference-health';
