@@ -83,6 +83,16 @@ describe('inference metrics', () => {
     expect((await api('GET', `/v1/inference/metrics?format=prometheus&backend=${id}`)).headers.get('content-type')).toContain('text/plain');
   });
 
+  it('forgets a deleted backend: one created again under its id starts from nothing', async () => {
+    const { triton, id, token, base } = await setup();
+    expect((await call(`${base}/models/simple/infer`, token, { method: 'POST', body: simpleInfer })).status).toBe(200);
+    await eventually(async () => expect((await metricsOf(id)).find((m) => m.model === 'simple')?.requests).toBe(1));
+    const backend = (await (await api('GET', `/v1/inference/backends/${id}`)).json()) as { etag: string };
+    expect((await api('DELETE', `/v1/inference/backends/${id}`, { headers: { 'if-match': backend.etag } })).status).toBe(204);
+    await createBackend({ id, upstreams: [{ url: triton.url }] });
+    expect(await metricsOf(id)).toEqual([]);
+  });
+
   it("counts edgeplane's own answers (timeout, unreachable) and records a stream only once it has ended", async () => {
     const { triton, id, token, base } = await setup({ timeouts: { connectMs: 200, totalMs: 200 } });
     await triton.set({ hang: true });

@@ -34,6 +34,12 @@ export class InferenceMetrics extends DurableObject<Env> {
     await this.ctx.storage.put(writes);
   }
 
+  /** Forgets every counter: the backend was deleted, and a new one with its id starts from nothing. */
+  async reset(): Promise<void> {
+    await this.ctx.storage.deleteAll();
+    this.state = { since: null, models: {} };
+  }
+
   /** Every model's counters. */
   async snapshot(): Promise<BackendCounters> {
     return this.load();

@@ -16,6 +16,7 @@ import type { Deps } from '../deps';
 import { AppError, notFound } from '../errors';
 import { checkIfMatch } from './etag';
 import { forgetInferenceBackends } from './inference-cache';
+import { resetInferenceMetrics } from './inference-metrics';
 import { decodeCursor, toPage } from './pagination';
 import { commitPrepared, type Prepared } from './prepared';
 
@@ -219,4 +220,5 @@ export async function prepareInferenceBackendDelete(deps: Deps, view: StoreView,
 export async function deleteInferenceBackend(deps: Deps, id: string, ifMatch: string | undefined): Promise<void> {
   await commitPrepared(deps, prepareInferenceBackendDelete(deps, storeView(deps.db), id, ifMatch));
   forgetInferenceBackends();
+  await resetInferenceMetrics(deps.env, id);
 }

@@ -79,6 +79,18 @@ function metricsObject(env: Env, backend: string) {
   return env.INFERENCE_METRICS.get(env.INFERENCE_METRICS.idFromName(backend));
 }
 
+/**
+ * Forgets a deleted backend's counters, so a backend created later under the same id does not inherit them. A failure
+ * is logged, not raised: the delete itself is committed.
+ */
+export async function resetInferenceMetrics(env: Env, backend: string): Promise<void> {
+  try {
+    await metricsObject(env, backend).reset();
+  } catch (error) {
+    console.warn(JSON.stringify({ msg: 'inference metrics of a deleted backend not reset', backend, error: String(error) }));
+  }
+}
+
 /** Adds one model's counters into another (in place): how a batch from an isolate joins the stored counters. */
 export function mergeCounters(into: ModelCounters, add: ModelCounters): ModelCounters {
   into.requests += add.requests;
