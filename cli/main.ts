@@ -123,6 +123,10 @@ function program(): Command {
       '--update-secrets',
       'send every secret the file references again (the API never shows one, so a changed value is not seen otherwise)',
     )
+    .option(
+      '--cluster-dry-run',
+      "also ask each affected cluster's agent to server-side dry-run the plan's objects (conflicts with other managers, invalid objects)",
+    )
     .option('--detailed-exitcode', 'exit 0 when nothing changes, 2 when something would, 1 on error')
     .option('--json', 'machine-readable output')
     .option('--out <file>', 'save the plan for `apply --plan <file>` (which then sends exactly these changes)')
@@ -131,6 +135,7 @@ function program(): Command {
         file: string;
         prune?: boolean;
         updateSecrets?: boolean;
+        clusterDryRun?: boolean;
         detailedExitcode?: boolean;
         json?: boolean;
         out?: string;
@@ -142,6 +147,7 @@ function program(): Command {
           readState(options.file),
           options.prune ?? false,
           options.updateSecrets ?? false,
+          options.clusterDryRun ?? false,
         );
         if (options.out)
           writeFileSync(

@@ -25,6 +25,7 @@ export async function planState(
   loaded: LoadedState,
   prune: boolean,
   updateSecrets = false,
+  clusterDryRun = false,
 ): Promise<Planned> {
   // Relative secret files start at the state file (standard input: the working directory).
   const baseDir = file === '-' ? process.cwd() : path.dirname(path.resolve(file));
@@ -47,6 +48,8 @@ export async function planState(
         diff.steps.map((s) => s.change),
         file,
       ),
+      // The cluster pre-flight: each affected cluster's agent server-side applies the plan's bundle (dryRun=All).
+      ...(clusterDryRun ? { cluster: { dryRun: true } } : {}),
     },
   });
   return { diff, report: body };

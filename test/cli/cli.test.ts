@@ -154,6 +154,10 @@ describe('edgeplane CLI against the Worker', () => {
     expect(planned.stdout).toContain('~ update route b.cli.example.com (tunnel cli-t)');
     expect(planned.stdout).toContain('Plan: 0 to create, 1 to update, 0 to delete.');
     expect(planned.stdout.match(/^\s{4}\w+: /gm)).toEqual(['    origin: ']);
+    // The cluster pre-flight needs the cluster's agent; with none registered the plan says so instead of guessing.
+    const preflight = await cli(['plan', '-f', file, '--cluster-dry-run', '--detailed-exitcode']);
+    expect(preflight.code).toBe(2);
+    expect(preflight.stdout).toMatch(/^ {2}cluster cli-c pre-flight \(server-side dry run\): no agent: .+/m);
     expect((await cli(['apply', '-f', file, '--auto-approve'])).code).toBe(0);
     expect((await cli(['plan', '-f', file, '--detailed-exitcode'])).code).toBe(0);
   });
