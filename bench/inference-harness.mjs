@@ -31,16 +31,23 @@ const BARE_WORKER = `export default {
   },
 };`;
 
-/** One request over a keep-alive agent: elapsed ms, status, headers, the response body as text. */
-export function send(agent, url, { method = 'GET', headers = {}, body } = {}) {
+/**
+ * One request over a keep-alive agent: elapsed ms, status, headers, response bytes and the body; with `discard` the
+ * body is only counted (a 64 MiB answer is not held, so the client costs every way the same).
+ */
+export function send(agent, url, { method = 'GET', headers = {}, body, discard = false } = {}) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const request = http.request(url, { method, agent, headers }, (response) => {
       const chunks = [];
-      response.on('data', (chunk) => chunks.push(chunk));
+      let bytes = 0;
+      response.on('data', (chunk) => {
+        bytes += chunk.length;
+        if (!discard) chunks.push(chunk);
+      });
       response.on('end', () => {
-        const data = Buffer.concat(chunks);
-        resolve({ elapsed: performance.now() - started, status: response.statusCode, headers: response.headers, bytes: data.length, data });
+        const data = discard ? undefined : Buffer.concat(chunks);
+        resolve({ elapsed: performance.now() - started, status: response.statusCode, headers: response.headers, bytes, data });
       });
     });
     request.on('error', reject);

@@ -14,69 +14,17 @@
 //      10 ms during each way's block, its peak over the block's start reported (flat = far below 64 MiB).
 // The machine's load average is printed: on a shared 2-core VM other processes move the p99s.
 // Run: `npm run bench inference-proxy`. Env: BENCH_REQUESTS (2000), BENCH_WARMUP (300), BENCH_BIG_ROUNDS (4).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { createRequire } from 'node:module';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
+import { load, ms, oneSocket, quantile, send, withInferenceWorkers } from './inference-harness.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 300);
 const BIG_ROUNDS = Number(process.env.BENCH_BIG_ROUNDS ?? 4);
 const BIG = 64 * 1024 * 1024;
-const devToken = 'bench-dev-admin-token-0123456789';
 
-const quantile = (values, q) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-};
-const ms = (v) => `${v.toFixed(3)} ms`;
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
-const load = () =>
-  loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ');
-
-const requireFromWrangler = createRequire(createRequire(path.join(root, 'package.json')).resolve('wrangler/package.json'));
-const { Miniflare, convertV4MiniflareOptions } = requireFromWrangler('miniflare');
-const wrangler = await import('wrangler');
-
-const work = mkdtempSync(path.join(tmpdir(), 'edgeplane-inference-bench-'));
-const persist = path.join(work, 'state');
-const bundleDir = path.join(work, 'bundle');
-const runWrangler = (args) => {
-  const result = spawnSync('npx', ['wrangler', ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' },
-  });
-  if (result.status !== 0) throw new Error(`wrangler ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
-};
-
-const BARE_WORKER = `export default {
-  fetch(request, env) {
-    const url = new URL(request.url);
-    return fetch(env.UPSTREAM + url.pathname + url.search, request);
-  },
-};`;
-
-/** One request over a keep-alive agent: elapsed ms, status, response bytes. */
-function send(agent, url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const request = http.request(url, { method, agent, headers }, (response) => {
-      let bytes = 0;
-      response.on('data', (chunk) => (bytes += chunk.length));
-      response.on('end', () => resolve({ elapsed: performance.now() - started, status: response.statusCode, bytes }));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
-}
 
 /** Resident memory (bytes) of a process, from /proc. */
 const rssOf = (pid) => {
@@ -94,163 +42,100 @@ function workerdPids() {
     .map(([pid]) => Number(pid));
 }
 
-let mf;
-let origin;
 const agents = [];
 try {
-  origin = spawn(path.join(root, 'node_modules/.bin/tsx'), [path.join(root, 'test/fakes/triton/serve.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const originUrl = await new Promise((resolve, reject) => {
-    createInterface({ input: origin.stdout }).once('line', resolve);
-    origin.once('exit', (code) => reject(new Error(`the Triton fake exited with ${code}`)));
-  });
-  const upstream = `${originUrl}/i/bench`;
+  await withInferenceWorkers(async ({ edgeplane, bare, admin, fake }) => {
+    const upstream = fake('bench').url;
+    await admin('POST', '/v1/inference/backends', { id: 'gpu', upstreams: [{ url: upstream }] });
+    const { secret } = await admin('POST', '/v1/tokens', { name: 'bench', role: 'inference', scopes: ['health', 'metadata', 'inference'] });
 
-  runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
-  runWrangler(['deploy', '--dry-run', '--outdir', bundleDir]);
-  const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(root, 'wrangler.toml'));
-  delete workerOptions.modulesRules;
-  mf = new Miniflare(
-    convertV4MiniflareOptions({
-      host: '127.0.0.1',
-      port: 0,
-      resourcePersistencePath: path.join(persist, 'v3'),
-      logRequests: false,
-      workers: [
-        {
-          ...workerOptions,
-          name: 'edgeplane',
-          rootPath: bundleDir,
-          modules: true,
-          scriptPath: path.join(bundleDir, 'index.js'),
-          unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
-          // Consulted on every call as in production, but never refusing the bench's thousands of calls.
-          ratelimits: { INFERENCE_RATE_LIMITER: { namespace_id: '1001', simple: { limit: 1_000_000_000, period: 60 } } },
-          bindings: {
-            ...workerOptions.bindings,
-            ENVIRONMENT: 'development',
-            EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
-            EDGEPLANE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-            EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
-          },
-        },
-        {
-          name: 'bare',
-          compatibilityDate: workerOptions.compatibilityDate,
-          compatibilityFlags: workerOptions.compatibilityFlags,
-          modules: true,
-          script: BARE_WORKER,
-          bindings: { UPSTREAM: originUrl },
-          unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
-        },
+    const ways = {
+      direct: { base: `${upstream}/v2`, headers: {} },
+      bare: { base: `${bare}/i/bench/v2`, headers: {} },
+      edgeplane: { base: `${edgeplane}/inference/gpu/v2`, headers: { authorization: `Bearer ${secret}` } },
+    };
+    for (const way of Object.values(ways)) {
+      way.agent = oneSocket();
+      agents.push(way.agent);
+    }
+
+    // 1. Latency of a small JSON infer, interleaved.
+    const small = JSON.stringify({
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, () => 1) },
       ],
-    }),
-  );
-  await mf.ready;
-  const edgeplane = (await mf.unsafeGetDirectURL('edgeplane')).href.replace(/\/$/, '');
-  const bare = (await mf.unsafeGetDirectURL('bare')).href.replace(/\/$/, '');
-
-  const admin = async (method, url, body) => {
-    const response = await fetch(`${edgeplane}${url}`, {
-      method,
-      headers: { authorization: `Bearer ${devToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
     });
-    if (response.status >= 400) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-    return response.json();
-  };
-  await admin('POST', '/v1/inference/backends', { id: 'gpu', upstreams: [{ url: upstream }] });
-  const { secret } = await admin('POST', '/v1/tokens', { name: 'bench', role: 'inference', scopes: ['health', 'metadata', 'inference'] });
-
-  const ways = {
-    direct: { base: `${upstream}/v2`, headers: {} },
-    bare: { base: `${bare}/i/bench/v2`, headers: {} },
-    edgeplane: { base: `${edgeplane}/inference/gpu/v2`, headers: { authorization: `Bearer ${secret}` } },
-  };
-  for (const way of Object.values(ways)) {
-    way.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    agents.push(way.agent);
-  }
-
-  // 1. Latency of a small JSON infer, interleaved.
-  const small = JSON.stringify({
-    inputs: [
-      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, (_, i) => i) },
-      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: Array.from({ length: 16 }, () => 1) },
-    ],
-  });
-  const times = { direct: [], bare: [], edgeplane: [] };
-  const loadBefore = load();
-  for (let i = 0; i < WARMUP + REQUESTS; i++) {
-    for (const [name, way] of Object.entries(ways)) {
-      const answer = await send(way.agent, `${way.base}/models/simple/infer`, {
-        method: 'POST',
-        headers: { ...way.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(small)) },
-        body: small,
-      });
-      if (answer.status !== 200) throw new Error(`${name}: infer answered ${answer.status}`);
-      if (i >= WARMUP) times[name].push(answer.elapsed);
+    const times = { direct: [], bare: [], edgeplane: [] };
+    const loadBefore = load();
+    for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      for (const [name, way] of Object.entries(ways)) {
+        const answer = await send(way.agent, `${way.base}/models/simple/infer`, {
+          method: 'POST',
+          headers: { ...way.headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(small)) },
+          body: small,
+        });
+        if (answer.status !== 200) throw new Error(`${name}: infer answered ${answer.status}`);
+        if (i >= WARMUP) times[name].push(answer.elapsed);
+      }
     }
-  }
-  const loadAfter = load();
-  console.log(
-    `small JSON infer, ${REQUESTS} requests per way after ${WARMUP} warm-up, interleaved (load average ${loadBefore} → ${loadAfter}):`,
-  );
-  for (const name of Object.keys(times)) {
-    console.log(`  ${name.padEnd(9)} p50 ${ms(quantile(times[name], 0.5))}  p99 ${ms(quantile(times[name], 0.99))}`);
-  }
-  const addP50 = quantile(times.edgeplane, 0.5) - quantile(times.bare, 0.5);
-  const addP99 = quantile(times.edgeplane, 0.99) - quantile(times.bare, 0.99);
-  console.log(
-    `  edgeplane over bare: p50 +${ms(addP50)} (budget +0.2 ms → ${addP50 <= 0.2 ? 'met' : 'not met'}), p99 +${ms(addP99)} (budget +1 ms → ${addP99 <= 1 ? 'met' : 'not met'}); bare over direct: p50 +${ms(quantile(times.bare, 0.5) - quantile(times.direct, 0.5))}`,
-  );
-
-  // 2. 64 MiB up and down, one block per way so the workerd memory peak belongs to one way.
-  const payload = randomBytes(BIG);
-  const head = Buffer.from(
-    JSON.stringify({ inputs: [{ name: 'RAW', datatype: 'UINT8', shape: [BIG], parameters: { binary_data_size: BIG } }] }),
-  );
-  const body = Buffer.concat([head, payload]);
-  const pids = workerdPids();
-  const rss = () => pids.reduce((sum, pid) => sum + rssOf(pid), 0);
-  const big = {};
-  for (const [name, way] of Object.entries(ways)) {
-    const start = rss();
-    let peak = start;
-    const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
-    const elapsed = [];
-    for (let r = 0; r < BIG_ROUNDS + 1; r++) {
-      const answer = await send(way.agent, `${way.base}/models/echo/infer`, {
-        method: 'POST',
-        headers: {
-          ...way.headers,
-          'content-type': 'application/octet-stream',
-          'inference-header-content-length': String(head.length),
-          'content-length': String(body.length),
-        },
-        body,
-      });
-      if (answer.status !== 200 || answer.bytes < BIG) throw new Error(`${name}: echo answered ${answer.status}, ${answer.bytes} bytes`);
-      if (r > 0) elapsed.push(answer.elapsed); // the first is warm-up
-    }
-    clearInterval(sampler);
-    const median = quantile(elapsed, 0.5);
-    big[name] = { throughput: (2 * BIG) / 1024 / 1024 / (median / 1000), peak: peak - start, median };
-  }
-  console.log(`64 MiB binary tensor up and 64 MiB down, median of ${BIG_ROUNDS} (workerd pids ${pids.join(', ') || 'not found'}):`);
-  for (const [name, b] of Object.entries(big)) {
+    const loadAfter = load();
     console.log(
-      `  ${name.padEnd(9)} ${ms(b.median)} per call, ${b.throughput.toFixed(0)} MiB/s${name === 'direct' ? '' : `, workerd RSS peak +${mib(b.peak)} over the block's start`}`,
+      `small JSON infer, ${REQUESTS} requests per way after ${WARMUP} warm-up, interleaved (load average ${loadBefore} → ${loadAfter}):`,
     );
-  }
-  const share = big.edgeplane.throughput / big.bare.throughput;
-  console.log(
-    `  edgeplane at ${(share * 100).toFixed(0)} % of the bare Worker's throughput (budget ≥ 80 % → ${share >= 0.8 ? 'met' : 'not met'}); memory ${big.edgeplane.peak < BIG / 4 ? 'flat' : 'NOT flat'} (peak +${mib(big.edgeplane.peak)} for 128 MiB moved)`,
-  );
+    for (const name of Object.keys(times)) {
+      console.log(`  ${name.padEnd(9)} p50 ${ms(quantile(times[name], 0.5))}  p99 ${ms(quantile(times[name], 0.99))}`);
+    }
+    const addP50 = quantile(times.edgeplane, 0.5) - quantile(times.bare, 0.5);
+    const addP99 = quantile(times.edgeplane, 0.99) - quantile(times.bare, 0.99);
+    console.log(
+      `  edgeplane over bare: p50 +${ms(addP50)} (budget +0.2 ms → ${addP50 <= 0.2 ? 'met' : 'not met'}), p99 +${ms(addP99)} (budget +1 ms → ${addP99 <= 1 ? 'met' : 'not met'}); bare over direct: p50 +${ms(quantile(times.bare, 0.5) - quantile(times.direct, 0.5))}`,
+    );
+
+    // 2. 64 MiB up and down, one block per way so the workerd memory peak belongs to one way.
+    const payload = randomBytes(BIG);
+    const head = Buffer.from(
+      JSON.stringify({ inputs: [{ name: 'RAW', datatype: 'UINT8', shape: [BIG], parameters: { binary_data_size: BIG } }] }),
+    );
+    const body = Buffer.concat([head, payload]);
+    const pids = workerdPids();
+    const rss = () => pids.reduce((sum, pid) => sum + rssOf(pid), 0);
+    const big = {};
+    for (const [name, way] of Object.entries(ways)) {
+      const start = rss();
+      let peak = start;
+      const sampler = setInterval(() => (peak = Math.max(peak, rss())), 10);
+      const elapsed = [];
+      for (let r = 0; r < BIG_ROUNDS + 1; r++) {
+        const answer = await send(way.agent, `${way.base}/models/echo/infer`, {
+          method: 'POST',
+          headers: {
+            ...way.headers,
+            'content-type': 'application/octet-stream',
+            'inference-header-content-length': String(head.length),
+            'content-length': String(body.length),
+          },
+          body,
+          discard: true,
+        });
+        if (answer.status !== 200 || answer.bytes < BIG) throw new Error(`${name}: echo answered ${answer.status}, ${answer.bytes} bytes`);
+        if (r > 0) elapsed.push(answer.elapsed); // the first is warm-up
+      }
+      clearInterval(sampler);
+      const median = quantile(elapsed, 0.5);
+      big[name] = { throughput: (2 * BIG) / 1024 / 1024 / (median / 1000), peak: peak - start, median };
+    }
+    console.log(`64 MiB binary tensor up and 64 MiB down, median of ${BIG_ROUNDS} (workerd pids ${pids.join(', ') || 'not found'}):`);
+    for (const [name, b] of Object.entries(big)) {
+      console.log(
+        `  ${name.padEnd(9)} ${ms(b.median)} per call, ${b.throughput.toFixed(0)} MiB/s${name === 'direct' ? '' : `, workerd RSS peak +${mib(b.peak)} over the block's start`}`,
+      );
+    }
+    const share = big.edgeplane.throughput / big.bare.throughput;
+    console.log(
+      `  edgeplane at ${(share * 100).toFixed(0)} % of the bare Worker's throughput (budget ≥ 80 % → ${share >= 0.8 ? 'met' : 'not met'}); memory ${big.edgeplane.peak < BIG / 4 ? 'flat' : 'NOT flat'} (peak +${mib(big.edgeplane.peak)} for 128 MiB moved)`,
+    );
+  });
 } finally {
   for (const agent of agents) agent.destroy();
-  await mf?.dispose();
-  origin?.kill('SIGTERM');
-  rmSync(work, { recursive: true, force: true });
 }
