@@ -31,6 +31,33 @@ export interface Step {
   fields?: FieldChange[];
 }
 
+/** Where each kind's endpoints live. */
+const PATHS: Record<Kind, string> = {
+  cluster: 'v1/clusters',
+  tunnel: 'v1/tunnels',
+  route: 'v1/routes',
+  privateNetwork: 'v1/private-networks',
+  splitTunnel: 'v1/split-tunnel',
+  workload: 'v1/workloads',
+  inferenceBackend: 'v1/inference/backends',
+  mlBackend: 'v1/ml-backends',
+};
+
+/**
+ * The DELETE of an object the file owns but no longer names (`--prune`), with the etag it was read at; a tunnel goes
+ * with its routes and private networks (`cascade`).
+ */
+function deleteStep(kind: Kind, label: string, have: { id: string; etag: string }): Step {
+  const cascade = kind === 'tunnel';
+  return {
+    kind,
+    op: 'delete',
+    label,
+    change: (cascade ? { action: 'tunnel.delete', id: have.id, cascade } : { action: `${kind}.delete`, id: have.id }) as PlanChange,
+    request: { method: 'DELETE', path: `${PATHS[kind]}/${have.id}${cascade ? '?cascade=true' : ''}`, ifMatch: have.etag },
+  };
+}
+
 /** What a file would change, in dependency order, and what it leaves alone. */
 export interface Diff {
   steps: Step[];
@@ -252,14 +279,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
     const children = current.routes.filter((r) => r.tunnel === have.id).length;
     const label = `tunnel ${have.id} (cluster ${have.cluster}, with its ${children} route(s) and private networks)`;
     if (!prune) unnamed.push(label);
-    else
-      tunnelDeletes.push({
-        kind: 'tunnel',
-        op: 'delete',
-        label,
-        change: { action: 'tunnel.delete', id: have.id, cascade: true },
-        request: { method: 'DELETE', path: `v1/tunnels/${have.id}?cascade=true`, ifMatch: have.etag },
-      });
+    else tunnelDeletes.push(deleteStep('tunnel', label, have));
   }
 
   const routes = new Map(current.routes.map((r) => [routeKey(r.tunnel, r.hostname, r.path), r]));
@@ -331,27 +351,13 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
     if (!namedTunnels.has(r.tunnel) || named.has(routeKey(r.tunnel, r.hostname, r.path))) continue;
     const label = `route ${where(r.hostname, r.path)} (tunnel ${r.tunnel})`;
     if (!prune) unnamed.push(label);
-    else
-      deletes.push({
-        kind: 'route',
-        op: 'delete',
-        label,
-        change: { action: 'route.delete', id: r.id },
-        request: { method: 'DELETE', path: `v1/routes/${r.id}`, ifMatch: r.etag },
-      });
+    else deletes.push(deleteStep('route', label, r));
   }
   for (const n of current.privateNetworks) {
     if (!namedTunnels.has(n.tunnel) || named.has(networkKey(n.tunnel, n.cidr, n.virtualNetworkId))) continue;
     const label = `private network ${n.cidr} (tunnel ${n.tunnel})`;
     if (!prune) unnamed.push(label);
-    else
-      deletes.push({
-        kind: 'privateNetwork',
-        op: 'delete',
-        label,
-        change: { action: 'privateNetwork.delete', id: n.id },
-        request: { method: 'DELETE', path: `v1/private-networks/${n.id}`, ifMatch: n.etag },
-      });
+    else deletes.push(deleteStep('privateNetwork', label, n));
   }
 
   const entries = new Map(current.splitTunnel.map((e) => [entryKey(e), e]));
@@ -386,14 +392,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       if (have.owner !== 'edgeplane' || namedEntries.has(entryKey(have))) continue;
       const label = `split-tunnel ${have.mode} ${have.address ?? have.host ?? ''} (profile ${have.profile})`;
       if (!prune) unnamed.push(label);
-      else
-        deletes.push({
-          kind: 'splitTunnel',
-          op: 'delete',
-          label,
-          change: { action: 'splitTunnel.delete', id: have.id },
-          request: { method: 'DELETE', path: `v1/split-tunnel/${have.id}`, ifMatch: have.etag },
-        });
+      else deletes.push(deleteStep('splitTunnel', label, have));
     }
   }
   // Inference backends first (ML backends name them), deleted last (after the ML backends that used them moved or went).
@@ -444,14 +443,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       if (namedBackends.has(have.id)) continue;
       const label = `inference backend ${have.id}`;
       if (!prune) unnamed.push(label);
-      else
-        backendDeletes.push({
-          kind: 'inferenceBackend',
-          op: 'delete',
-          label,
-          change: { action: 'inferenceBackend.delete', id: have.id },
-          request: { method: 'DELETE', path: `v1/inference/backends/${have.id}`, ifMatch: have.etag },
-        });
+      else backendDeletes.push(deleteStep('inferenceBackend', label, have));
     }
   }
 
@@ -488,14 +480,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
       if (namedMls.has(have.id)) continue;
       const label = `ML backend ${have.id} (inference backend ${have.backend})`;
       if (!prune) unnamed.push(label);
-      else
-        deletes.push({
-          kind: 'mlBackend',
-          op: 'delete',
-          label,
-          change: { action: 'mlBackend.delete', id: have.id },
-          request: { method: 'DELETE', path: `v1/ml-backends/${have.id}`, ifMatch: have.etag },
-        });
+      else deletes.push(deleteStep('mlBackend', label, have));
     }
   }
 
@@ -562,14 +547,7 @@ export function diffState(state: StateFile, present: Set<string>, current: Curre
     if (!namedClusters.has(have.cluster) || namedWorkloads.has(have.id)) continue;
     const label = `workload ${have.id} (cluster ${have.cluster}, namespace ${have.namespace})`;
     if (!prune) unnamed.push(label);
-    else
-      deletes.push({
-        kind: 'workload',
-        op: 'delete',
-        label,
-        change: { action: 'workload.delete', id: have.id },
-        request: { method: 'DELETE', path: `v1/workloads/${have.id}`, ifMatch: have.etag },
-      });
+    else deletes.push(deleteStep('workload', label, have));
   }
   return { steps: [...early, ...deletes, ...tunnelDeletes, ...late, ...backendDeletes], unnamed, problems };
 }

@@ -28,33 +28,10 @@ import { prepareWorkloadCreate, prepareWorkloadDelete, prepareWorkloadUpdate } f
 /** A tunnel being deleted is left with a catch-all only config before it goes (as the sync does). */
 const DELETED_CONFIG: TunnelConfig = { ingress: [{ service: 'http_status:404' }] };
 
-/** The status each endpoint answers on success. */
-const SUCCESS: Record<PlanChange['action'], number> = {
-  'route.create': 201,
-  'route.update': 200,
-  'route.delete': 204,
-  'tunnel.create': 201,
-  'tunnel.update': 200,
-  'tunnel.delete': 204,
-  'cluster.create': 201,
-  'cluster.update': 200,
-  'cluster.delete': 204,
-  'privateNetwork.create': 201,
-  'privateNetwork.update': 200,
-  'privateNetwork.delete': 204,
-  'splitTunnel.create': 201,
-  'splitTunnel.update': 200,
-  'splitTunnel.delete': 204,
-  'workload.create': 201,
-  'workload.update': 200,
-  'workload.delete': 204,
-  'inferenceBackend.create': 201,
-  'inferenceBackend.update': 200,
-  'inferenceBackend.delete': 204,
-  'mlBackend.create': 201,
-  'mlBackend.update': 200,
-  'mlBackend.delete': 204,
-};
+/** The status each endpoint answers on success, by the verb its action ends with (`route.create` → 201). */
+const SUCCESS = { create: 201, update: 200, delete: 204 } as const;
+type Verb = keyof typeof SUCCESS;
+const successOf = (action: PlanChange['action']): number => SUCCESS[action.slice(action.indexOf('.') + 1) as Verb];
 
 /** Runs the endpoint's own decision for one change against `view` (the same function the endpoint commits). */
 function prepare(deps: Deps, view: StoreView, change: PlanChange): Promise<Prepared<{ id: string } | null>> {
@@ -139,7 +116,7 @@ export async function planChanges(deps: Deps, changes: PlanChange[], options: { 
       view.apply(prepared.rows);
       for (const id of [...(prepared.write.clusters ?? []), ...(prepared.affects ?? [])]) affected.add(id);
       const id = prepared.result?.id ?? targetOf(change);
-      results.push({ index, action: change.action, status: SUCCESS[change.action], ...(id ? { id } : {}) });
+      results.push({ index, action: change.action, status: successOf(change.action), ...(id ? { id } : {}) });
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       results.push({
