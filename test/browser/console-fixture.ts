@@ -52,7 +52,10 @@ export async function startConsole(): Promise<ConsoleFixture> {
     async open(view: string, token = DEV_ADMIN_TOKEN) {
       const page = await (await newContext(browser, contexts)).newPage();
       watchPage(page, problems);
-      await page.goto(`${baseUrl}/admin#/${view}`);
+      await page.goto(`${baseUrl}/admin#/${view}`).catch((error: unknown) => {
+        // "Connection refused" says nothing of why the Worker went away: its own last words do.
+        throw new Error(`${String(error)}\nwrangler dev's last output:\n${worker.output.slice(-4000)}`);
+      });
       await page.getByLabel('API token').fill(token);
       await page.getByRole('button', { name: 'Sign in' }).click();
       return page;

@@ -70,6 +70,7 @@ let agentModule: Promise<unknown> | undefined;
 /** The Worker under `wrangler dev --local` on a fixed port and persistence directory, so it can be stopped and restarted. */
 export class WorkerProcess {
   private child: ChildProcess | undefined;
+  private stopping = false;
   output = '';
 
   /** `vars` are added to (or override) the defaults: development mode, the dev admin token, a test encryption key. */
@@ -121,6 +122,13 @@ export class WorkerProcess {
     this.child = child;
     child.stdout?.on('data', (d: Buffer) => (this.output += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (this.output += d.toString()));
+    // A Worker that dies under a test turns every later call into "connection refused"; say why, once, where CI shows it.
+    child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      console.error(
+        `wrangler dev on ${this.url} exited by itself (code ${code}, signal ${signal}); its last output:\n${this.output.slice(-6000)}`,
+      );
+    });
     await waitFor(
       `the Worker on ${this.url} (wrangler output: ${this.output.slice(-500)})`,
       async () => {
@@ -138,6 +146,7 @@ export class WorkerProcess {
     const child = this.child;
     if (!child?.pid || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    this.stopping = true;
     process.kill(-child.pid, 'SIGTERM');
     const timer = setTimeout(() => {
       if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGKILL');
@@ -155,6 +164,7 @@ export class WorkerProcess {
       10_000,
     );
     this.child = undefined;
+    this.stopping = false;
   }
 
   /** Calls the API as the dev admin. */
