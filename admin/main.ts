@@ -3,6 +3,7 @@
 import { ApiError, createApi, messageOf, type Session } from './api';
 import { byId, h } from './dom';
 import { noteFocus, restoreFocus } from './focus';
+import type { Me } from '../src/shared/api/me';
 import type { View, ViewContext } from './view';
 import { VIEWS } from './views';
 
@@ -34,17 +35,24 @@ const ctx: ViewContext = {
     byId('app-error').textContent = text;
   },
   refresh: () => refresh(),
+  me: null,
+  can(role) {
+    const mine = ctx.me?.role;
+    return mine === 'admin' || (role === 'editor' && mine === 'editor');
+  },
 };
 
 function setSignedIn(value: boolean): void {
   signedIn = value;
-  for (const id of ['app', 'tabs', 'status', 'refresh']) byId(id).hidden = !value;
+  for (const id of ['app', 'tabs', 'status', 'whoami', 'refresh']) byId(id).hidden = !value;
   byId('signout').hidden = !value || accessMode;
   byId('login').hidden = value || accessMode;
 }
 
 function signOut(message: string): void {
   sessionStorage.removeItem(TOKEN_KEY);
+  ctx.me = null;
+  byId('whoami').textContent = '';
   setSignedIn(false);
   if (accessMode) {
     // Behind Access there is no form to return to: say why and let Access sign the operator in again.
@@ -70,6 +78,10 @@ function refresh(): Promise<void> {
     const panel = panels.get(view.id);
     const focused = panel ? noteFocus(panel) : null;
     try {
+      if (!ctx.me) {
+        ctx.me = await api.call<Me>('GET', '/v1/me');
+        byId('whoami').textContent = `${ctx.me.id} (${ctx.me.role})`;
+      }
       await view.refresh(ctx);
       if (panel) restoreFocus(panel, focused);
       setSignedIn(true);

@@ -1,3 +1,4 @@
+import type { Me } from '../src/shared/api/me';
 import type { Api } from './api';
 
 /** What every view gets from the console. */
@@ -9,6 +10,13 @@ export interface ViewContext {
   error(text: string): void;
   /** Loads the current view again now (after a write). */
   refresh(): Promise<void>;
+  /** Who the console acts as (GET /v1/me), known before any view loads. */
+  me: Me | null;
+  /**
+   * Whether the signed-in role may do what needs `role`: the console disables what it may not (the API refuses it
+   * anyway), rather than offering a button that can only fail.
+   */
+  can(role: 'editor' | 'admin'): boolean;
 }
 
 /**

@@ -9,6 +9,7 @@ import { registerSplitTunnelProfiles } from './routes/v1-split-tunnel-profiles';
 import { registerTokens } from './routes/v1-tokens';
 import { registerTunnels } from './routes/v1-tunnels';
 import { registerSystem } from './routes/system';
+import { registerMe } from './routes/v1-me';
 import { registerAgentApi } from './routes/agent-v1';
 import { registerInstall } from './routes/v1-install';
 import { registerAgentRegistration } from './routes/v1-agent-registration';
@@ -39,6 +40,7 @@ import { runScheduledProbes } from './services/probe-cron';
 
 const app = createApp();
 registerSystem(app);
+registerMe(app);
 registerClusters(app);
 registerTunnels(app);
 registerRoutes(app);

@@ -84,10 +84,15 @@ function refusalCell(ctx: ViewContext, { cluster, latest, approvals }: PruneStat
             type: 'button',
             class: 'action primary',
             'aria-label': `Approve the prune of revision ${report.revision} on ${cluster.id}`,
+            disabled: !ctx.can('editor'),
+            'aria-describedby': ctx.can('editor') ? undefined : `prune-role-${cluster.id}`,
             onclick: () => void approve(ctx, cluster, report.revision),
           },
           'Approve',
         ),
+    ...(approved || ctx.can('editor')
+      ? []
+      : [h('p', { id: `prune-role-${cluster.id}`, class: 'muted' }, 'Approving needs an editor or admin token.')]),
     h('p', { id: `prune-error-${cluster.id}`, class: 'field-error', role: 'alert' }),
   ];
 }
@@ -134,6 +139,8 @@ function registrationRow(ctx: ViewContext, c: Cluster): HTMLTableRowElement {
               type: 'button',
               class: 'action',
               'aria-label': `Request re-registration of ${c.id}`,
+              disabled: !ctx.can('admin'),
+              title: ctx.can('admin') ? undefined : 'needs an admin token',
               onclick: () => void reregister(ctx, c, credential),
             },
             'Request re-registration',

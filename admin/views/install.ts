@@ -146,7 +146,12 @@ export const installView: View = {
         field('install-ttl', 'Link lifetime (minutes)', { type: 'number', min: '1', max: '1440', value: '15' }),
       ),
       general,
-      h('div', { class: 'toolbar' }, h('button', { type: 'submit', class: 'action primary' }, 'Get install command')),
+      h(
+        'div',
+        { class: 'toolbar' },
+        h('button', { type: 'submit', id: 'install-submit', class: 'action primary' }, 'Get install command'),
+        h('span', { id: 'install-role', class: 'muted' }),
+      ),
     );
     form.addEventListener('submit', (event) => {
       event.preventDefault();
@@ -159,7 +164,13 @@ export const installView: View = {
       h('div', { id: 'install-clusters' }),
     );
   },
-  async refresh({ api }) {
+  async refresh(ctx) {
+    const { api } = ctx;
+    // An install link is worth a bootstrap token: admins only (the API refuses anyone else too).
+    const submit = document.getElementById('install-submit');
+    if (submit instanceof HTMLButtonElement) submit.disabled = !ctx.can('admin');
+    const note = document.getElementById('install-role');
+    if (note) note.textContent = ctx.can('admin') ? '' : 'Installing a cluster needs an admin token.';
     const clusters = await api.list<Cluster>('/v1/clusters');
     const now = Date.now();
     if (minted)

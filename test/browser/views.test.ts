@@ -66,7 +66,7 @@ afterAll(async () => {
 }, 30_000);
 
 describe('prune approvals', { timeout: 60_000 }, () => {
-  it('shows the refused prune with its revision and objects; a viewer is refused inline; Approve records the approval', async () => {
+  it('shows the refused prune with its revision and objects; a viewer cannot approve; Approve records the approval', async () => {
     const { api } = fx();
     const reports = await api<{ items: { revision: number }[] }>('GET', '/v1/clusters/trinity/reports?limit=1');
     const revision = reports.body.items[0]?.revision;
@@ -79,8 +79,11 @@ describe('prune approvals', { timeout: 60_000 }, () => {
     expect(await row.locator('td:nth-child(3) li').allTextContents()).toEqual(TRINITY_REPORT.pruneRefusedObjects);
     // A cluster whose agent never reported says so.
     expect(await viewer.locator('[data-prune="oceanid"] td:nth-child(3)').textContent()).toBe('not reported yet');
-    await row.getByRole('button', { name: `Approve the prune of revision ${revision} on trinity` }).click();
-    await expect.poll(() => viewer.locator('#prune-error-trinity').textContent()).toMatch(/role|forbidden|not allowed|viewer/i);
+    // A viewer is offered no approval it could not make: the button is disabled and says why (GET /v1/me).
+    const approve = row.getByRole('button', { name: `Approve the prune of revision ${revision} on trinity` });
+    expect(await approve.isDisabled()).toBe(true);
+    expect(await viewer.locator('#prune-role-trinity').textContent()).toBe('Approving needs an editor or admin token.');
+    expect(await viewer.locator('#whoami').textContent()).toMatch(/^token:\S+ \(viewer\)$/);
     expect((await api<{ items: PruneApproval[] }>('GET', '/v1/clusters/trinity/prune-approvals')).body.items).toEqual([]);
 
     const page = await fx().open('agents');
@@ -269,6 +272,20 @@ describe('agent re-registration', { timeout: 60_000 }, () => {
     expect((await api<Cluster>('GET', '/v1/clusters/trinity')).body.reregistrationRequestedAt).toBeTruthy();
     const audit = await api<{ items: { action: string; actor: string }[] }>('GET', '/v1/audit?entityType=cluster&entityId=trinity&limit=5');
     expect(audit.body.items[0]).toEqual(expect.objectContaining({ actor: 'dev-admin', action: expect.stringMatching(/reregistration/) }));
+  });
+
+  it('offers an editor neither re-registration nor an install link (admin only), and says so', async () => {
+    const created = await fx().api<{ secret: string; id: string }>('POST', '/v1/tokens', { name: `editor-${Date.now()}`, role: 'editor' });
+    expect(created.status).toBe(201);
+    const agents = await fx().open('agents', created.body.secret);
+    const button = agents.getByRole('button', { name: 'Request re-registration of trinity' });
+    await button.waitFor();
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.getAttribute('title')).toBe('needs an admin token');
+    expect(await agents.locator('#whoami').textContent()).toBe(`token:${created.body.id} (editor)`);
+    const install = await fx().open('install', created.body.secret);
+    await expect.poll(() => install.locator('#install-role').textContent()).toBe('Installing a cluster needs an admin token.');
+    expect(await install.getByRole('button', { name: 'Get install command' }).isDisabled()).toBe(true);
   });
 });
 

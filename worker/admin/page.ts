@@ -35,6 +35,7 @@ export function adminPage({ nonce, auth, identity }: ShellOptions): string {
 <header>
   <h1>edgeplane</h1>
   <nav id="tabs" role="tablist" aria-label="Views" hidden></nav>
+  <span id="whoami" class="muted" title="signed in as" hidden></span>
   <span id="status" class="muted" hidden></span>
   ${who}
   <button type="button" id="refresh" class="action" hidden>Refresh</button>

@@ -21,3 +21,4 @@ export * from './trace';
 export * from './install-link';
 export * from './warp-access';
 export * from './inference-health';
+export * from './me';
