@@ -17,6 +17,12 @@ const schema = z.object({
     ])
     .optional(),
   CLOUDFLARE_API_BASE_URL: z.url().default('https://api.cloudflare.com/client/v4'),
+  // Calls a minute each token may make through the inference proxy and the Label Studio adapter (docs/inference.md).
+  EDGEPLANE_INFERENCE_RATE_PER_MINUTE: z.coerce
+    .number({ error: 'EDGEPLANE_INFERENCE_RATE_PER_MINUTE must be a whole number of calls a minute, e.g. 600' })
+    .int('EDGEPLANE_INFERENCE_RATE_PER_MINUTE must be a whole number of calls a minute, e.g. 600')
+    .positive('EDGEPLANE_INFERENCE_RATE_PER_MINUTE must be at least 1')
+    .default(600),
   CLOUDFLARE_API_TOKEN: z.string().optional(),
   CLOUDFLARE_ACCOUNT_ID: z.string().optional(),
   // Cloudflare Access in front of /admin and the API calls the console makes (docs/admin.md → Login).

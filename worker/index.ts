@@ -80,6 +80,7 @@ export { ClusterNotifier } from './durable/cluster-notifier';
 export { AccountWriter } from './sync/account-writer';
 export { TokenBudget } from './sync/token-budget';
 export { InferenceMetrics } from './durable/inference-metrics';
+export { InferenceRate } from './durable/inference-rate';
 
 export default {
   fetch: app.fetch,

@@ -185,8 +185,8 @@ describe('proxy auth and limits', () => {
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(60);
     await expectError(limited, 429, 'rate_limited');
-    // The binding's verdict is applied from the calls after it (ADR 0014): the limit (40) plus the calls that were in
-    // flight when it said "over" — here, one at a time, at most a couple.
+    // Calls are leased from the token's rate object after each response (ADR 0014): the limit (40) plus any call
+    // admitted on credit while the last lease was on its way — here, one call at a time, at most a couple.
     const reached = (await triton.received()).length;
     expect(reached).toBeGreaterThanOrEqual(40);
     expect(reached).toBeLessThanOrEqual(42);

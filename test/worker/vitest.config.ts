@@ -38,9 +38,9 @@ export default defineConfig(async () => {
             EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
             // The fake answers in milliseconds; a hung request is abandoned quickly.
             EDGEPLANE_CLOUDFLARE_TIMEOUT_MS: '1500',
+            // A low per-token rate so the 429 test needs few calls; each test uses its own tokens.
+            EDGEPLANE_INFERENCE_RATE_PER_MINUTE: '40',
           },
-          // A low per-token rate so the 429 test needs few calls; each test uses its own tokens.
-          ratelimits: { INFERENCE_RATE_LIMITER: { namespace_id: '1001', simple: { limit: 40, period: 60 } } },
         },
       })),
     ],

@@ -5,6 +5,7 @@ import { constantTimeEqual, hashSecret } from '../crypto';
 import { type Actor, openDb } from '../deps';
 import { AppError } from '../errors';
 import { cachedToken, type InferenceCacheDeps, markTokenUsed } from '../services/inference-cache';
+import { RateLeases } from '../services/inference-rate';
 import { resolveSecret } from './auth';
 
 /** Who calls the inference proxy or the Label Studio adapter, and which Triton endpoint groups they may use. */
@@ -91,33 +92,25 @@ export async function authenticateInference(c: Context<AppEnv>): Promise<Inferen
   return { actor: resolved.actor, scopes: scopesOf(resolved.actor.role, resolved.scopes) };
 }
 
-// The binding counts in windows of its period (60 s) aligned to the clock.
-const RATE_WINDOW_MS = 60_000;
-// Per isolate: until when (ms) the binding has said a key is over its rate. Bounded by the keys refused in a window.
-const refusedUntil = new Map<string, number>();
+// Per isolate: each token's leases on its rate object (ADR 0014).
+const leases = new RateLeases();
+
+/** The rate object of a token: one Durable Object per actor id, counting its calls across isolates. */
+const rateObject = (env: Env, key: string) => env.INFERENCE_RATE.get(env.INFERENCE_RATE.idFromName(key));
 
 /**
- * Counts a call against the caller's rate (the Workers rate-limiting binding); 429 with Retry-After past it. The
- * binding is asked after the response (`defer`) and its "over" verdict refuses the key's later calls in this isolate
- * until its window ends (ADR 0014): nothing is awaited on the request path, at the price that calls already in flight
- * when the verdict arrives (usually one) pass the limit.
+ * Counts a call against the caller's rate (EDGEPLANE_INFERENCE_RATE_PER_MINUTE); 429 with Retry-After past it. Nothing
+ * is awaited: the isolate spends calls leased ahead from the token's rate object and asks for more after the response
+ * (RateLeases).
  */
-export function limitRate(env: Env, caller: InferenceCaller, defer: (work: Promise<unknown>) => void, now: number = Date.now()): void {
+export function limitRate(c: Context<AppEnv>, caller: InferenceCaller, now: number = Date.now()): void {
   const key = caller.actor.id;
-  const until = refusedUntil.get(key);
-  if (until !== undefined && now < until) {
-    const retryAfter = Math.max(1, Math.ceil((until - now) / 1000));
-    throw new AppError('rate_limited', `too many requests for token ${key}; retry in ${retryAfter} s`, {
-      headers: { 'retry-after': String(retryAfter) },
-    });
-  }
-  if (until !== undefined) refusedUntil.delete(key);
-  defer(
-    env.INFERENCE_RATE_LIMITER.limit({ key }).then(
-      ({ success }) => {
-        if (!success) refusedUntil.set(key, (Math.floor(now / RATE_WINDOW_MS) + 1) * RATE_WINDOW_MS);
-      },
-      (error: unknown) => console.warn(JSON.stringify({ event: 'inference_rate_limiter_failed', error: String(error) })),
-    ),
+  const limit = c.get('config').EDGEPLANE_INFERENCE_RATE_PER_MINUTE;
+  leases.admit(
+    key,
+    limit,
+    now,
+    (want) => rateObject(c.env, key).lease(want, limit),
+    (work) => c.executionCtx.waitUntil(work),
   );
 }

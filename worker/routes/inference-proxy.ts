@@ -37,7 +37,7 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`,
     );
   }
-  limitRate(c.env, caller, (work) => c.executionCtx.waitUntil(work));
+  limitRate(c, caller);
   // Backend rows, like tokens, come from the per-isolate cache (ADR 0014): no storage read on a call in steady use.
   const cached = await cachedBackend(inferenceCacheDeps(c), backendId);
   if (!cached) {
