@@ -1,4 +1,4 @@
-/** The directory wrangler serves as static assets. */
-export declare const ASSETS_DIR: string;
-/** Builds the admin console into `<root>/dist/admin-assets`; returns the output directory and the source files bundled. */
-export declare function buildAdmin(root?: string): Promise<{ out: string; inputs: string[] }>;
+/** The generated module the Worker serves the console from, relative to the project root. */
+export declare const ADMIN_MODULE: string;
+/** Builds the admin console into `<root>/worker/generated/admin-assets.ts`; returns that file and the sources bundled. */
+export declare function buildAdmin(root?: string): Promise<{ file: string; inputs: string[] }>;

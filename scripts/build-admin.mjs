@@ -1,42 +1,31 @@
-// Bundles the admin console (admin/*.ts) into static assets the Worker serves (dist/admin-assets, wrangler.toml [assets]).
+// Bundles the admin console (admin/*.ts) into a module the Worker imports and serves under /admin/assets/
+// (worker/generated/admin-assets.ts, git-ignored; worker/routes/admin.ts serves it).
 //
-// Runs before `wrangler dev` and `wrangler deploy` (wrangler.toml [build]), so `npm start`, the browser tests and a
-// deploy always serve the code in the work tree; the workerd tests call it from their config. Nothing is built at request time.
-import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+// Runs before `wrangler dev` and `wrangler deploy` (wrangler.toml [build]), on `npm install` and before the typecheck,
+// so `npm start`, the tests and a deploy always serve the code in the work tree. Nothing is built at request time.
+// The console is part of the Worker rather than Workers static assets: with [assets], every request, API and inference
+// calls included, first went through the platform's asset router (docs/adr/0016-console-in-the-worker.md).
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The directory wrangler serves as static assets; the console lives under /admin/assets/ in it. */
-export const ASSETS_DIR = 'dist/admin-assets';
+/** The generated module, relative to the project root. */
+export const ADMIN_MODULE = 'worker/generated/admin-assets.ts';
 
-// The asset server answers these paths before the Worker runs, so their headers are set here (Workers `_headers`).
-const HEADERS = `/admin/assets/*
-  Cache-Control: no-cache
-  X-Content-Type-Options: nosniff
-  Content-Security-Policy: default-src 'none'; frame-ancestors 'none'
-`;
-
-/** The file that holds `relative` in the output directory, or undefined when there is none. */
-function readOutput(out, relative) {
-  try {
-    return readFileSync(path.join(out, relative));
-  } catch {
-    return undefined;
-  }
-}
+/** One served file: its media type, its text and a strong ETag of it. */
+const asset = (type, body) => ({ type, body, etag: `"${createHash('sha256').update(body).digest('hex').slice(0, 32)}"` });
 
 /**
- * Builds the console into `<root>/dist/admin-assets`; returns the output directory and the source files bundled.
+ * Builds the console into `<root>/worker/generated/admin-assets.ts`; returns that file and the source files bundled.
  *
- * Every `wrangler dev` runs this at start and again once its watcher is ready, and each running `wrangler dev` reloads
- * (restarting workerd, which binds its ports again) when its assets directory changes. So an unchanged build leaves
- * the directory alone: the tests start many servers at once, and none of them should make the others restart.
+ * An unchanged build leaves the file alone: every running `wrangler dev` rebuilds and reloads when a module of its
+ * Worker changes (workerd restarts and binds its ports again), and the tests start many servers at once.
  */
 export async function buildAdmin(root = here) {
-  const out = path.join(root, ASSETS_DIR);
   const result = await build({
     entryPoints: [path.join(root, 'admin/main.ts')],
     bundle: true,
@@ -45,46 +34,38 @@ export async function buildAdmin(root = here) {
     target: 'es2022',
     minify: true,
     sourcemap: false,
-    outfile: path.join(out, 'admin/assets/app.js'),
+    outfile: 'app.js',
     write: false,
     logLevel: 'error',
     absWorkingDir: root,
     metafile: true,
   });
-  const inputs = Object.keys(result.metafile.inputs);
   const files = {
-    'admin/assets/app.js': result.outputFiles[0].contents,
-    'admin/assets/app.css': readFileSync(path.join(root, 'admin/styles.css')),
-    _headers: Buffer.from(HEADERS),
+    'app.js': asset('text/javascript; charset=utf-8', result.outputFiles[0].text),
+    'app.css': asset('text/css; charset=utf-8', readFileSync(path.join(root, 'admin/styles.css'), 'utf8')),
   };
-  if (Object.entries(files).every(([relative, bytes]) => readOutput(out, relative)?.equals(bytes))) return { out, inputs };
-
-  // Built beside the target and renamed into place, so a server reading the assets never sees a half-written bundle.
-  const staging = path.join(root, 'dist', `.admin-assets-${process.pid}-${Date.now()}`);
-  for (const [relative, bytes] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(staging, relative)), { recursive: true });
-    writeFileSync(path.join(staging, relative), bytes);
-  }
-  mkdirSync(path.dirname(out), { recursive: true });
-  // rename over a non-empty directory fails, so swap: move the old one aside first.
-  const old = `${out}.old-${process.pid}-${Date.now()}`;
+  const module =
+    '// Generated by scripts/build-admin.mjs from admin/ — do not edit, do not commit (git-ignored).\n' +
+    "/** The console's files served under /admin/assets/ (worker/routes/admin.ts): media type, text, strong ETag. */\n" +
+    `export const ADMIN_ASSETS: Record<string, { type: string; body: string; etag: string }> = ${JSON.stringify(files, null, 1)};\n`;
+  const file = path.join(root, ADMIN_MODULE);
+  let current = '';
   try {
-    renameSync(out, old);
+    current = readFileSync(file, 'utf8');
   } catch {
-    // nothing built yet
+    // not generated yet
   }
-  try {
-    renameSync(staging, out);
-  } catch (error) {
-    // Another build (the workerd tests' config and wrangler dev run at once) put the same sources in place first.
-    if (!existsSync(path.join(out, 'admin/assets/app.js'))) throw error;
-    rmSync(staging, { recursive: true, force: true });
+  if (current !== module) {
+    mkdirSync(path.dirname(file), { recursive: true });
+    // Written beside the target and renamed into place, so a bundler reading it never sees half a module.
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, module);
+    renameSync(temporary, file);
   }
-  rmSync(old, { recursive: true, force: true });
-  return { out, inputs };
+  return { file, inputs: Object.keys(result.metafile.inputs) };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { out } = await buildAdmin();
-  console.log(`admin console built: ${path.relative(process.cwd(), out)}`);
+  const { file } = await buildAdmin();
+  console.log(`admin console built: ${path.relative(process.cwd(), file)}`);
 }

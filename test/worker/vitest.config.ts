@@ -11,7 +11,7 @@ export default defineConfig(async () => {
   await writeAgentModule(root);
   // The same SQL files local dev and deploy apply (drizzle-kit output in migrations/).
   const migrations = await readD1Migrations(path.join(root, 'migrations'));
-  // wrangler.toml serves the console's bundle as static assets; the pool needs that directory to exist.
+  // The Worker imports the console's bundle (worker/generated/admin-assets.ts): build it from the admin/ beside it.
   await buildAdmin(root);
   return {
     plugins: [

@@ -1,5 +1,7 @@
 import { accessRequiredPage, adminPage } from '../admin/page';
 import type { Router } from '../app';
+import { AppError } from '../errors';
+import { ADMIN_ASSETS } from '../generated/admin-assets';
 import { ACCESS_HEADER, accessConfigured, verifyAccess } from '../middleware/access';
 
 /** A fresh CSP nonce: 16 random bytes, base64. */
@@ -35,6 +37,22 @@ const csp = (nonce: string) =>
  * development, the console offers the dev login (paste a token). In production without Access it is refused.
  */
 export function registerAdmin(app: Router): void {
+  // The console's script and stylesheet (scripts/build-admin.mjs): public, revalidated on every load (a deploy changes
+  // them under the same name), 304 while unchanged.
+  app.get('/admin/assets/:file', (c) => {
+    const name = c.req.param('file');
+    const file = Object.hasOwn(ADMIN_ASSETS, name) ? ADMIN_ASSETS[name] : undefined;
+    if (!file) throw new AppError('not_found', `no console file /admin/assets/${name}; the console loads app.js and app.css`);
+    const headers = {
+      'cache-control': 'no-cache',
+      etag: file.etag,
+      'x-content-type-options': 'nosniff',
+      'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    };
+    if (c.req.header('if-none-match') === file.etag) return c.body(null, 304, headers);
+    return c.body(file.body, 200, { ...headers, 'content-type': file.type });
+  });
+
   app.get('/admin', async (c) => {
     const config = c.get('config');
     const refuse = (message: string) =>
