@@ -1,4 +1,5 @@
-import { createApp } from './app';
+import { createApp, createInferenceApp } from './app';
+import { isInferencePath } from './inference-path';
 import { registerAdmin } from './routes/admin';
 import { registerAudit } from './routes/v1-audit';
 import { registerClusters } from './routes/v1-clusters';
@@ -66,7 +67,6 @@ registerMatch(app);
 registerInferenceBackends(app);
 registerInferenceMetrics(app);
 registerInferenceHealth(app);
-registerInferenceProxy(app);
 registerMl(app);
 registerWorkloads(app);
 registerComposeImport(app);
@@ -82,7 +82,12 @@ export { TokenBudget } from './sync/token-budget';
 export { InferenceMetrics } from './durable/inference-metrics';
 export { InferenceRate } from './durable/inference-rate';
 
+// The inference proxy's paths skip the API's router and middleware (createInferenceApp).
+const inference = createInferenceApp();
+registerInferenceProxy(inference);
+
 export default {
-  fetch: app.fetch,
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
+    isInferencePath(request.url) ? inference.fetch(request, env, ctx) : app.fetch(request, env, ctx),
   scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runScheduledDrift(env), runScheduledProbes(env, ctx)])),
 } satisfies ExportedHandler<Env>;

@@ -254,6 +254,21 @@ describe('API tokens', { timeout: 60_000 }, () => {
 });
 
 describe('agent re-registration', { timeout: 60_000 }, () => {
+  // Before the admin's request below: a cluster whose re-registration is requested offers no button at all.
+  it('offers an editor neither re-registration nor an install link (admin only), and says so', async () => {
+    const created = await fx().api<{ secret: string; id: string }>('POST', '/v1/tokens', { name: `editor-${Date.now()}`, role: 'editor' });
+    expect(created.status).toBe(201);
+    const agents = await fx().open('agents', created.body.secret);
+    const button = agents.getByRole('button', { name: 'Request re-registration of trinity' });
+    await button.waitFor();
+    expect(await button.isDisabled()).toBe(true);
+    expect(await button.getAttribute('title')).toBe('needs an admin token');
+    expect(await agents.locator('#whoami').textContent()).toBe(`token:${created.body.id} (editor)`);
+    const install = await fx().open('install', created.body.secret);
+    await expect.poll(() => install.locator('#install-role').textContent()).toBe('Installing a cluster needs an admin token.');
+    expect(await install.getByRole('button', { name: 'Get install command' }).isDisabled()).toBe(true);
+  });
+
   it('requests re-registration naming the current credential (admin), audited; a cluster with no agent offers none', async () => {
     const { api } = fx();
     const trinity = (await api<Cluster>('GET', '/v1/clusters/trinity')).body;
@@ -272,20 +287,6 @@ describe('agent re-registration', { timeout: 60_000 }, () => {
     expect((await api<Cluster>('GET', '/v1/clusters/trinity')).body.reregistrationRequestedAt).toBeTruthy();
     const audit = await api<{ items: { action: string; actor: string }[] }>('GET', '/v1/audit?entityType=cluster&entityId=trinity&limit=5');
     expect(audit.body.items[0]).toEqual(expect.objectContaining({ actor: 'dev-admin', action: expect.stringMatching(/reregistration/) }));
-  });
-
-  it('offers an editor neither re-registration nor an install link (admin only), and says so', async () => {
-    const created = await fx().api<{ secret: string; id: string }>('POST', '/v1/tokens', { name: `editor-${Date.now()}`, role: 'editor' });
-    expect(created.status).toBe(201);
-    const agents = await fx().open('agents', created.body.secret);
-    const button = agents.getByRole('button', { name: 'Request re-registration of trinity' });
-    await button.waitFor();
-    expect(await button.isDisabled()).toBe(true);
-    expect(await button.getAttribute('title')).toBe('needs an admin token');
-    expect(await agents.locator('#whoami').textContent()).toBe(`token:${created.body.id} (editor)`);
-    const install = await fx().open('install', created.body.secret);
-    await expect.poll(() => install.locator('#install-role').textContent()).toBe('Installing a cluster needs an admin token.');
-    expect(await install.getByRole('button', { name: 'Get install command' }).isDisabled()).toBe(true);
   });
 });
 

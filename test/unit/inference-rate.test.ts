@@ -28,10 +28,11 @@ function isolate() {
 
 const T0 = 10 * RATE_PERIOD_MS + 1_000;
 
-/** Admits a call; true when admitted, false on the 429. */
-function call(at: ReturnType<typeof isolate>, lease: (want: number) => Promise<number>, limit: number, now = T0): boolean {
+/** Admits a call (waiting when it has to); true when admitted, false on the 429. */
+async function call(at: ReturnType<typeof isolate>, lease: (want: number) => Promise<number>, limit: number, now = T0): Promise<boolean> {
   try {
-    at.leases.admit('token:t1', limit, now, lease, (work) => at.deferred.push(work));
+    const waiting = at.leases.admit('token:t1', limit, now, lease, (work) => at.deferred.push(work));
+    if (waiting) await waiting;
     return true;
   } catch (error) {
     expect((error as { code?: string }).code).toBe('rate_limited');
@@ -46,7 +47,7 @@ describe('rate leases', () => {
     const one = isolate();
     let admitted = 0;
     for (let i = 0; i < 100; i++) {
-      if (call(one, lease, limit)) admitted++;
+      if (await call(one, lease, limit)) admitted++;
       await one.settle();
     }
     expect(admitted).toBe(limit);
@@ -55,7 +56,7 @@ describe('rate leases', () => {
     expect(object.calls).toBeLessThanOrEqual(limit / chunkOf(limit) + 2);
     let refusal: unknown;
     try {
-      one.leases.admit('token:t1', limit, T0, lease, () => undefined);
+      await one.leases.admit('token:t1', limit, T0, lease, () => undefined);
     } catch (error) {
       refusal = error;
     }
@@ -70,14 +71,47 @@ describe('rate leases', () => {
     let round = 0;
     // Bursts of calls in each isolate before any lease call returns, then the leases land, over and over.
     while (round++ < 200) {
-      for (const at of isolates) for (let i = 0; i < 5; i++) if (call(at, lease, limit)) admitted++;
+      for (const at of isolates) for (let i = 0; i < 5; i++) if (await call(at, lease, limit)) admitted++;
       await Promise.all(isolates.map((at) => at.settle()));
     }
     expect(object.granted).toBe(limit);
     // Past the limit only calls admitted on credit that no grant paid: at most one burst per isolate.
     expect(admitted).toBeGreaterThanOrEqual(limit);
     expect(admitted).toBeLessThanOrEqual(limit + isolates.length * 5);
-    for (const at of isolates) expect(call(at, lease, limit)).toBe(false);
+    for (const at of isolates) expect(await call(at, lease, limit)).toBe(false);
+  });
+
+  it('lets at most a chunk pass on credit while the object is slow; the next calls wait for its grant', async () => {
+    const limit = 40; // a chunk of 2
+    const { object, lease } = rateObject(limit);
+    const answers: (() => void)[] = [];
+    const slow = (want: number) => new Promise<number>((resolve) => answers.push(() => void lease(want).then(resolve)));
+    const one = isolate();
+    expect(await call(one, slow, limit)).toBe(true);
+    expect(await call(one, slow, limit)).toBe(true);
+    // A third call finds a chunk on credit and the lease still out: it waits for it.
+    let third: boolean | undefined;
+    const waiting = call(one, slow, limit).then((admitted) => (third = admitted));
+    await Promise.resolve();
+    expect(third).toBeUndefined();
+    expect(answers).toHaveLength(1);
+    answers.shift()?.();
+    await waiting;
+    expect(third).toBe(true);
+    expect(object.granted).toBeGreaterThanOrEqual(3);
+
+    // Whatever the object's speed, a window admits at most the limit plus one chunk.
+    let admitted = 3;
+    for (let i = 0; i < 100; i++) {
+      const pending = call(one, slow, limit);
+      while (answers.length > 0) answers.shift()?.();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      while (answers.length > 0) answers.shift()?.();
+      if (await pending) admitted++;
+    }
+    expect(object.granted).toBe(limit);
+    expect(admitted).toBeGreaterThanOrEqual(limit);
+    expect(admitted).toBeLessThanOrEqual(limit + chunkOf(limit));
   });
 
   it('starts over in the next window and forgets the old one', async () => {
@@ -93,7 +127,7 @@ describe('rate leases', () => {
     const admittedAt = async (now: number) => {
       let admitted = 0;
       for (let i = 0; i < 10; i++) {
-        if (call(one, inWindow(now), limit, now)) admitted++;
+        if (await call(one, inWindow(now), limit, now)) admitted++;
         await one.settle();
       }
       return admitted;
@@ -114,7 +148,7 @@ describe('rate leases', () => {
     console.warn = () => undefined;
     try {
       for (let i = 0; i < 300; i++) {
-        expect(call(one, failing, limit)).toBe(true);
+        expect(await call(one, failing, limit)).toBe(true);
         await one.settle();
       }
     } finally {

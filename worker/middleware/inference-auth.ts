@@ -99,18 +99,19 @@ const leases = new RateLeases();
 const rateObject = (env: Env, key: string) => env.INFERENCE_RATE.get(env.INFERENCE_RATE.idFromName(key));
 
 /**
- * Counts a call against the caller's rate (EDGEPLANE_INFERENCE_RATE_PER_MINUTE); 429 with Retry-After past it. Nothing
- * is awaited: the isolate spends calls leased ahead from the token's rate object and asks for more after the response
- * (RateLeases).
+ * Counts a call against the caller's rate (EDGEPLANE_INFERENCE_RATE_PER_MINUTE); 429 with Retry-After past it. In
+ * steady use nothing is awaited: the isolate spends calls leased ahead from the token's rate object and asks for more
+ * after the response (RateLeases); a call waits only when a chunk of calls is already on credit.
  */
-export function limitRate(c: Context<AppEnv>, caller: InferenceCaller, now: number = Date.now()): void {
+export async function limitRate(c: Context<AppEnv>, caller: InferenceCaller, now: number = Date.now()): Promise<void> {
   const key = caller.actor.id;
   const limit = c.get('config').EDGEPLANE_INFERENCE_RATE_PER_MINUTE;
-  leases.admit(
+  const waiting = leases.admit(
     key,
     limit,
     now,
     (want) => rateObject(c.env, key).lease(want, limit),
     (work) => c.executionCtx.waitUntil(work),
   );
+  if (waiting) await waiting;
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { AppEnv } from '../app-env';
-import type { Router } from '../app';
+import type { Hono } from 'hono';
 import { AppError, notFound } from '../errors';
 import { authenticateInference, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
 import { cachedBackend } from '../services/inference-cache';
@@ -12,7 +12,7 @@ import { type InferenceSample, recordInferenceCall } from '../services/inference
 import type { InferenceErrorClass } from '../../src/shared/api/inference-metrics';
 
 /** Mounts the Triton (KServe v2) proxy: `/inference/:backend/v2/...` for any backend, `/v2/...` for the default one. */
-export function registerInferenceProxy(app: Router): void {
+export function registerInferenceProxy(app: Hono<AppEnv>): void {
   const byName = (c: Context<AppEnv>) => proxy(c, c.req.param('backend') ?? '', `/inference/${c.req.param('backend') ?? ''}`);
   const byDefault = (c: Context<AppEnv>) => proxy(c, undefined, '');
   app.all('/inference/:backend/v2', byName);
@@ -37,7 +37,7 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`,
     );
   }
-  limitRate(c, caller);
+  await limitRate(c, caller);
   // Backend rows, like tokens, come from the per-isolate cache (ADR 0014): no storage read on a call in steady use.
   const cached = await cachedBackend(inferenceCacheDeps(c), backendId);
   if (!cached) {

@@ -69,7 +69,7 @@ async function load(c: Context<AppEnv>, scope: 'health' | 'metadata' | 'inferenc
   const caller: InferenceCaller = await authenticateInference(c);
   if (!caller.scopes.has(scope))
     throw new AppError('forbidden', `this call needs the "${scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
-  limitRate(c, caller);
+  await limitRate(c, caller);
   const id = c.req.param('id') ?? '';
   // From the per-isolate cache (ADR 0014), like the token and the inference backend.
   const ml = await cachedMlBackend(inferenceCacheDeps(c), id);

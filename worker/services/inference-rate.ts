@@ -18,30 +18,37 @@ interface KeyState {
   debt: number;
   /** The object granted less than asked: the window is spent once `left` is. */
   exhausted: boolean;
-  /** A lease call is on its way. */
-  asking: boolean;
+  /** The lease call on its way, if any. */
+  pending: Promise<void> | undefined;
 }
 
 /**
  * Per-isolate leases on each token's rate (ADR 0014). The token's rate object (`InferenceRate`, one per token) counts
- * every call of a window across isolates; an isolate asks it for a few calls at a time, ahead of need and after the
- * response (`defer`), and spends them locally, so no call waits on it. A call that finds no grant left is admitted on
- * credit and paid from the next grant; once the object grants less than asked, the token's calls in this isolate are
- * refused (429, Retry-After to the window's end) as soon as what was granted is spent. Over a window the calls
- * admitted are at most the limit plus, per isolate, those admitted on credit and never paid (the calls made while the
- * last grant was on its way).
+ * every call of a window across isolates; an isolate asks it for a chunk of calls at a time, ahead of need and after
+ * the response (`defer`), and spends them locally, so in steady use no call waits on it. A call that finds no grant
+ * left is admitted on credit, up to one chunk, and paid from the next grant; past that it waits for the grant on its
+ * way. Once the object grants less than asked, the token's calls in this isolate are refused (429, Retry-After to the
+ * window's end) as soon as what was granted is spent. Over a window the calls admitted are at most the limit plus one
+ * chunk per isolate (credit never paid).
  */
 export class RateLeases {
   private readonly keys = new Map<string, KeyState>();
 
   /**
    * Admits one call of `key` at `now` or throws the 429. When its grant runs low, asks the rate object for more with
-   * `lease` (this request's binding) through `defer` (waitUntil).
+   * `lease` (this request's binding) through `defer` (waitUntil). Returns a promise only when the call has to wait:
+   * a chunk of calls is already on credit and the lease that would pay for them has not come back.
    */
-  admit(key: string, limit: number, now: number, lease: LeaseCall, defer: (work: Promise<unknown>) => void): void {
+  admit(key: string, limit: number, now: number, lease: LeaseCall, defer: (work: Promise<unknown>) => void): Promise<void> | undefined {
     let state = this.keys.get(key);
     if (!state || now >= state.windowEnds) {
-      state = { windowEnds: (Math.floor(now / RATE_PERIOD_MS) + 1) * RATE_PERIOD_MS, left: 0, debt: 0, exhausted: false, asking: false };
+      state = {
+        windowEnds: (Math.floor(now / RATE_PERIOD_MS) + 1) * RATE_PERIOD_MS,
+        left: 0,
+        debt: 0,
+        exhausted: false,
+        pending: undefined,
+      };
       this.keys.set(key, state);
       this.forgetEnded(now);
     }
@@ -51,16 +58,28 @@ export class RateLeases {
         headers: { 'retry-after': String(retryAfter) },
       });
     }
-    if (state.left > 0) state.left -= 1;
-    else state.debt += 1;
     const chunk = chunkOf(limit);
-    if (!state.asking && !state.exhausted && state.left <= chunk / 2) {
-      state.asking = true;
-      defer(this.ask(key, state, chunk + state.debt, limit, lease));
+    if (state.left > 0) state.left -= 1;
+    else if (state.debt < chunk) state.debt += 1;
+    else {
+      // Credit is bounded: past a chunk, calls wait for the lease (the rate object is slower than the calls).
+      const pending = state.pending ?? this.ask(key, state, chunk + state.debt, limit, lease);
+      return pending.then(() => this.admit(key, limit, now, lease, defer));
     }
+    if (!state.pending && !state.exhausted && state.left <= chunk / 2) defer(this.ask(key, state, chunk + state.debt, limit, lease));
+    return undefined;
   }
 
-  private async ask(key: string, state: KeyState, want: number, limit: number, lease: LeaseCall): Promise<void> {
+  /** Asks the rate object for `want` calls and books the answer; the promise is the state's `pending` until it lands. */
+  private ask(key: string, state: KeyState, want: number, limit: number, lease: LeaseCall): Promise<void> {
+    const pending = this.book(key, state, want, limit, lease).finally(() => {
+      if (state.pending === pending) state.pending = undefined;
+    });
+    state.pending = pending;
+    return pending;
+  }
+
+  private async book(key: string, state: KeyState, want: number, limit: number, lease: LeaseCall): Promise<void> {
     let granted: number;
     try {
       granted = await lease(want);
@@ -68,12 +87,10 @@ export class RateLeases {
       // The calls go on uncounted rather than failing: the limit guards the GPU, it is not a reason to refuse work.
       // A local allowance of one chunk spaces the next attempts out instead of asking on every call.
       console.warn(JSON.stringify({ event: 'inference_rate_lease_failed', error: String(error) }));
-      state.asking = false;
       state.debt = 0;
       state.left += chunkOf(limit);
       return;
     }
-    state.asking = false;
     if (this.keys.get(key) !== state) return; // a new window started meanwhile
     const paid = Math.min(granted, state.debt);
     state.debt -= paid;
