@@ -1,5 +1,4 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { type ErrorHandler, Hono } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import { HTTPException } from 'hono/http-exception';
 import type { ErrorEnvelope } from '../src/shared/api/common';
@@ -23,13 +22,19 @@ export const newRouter = () =>
 
 export type Router = ReturnType<typeof newRouter>;
 
-/** Every error as the project's envelope: an AppError as it is, a framework error mapped, anything else a 500 by id. */
-const errorEnvelope: ErrorHandler<AppEnv> = (error, c) => {
-  const id = c.get('requestId');
+/**
+ * Any error as the project's envelope: an AppError as it is, a framework error mapped, anything else a 500 that names
+ * the request id (the error itself is logged, never returned). `contentType` is the request's, for the 415 message.
+ */
+export function errorEnvelope(
+  error: unknown,
+  requestId: string,
+  contentType: string | undefined,
+): { status: AppError['status']; body: ErrorEnvelope; headers: Record<string, string> | undefined } {
   let appError: AppError;
   if (error instanceof AppError) appError = error;
   else if (error instanceof HTTPException && error.status === 415) {
-    const sent = (c.req.header('content-type') ?? 'none').slice(0, 100);
+    const sent = (contentType ?? 'none').slice(0, 100);
     appError = new AppError(
       'unsupported_media_type',
       `this endpoint takes a JSON body (Content-Type: application/json); got Content-Type ${sent}`,
@@ -37,20 +42,20 @@ const errorEnvelope: ErrorHandler<AppEnv> = (error, c) => {
   } else if (error instanceof HTTPException && error.status < 500) {
     const code = error.status === 401 ? 'unauthorized' : error.status === 413 ? 'payload_too_large' : 'bad_request';
     appError = new AppError(code, error.message || 'bad request');
-  } else appError = new AppError('internal_error', `internal error; quote request id ${id} when reporting it`);
-  if (appError.status >= 500) console.error(JSON.stringify({ requestId: id, error: String(error), stack: (error as Error).stack }));
+  } else appError = new AppError('internal_error', `internal error; quote request id ${requestId} when reporting it`);
+  if (appError.status >= 500) console.error(JSON.stringify({ requestId, error: String(error), stack: (error as Error).stack }));
   const body: ErrorEnvelope = {
     error: {
       code: appError.code,
       message: appError.message,
       ...(appError.details ? { details: appError.details } : {}),
-      requestId: id,
+      requestId,
     },
   };
-  return c.json(body, appError.status, appError.headers);
-};
+  return { status: appError.status, body, headers: appError.headers };
+}
 
-/** Request id, configuration and clock: what every route, the lean inference app's included, finds on its context. */
+/** Configuration and clock on every route's context. */
 const shell = createMiddleware<AppEnv>(async (c, next) => {
   c.set('config', configOf(c.env));
   c.set('now', systemClock);
@@ -69,18 +74,9 @@ export function createApp(): Router {
   app.notFound((c) => {
     throw new AppError('not_found', `no endpoint ${c.req.method} ${new URL(c.req.url).pathname}; see /openapi.json`);
   });
-  app.onError(errorEnvelope);
-  return app;
-}
-
-/**
- * The inference proxy's own app (`/v2`, `/inference/:backend/v2`): the same shell and error envelope, none of the API's
- * routes and middleware. The Worker's fetch sends those paths here directly (worker/index.ts), so a proxied call pays
- * for one route and two middleware layers, not the whole API's (measured: docs/benchmarks.md → inference proxy).
- */
-export function createInferenceApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
-  app.use('*', requestId, shell);
-  app.onError(errorEnvelope);
+  app.onError((error, c) => {
+    const { status, body, headers } = errorEnvelope(error, c.get('requestId'), c.req.header('content-type'));
+    return c.json(body, status, headers);
+  });
   return app;
 }

@@ -1,5 +1,5 @@
-import { createApp, createInferenceApp } from './app';
-import { isInferencePath } from './inference-path';
+import { createApp } from './app';
+import { inferenceRoute } from './inference-path';
 import { registerAdmin } from './routes/admin';
 import { registerAudit } from './routes/v1-audit';
 import { registerClusters } from './routes/v1-clusters';
@@ -25,7 +25,7 @@ import { registerImport } from './routes/v1-import';
 import { registerPlan } from './routes/v1-plan';
 import { registerMatch } from './routes/v1-match';
 import { registerInferenceBackends } from './routes/v1-inference-backends';
-import { registerInferenceProxy } from './routes/inference-proxy';
+import { serveInference } from './routes/inference-proxy';
 import { registerInferenceMetrics } from './routes/v1-inference-metrics';
 import { registerInferenceHealth } from './routes/v1-inference-health';
 import { registerMl } from './routes/ml';
@@ -82,12 +82,11 @@ export { TokenBudget } from './sync/token-budget';
 export { InferenceMetrics } from './durable/inference-metrics';
 export { InferenceRate } from './durable/inference-rate';
 
-// The inference proxy's paths skip the API's router and middleware (createInferenceApp).
-const inference = createInferenceApp();
-registerInferenceProxy(inference);
-
 export default {
-  fetch: (request: Request, env: Env, ctx: ExecutionContext) =>
-    isInferencePath(request.url) ? inference.fetch(request, env, ctx) : app.fetch(request, env, ctx),
+  // The inference proxy's paths skip the API's app (its router and middleware): worker/routes/inference-proxy.ts.
+  fetch: (request: Request, env: Env, ctx: ExecutionContext) => {
+    const route = inferenceRoute(request.url);
+    return route ? serveInference(request, env, ctx, route) : app.fetch(request, env, ctx);
+  },
   scheduled: (_controller, env, ctx) => ctx.waitUntil(Promise.all([runScheduledDrift(env), runScheduledProbes(env, ctx)])),
 } satisfies ExportedHandler<Env>;

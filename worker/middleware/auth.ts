@@ -12,6 +12,9 @@ import { ACCESS_HEADER, accessConfigured, verifyAccess } from './access';
 
 const LAST_USED_GRANULARITY_MS = 5 * 60_000;
 
+/** Who the dev admin token (development only) acts as. */
+export const DEV_ADMIN: Actor = { id: 'dev-admin', role: 'admin' };
+
 /**
  * The actor and scopes of a presented token secret, or undefined when it is unknown, revoked or expired. API tokens
  * are looked up by their SHA-256; the dev admin token is honoured only when the Worker runs with ENVIRONMENT=development.
@@ -19,7 +22,7 @@ const LAST_USED_GRANULARITY_MS = 5 * 60_000;
 export async function resolveSecret(c: Context<AppEnv>, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
   const config = c.get('config');
   if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
-    return { actor: { id: 'dev-admin', role: 'admin' }, scopes: [] };
+    return { actor: DEV_ADMIN, scopes: [] };
   }
   const hash = await hashSecret(secret);
   const db = openDb(c.env.DB);

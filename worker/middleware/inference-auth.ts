@@ -3,10 +3,11 @@ import { DEFAULT_INFERENCE_SCOPES, type InferenceScope, inferenceScope } from '.
 import type { AppEnv } from '../app-env';
 import { constantTimeEqual, hashSecret } from '../crypto';
 import { type Actor, openDb } from '../deps';
+import type { Config } from '../env';
 import { AppError } from '../errors';
 import { cachedToken, type InferenceCacheDeps, markTokenUsed } from '../services/inference-cache';
 import { RateLeases } from '../services/inference-rate';
-import { resolveSecret } from './auth';
+import { DEV_ADMIN } from './auth';
 
 /** Who calls the inference proxy or the Label Studio adapter, and which Triton endpoint groups they may use. */
 export interface InferenceCaller {
@@ -46,14 +47,33 @@ export function scopesOf(role: Actor['role'], stored: string[]): ReadonlySet<Inf
   return new Set(known.length > 0 ? known : DEFAULT_INFERENCE_SCOPES);
 }
 
+/**
+ * What the inference path needs of a request. The proxy builds it without Hono (worker/routes/inference-proxy.ts:
+ * its calls skip the API's app); the Label Studio adapter and the health endpoint from their Hono context.
+ */
+export interface InferenceRequest {
+  request: Request;
+  env: Env;
+  config: Config;
+  now: () => Date;
+  requestId: string;
+  /** waitUntil: work that outlives the response. */
+  defer: (work: Promise<unknown>) => void;
+}
+
+/** The inference request of a Hono route. */
+export const inferenceRequestOf = (c: Context<AppEnv>): InferenceRequest => ({
+  request: c.req.raw,
+  env: c.env,
+  config: c.get('config'),
+  now: c.get('now'),
+  requestId: c.get('requestId'),
+  defer: (work) => c.executionCtx.waitUntil(work),
+});
+
 /** The reads of the inference path for this request (cached per isolate, ADR 0014). */
-export function inferenceCacheDeps(c: Context<AppEnv>): InferenceCacheDeps {
-  return {
-    db: openDb(c.env.DB),
-    now: c.get('now'),
-    defer: (work) => c.executionCtx.waitUntil(work),
-    encryptionKey: c.get('config').EDGEPLANE_ENCRYPTION_KEY,
-  };
+export function inferenceCacheDeps(r: InferenceRequest): InferenceCacheDeps {
+  return { db: openDb(r.env.DB), now: r.now, defer: r.defer, encryptionKey: r.config.EDGEPLANE_ENCRYPTION_KEY };
 }
 
 /**
@@ -61,12 +81,12 @@ export function inferenceCacheDeps(c: Context<AppEnv>): InferenceCacheDeps {
  * the token comes from the per-isolate cache keyed by the secret's SHA-256, so a call in steady use reads no storage;
  * a revoked token stops working at once in the isolate that revoked it and within INFERENCE_CACHE_MAX_AGE_MS elsewhere.
  */
-async function resolveInferenceSecret(c: Context<AppEnv>, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
-  const config = c.get('config');
+async function resolveInferenceSecret(r: InferenceRequest, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
+  const config = r.config;
   if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
-    return resolveSecret(c, secret);
+    return { actor: DEV_ADMIN, scopes: [] };
   }
-  const deps = inferenceCacheDeps(c);
+  const deps = inferenceCacheDeps(r);
   const hash = await hashSecret(secret);
   const token = await cachedToken(deps, hash);
   const now = deps.now().getTime();
@@ -76,10 +96,10 @@ async function resolveInferenceSecret(c: Context<AppEnv>, secret: string): Promi
 }
 
 /** Authenticates a proxy or adapter call; 401 with the challenge stock clients expect when it cannot. */
-export async function authenticateInference(c: Context<AppEnv>): Promise<InferenceCaller> {
-  const header = c.req.header('authorization') ?? '';
+export async function authenticateInference(r: InferenceRequest): Promise<InferenceCaller> {
+  const header = r.request.headers.get('authorization') ?? '';
   const secret = presentedSecret(header);
-  const resolved = secret ? await resolveInferenceSecret(c, secret) : undefined;
+  const resolved = secret ? await resolveInferenceSecret(r, secret) : undefined;
   if (!resolved) {
     throw new AppError(
       'unauthorized',
@@ -103,15 +123,9 @@ const rateObject = (env: Env, key: string) => env.INFERENCE_RATE.get(env.INFEREN
  * steady use nothing is awaited: the isolate spends calls leased ahead from the token's rate object and asks for more
  * after the response (RateLeases); a call waits only when a chunk of calls is already on credit.
  */
-export async function limitRate(c: Context<AppEnv>, caller: InferenceCaller, now: number = Date.now()): Promise<void> {
+export async function limitRate(r: InferenceRequest, caller: InferenceCaller, now: number = Date.now()): Promise<void> {
   const key = caller.actor.id;
-  const limit = c.get('config').EDGEPLANE_INFERENCE_RATE_PER_MINUTE;
-  const waiting = leases.admit(
-    key,
-    limit,
-    now,
-    (want) => rateObject(c.env, key).lease(want, limit),
-    (work) => c.executionCtx.waitUntil(work),
-  );
+  const limit = r.config.EDGEPLANE_INFERENCE_RATE_PER_MINUTE;
+  const waiting = leases.admit(key, limit, now, (want) => rateObject(r.env, key).lease(want, limit), r.defer);
   if (waiting) await waiting;
 }

@@ -1,8 +1,10 @@
-import type { Context } from 'hono';
-import type { AppEnv } from '../app-env';
-import type { Hono } from 'hono';
+import { errorEnvelope } from '../app';
+import { systemClock } from '../clock';
+import { configOf } from '../env';
 import { AppError, notFound } from '../errors';
-import { authenticateInference, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import type { InferenceRoute } from '../inference-path';
+import { authenticateInference, type InferenceRequest, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import { requestIdOf } from '../middleware/request-id';
 import { cachedBackend } from '../services/inference-cache';
 import { classifyEndpoint } from '../services/inference-endpoints';
 import { forward } from '../services/inference-forward';
@@ -11,23 +13,39 @@ import { type OutgoingBody, outgoingBody } from '../services/inference-body';
 import { type InferenceSample, recordInferenceCall } from '../services/inference-metrics';
 import type { InferenceErrorClass } from '../../src/shared/api/inference-metrics';
 
-/** Mounts the Triton (KServe v2) proxy: `/inference/:backend/v2/...` for any backend, `/v2/...` for the default one. */
-export function registerInferenceProxy(app: Hono<AppEnv>): void {
-  const byName = (c: Context<AppEnv>) => proxy(c, c.req.param('backend') ?? '', `/inference/${c.req.param('backend') ?? ''}`);
-  const byDefault = (c: Context<AppEnv>) => proxy(c, undefined, '');
-  app.all('/inference/:backend/v2', byName);
-  app.all('/inference/:backend/v2/*', byName);
-  app.all('/v2', byDefault);
-  app.all('/v2/*', byDefault);
+/**
+ * Serves the Triton (KServe v2) proxy: `/inference/:backend/v2/...` for any backend, `/v2/...` for the default one.
+ * The Worker's fetch calls it directly for those paths (worker/inference-path.ts), without the API's Hono app: a
+ * proxied call pays for no router or middleware it does not use (measured: docs/benchmarks.md → inference proxy).
+ * It gives the same request id header and error envelope as the API.
+ */
+export async function serveInference(request: Request, env: Env, ctx: ExecutionContext, route: InferenceRoute): Promise<Response> {
+  const requestId = requestIdOf(request.headers.get('x-request-id'));
+  let response: Response;
+  try {
+    const r: InferenceRequest = {
+      request,
+      env,
+      config: configOf(env),
+      now: systemClock,
+      requestId,
+      defer: (work) => ctx.waitUntil(work),
+    };
+    response = await proxy(r, route);
+  } catch (error) {
+    const { status, body, headers } = errorEnvelope(error, requestId, request.headers.get('content-type') ?? undefined);
+    response = Response.json(body, { status, headers });
+  }
+  response.headers.set('x-request-id', requestId);
+  return response;
 }
 
-async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: string): Promise<Response> {
-  const url = new URL(c.req.url);
-  const rest = url.pathname.slice(prefix.length + '/v2'.length);
-  const method = c.req.method;
+async function proxy(r: InferenceRequest, { backend: backendId, rest }: InferenceRoute): Promise<Response> {
+  const { request } = r;
+  const method = request.method;
   // Latency counts from here: performance.now() advances with I/O in workerd, which is what a proxy's latency is made of.
   const started = performance.now();
-  const caller = await authenticateInference(c);
+  const caller = await authenticateInference(r);
   const endpoint = classifyEndpoint(method, rest);
   if (endpoint.kind === 'blocked') throw new AppError('forbidden', `${method} /v2${rest}: ${endpoint.reason}`);
   if (endpoint.kind === 'unknown') throw new AppError('not_found', `${method} /v2${rest} is not a Triton endpoint edgeplane proxies`);
@@ -37,9 +55,9 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
       `${method} /v2${rest} needs the "${endpoint.scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`,
     );
   }
-  await limitRate(c, caller);
+  await limitRate(r, caller);
   // Backend rows, like tokens, come from the per-isolate cache (ADR 0014): no storage read on a call in steady use.
-  const cached = await cachedBackend(inferenceCacheDeps(c), backendId);
+  const cached = await cachedBackend(inferenceCacheDeps(r), backendId);
   if (!cached) {
     if (backendId !== undefined) throw notFound('inference backend', backendId);
     throw new AppError('not_found', 'no default inference backend: set "default": true on one, or call /inference/<backend>/v2/...');
@@ -53,12 +71,16 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
   // cannot grow the metrics without bound by asking for made-up models.
   const modelOf = (status: number) => (status === 404 ? '' : (endpoint.model ?? ''));
   const record = (status: number, sample: Omit<InferenceSample, 'backend' | 'model' | 'latencyMs'>) =>
-    recordInferenceCall(c.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }, (work) =>
-      c.executionCtx.waitUntil(work),
-    );
+    recordInferenceCall(r.env, { backend: backend.id, model: modelOf(status), latencyMs: performance.now() - started, ...sample }, r.defer);
   let outgoing: OutgoingBody | undefined;
   try {
-    outgoing = await outgoingBody(c.req.raw.body, method, c.req.header('content-length'), backend.maxBodyBytes, backend.id);
+    outgoing = await outgoingBody(
+      request.body,
+      method,
+      request.headers.get('content-length') ?? undefined,
+      backend.maxBodyBytes,
+      backend.id,
+    );
     const target = {
       upstreams: backend.upstreams,
       balance: backend.balance,
@@ -68,18 +90,18 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
     };
     const call = {
       method,
-      path: `/v2${rest}${url.search}`,
-      headers: c.req.raw.headers,
+      path: `/v2${rest}${searchOf(request.url)}`,
+      headers: request.headers,
       body: outgoing.body,
       repeatable: endpoint.repeatable && !endpoint.stream,
       signal: outgoing.signal,
     };
-    const requestId = c.get('requestId');
+    const requestId = r.requestId;
     if (endpoint.health) {
       const answer = await cachedHealth(
         `${backend.id}:${backend.version}:${rest}`,
         async () => (await forward(target, { ...call, method: 'GET', body: null })).response,
-        (work) => c.executionCtx.waitUntil(work),
+        r.defer,
       );
       answer.headers.set('x-request-id', requestId);
       record(answer.status, { errorClass: statusClass(answer.status), bytesIn: 0, bytesOut: 0 });
@@ -116,6 +138,12 @@ async function proxy(c: Context<AppEnv>, backendId: string | undefined, prefix: 
     record(0, { errorClass: errorClassOf(failure), bytesIn: outgoing?.bytes() ?? 0, bytesOut: 0 });
     throw failure;
   }
+}
+
+/** The query of a URL, `?` included, or '' (the fragment never reaches a server). */
+function searchOf(url: string): string {
+  const at = url.indexOf('?');
+  return at < 0 ? '' : url.slice(at);
 }
 
 /** Triton's answers that count as errors, by status class. */

@@ -3,7 +3,13 @@ import { lsPredictRequest } from '../../src/shared/api';
 import type { AppEnv } from '../app-env';
 import type { Router } from '../app';
 import { AppError, notFound } from '../errors';
-import { authenticateInference, type InferenceCaller, inferenceCacheDeps, limitRate } from '../middleware/inference-auth';
+import {
+  authenticateInference,
+  type InferenceCaller,
+  inferenceCacheDeps,
+  inferenceRequestOf,
+  limitRate,
+} from '../middleware/inference-auth';
 import { cachedBackend, cachedMlBackend } from '../services/inference-cache';
 import { modelVersionOf, predict } from '../services/ml-adapter';
 import { validationError } from '../validation-errors';
@@ -31,7 +37,7 @@ export function registerMl(app: Router): void {
     const { ml } = await load(c, 'inference');
     const parsed = lsPredictRequest.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) throw validationError(parsed.error, 'json');
-    const backend = await cachedBackend(inferenceCacheDeps(c), ml.backendId);
+    const backend = await cachedBackend(inferenceCacheDeps(inferenceRequestOf(c)), ml.backendId);
     // An ML backend's inference backend cannot be deleted while it is in use; a stale cached ML row may still name one.
     if (!backend) throw notFound('inference backend', ml.backendId);
     const answer = await predict(
@@ -66,13 +72,14 @@ export function registerMl(app: Router): void {
 }
 
 async function load(c: Context<AppEnv>, scope: 'health' | 'metadata' | 'inference') {
-  const caller: InferenceCaller = await authenticateInference(c);
+  const r = inferenceRequestOf(c);
+  const caller: InferenceCaller = await authenticateInference(r);
   if (!caller.scopes.has(scope))
     throw new AppError('forbidden', `this call needs the "${scope}" scope; this token has ${[...caller.scopes].join(', ') || 'none'}`);
-  await limitRate(c, caller);
+  await limitRate(r, caller);
   const id = c.req.param('id') ?? '';
   // From the per-isolate cache (ADR 0014), like the token and the inference backend.
-  const ml = await cachedMlBackend(inferenceCacheDeps(c), id);
+  const ml = await cachedMlBackend(inferenceCacheDeps(r), id);
   if (!ml) throw notFound('ML backend', id);
   return { caller, ml };
 }

@@ -3,7 +3,7 @@ import { inferenceBackendHealth, type InferenceBackendHealth } from '../../src/s
 import { resourceId } from '../../src/shared/api/fields';
 import type { Router } from '../app';
 import { AppError, notFound } from '../errors';
-import { inferenceCacheDeps } from '../middleware/inference-auth';
+import { inferenceCacheDeps, inferenceRequestOf } from '../middleware/inference-auth';
 import { cachedBackend } from '../services/inference-cache';
 import { forward } from '../services/inference-forward';
 import { cachedHealth } from '../services/inference-health-cache';
@@ -28,7 +28,7 @@ export function registerInferenceHealth(app: Router): void {
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const cached = await cachedBackend(inferenceCacheDeps(c), id);
+      const cached = await cachedBackend(inferenceCacheDeps(inferenceRequestOf(c)), id);
       if (!cached) throw notFound('inference backend', id);
       const backend = cached.row;
       const target = {
