@@ -6,10 +6,11 @@
 // The console is part of the Worker rather than Workers static assets: with [assets], every request, API and inference
 // calls included, first went through the platform's asset router (docs/adr/0016-console-in-the-worker.md).
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeIfChanged } from './write-if-changed.mjs';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -49,19 +50,7 @@ export async function buildAdmin(root = here) {
     "/** The console's files served under /admin/assets/ (worker/routes/admin.ts): media type, text, strong ETag. */\n" +
     `export const ADMIN_ASSETS: Record<string, { type: string; body: string; etag: string }> = ${JSON.stringify(files, null, 1)};\n`;
   const file = path.join(root, ADMIN_MODULE);
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // not generated yet
-  }
-  if (current !== module) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    // Written beside the target and renamed into place, so a bundler reading it never sees half a module.
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, module);
-    renameSync(temporary, file);
-  }
+  writeIfChanged(file, module);
   return { file, inputs: Object.keys(result.metafile.inputs) };
 }
 

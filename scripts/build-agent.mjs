@@ -10,9 +10,10 @@
 // Worker never carries an agent older than the code beside it.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeIfChanged } from './write-if-changed.mjs';
 
 const here = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -66,18 +67,7 @@ export async function writeAgentModule(root = here) {
     '/** The release (package.json version) the bundle was built at: the tag of the image the release workflow publishes. */\n' +
     `export const AGENT_RELEASE = '${version}';\n`;
   const file = path.join(root, 'worker/generated/agent-bundle.ts');
-  let current = '';
-  try {
-    current = readFileSync(file, 'utf8');
-  } catch {
-    // not generated yet
-  }
-  if (current !== module) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, module);
-    renameSync(temporary, file);
-  }
+  writeIfChanged(file, module);
   return { file, bytes: text.length };
 }
 
