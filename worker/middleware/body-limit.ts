@@ -45,13 +45,13 @@ const limits = {
 };
 
 /** Endpoints that bound their body themselves, after they have authenticated the caller. */
-const OWN_LIMIT = [/^\/agent\/v1\/(register|status|dry-runs\/[^/]+)$/, /^\/bootstrap$/, /^\/v2(\/|$)/, /^\/inference(\/|$)/];
+const OWN_LIMIT = [/^\/agent\/v1\/(register|status|dry-runs\/[^/]+)$/, /^\/bootstrap$/];
 
 /**
  * The app-wide body limit, in front of every route and its validators: a body over the limit is answered 413 without
  * being parsed (from Content-Length, or while it streams in). The agent endpoints and /bootstrap apply theirs after
- * checking the bearer (an unauthenticated caller costs no body read at all); the inference proxy streams bodies up to
- * the backend's maxBodyBytes.
+ * checking the bearer (an unauthenticated caller costs no body read at all). The inference proxy never comes here (the
+ * Worker's fetch serves it without this app) and streams bodies up to the backend's maxBodyBytes.
  */
 export const bodyLimits = createMiddleware<AppEnv>(async (c, next) => {
   const path = c.req.path;
