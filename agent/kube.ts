@@ -34,6 +34,13 @@ export type KubeResult<T> = { ok: true; status: number; value: T } | { ok: false
 /** Items per list page: bounds the response the agent holds at once (a 500-object list is ~1 MB of JSON). */
 const LIST_PAGE = 100;
 
+/**
+ * The reason of the 404 the agent gives itself when the API server does not serve an object's kind in its apiVersion
+ * (the version was removed by an upgrade, or the CRD is not installed): unlike Kubernetes' own NotFound it says
+ * nothing of whether the object exists, so prune must not take it as "gone" silently.
+ */
+export const NOT_SERVED = 'NotServed';
+
 /** Identifies one object. */
 export interface ObjectRef {
   apiVersion: string;
@@ -186,7 +193,7 @@ export class Kube {
         ok: false,
         status: 404,
         error: {
-          reason: 'NotFound',
+          reason: NOT_SERVED,
           message: `the API server does not serve kind ${ref.kind} in ${ref.apiVersion} (is its CRD installed?)`,
         },
       };
@@ -212,6 +219,16 @@ export class Kube {
     } catch (error) {
       this.discovery.delete(apiVersion);
       const result = (error as { result?: KubeResult<never> }).result;
+      if (result?.status === 404) {
+        return {
+          ok: false,
+          status: 404,
+          error: {
+            reason: NOT_SERVED,
+            message: `the API server does not serve ${apiVersion} (removed by an upgrade, or its CRD is not installed)`,
+          },
+        };
+      }
       if (result) return result;
       throw error;
     }

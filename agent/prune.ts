@@ -1,6 +1,6 @@
 import type { DesiredBundle, ObjectResult } from '../src/shared/api/agent';
 import { ownedByEdgeplane, refOfEntry, type InventoryEntry } from './inventory';
-import type { Kube } from './kube';
+import { type Kube, NOT_SERVED } from './kube';
 
 /** The annotation (set by the compiler on workload Namespaces) that keeps an object when it leaves the bundle. */
 export const PRUNE_ANNOTATION = 'edgeplane.dev/prune';
@@ -109,7 +109,16 @@ export async function executePrune(
     const id = { apiVersion: ref.apiVersion, kind: ref.kind, name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) };
     const live = await kube.get(ref);
     if (!live.ok) {
-      if (live.status === 404) gone.push(key);
+      if (live.status === 404 && live.error.reason === NOT_SERVED) {
+        // It cannot be read or deleted through the apiVersion it was applied with. Forgotten rather than retried on every
+        // pass (a removed CRD takes its objects with it), but said: under a newer apiVersion it may still exist.
+        results.push({
+          ...id,
+          action: 'prune_refused',
+          message: `not deleted, and no longer tracked: ${live.error.message ?? 'its kind is not served'}; if it still exists under another apiVersion, delete it by hand`,
+        });
+        gone.push(key);
+      } else if (live.status === 404) gone.push(key);
       else results.push({ ...id, action: 'error', message: `read before prune failed (${live.status}): ${live.error.message ?? ''}` });
       continue;
     }

@@ -150,6 +150,27 @@ describe('prune', () => {
     expect(names).toContain('relabelled');
     expect(names).not.toContain('mine');
   });
+
+  it('says so when an object’s kind is no longer served in the apiVersion it was applied with, instead of taking it as gone', async () => {
+    const entries = [
+      // A group version the API server does not serve (removed by an upgrade, or a CRD not installed)...
+      { key: 'policy/PodDisruptionBudget/default/old', apiVersion: 'policy/v1beta1' },
+      { key: 'example.com/Widget/default/w', apiVersion: 'example.com/v1' },
+      // ...and a kind its served group version does not have.
+      { key: '/Widget/default/w2', apiVersion: 'v1' },
+    ];
+    const { results, gone } = await executePrune(kube, entries, 'c1');
+    expect(results.map((r) => [r.kind, r.name, r.action])).toEqual([
+      ['PodDisruptionBudget', 'old', 'prune_refused'],
+      ['Widget', 'w', 'prune_refused'],
+      ['Widget', 'w2', 'prune_refused'],
+    ]);
+    expect(results[0]?.message).toMatch(/^not deleted, and no longer tracked: the API server does not serve policy\/v1beta1 /);
+    expect(results[2]?.message).toContain('does not serve kind Widget in v1');
+    expect(results.every((r) => r.message?.endsWith('delete it by hand'))).toBe(true);
+    // Forgotten (not retried on every pass), but reported.
+    expect(gone.sort()).toEqual(entries.map((e) => e.key).sort());
+  });
 });
 
 describe('state', () => {
