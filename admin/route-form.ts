@@ -105,6 +105,12 @@ export class RouteForm {
         h('button', { type: 'button', id: 'route-cancel', class: 'action', hidden: true, onclick: () => this.reset() }, 'Cancel edit'),
         h('button', { type: 'submit', class: 'action' }, 'Preview plan'),
         h(
+          'span',
+          { class: 'inline' },
+          h('input', { type: 'checkbox', id: 'plan-dry-run' }),
+          h('label', { for: 'plan-dry-run' }, "with the cluster's pre-flight (its agent dry-runs the objects; up to 10 s)"),
+        ),
+        h(
           'button',
           { type: 'button', id: 'route-save', class: 'action primary', disabled: true, onclick: () => void this.save() },
           'Save route',
@@ -240,7 +246,11 @@ export class RouteForm {
     slot.replaceChildren();
     const change = this.change();
     try {
-      const plan = await this.ctx.api.call<PlanReport>('POST', '/v1/plan', { body: { changes: [change] } });
+      // The cluster pre-flight (ADR 0015) asks each affected cluster's agent for a server-side dry run of its bundle.
+      const dryRun = (this.element.querySelector('#plan-dry-run') as HTMLInputElement).checked;
+      const plan = await this.ctx.api.call<PlanReport>('POST', '/v1/plan', {
+        body: { changes: [change], ...(dryRun ? { cluster: { dryRun: true } } : {}) },
+      });
       slot.replaceChildren(renderPlan(plan));
       const verdict = plan.results[0];
       if (verdict?.error) {

@@ -46,10 +46,12 @@ export async function startConsole(): Promise<ConsoleFixture> {
     baseUrl,
     trinityAgent,
     async api<T>(method: string, path: string, body?: unknown) {
+      await worker.restartIfExited();
       const response = await worker.api(method, path, body);
       return { status: response.status, body: (response.status === 204 ? null : await response.json()) as T };
     },
     async open(view: string, token = DEV_ADMIN_TOKEN) {
+      await worker.restartIfExited();
       const page = await (await newContext(browser, contexts)).newPage();
       watchPage(page, problems);
       await page.goto(`${baseUrl}/admin#/${view}`).catch((error: unknown) => {

@@ -3,10 +3,12 @@
 // re-registration. Each checks what the page shows against the API, and that a change made elsewhere (the API, the
 // agent's report, a proxied call) shows without a reload.
 import { mkdirSync } from 'node:fs';
+import WebSocket from 'ws';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentStatus } from '../../src/shared/api/agent';
+import type { AgentDryRunRequest, AgentDryRunResult } from '../../src/shared/api/cluster-dry-run';
 import type { Cluster } from '../../src/shared/api/cluster';
 import type { Probe } from '../../src/shared/api/probe';
 import type { PruneApproval } from '../../src/shared/api/prune-approval';
@@ -157,9 +159,14 @@ describe('egress probes', { timeout: 60_000 }, () => {
   });
 });
 
-describe('inference traffic', { timeout: 60_000 }, () => {
+// Retried once: wrangler dev's Node process has exited by itself during this test under load (an empty "[ERROR]",
+// twice in about ten full runs, never elsewhere); the fixture restarts it on the same data (logged), and the retry
+// then runs against it. A real failure fails both attempts.
+describe('inference traffic', { timeout: 60_000, retry: 1 }, () => {
   it('says not reported yet before any call, then shows requests, errors and latency percentiles as they come', async () => {
     const { api, worker } = fx();
+    // A retry starts from no backend (deleting one resets its metrics).
+    expect([204, 404]).toContain((await api('DELETE', '/v1/inference/backends/triton')).status);
     expect((await api('POST', '/v1/inference/backends', { id: 'triton', upstreams: [{ url: triton?.urlOf('views') ?? '' }] })).status).toBe(
       201,
     );
@@ -287,6 +294,77 @@ describe('agent re-registration', { timeout: 60_000 }, () => {
     expect((await api<Cluster>('GET', '/v1/clusters/trinity')).body.reregistrationRequestedAt).toBeTruthy();
     const audit = await api<{ items: { action: string; actor: string }[] }>('GET', '/v1/audit?entityType=cluster&entityId=trinity&limit=5');
     expect(audit.body.items[0]).toEqual(expect.objectContaining({ actor: 'dev-admin', action: expect.stringMatching(/reregistration/) }));
+  });
+});
+
+describe('plan preview with the cluster pre-flight', { timeout: 60_000 }, () => {
+  it("shows what trinity's API server said of each object when the box is ticked (its agent answering), and nothing is written", async () => {
+    const { worker, trinityAgent, api } = fx();
+    // trinity's fake agent: the notify socket a real agent keeps open, then the dry run fetched and answered.
+    const socket = new WebSocket(`${worker.url.replace('http', 'ws')}/agent/v1/notify`, {
+      headers: { authorization: `Bearer ${trinityAgent}` },
+    });
+    const notified = new Promise<string>((resolve, reject) => {
+      socket.on('message', (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as { dryRun?: string };
+        if (message.dryRun) resolve(message.dryRun);
+      });
+      socket.once('error', reject);
+    });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    try {
+      const page = await fx().open('tunnels');
+      await page.locator('[data-tunnel="trinity"]').waitFor();
+      await page.getByLabel('Tunnel', { exact: true }).selectOption('trinity');
+      await page.getByLabel('Hostname', { exact: true }).fill('preflight.example.com');
+      await page.getByLabel('Namespace', { exact: true }).fill('trinity');
+      await page.getByLabel('Service name', { exact: true }).fill('trinity-api');
+      await page.getByLabel('Port', { exact: true }).fill('8000');
+      await page.getByLabel("with the cluster's pre-flight (its agent dry-runs the objects; up to 10 s)").check();
+      await page.getByRole('button', { name: 'Preview plan' }).click();
+
+      const id = await notified;
+      const agentCall = (path: string, init: RequestInit = {}) =>
+        fetch(`${worker.url}${path}`, {
+          ...init,
+          headers: { authorization: `Bearer ${trinityAgent}`, 'content-type': 'application/json' },
+        });
+      const { items } = (await (await agentCall('/agent/v1/dry-runs')).json()) as { items: AgentDryRunRequest[] };
+      const request = items.find((i) => i.id === id);
+      if (!request) throw new Error(`dry run ${id} not offered to the agent`);
+      const result: AgentDryRunResult = {
+        kubernetesVersion: 'v1.31.4+k3s1',
+        objects: request.objects.map((o, i) => {
+          const base = {
+            key: `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+            apiVersion: o.apiVersion,
+            kind: o.kind,
+            namespace: o.metadata.namespace ?? null,
+            name: o.metadata.name,
+          };
+          if (o.kind === 'Deployment')
+            return { ...base, outcome: 'conflict' as const, conflicts: [{ field: '.spec.replicas', manager: 'kubectl-scale' }] };
+          return i === 0
+            ? { ...base, outcome: 'changed' as const, fields: ['.metadata.labels.team'] }
+            : { ...base, outcome: 'unchanged' as const };
+        }),
+      };
+      expect((await agentCall(`/agent/v1/dry-runs/${id}`, { method: 'POST', body: JSON.stringify(result) })).status).toBe(204);
+
+      const preflight = page.locator('#plan-preview [data-dry-run="trinity"]');
+      await preflight.waitFor({ timeout: 15_000 });
+      expect(await preflight.locator('h5').textContent()).toMatch(/^Pre-flight \(server-side dry run\): completed .*1 changed.*1 conflict/);
+      const deployment = result.objects.find((o) => o.kind === 'Deployment');
+      expect(await preflight.locator('[data-outcome="conflict"]').textContent()).toBe(
+        `conflict ${deployment?.key}: .spec.replicas owned by kubectl-scale`,
+      );
+      expect(await preflight.locator('[data-outcome="changed"]').textContent()).toContain(': .metadata.labels.team');
+      expect(await preflight.locator('[data-outcome="unchanged"]').count()).toBe(0);
+      // A preview writes nothing.
+      expect((await api<{ items: unknown[] }>('GET', '/v1/routes?hostname=preflight.example.com')).body.items).toEqual([]);
+    } finally {
+      socket.close();
+    }
   });
 });
 

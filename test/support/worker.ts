@@ -167,6 +167,24 @@ export class WorkerProcess {
     );
   }
 
+  /** Whether the wrangler this object started is still running. */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /**
+   * Starts wrangler again, on the same port and local data, when it exited by itself (its last output was logged when
+   * it did). `wrangler dev`'s own Node process has been seen exiting under load with an empty "[ERROR]" in the middle of
+   * the console's views (docs/admin.md → Tests); the Worker and its data are unaffected, so the fixture brings it back
+   * rather than failing every later test with "connection refused".
+   */
+  async restartIfExited(): Promise<boolean> {
+    if (this.child === undefined || this.running || this.stopping) return false;
+    console.error(`restarting wrangler dev on ${this.url}: it exited by itself (see its last output above)`);
+    await this.start();
+    return true;
+  }
+
   /** Stops wrangler and workerd (the whole process group this test started). */
   async stop(): Promise<void> {
     const child = this.child;
