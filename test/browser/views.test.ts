@@ -14,6 +14,7 @@ import type { Probe } from '../../src/shared/api/probe';
 import type { PruneApproval } from '../../src/shared/api/prune-approval';
 import type { Token } from '../../src/shared/api/token';
 import { startFakeTriton, type FakeTriton } from '../fakes/triton/server';
+import { verdictBase } from '../support/dry-run';
 import { ROOT } from '../support/worker';
 import { startConsole, TRINITY_REPORT, type ConsoleFixture } from './console-fixture';
 import { agentDesired, postAgentStatus } from './harness';
@@ -335,13 +336,7 @@ describe('plan preview with the cluster pre-flight', { timeout: 60_000 }, () => 
       const result: AgentDryRunResult = {
         kubernetesVersion: 'v1.31.4+k3s1',
         objects: request.objects.map((o, i) => {
-          const base = {
-            key: `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-            apiVersion: o.apiVersion,
-            kind: o.kind,
-            namespace: o.metadata.namespace ?? null,
-            name: o.metadata.name,
-          };
+          const base = verdictBase(o);
           if (o.kind === 'Deployment')
             return { ...base, outcome: 'conflict' as const, conflicts: [{ field: '.spec.replicas', manager: 'kubectl-scale' }] };
           return i === 0

@@ -10,6 +10,7 @@ import { BODY_LIMITS } from '../../worker/middleware/body-limit';
 import { ACCOUNT, labelStudio } from './fixtures';
 import { api, expectError, uid } from './helpers';
 import { notifierOf } from './notifier-helpers';
+import { verdictBase } from '../support/dry-run';
 
 // The cluster-side pre-flight of POST /v1/plan through the Worker in workerd: the test plays the agent (its notify
 // socket, GET /agent/v1/dry-runs, POST /agent/v1/dry-runs/{id}); the agent's own half runs against the fake apiserver
@@ -102,13 +103,7 @@ function verdicts(request: AgentDryRunRequest): AgentDryRunResult {
   return {
     kubernetesVersion: 'v1.31.4+k3s1',
     objects: request.objects.map((o, i) => {
-      const base = {
-        key: `${o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : ''}/${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-        apiVersion: o.apiVersion,
-        kind: o.kind,
-        namespace: o.metadata.namespace ?? null,
-        name: o.metadata.name,
-      };
+      const base = verdictBase(o);
       if (o.kind === 'Ingress')
         return {
           ...base,
