@@ -61,6 +61,8 @@ async function mapLimit<T, R>(items: T[], limit: number, work: (item: T) => Prom
 export class Syncer {
   private bundle: DesiredBundle | undefined;
   private etag: string | undefined;
+  /** The refusal of the last pass that decided on pruning, reported again by offline passes (which decide nothing). */
+  private lastPruneRefusal: { refused: string; objects: string[] | undefined } | undefined;
   private lastReport = '';
   private pendingReport: AgentStatus | undefined;
   /** Conflicts already reported for an unchanged live object and desired object: not retried (no write) until either changes. */
@@ -154,6 +156,12 @@ export class Syncer {
     let pruneRefusedObjects: string[] | undefined;
     let pruneApproved: number | undefined;
     let pruneMemory = this.state.prune;
+    if (!mayPrune && this.lastPruneRefusal) {
+      // An offline pass decides nothing about pruning: the last refusal still stands and is reported as it was, so the
+      // report delivered later does not read as if it had been lifted.
+      pruneRefused = this.lastPruneRefusal.refused;
+      pruneRefusedObjects = this.lastPruneRefusal.objects;
+    }
     if (mayPrune) {
       // By key, which leaves the version out: an object the bundle moved to another apiVersion is kept, not pruned.
       const keep = new Set(next.map((e) => e.key));
@@ -166,6 +174,7 @@ export class Syncer {
       );
       pruneRefused = plan.refused;
       pruneRefusedObjects = plan.refusedObjects;
+      this.lastPruneRefusal = plan.refused ? { refused: plan.refused, objects: plan.refusedObjects } : undefined;
       if (plan.refused) {
         log('warn', 'prune refused', { reason: plan.refused });
         results.push(

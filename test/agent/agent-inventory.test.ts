@@ -47,6 +47,8 @@ const configMap = (name: string): KObject => ({
 /** The Worker as the Syncer sees it: serves the bundle set last, keeps the reports. */
 class FakeWorker implements Pick<Transport, 'fetchDesired' | 'postStatus'> {
   bundle: DesiredBundle | undefined;
+  /** The Worker cannot be reached: the agent repairs drift from its last bundle and prunes nothing. */
+  offline = false;
   readonly reports: AgentStatus[] = [];
 
   serve(revision: number, objects: KObject[]): void {
@@ -62,7 +64,7 @@ class FakeWorker implements Pick<Transport, 'fetchDesired' | 'postStatus'> {
   }
 
   fetchDesired(): ReturnType<Transport['fetchDesired']> {
-    const bundle = this.bundle;
+    const bundle = this.offline ? undefined : this.bundle;
     return Promise.resolve(
       bundle ? { kind: 'bundle', bundle, etag: `"${bundle.revision}"` } : { kind: 'unreachable', message: 'no bundle yet' },
     );
@@ -248,5 +250,29 @@ describe('decodeInventory', () => {
     expect(decodeInventory(encodeInventory(entries))).toEqual({ entries: [entries[1], entries[0]], current: true });
     expect(decodeInventory('{not json')).toEqual({ entries: [], current: false });
     expect(decodeInventory(undefined)).toEqual({ entries: [], current: true });
+  });
+});
+
+describe('a refused prune', () => {
+  it('is reported again by an offline pass, which decides nothing about pruning, instead of reading as lifted', async () => {
+    const worker = new FakeWorker();
+    const agent = await syncer(worker);
+    worker.serve(1, [configMap('keep'), configMap('gone-1'), configMap('gone-2')]);
+    await agent.sync();
+    worker.serve(2, [configMap('keep')]);
+    if (worker.bundle) worker.bundle.prune = { ...worker.bundle.prune, maxDeletes: 1 };
+    await agent.sync();
+    const refused = worker.reports.at(-1);
+    expect(refused?.pruneRefusedObjects).toHaveLength(2);
+
+    worker.offline = true;
+    await agent.sync();
+    // The offline pass's own report (its conflicts or health may differ) carries the standing refusal.
+    const offline = worker.reports.at(-1);
+    expect(offline?.pruneRefused).toBe(refused?.pruneRefused);
+    expect(offline?.pruneRefusedObjects).toEqual(refused?.pruneRefusedObjects);
+    expect(fake.objects('ConfigMap', 'default').map((o) => (o.metadata as { name: string }).name)).toEqual(
+      expect.arrayContaining(['keep', 'gone-1', 'gone-2']),
+    );
   });
 });
