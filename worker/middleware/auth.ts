@@ -6,11 +6,19 @@ import { bearerSecret } from '../bearer';
 import { constantTimeEqual, hashSecret } from '../crypto';
 import { apiTokens } from '../db/schema';
 import type { Actor } from '../deps';
+import type { Config } from '../env';
 import { openDb } from '../deps';
 import { AppError } from '../errors';
 import { ACCESS_HEADER, accessConfigured, verifyAccess } from './access';
 
 const LAST_USED_GRANULARITY_MS = 5 * 60_000;
+
+/** Whether a secret is the dev admin token: only in development, compared in constant time. */
+export function isDevAdminToken(config: Config, secret: string): boolean {
+  return (
+    config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN !== undefined && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)
+  );
+}
 
 /** Who the dev admin token (development only) acts as. */
 export const DEV_ADMIN: Actor = { id: 'dev-admin', role: 'admin' };
@@ -21,9 +29,7 @@ export const DEV_ADMIN: Actor = { id: 'dev-admin', role: 'admin' };
  */
 export async function resolveSecret(c: Context<AppEnv>, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
   const config = c.get('config');
-  if (config.development && config.EDGEPLANE_DEV_ADMIN_TOKEN && constantTimeEqual(secret, config.EDGEPLANE_DEV_ADMIN_TOKEN)) {
-    return { actor: DEV_ADMIN, scopes: [] };
-  }
+  if (isDevAdminToken(config, secret)) return { actor: DEV_ADMIN, scopes: [] };
   const hash = await hashSecret(secret);
   const db = openDb(c.env.DB);
   const now = c.get('now')();

@@ -96,14 +96,13 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
       repeatable: endpoint.repeatable && !endpoint.stream,
       signal: outgoing.signal,
     };
-    const requestId = r.requestId;
+    // serveInference sets x-request-id on whatever is returned here.
     if (endpoint.health) {
       const answer = await cachedHealth(
         `${backend.id}:${backend.version}:${rest}`,
         async () => (await forward(target, { ...call, method: 'GET', body: null })).response,
         r.defer,
       );
-      answer.headers.set('x-request-id', requestId);
       record(answer.status, { errorClass: statusClass(answer.status), bytesIn: 0, bytesOut: 0 });
       return answer;
     }
@@ -114,7 +113,6 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
       throw new AppError('payload_too_large', 'over the limit');
     }
     const headers = new Headers(response.headers);
-    headers.set('x-request-id', requestId);
     const bytesIn = outgoing.bytes();
     const errorClass = statusClass(response.status);
     const length = response.headers.get('content-length');

@@ -33,6 +33,8 @@ interface KeyState {
  */
 export class RateLeases {
   private readonly keys = new Map<string, KeyState>();
+  /** End of the window whose ended keys were last dropped: the map is swept once a window, not on every new key. */
+  private sweptUntil = 0;
 
   /**
    * Admits one call of `key` at `now` or throws the 429. When its grant runs low, asks the rate object for more with
@@ -98,8 +100,10 @@ export class RateLeases {
     if (granted < want) state.exhausted = true;
   }
 
-  /** Drops the keys whose window has ended, so the map is bounded by the tokens used in one window. */
+  /** Drops the keys whose window has ended, once a window, so the map is bounded by the tokens used in one window. */
   private forgetEnded(now: number): void {
+    if (now < this.sweptUntil) return;
+    this.sweptUntil = (Math.floor(now / RATE_PERIOD_MS) + 1) * RATE_PERIOD_MS;
     for (const [key, state] of this.keys) if (now >= state.windowEnds) this.keys.delete(key);
   }
 }
