@@ -19,11 +19,16 @@ function toBase64(bytes: Uint8Array): string {
 
 const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-/** SHA-256 of a secret, hex; tokens and agent credentials are stored only as this. */
+/**
+ * SHA-256 of a secret, hex; tokens and agent credentials are stored only as this. Synchronous (@noble/hashes): every
+ * inference call hashes its token, and crypto.subtle's promise plus the hex conversion cost more than the hash of a
+ * few dozen bytes (profiled on the proxy path).
+ */
+export const secretHash = (secret: string): string => sha256Hex(secret);
+
+/** secretHash for callers that await it. */
 export async function hashSecret(secret: string): Promise<string> {
-  // Synchronous (@noble/hashes): every inference call hashes its token, and crypto.subtle's promise plus the hex
-  // conversion cost more than the hash of a few dozen bytes (profiled on the proxy path).
-  return sha256Hex(secret);
+  return secretHash(secret);
 }
 
 /** Compares two strings in time that depends only on their length. */

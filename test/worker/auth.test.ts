@@ -20,6 +20,14 @@ describe('auth', () => {
     const headers = { authorization: 'Bearer dev-admin-token' };
     expect((await callWith({ ENVIRONMENT: 'development' }, '/v1/clusters', { headers })).status).toBe(200);
     expect((await callWith({ ENVIRONMENT: 'staging' }, '/v1/clusters', { headers })).status).toBe(401);
+    // Compared by SHA-256 (isDevAdminHash): a near miss is refused on /v1 and on the inference path alike.
+    for (const near of ['dev-admin-tokenX', 'dev-admin-toke', 'Dev-admin-token']) {
+      const wrong = { authorization: `Bearer ${near}` };
+      expect((await callWith({ ENVIRONMENT: 'development' }, '/v1/clusters', { headers: wrong })).status).toBe(401);
+      expect((await callWith({ ENVIRONMENT: 'development' }, '/v2/models/simple', { headers: wrong })).status).toBe(401);
+    }
+    // The dev token passes the inference path's auth too (no default backend here: a 404, not a 401).
+    expect((await callWith({ ENVIRONMENT: 'development' }, '/inference/no-such-backend/v2/models/simple', { headers })).status).toBe(404);
   });
 
   it('creates, uses and revokes a token; the secret is shown once and never listed', async () => {

@@ -112,6 +112,9 @@ describe('proxy pass-through', () => {
     const response = await call(`${base}/models/missing/infer`, token, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
     expect(await response.json()).toEqual({ error: "Request for unknown model: 'missing' is not found" });
+    // Triton's answer as it came: edgeplane adds its x-request-id only to the answers it makes itself.
+    expect(response.headers.get('x-request-id')).toBeNull();
+    expect(response.headers.get('content-type')).toBe('application/json');
   });
 });
 

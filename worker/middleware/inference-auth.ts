@@ -1,13 +1,13 @@
 import type { Context } from 'hono';
 import { DEFAULT_INFERENCE_SCOPES, type InferenceScope, inferenceScope } from '../../src/shared/api';
 import type { AppEnv } from '../app-env';
-import { hashSecret } from '../crypto';
+import { secretHash } from '../crypto';
 import { type Actor, openDb } from '../deps';
 import type { Config } from '../env';
 import { AppError } from '../errors';
 import { cachedToken, type InferenceCacheDeps, markTokenUsed } from '../services/inference-cache';
 import { RateLeases } from '../services/inference-rate';
-import { DEV_ADMIN, isDevAdminToken } from './auth';
+import { DEV_ADMIN, isDevAdminHash } from './auth';
 
 /** Who calls the inference proxy or the Label Studio adapter, and which Triton endpoint groups they may use. */
 export interface InferenceCaller {
@@ -82,9 +82,9 @@ export function inferenceCacheDeps(r: InferenceRequest): InferenceCacheDeps {
  * a revoked token stops working at once in the isolate that revoked it and within INFERENCE_CACHE_MAX_AGE_MS elsewhere.
  */
 async function resolveInferenceSecret(r: InferenceRequest, secret: string): Promise<{ actor: Actor; scopes: string[] } | undefined> {
-  if (isDevAdminToken(r.config, secret)) return { actor: DEV_ADMIN, scopes: [] };
+  const hash = secretHash(secret);
+  if (isDevAdminHash(r.config, hash)) return { actor: DEV_ADMIN, scopes: [] };
   const deps = inferenceCacheDeps(r);
-  const hash = await hashSecret(secret);
   const token = await cachedToken(deps, hash);
   const now = deps.now().getTime();
   if (!token || (token.expiresAt !== null && token.expiresAt <= now)) return undefined;

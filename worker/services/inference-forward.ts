@@ -55,10 +55,13 @@ const DROPPED = new Set([
   'x-real-ip',
 ]);
 
-/** The request headers sent upstream: the caller's minus the dropped ones, plus the backend's credentials. */
+/**
+ * The request headers sent upstream: the caller's minus the dropped ones, plus the backend's credentials. Copied whole
+ * by the runtime and then trimmed: cheaper than copying header by header from JS (docs/benchmarks.md).
+ */
 export function upstreamHeaders(incoming: Headers, auth: Record<string, string>): Headers {
-  const out = new Headers();
-  for (const [name, value] of incoming) if (!DROPPED.has(name)) out.set(name, value);
+  const out = new Headers(incoming);
+  for (const name of DROPPED) out.delete(name);
   for (const [name, value] of Object.entries(auth)) out.set(name, value);
   return out;
 }
