@@ -19,6 +19,26 @@ export const quantile = (values, q) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
 };
 export const ms = (v) => `${v.toFixed(3)} ms`;
+
+/** A seeded shuffle (mulberry32), so a run's call order can be repeated. */
+export function shuffler(seed = 1) {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (items) => {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [out[i], out[j]] = [out[j], out[i]];
+    }
+    return out;
+  };
+}
 export const load = () =>
   loadavg()
     .map((l) => l.toFixed(2))
@@ -60,18 +80,20 @@ export const oneSocket = () => new http.Agent({ keepAlive: true, maxSockets: 1 }
 
 /**
  * Starts the fake Triton and both Workers; `run(ctx)` gets the origin, the two Workers' URLs and an admin call.
- * Everything is stopped afterwards, whatever happens.
+ * Everything is stopped afterwards, whatever happens. `builds` adds edgeplane Workers built from other source trees
+ * (`{ name, tree }`, e.g. a git worktree of another commit) beside this tree's, in the same workerd and on the same
+ * D1, each with the same bindings; `run` gets their URLs as `builds` (bench/inference-ab.mjs).
  */
-export async function withInferenceWorkers(run) {
+export async function withInferenceWorkers(run, { builds = [] } = {}) {
   const requireFromWrangler = createRequire(createRequire(path.join(root, 'package.json')).resolve('wrangler/package.json'));
   const { Miniflare, convertV4MiniflareOptions } = requireFromWrangler('miniflare');
   const wrangler = await import('wrangler');
   const work = mkdtempSync(path.join(tmpdir(), 'edgeplane-inference-bench-'));
   const persist = path.join(work, 'state');
   const bundleDir = path.join(work, 'bundle');
-  const runWrangler = (args) => {
+  const runWrangler = (args, cwd = root) => {
     const result = spawnSync('npx', ['wrangler', ...args], {
-      cwd: root,
+      cwd,
       encoding: 'utf8',
       env: { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false' },
     });
@@ -89,8 +111,36 @@ export async function withInferenceWorkers(run) {
     });
     runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persist]);
     runWrangler(['deploy', '--dry-run', '--outdir', bundleDir]);
-    const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(root, 'wrangler.toml'));
-    delete workerOptions.modulesRules;
+    const optionsOf = (tree) => {
+      const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions(path.join(tree, 'wrangler.toml'));
+      delete workerOptions.modulesRules;
+      return workerOptions;
+    };
+    const workerOptions = optionsOf(root);
+    const encryptionKey = randomBytes(32).toString('base64');
+    /** An edgeplane Worker from a bundle, with the bench's bindings over its wrangler.toml's. */
+    const edgeplaneWorker = (name, options, dir) => ({
+      ...options,
+      name,
+      rootPath: dir,
+      modules: true,
+      scriptPath: path.join(dir, 'index.js'),
+      unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
+      bindings: {
+        ...options.bindings,
+        // Counted as in production (calls leased from the token's rate object), but never refusing the bench.
+        EDGEPLANE_INFERENCE_RATE_PER_MINUTE: '1000000000',
+        ENVIRONMENT: 'development',
+        EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
+        EDGEPLANE_ENCRYPTION_KEY: encryptionKey,
+        EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
+      },
+    });
+    const others = builds.map(({ name, tree }) => {
+      const dir = path.join(work, `bundle-${name}`);
+      runWrangler(['deploy', '--dry-run', '--outdir', dir], path.resolve(tree));
+      return edgeplaneWorker(`build-${name}`, optionsOf(path.resolve(tree)), dir);
+    });
     mf = new Miniflare(
       convertV4MiniflareOptions({
         host: '127.0.0.1',
@@ -98,23 +148,8 @@ export async function withInferenceWorkers(run) {
         resourcePersistencePath: path.join(persist, 'v3'),
         logRequests: false,
         workers: [
-          {
-            ...workerOptions,
-            name: 'edgeplane',
-            rootPath: bundleDir,
-            modules: true,
-            scriptPath: path.join(bundleDir, 'index.js'),
-            unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }],
-            bindings: {
-              ...workerOptions.bindings,
-              // Counted as in production (calls leased from the token's rate object), but never refusing the bench.
-              EDGEPLANE_INFERENCE_RATE_PER_MINUTE: '1000000000',
-              ENVIRONMENT: 'development',
-              EDGEPLANE_DEV_ADMIN_TOKEN: devToken,
-              EDGEPLANE_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-              EDGEPLANE_SYNC_DEBOUNCE_MS: '3600000',
-            },
-          },
+          edgeplaneWorker('edgeplane', workerOptions, bundleDir),
+          ...others,
           {
             name: 'bare',
             compatibilityDate: workerOptions.compatibilityDate,
@@ -146,7 +181,9 @@ export async function withInferenceWorkers(run) {
       set: async (switches) =>
         void (await (await fetch(`${originUrl}/__fake/${instance}/switch`, { method: 'POST', body: JSON.stringify(switches) })).text()),
     });
-    await run({ originUrl, edgeplane, bare, admin, fake });
+    const buildUrls = {};
+    for (const { name } of builds) buildUrls[name] = (await mf.unsafeGetDirectURL(`build-${name}`)).href.replace(/\/$/, '');
+    await run({ originUrl, edgeplane, bare, admin, fake, builds: buildUrls });
   } finally {
     await mf?.dispose();
     origin?.kill('SIGTERM');
