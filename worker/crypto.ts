@@ -26,11 +26,6 @@ const fromBase64 = (text: string): Uint8Array => Uint8Array.from(atob(text), (c)
  */
 export const secretHash = (secret: string): string => sha256Hex(secret);
 
-/** secretHash for callers that await it. */
-export async function hashSecret(secret: string): Promise<string> {
-  return secretHash(secret);
-}
-
 /** Compares two strings in time that depends only on their length. */
 export function constantTimeEqual(a: string, b: string): boolean {
   const left = encoder.encode(a);

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { expect } from 'vitest';
-import { hashSecret } from '../../worker/crypto';
+import { secretHash } from '../../worker/crypto';
 import { api } from './helpers';
 
 // Seeds a large estate quickly: one cluster, tunnel, route, private network and split-tunnel entry are made through the
@@ -132,7 +132,7 @@ export async function seedScale(
     credentials.set(cluster, credential);
     updates.push(
       env.DB.prepare('UPDATE clusters SET agent_credential_hash = ?, identity = ? WHERE id = ?').bind(
-        await hashSecret(credential),
+        secretHash(credential),
         `uid-${cluster}`,
         cluster,
       ),

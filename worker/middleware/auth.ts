@@ -20,7 +20,7 @@ const devTokenHashes = new WeakMap<Config, string>();
  * Whether the secret whose SHA-256 is `hash` is the dev admin token: only in development. The digests are compared,
  * not the secrets, so where a comparison stops tells nothing about the token (finding a secret from a digest's prefix
  * is a preimage search); every caller hashes the secret anyway to look up API tokens. It replaced a constant-time
- * comparison of the secrets, which cost ≈ 0.03 ms on every inference call in development (docs/benchmarks.md).
+ * comparison of the secrets through crypto.subtle on every call in development (docs/benchmarks.md).
  */
 export function isDevAdminHash(config: Config, hash: string): boolean {
   if (!config.development || config.EDGEPLANE_DEV_ADMIN_TOKEN === undefined) return false;

@@ -17,7 +17,8 @@ import type { InferenceErrorClass } from '../../src/shared/api/inference-metrics
  * Serves the Triton (KServe v2) proxy: `/inference/:backend/v2/...` for any backend, `/v2/...` for the default one.
  * The Worker's fetch calls it directly for those paths (worker/inference-path.ts), without the API's Hono app: a
  * proxied call pays for no router or middleware it does not use (measured: docs/benchmarks.md → inference proxy).
- * edgeplane's own answers (errors) carry the API's error envelope and x-request-id; Triton's pass as they came.
+ * The answers edgeplane makes (errors in the API's envelope, cached health, counted streams) carry x-request-id;
+ * Triton's answers with Content-Length are returned as they came.
  */
 export async function serveInference(request: Request, env: Env, ctx: ExecutionContext, route: InferenceRoute): Promise<Response> {
   const requestId = requestIdOf(request.headers.get('x-request-id'));
@@ -44,7 +45,6 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
   const method = request.method;
   // Latency counts from here: performance.now() advances with I/O in workerd, which is what a proxy's latency is made of.
   const started = performance.now();
-  // The steady state is synchronous (cached token, leased rate, cached backend): nothing is awaited that need not be.
   const caller = await authenticateInference(r);
   const endpoint = classifyEndpoint(method, rest);
   if (endpoint.kind === 'blocked') throw new AppError('forbidden', `${method} /v2${rest}: ${endpoint.reason}`);
@@ -96,13 +96,13 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
       repeatable: endpoint.repeatable && !endpoint.stream,
       signal: outgoing.signal,
     };
-    // serveInference sets x-request-id on whatever is returned here.
     if (endpoint.health) {
       const answer = await cachedHealth(
         `${backend.id}:${backend.version}:${rest}`,
         async () => (await forward(target, { ...call, method: 'GET', body: null })).response,
         r.defer,
       );
+      answer.headers.set('x-request-id', r.requestId);
       record(answer.status, { errorClass: statusClass(answer.status), bytesIn: 0, bytesOut: 0 });
       return answer;
     }
@@ -119,7 +119,7 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
     if (body === null || length !== null) {
       // The common case (Triton sends Content-Length on everything but streams): Triton's response is returned as
       // it came, its body passing natively and uncounted (bytes from Content-Length). Copying it only to add
-      // x-request-id cost ≈ 0.02 ms a call (docs/benchmarks.md): edgeplane's own answers carry the id, Triton's do not.
+      // x-request-id cost ≈ 0.02 ms a call (docs/benchmarks.md): the answers edgeplane makes carry the id, these not.
       record(response.status, { errorClass, bytesIn, bytesOut: body === null ? 0 : Number(length) });
       return response;
     }
@@ -128,12 +128,9 @@ async function proxy(r: InferenceRequest, { backend: backendId, rest }: Inferenc
     const stream = counted(body, (bytesOut, broken) =>
       record(response.status, { errorClass: errorClass ?? (broken ? 'aborted' : undefined), bytesIn, bytesOut }),
     );
-    return new Response(stream, {
-      status: response.status,
-      statusText: response.statusText,
-      headers: response.headers,
-      encodeBody: 'manual',
-    });
+    const headers = new Headers(response.headers);
+    headers.set('x-request-id', r.requestId);
+    return new Response(stream, { status: response.status, statusText: response.statusText, headers, encodeBody: 'manual' });
   } catch (error) {
     // A streamed chunked body that passed the limit breaks the upstream call; the caller is told why.
     const failure = outgoing?.overLimit()

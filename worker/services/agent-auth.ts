@@ -1,6 +1,6 @@
 import { eq, getTableName } from 'drizzle-orm';
 import { bearerSecret } from '../bearer';
-import { constantTimeEqual, hashSecret } from '../crypto';
+import { constantTimeEqual, secretHash } from '../crypto';
 import { connectionOf } from '../db/mappers';
 import { clusters } from '../db/schema';
 import type { Deps } from '../deps';
@@ -62,10 +62,8 @@ export async function authenticateAgent(deps: Deps, credential: string): Promise
   const [prefix, clusterId, secret] = credential.split('.');
   if (prefix !== 'epa' || !clusterId || !secret)
     throw unauthorized('the agent credential is malformed; it must be the value returned by POST /agent/v1/register');
-  const [row, hash] = await Promise.all([
-    deps.env.DB.prepare(agentLookupSql).bind(clusterId).first<AgentCluster>(),
-    hashSecret(credential),
-  ]);
+  const hash = secretHash(credential);
+  const row = await deps.env.DB.prepare(agentLookupSql).bind(clusterId).first<AgentCluster>();
   if (!row?.agentCredentialHash || !constantTimeEqual(row.agentCredentialHash, hash)) {
     // Only a credential once valid for this cluster (the one a re-registration replaced) may mark it, and only while the
     // real agent is not heard from.

@@ -1,4 +1,4 @@
-import { hashSecret } from '../crypto';
+import { secretHash } from '../crypto';
 import type { Deps } from '../deps';
 import type { AgentCheck } from '../durable/cluster-notifier';
 import { LAST_SEEN_GRANULARITY_MS, type AgentCluster } from './agent-auth';
@@ -27,7 +27,7 @@ export async function askNotifier(deps: Deps, credential: string, ifNoneMatch: s
   const seenAfter = deps.now().getTime() - LAST_SEEN_GRANULARITY_MS;
   let check: AgentCheck;
   try {
-    check = await stub.checkAgent(await hashSecret(credential), revisions, seenAfter);
+    check = await stub.checkAgent(secretHash(credential), revisions, seenAfter);
   } catch (error) {
     // The notifier is an optimisation: without it the request is answered from D1 as before.
     console.warn(

@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { AgentRegister } from '../../src/shared/api/agent';
-import { constantTimeEqual, hashSecret } from '../crypto';
+import { constantTimeEqual, secretHash } from '../crypto';
 import { fingerprintOf, toApiCluster } from '../db/mappers';
 import { bootstrapTokens, clusters } from '../db/schema';
 import type { Deps } from '../deps';
@@ -15,7 +15,7 @@ export type BootstrapTokenRow = typeof bootstrapTokens.$inferSelect;
 
 /** The bootstrap token presented as a bearer, looked up before the request body is read (docs/security.md). */
 export async function findBootstrapToken(deps: Deps, token: string): Promise<BootstrapTokenRow> {
-  const hash = await hashSecret(token);
+  const hash = secretHash(token);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
   if (!row || !constantTimeEqual(row.hash, hash))
     throw unauthorized('the bootstrap token is not valid; get a new install manifest from GET /v1/clusters/{id}/install.yaml');
@@ -49,7 +49,7 @@ export async function registerAgent(
   row: BootstrapTokenRow,
   input: AgentRegister,
 ): Promise<{ clusterId: string; replayed: boolean }> {
-  const credentialHash = await hashSecret(input.credential);
+  const credentialHash = secretHash(input.credential);
   if (row.clusterId !== input.clusterId)
     throw new AppError('forbidden', `this bootstrap token is for cluster "${row.clusterId}", not "${input.clusterId}"`);
   if (!input.credential.startsWith(`epa.${input.clusterId}.`))

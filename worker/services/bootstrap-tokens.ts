@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, lt, sql } from 'drizzle-orm';
 import type { BootstrapToken, Reregistration, ReregistrationRequest } from '../../src/shared/api';
-import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
+import { constantTimeEqual, secretHash, newSecret } from '../crypto';
 import { fingerprintOf, toApiBootstrapToken } from '../db/mappers';
 import { bootstrapTokens, clusters } from '../db/schema';
 import type { Deps } from '../deps';
@@ -39,7 +39,7 @@ export async function issueBootstrapToken(
   if (cluster.agentCredentialHash && !cluster.reregistrationRequestedAt) throw needsReregistration(cluster);
   const now = deps.now();
   const row = {
-    hash: await hashSecret(token),
+    hash: secretHash(token),
     clusterId,
     createdBy: deps.actor.id,
     createdAt: now.toISOString(),

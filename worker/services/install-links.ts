@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { InstallLink } from '../../src/shared/api';
-import { constantTimeEqual, hashSecret, requireEncryptionKey } from '../crypto';
+import { constantTimeEqual, secretHash, requireEncryptionKey } from '../crypto';
 import { fingerprintOf } from '../db/mappers';
 import { bootstrapTokens } from '../db/schema';
 import type { Deps } from '../deps';
@@ -98,7 +98,7 @@ export async function openInstallLink(
   if (deps.now().getTime() >= expires) throw refused(`expired at ${new Date(expires).toISOString()}`);
   await loadCluster(deps, clusterId);
   const token = await linkToken(key, clusterId, n);
-  const hash = await hashSecret(token);
+  const hash = secretHash(token);
   const row = await deps.db.query.bootstrapTokens.findFirst({ where: eq(bootstrapTokens.hash, hash) });
   if (!row || row.clusterId !== clusterId) throw refused(`carries bootstrap token ${fingerprintOf(hash)}, which was revoked`);
   if (row.usedAt) throw refused(`was used: an agent registered with its bootstrap token at ${row.usedAt}`);

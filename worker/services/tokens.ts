@@ -1,6 +1,6 @@
 import { asc, count, eq, gt, sql } from 'drizzle-orm';
 import type { ListQuery, Token, TokenCreate } from '../../src/shared/api';
-import { constantTimeEqual, hashSecret, newSecret } from '../crypto';
+import { constantTimeEqual, secretHash, newSecret } from '../crypto';
 import { apiTokens } from '../db/schema';
 import { commit } from '../effects/commit';
 import { toApiToken } from '../db/mappers';
@@ -33,7 +33,7 @@ export async function createToken(deps: Deps, input: TokenCreate, guards: Guard[
   const row: Row = {
     id: newId('tok', now),
     name: input.name,
-    hash: await hashSecret(secret),
+    hash: secretHash(secret),
     role: input.role,
     scopes: input.scopes,
     expiresAt: input.expiresInDays ? new Date(now.getTime() + input.expiresInDays * 86_400_000).toISOString() : null,
